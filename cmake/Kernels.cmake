@@ -1,0 +1,11 @@
+# The pinned kernels, read from tools/kernels.sh so shell and CMake agree.
+file(STRINGS ${CMAKE_CURRENT_LIST_DIR}/../tools/kernels.sh _k REGEX "^TBSTREAM_KERNELS=")
+string(REGEX REPLACE "^TBSTREAM_KERNELS=\\((.*)\\)$" "\\1" _k "${_k}")
+separate_arguments(TBSTREAM_KERNELS UNIX_COMMAND "${_k}")
+if(DEFINED ENV{TBSTREAM_CACHE})
+	set(TBSTREAM_CACHE $ENV{TBSTREAM_CACHE})
+elseif(DEFINED ENV{XDG_CACHE_HOME})
+	set(TBSTREAM_CACHE $ENV{XDG_CACHE_HOME}/tbstream)
+else()
+	set(TBSTREAM_CACHE $ENV{HOME}/.cache/tbstream)
+endif()
