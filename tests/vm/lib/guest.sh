@@ -1,0 +1,100 @@
+# shellcheck shell=sh
+# Assertions for VM test scripts (busybox ash).  Source it, assert, end with
+# `summary`, whose status is the script's verdict:
+#
+#   . /lib/tbstream/guest.sh
+#   check "stream device appears" test -c /dev/tbstream0
+#   check_eq "checksums match" "$a" "$b"
+#   check_errno "long name refused" ENAMETOOLONG mkdir "$g/123456789"
+#   summary
+#
+# Output is TAP-like ("ok - ...", "not ok - ...") and ends with the plain
+# "N passed, M failed" line.
+
+T_PASSED=0
+T_FAILED=0
+
+pass() {
+	T_PASSED=$((T_PASSED + 1))
+	echo "ok - $1"
+}
+
+fail() {
+	T_FAILED=$((T_FAILED + 1))
+	echo "not ok - $1${2:+: $2}"
+}
+
+# check NAME CMD...: CMD must succeed
+check() {
+	_name=$1
+	shift
+	if _out=$("$@" 2>&1); then
+		pass "$_name"
+	else
+		fail "$_name" "'$*' failed: $_out"
+	fi
+}
+
+# check_fails NAME CMD...: CMD must fail
+check_fails() {
+	_name=$1
+	shift
+	if _out=$("$@" 2>&1); then
+		fail "$_name" "'$*' succeeded: $_out"
+	else
+		pass "$_name"
+	fi
+}
+
+# check_eq NAME EXPECTED ACTUAL
+check_eq() {
+	if [ "$2" = "$3" ]; then
+		pass "$1"
+	else
+		fail "$1" "expected '$2', got '$3'"
+	fi
+}
+
+# check_errno NAME ERRNO OP ARGS...: the operation must fail with ERRNO.
+# errno-of (tests/vm/guest/errno-of.c) performs one system call and prints
+# the errno's name ("OK" on success), so no test parses strerror text.
+#   check_errno "long name" ENAMETOOLONG errno-of mkdir "$g/123456789"
+# OP is one of: mkdir DIR | rmdir DIR | write FILE VALUE | open FILE FLAGS
+check_errno() {
+	_name=$1
+	_want=$2
+	shift 2
+	_got=$(errno-of "$@" 2>&1)
+	check_eq "$_name" "$_want" "$_got"
+}
+
+# wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds
+wait_for() {
+	_limit=$(($1 * 10))
+	shift
+	_i=0
+	while ! "$@" >/dev/null 2>&1; do
+		_i=$((_i + 1))
+		[ $_i -ge $_limit ] && return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+# sha FILE: the sha256 of FILE, digits only
+sha() {
+	sha256sum "$1" | cut -d' ' -f1
+}
+
+summary() {
+	echo "$T_PASSED passed, $T_FAILED failed"
+	[ "$T_FAILED" -eq 0 ]
+}
+
+load_tbstream() {
+	insmod /modules/tbstream.ko "$@"
+}
+
+load_sim() {
+	insmod /modules/tbstream_sim.ko "$@"
+}
