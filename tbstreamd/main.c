@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+
+#include "log.h"
+#include "manager.h"
+
+#ifndef TBSTREAM_VERSION
+#define TBSTREAM_VERSION "unknown"
+#endif
+
+static void help(void)
+{
+	printf("Usage: tbstreamd [OPTIONS...]\n\n"
+	       "Creates Thunderbolt/USB4 data streams for plugged peers, as the policy says.\n\n"
+	       "  -h --help                 Show this help\n"
+	       "     --version              Show the version\n"
+	       "  -d --debug                Log everything to stderr (foreground debugging)\n"
+	       "     --log-level=LEVEL      err, warning, notice, info (default) or debug\n"
+	       "     --log-target=TARGET    auto (default), journal, stderr or null\n"
+	       "     --configfs-root=DIR    ConfigFS mount (default /sys/kernel/config)\n"
+	       "     --dev-root=DIR         Where tbstreamN device nodes appear (default /dev)\n"
+	       "     --state-dir=DIR        Peer store (default $STATE_DIRECTORY or "
+	       "/var/lib/tbstreamd)\n"
+	       "     --config-dir=DIR       Policy (default /etc/tbstreamd)\n"
+	       "     --vendor-dir=DIR       Vendor policy (default /usr/lib/tbstreamd)\n"
+	       "     --subsystem=NAME       udev subsystem to watch; repeat for several\n"
+	       "                            (overrides Subsystems=, default thunderbolt)\n"
+	       "\nSee tbstreamd(8) and tbstreamd.conf(5).\n");
+}
+
+typedef struct Args {
+	TbsManagerConfig config;
+	GPtrArray *subsystems;
+} Args;
+
+static int parse_argv(int argc, char **argv, Args *a)
+{
+	enum {
+		ARG_VERSION = 0x100,
+		ARG_LOG_LEVEL,
+		ARG_LOG_TARGET,
+		ARG_CONFIGFS_ROOT,
+		ARG_DEV_ROOT,
+		ARG_STATE_DIR,
+		ARG_CONFIG_DIR,
+		ARG_VENDOR_DIR,
+		ARG_SUBSYSTEM,
+	};
+	static const struct option options[] = {
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, ARG_VERSION},
+		{"debug", no_argument, NULL, 'd'},
+		{"log-level", required_argument, NULL, ARG_LOG_LEVEL},
+		{"log-target", required_argument, NULL, ARG_LOG_TARGET},
+		{"configfs-root", required_argument, NULL, ARG_CONFIGFS_ROOT},
+		{"dev-root", required_argument, NULL, ARG_DEV_ROOT},
+		{"state-dir", required_argument, NULL, ARG_STATE_DIR},
+		{"config-dir", required_argument, NULL, ARG_CONFIG_DIR},
+		{"vendor-dir", required_argument, NULL, ARG_VENDOR_DIR},
+		{"subsystem", required_argument, NULL, ARG_SUBSYSTEM},
+		{},
+	};
+	int c, l;
+
+	while ((c = getopt_long(argc, argv, "hd", options, NULL)) >= 0) {
+		switch (c) {
+		case 'h':
+			help();
+			return 0;
+		case ARG_VERSION:
+			printf("tbstreamd %s\n", TBSTREAM_VERSION);
+			return 0;
+		case 'd':
+			tbs_log_set_max_level(LOG_DEBUG);
+			tbs_log_set_target(TBS_LOG_TARGET_STDERR);
+			break;
+		case ARG_LOG_LEVEL:
+			l = tbs_log_parse_level(optarg);
+			if (l < 0) {
+				fprintf(stderr, "Unknown log level \"%s\"\n", optarg);
+				return -EINVAL;
+			}
+			tbs_log_set_max_level(l);
+			break;
+		case ARG_LOG_TARGET:
+			if (strcmp(optarg, "auto") == 0)
+				tbs_log_set_target(TBS_LOG_TARGET_AUTO);
+			else if (strcmp(optarg, "journal") == 0)
+				tbs_log_set_target(TBS_LOG_TARGET_JOURNAL);
+			else if (strcmp(optarg, "stderr") == 0)
+				tbs_log_set_target(TBS_LOG_TARGET_STDERR);
+			else if (strcmp(optarg, "null") == 0)
+				tbs_log_set_target(TBS_LOG_TARGET_NULL);
+			else {
+				fprintf(stderr, "Unknown log target \"%s\"\n", optarg);
+				return -EINVAL;
+			}
+			break;
+		case ARG_CONFIGFS_ROOT:
+			a->config.configfs_root = optarg;
+			break;
+		case ARG_DEV_ROOT:
+			a->config.dev_root = optarg;
+			break;
+		case ARG_STATE_DIR:
+			a->config.state_dir = optarg;
+			break;
+		case ARG_CONFIG_DIR:
+			a->config.config_dir = optarg;
+			break;
+		case ARG_VENDOR_DIR:
+			a->config.vendor_dir = optarg;
+			break;
+		case ARG_SUBSYSTEM:
+			if (!*optarg || strchr(optarg, '/') || strlen(optarg) > 64) {
+				fprintf(stderr, "Invalid subsystem name \"%s\"\n", optarg);
+				return -EINVAL;
+			}
+			g_ptr_array_add(a->subsystems, g_strdup(optarg));
+			break;
+		default:
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "tbstreamd takes no arguments\n");
+		return -EINVAL;
+	}
+	return 1;
+}
+
+static void on_status(TbsManager *m, const char *status, void *userdata)
+{
+	(void)sd_notifyf(false, "STATUS=%s", status);
+}
+
+static const TbsObserver status_observer = {.status = on_status};
+
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	TbsManager *m = userdata;
+	char buf[64];
+
+	snprintf(buf, sizeof(buf), "RELOADING=1\nMONOTONIC_USEC=%llu",
+		 (unsigned long long)tbs_now(CLOCK_MONOTONIC));
+	(void)sd_notify(false, buf);
+	log_info("Reloading policy");
+	(void)tbs_manager_reload(m);
+	(void)sd_notifyf(false, "READY=1\nSTATUS=%s", tbs_manager_status(m));
+	return 0;
+}
+
+static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	(void)sd_notify(false, "STOPPING=1\nSTATUS=Shutting down");
+	return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
+int main(int argc, char **argv)
+{
+	Args a = {.subsystems = g_ptr_array_new_with_free_func(g_free)};
+	sd_event *event = NULL;
+	TbsManager *m = NULL;
+	sigset_t mask;
+	int r;
+
+	r = parse_argv(argc, argv, &a);
+	if (r <= 0)
+		goto out;
+	if (a.subsystems->len > 0) {
+		g_ptr_array_add(a.subsystems, NULL);
+		a.config.subsystems = (char **)a.subsystems->pdata;
+	}
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+
+	r = sd_event_default(&event);
+	if (r < 0) {
+		log_error_errno(r, "Cannot create event loop: %m");
+		goto out;
+	}
+	if ((r = sd_event_add_signal(event, NULL, SIGTERM, on_exit_signal, NULL)) < 0 ||
+	    (r = sd_event_add_signal(event, NULL, SIGINT, on_exit_signal, NULL)) < 0) {
+		log_error_errno(r, "Cannot watch signals: %m");
+		goto out;
+	}
+	/* only pings when systemd asked for a watchdog; no wake-ups otherwise */
+	r = sd_event_set_watchdog(event, true);
+	if (r < 0)
+		log_warning_errno(r, "Cannot enable the watchdog: %m");
+
+	r = tbs_manager_new(event, &a.config, &m);
+	if (r < 0)
+		goto out;
+	tbs_manager_add_observer(m, &status_observer, NULL);
+	r = sd_event_add_signal(event, NULL, SIGHUP, on_sighup, m);
+	if (r < 0) {
+		log_error_errno(r, "Cannot watch SIGHUP: %m");
+		goto out;
+	}
+
+	log_info("tbstreamd %s starting", TBSTREAM_VERSION);
+	r = tbs_manager_start(m);
+	if (r < 0) {
+		(void)sd_notifyf(false, "STATUS=Failed to start: %s\nERRNO=%d", strerror(-r), -r);
+		goto out;
+	}
+	(void)sd_notifyf(false, "READY=1\nSTATUS=%s", tbs_manager_status(m));
+
+	r = sd_event_loop(event);
+	if (r < 0)
+		log_error_errno(r, "Event loop failed: %m");
+out:
+	tbs_manager_free(m);
+	sd_event_unref(event);
+	g_ptr_array_unref(a.subsystems);
+	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdint.h>
+
+#include <systemd/sd-event.h>
+
+#include "model.h"
+
+/*
+ * The daemon core: udev events -> peer model -> policy decision -> ConfigFS.
+ * Everything runs on the caller's sd-event loop and never blocks on it.
+ */
+
+typedef struct TbsManagerConfig {
+	const char *configfs_root;    /* default /sys/kernel/config */
+	const char *dev_root;	      /* default /dev */
+	const char *state_dir;	      /* default $STATE_DIRECTORY, else /var/lib/tbstreamd */
+	const char *config_dir;	      /* default /etc/tbstreamd */
+	const char *vendor_dir;	      /* default /usr/lib/tbstreamd */
+	char **subsystems;	      /* non-NULL: overrides the policy's Subsystems= */
+	uint64_t configfs_retry_usec; /* re-probe period while ConfigFS is missing (default 5 s) */
+	uint64_t attr_timeout_usec;   /* give up on an item the kernel never populates (5 s) */
+	const char *boot_id;	      /* NULL: /proc/sys/kernel/random/boot_id */
+} TbsManagerConfig;
+
+int tbs_manager_new(sd_event *event, const TbsManagerConfig *config, TbsManager **ret);
+TbsManager *tbs_manager_free(TbsManager *m);
+
+/* Load policy and store, adopt ConfigFS, enumerate and monitor udev. */
+int tbs_manager_start(TbsManager *m);
+/* Re-read the policy (SIGHUP): on any error the last good policy stays. Re-probes ConfigFS. */
+int tbs_manager_reload(TbsManager *m);
+
+int tbs_manager_add_observer(TbsManager *m, const TbsObserver *obs, void *userdata);
+void tbs_manager_remove_observer(TbsManager *m, const TbsObserver *obs, void *userdata);
+
+/* One line for sd_notify STATUS= and humans. */
+const char *tbs_manager_status(TbsManager *m);
+TbsConfigfsState tbs_manager_configfs_state(TbsManager *m);
+const TbsPolicy *tbs_manager_policy(TbsManager *m);
+/* Errors of the last policy load ("file:line: message"), empty if it was good. */
+const GPtrArray *tbs_manager_policy_errors(TbsManager *m);
+TbsStore *tbs_manager_store(TbsManager *m);
+
+/* Queries; tables are owned by the manager: id -> TbsPeer*, "group/name" -> TbsStream*. */
+GHashTable *tbs_manager_peers(TbsManager *m);
+GHashTable *tbs_manager_streams(TbsManager *m);
+TbsPeer *tbs_manager_find_peer(TbsManager *m, const char *id);
+TbsStream *tbs_manager_find_stream(TbsManager *m, const char *group, const char *name);
+/* Streams in a peer's current group; caller frees the array (not the streams). */
+GPtrArray *tbs_manager_peer_streams(TbsManager *m, TbsPeer *p);
+
+/*
+ * Actions for the future D-Bus layer (polkit checks are the caller's business).
+ * request_stream makes a stream for a connected peer outside the policy's list
+ * (origin TBS_ORIGIN_REQUEST); remove_stream refuses streams we did not create
+ * unless force.
+ */
+int tbs_manager_request_stream(TbsManager *m, TbsPeer *p, const TbsStreamTemplate *t,
+			       TbsStream **ret);
+int tbs_manager_remove_stream(TbsManager *m, TbsStream *s, bool force);
+int tbs_manager_set_peer_label(TbsManager *m, TbsPeer *p, const char *label);
+int tbs_manager_set_peer_trusted(TbsManager *m, TbsPeer *p, bool trusted);

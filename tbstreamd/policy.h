@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include <glib.h>
+
+#include "util.h"
+
+/*
+ * The policy: which peers get streams, which streams, and who may open them.
+ * Loaded from GLib key files the systemd way (see tbstreamd.conf(5)); a policy
+ * object is immutable once loaded, so a reload builds a new one and swaps it in
+ * only if it loaded without a single error.
+ */
+
+typedef enum TbsHopIdMode {
+	TBS_HOPIDS_AUTO,  /* write -1: the kernel allocates */
+	TBS_HOPIDS_PEER,  /* write nothing: the kernel takes them from the peer's announcement */
+	TBS_HOPIDS_FIXED, /* write in_hopid/out_hopid as given */
+} TbsHopIdMode;
+
+typedef enum TbsUnplugAction {
+	TBS_UNPLUG_REMOVE, /* remove the stream (and the group if it is empty and ours) */
+	TBS_UNPLUG_KEEP,   /* keep it: the stream comes back on re-plug at the same port */
+} TbsUnplugAction;
+
+typedef struct TbsStreamTemplate {
+	char name[TBS_STREAM_NAME_MAX + 1];
+	TbsHopIdMode hopid_mode;
+	int in_hopid, out_hopid; /* TBS_HOPIDS_FIXED only */
+	int ring_size;		 /* 0: kernel default */
+	int throttling;		 /* -1: kernel default */
+	uid_t owner;		 /* (uid_t)-1: leave as created */
+	gid_t group;		 /* (gid_t)-1: leave as created */
+	mode_t mode;		 /* (mode_t)-1: leave as created */
+	TbsUnplugAction on_unplug;
+} TbsStreamTemplate;
+
+typedef struct TbsPeerRule {
+	char *id; /* from "[Peer <id>]" */
+	char **uuids;
+	char **names; /* fnmatch(3) patterns, case-insensitive like hostnames */
+	bool match_trusted;
+	bool match_any;
+	bool allow;
+	char **streams;
+	char *file;
+	unsigned line;
+} TbsPeerRule;
+
+typedef struct TbsPolicy {
+	char **subsystems;
+	bool identify_by_name;
+	TbsUnplugAction on_unplug;
+	GPtrArray *rules;   /* TbsPeerRule*, in section name order */
+	GPtrArray *streams; /* TbsStreamTemplate* */
+	GPtrArray *files;   /* char*, the files the policy came from, in load order */
+} TbsPolicy;
+
+/* The built-in policy: deny every peer, watch "thunderbolt". */
+TbsPolicy *tbs_policy_new_default(void);
+void tbs_policy_free(TbsPolicy *p);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(TbsPolicy, tbs_policy_free)
+
+/*
+ * Load <config_dir>/tbstreamd.conf (else <vendor_dir>/tbstreamd.conf) and then
+ * policy.d/\*.conf from both directories, sorted by file name, a file in
+ * config_dir replacing (or, if empty or a link to /dev/null, masking) the
+ * vendor file of the same name. Later files override single keys of earlier ones.
+ * Every problem is appended to errors (if non-NULL) as "file:line: message";
+ * returns -EINVAL if there was any, and then *ret is left untouched.
+ */
+int tbs_policy_load(const char *config_dir, const char *vendor_dir, TbsPolicy **ret,
+		    GPtrArray *errors);
+
+typedef struct TbsPeerFacts {
+	const char *uuid; /* normalized, may be NULL if the peer had none */
+	const char *name; /* sanitized device_name, may be NULL */
+	bool trusted;
+} TbsPeerFacts;
+
+typedef struct TbsDecision {
+	bool allowed;
+	const char *rule;   /* id of the first allowing rule, or the denying one */
+	GPtrArray *streams; /* const TbsStreamTemplate*, owned by the policy */
+} TbsDecision;
+
+/*
+ * Default deny: a peer is allowed if at least one matching rule allows it and no
+ * matching rule denies it; it gets the union of the allowing rules' streams.
+ */
+void tbs_policy_decide(const TbsPolicy *p, const TbsPeerFacts *facts, TbsDecision *ret);
+void tbs_decision_clear(TbsDecision *d);
+bool tbs_policy_rule_matches(const TbsPeerRule *rule, const TbsPeerFacts *facts);
+const TbsStreamTemplate *tbs_policy_find_stream(const TbsPolicy *p, const char *name);
+
+/* Pure value parsers, exposed for the unit tests. */
+int tbs_policy_parse_hopids(const char *s, TbsHopIdMode *mode, int *in, int *out);
+int tbs_policy_parse_unplug(const char *s, TbsUnplugAction *ret);
+int tbs_policy_parse_mode(const char *s, mode_t *ret);

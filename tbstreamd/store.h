@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <glib.h>
+
+/*
+ * What the daemon remembers across restarts, under $STATE_DIRECTORY:
+ *   peers/<uuid>.peer   one small key file per known peer
+ *   configfs.state      the ConfigFS groups and streams this daemon created
+ * Every file carries Version=; writes are atomic (rename); a file that does not
+ * parse is renamed to *.corrupt and logged, never fatal. Files of a newer
+ * version are left alone and ignored.
+ */
+
+#define TBS_STORE_VERSION 1
+#define TBS_STORE_PEERS_MAX 4096
+
+typedef struct TbsPeerRecord {
+	char uuid[37];
+	char *name;   /* last seen device_name (sanitized) */
+	char *vendor; /* last seen vendor_name (sanitized) */
+	char *label;  /* user's label, may be NULL */
+	bool trusted;
+	uint64_t first_seen; /* CLOCK_REALTIME, usec */
+	uint64_t last_seen;
+} TbsPeerRecord;
+
+typedef struct TbsStore TbsStore;
+
+int tbs_store_open(const char *dir, TbsStore **ret);
+void tbs_store_free(TbsStore *s);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(TbsStore, tbs_store_free)
+
+const char *tbs_store_dir(TbsStore *s);
+TbsPeerRecord *tbs_store_lookup(TbsStore *s, const char *uuid);
+TbsPeerRecord *tbs_store_lookup_by_name(TbsStore *s, const char *name);
+/* Returns the record for uuid, creating an in-memory one (not yet saved) if needed. */
+TbsPeerRecord *tbs_store_ensure(TbsStore *s, const char *uuid);
+int tbs_store_save(TbsStore *s, const TbsPeerRecord *rec);
+/* Re-key a record (a controller that changes its UUID every boot, see IdentifyByName=). */
+int tbs_store_rename(TbsStore *s, TbsPeerRecord *rec, const char *new_uuid);
+int tbs_store_forget(TbsStore *s, const char *uuid);
+/* All records, uuid -> TbsPeerRecord*, owned by the store. */
+GHashTable *tbs_store_records(TbsStore *s);
+
+/* owned: "group" -> "" and "group/name" -> peer uuid ("" if none). */
+int tbs_store_load_owned(TbsStore *s, const char *boot_id, GHashTable *owned);
+int tbs_store_save_owned(TbsStore *s, const char *boot_id, GHashTable *owned);
+
+void tbs_peer_record_free(TbsPeerRecord *r);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(TbsPeerRecord, tbs_peer_record_free)
+char *tbs_peer_record_serialize(const TbsPeerRecord *r, size_t *len);
+/* -EBADMSG: corrupt; -EPROTONOSUPPORT: written by a newer tbstreamd. */
+int tbs_peer_record_parse(const char *data, size_t len, TbsPeerRecord **ret);

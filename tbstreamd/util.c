@@ -1,0 +1,340 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <glib.h>
+
+#include "util.h"
+
+bool tbs_stream_name_is_valid(const char *name)
+{
+	size_t n;
+
+	if (!name)
+		return false;
+	n = strlen(name);
+	if (n < 1 || n > TBS_STREAM_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		if (!(isascii(c) && (isalnum(c) || c == '_' || c == '-')))
+			return false;
+	}
+	/* a leading '-' reads as an option to every tool that gets the name */
+	return name[0] != '-';
+}
+
+int tbs_uuid_normalize(const char *in, char out[static 37])
+{
+	if (!in || strlen(in) != 36)
+		return -EINVAL;
+	for (size_t i = 0; i < 36; i++) {
+		char c = in[i];
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (c != '-')
+				return -EINVAL;
+		} else if (!isxdigit((unsigned char)c) || !isascii(c))
+			return -EINVAL;
+		out[i] = (char)tolower((unsigned char)c);
+	}
+	out[36] = '\0';
+	return 0;
+}
+
+/* strtoull accepts signs, spaces and "0x": too lenient for names the kernel prints. */
+static int parse_uint(const char **p, int base, uint64_t max, uint64_t *ret)
+{
+	const char *s = *p;
+	uint64_t v = 0;
+	int digits = 0;
+
+	for (;; s++, digits++) {
+		int d;
+		if (*s >= '0' && *s <= '9')
+			d = *s - '0';
+		else if (base == 16 && *s >= 'a' && *s <= 'f')
+			d = *s - 'a' + 10;
+		else if (base == 16 && *s >= 'A' && *s <= 'F')
+			d = *s - 'A' + 10;
+		else
+			break;
+		if (v > (max - (uint64_t)d) / (uint64_t)base)
+			return -ERANGE;
+		v = v * (uint64_t)base + (uint64_t)d;
+	}
+	if (digits == 0 || digits > 20)
+		return -EINVAL;
+	*p = s;
+	*ret = v;
+	return 0;
+}
+
+int tbs_xdomain_name_parse(const char *s, unsigned *domain, uint64_t *route)
+{
+	uint64_t d, r;
+
+	if (!s || parse_uint(&s, 10, UINT_MAX, &d) < 0 || *s++ != '-' ||
+	    parse_uint(&s, 16, UINT64_MAX, &r) < 0 || *s != '\0')
+		return -EINVAL;
+	if (domain)
+		*domain = (unsigned)d;
+	if (route)
+		*route = r;
+	return 0;
+}
+
+int tbs_group_name_parse(const char *s, unsigned *domain, uint64_t *route, unsigned *svc)
+{
+	uint64_t d, r, v;
+
+	if (!s || parse_uint(&s, 10, UINT_MAX, &d) < 0 || *s++ != '-' ||
+	    parse_uint(&s, 16, UINT64_MAX, &r) < 0 || *s++ != '.' ||
+	    parse_uint(&s, 10, UINT_MAX, &v) < 0 || *s != '\0')
+		return -EINVAL;
+	if (domain)
+		*domain = (unsigned)d;
+	if (route)
+		*route = r;
+	if (svc)
+		*svc = (unsigned)v;
+	return 0;
+}
+
+char *tbs_sanitize_string(const char *in, size_t len, size_t max)
+{
+	const char *p = in, *end = in + len;
+	GString *out = g_string_sized_new(len < max ? len : max);
+
+	while (p < end && *p) {
+		gunichar c = g_utf8_get_char_validated(p, end - p);
+		const char *next;
+
+		if (c == (gunichar)-1 || c == (gunichar)-2) {
+			g_string_append_c(out, '?');
+			p++;
+			continue;
+		}
+		next = g_utf8_next_char(p);
+		if (g_unichar_iscntrl(c) || c == 0xfffd)
+			g_string_append_c(out, '?');
+		else
+			g_string_append_len(out, p, next - p);
+		p = next;
+	}
+
+	/* trim, then cut on a character boundary */
+	while (out->len > 0 && g_ascii_isspace(out->str[out->len - 1]))
+		g_string_truncate(out, out->len - 1);
+	size_t lead = 0;
+	while (lead < out->len && g_ascii_isspace(out->str[lead]))
+		lead++;
+	g_string_erase(out, 0, (gssize)lead);
+	if (out->len > max) {
+		size_t cut = max;
+		while (cut > 0 && (out->str[cut] & 0xc0) == 0x80)
+			cut--;
+		g_string_truncate(out, cut);
+	}
+
+	/* hand out malloc()ed memory so callers can use free() */
+	char *r = strdup(out->str);
+	g_string_free(out, TRUE);
+	return r;
+}
+
+int tbs_parse_long(const char *s, long min, long max, long *ret)
+{
+	char *end;
+	long v;
+
+	if (!s || !*s || isspace((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtol(s, &end, 0);
+	if (errno == ERANGE)
+		return -ERANGE;
+	if (*end != '\0' || end == s)
+		return -EINVAL;
+	if (v < min || v > max)
+		return -ERANGE;
+	*ret = v;
+	return 0;
+}
+
+int tbs_parse_bool(const char *s, bool *ret)
+{
+	static const char *const yes[] = {"1", "yes", "y", "true", "t", "on"};
+	static const char *const no[] = {"0", "no", "n", "false", "f", "off"};
+
+	for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*ret = true;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*ret = false;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int tbs_parse_speed(const char *s, unsigned *ret)
+{
+	const char *p = s;
+	uint64_t v;
+
+	if (!s || parse_uint(&p, 10, 100000, &v) < 0)
+		return -EINVAL;
+	if (strcmp(p, ".0 Gb/s") != 0 && strcmp(p, " Gb/s") != 0)
+		return -EINVAL;
+	*ret = (unsigned)v;
+	return 0;
+}
+
+int tbs_read_attr(const char *dir, const char *name, char *buf, size_t size)
+{
+	_cleanup_free_ char *path = tbs_path_join(dir, name);
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
+
+	if (!path)
+		return -ENOMEM;
+	if (size == 0)
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	do
+		n = read(fd, buf, size - 1);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	/* an embedded NUL ends the value: nothing past it is meaningful text */
+	n = (ssize_t)strlen(buf);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	return (int)n;
+}
+
+int tbs_write_attr(const char *dir, const char *name, const char *value)
+{
+	_cleanup_free_ char *path = tbs_path_join(dir, name);
+	_cleanup_close_ int fd = -1;
+	size_t len = strlen(value);
+	ssize_t n;
+
+	if (!path)
+		return -ENOMEM;
+	/* no O_CREAT: a missing attribute is an error, never a new regular file */
+	fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	do
+		n = write(fd, value, len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n != len)
+		return -EIO;
+	return 0;
+}
+
+int tbs_write_file_atomic(const char *path, const char *data, size_t len, mode_t mode)
+{
+	_cleanup_free_ char *tmp = NULL;
+	_cleanup_close_ int fd = -1;
+	size_t done = 0;
+
+	if (asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0)
+		return -ENOMEM;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0)
+		return -errno;
+	while (done < len) {
+		ssize_t n = write(fd, data + done, len - done);
+		if (n < 0) {
+			int r = -errno;
+			if (r == -EINTR)
+				continue;
+			unlink(tmp);
+			return r;
+		}
+		done += (size_t)n;
+	}
+	/*
+	 * No fsync: it can stall the event loop for a long time on a busy disk. The
+	 * files are small caches of facts the daemon can relearn, and a truncated
+	 * file after a crash is handled like any corrupt one.
+	 */
+	if (rename(tmp, path) < 0) {
+		int r = -errno;
+		unlink(tmp);
+		return r;
+	}
+	return 0;
+}
+
+int tbs_read_file(const char *path, size_t max, char **ret, size_t *ret_len)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *buf = NULL;
+	struct stat st;
+	size_t len = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EBADFD;
+	if ((uint64_t)st.st_size > max)
+		return -EFBIG;
+	buf = malloc(max + 1);
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n = read(fd, buf + len, max + 1 - len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > max)
+			return -EFBIG;
+	}
+	buf[len] = '\0';
+	*ret = buf;
+	buf = NULL;
+	if (ret_len)
+		*ret_len = len;
+	return 0;
+}
+
+uint64_t tbs_now(int clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000ULL;
+}
+
+char *tbs_path_join(const char *a, const char *b)
+{
+	char *r;
+
+	if (asprintf(&r, "%s/%s", a, b) < 0)
+		return NULL;
+	return r;
+}
