@@ -47,11 +47,22 @@ char *tbs_peer_record_serialize(const TbsPeerRecord *r, size_t *len)
 	return g_key_file_to_data(kf, len, NULL);
 }
 
-/* Optional strings are re-sanitized: the file may have been edited by hand. */
-static char *get_opt_string(GKeyFile *kf, const char *key)
+/*
+ * Optional strings are re-sanitized: the file may have been edited by hand.
+ * A key that is there but unreadable (not UTF-8) makes the file corrupt.
+ */
+static char *get_opt_string(GKeyFile *kf, const char *key, bool *bad)
 {
-	g_autofree char *v = g_key_file_get_string(kf, "Peer", key, NULL);
-	return v ? tbs_sanitize_string(v, strlen(v), LABEL_MAX) : NULL;
+	g_autofree char *v = NULL;
+
+	if (!g_key_file_has_key(kf, "Peer", key, NULL))
+		return NULL;
+	v = g_key_file_get_string(kf, "Peer", key, NULL);
+	if (!v) {
+		*bad = true;
+		return NULL;
+	}
+	return tbs_sanitize_string(v, strlen(v), LABEL_MAX);
 }
 
 int tbs_peer_record_parse(const char *data, size_t len, TbsPeerRecord **ret)
@@ -60,6 +71,7 @@ int tbs_peer_record_parse(const char *data, size_t len, TbsPeerRecord **ret)
 	g_autoptr(TbsPeerRecord) r = NULL;
 	g_autoptr(GError) err = NULL;
 	g_autofree char *uuid = NULL;
+	bool bad = false;
 	gint64 version;
 
 	if (!g_key_file_load_from_data(kf, data, len, G_KEY_FILE_NONE, NULL))
@@ -76,9 +88,11 @@ int tbs_peer_record_parse(const char *data, size_t len, TbsPeerRecord **ret)
 	uuid = g_key_file_get_string(kf, "Peer", "UUID", NULL);
 	if (!uuid || tbs_uuid_normalize(uuid, r->uuid) < 0)
 		return -EBADMSG;
-	r->name = get_opt_string(kf, "Name");
-	r->vendor = get_opt_string(kf, "Vendor");
-	r->label = get_opt_string(kf, "Label");
+	r->name = get_opt_string(kf, "Name", &bad);
+	r->vendor = get_opt_string(kf, "Vendor", &bad);
+	r->label = get_opt_string(kf, "Label", &bad);
+	if (bad)
+		return -EBADMSG;
 	if (g_key_file_has_key(kf, "Peer", "Trusted", NULL)) {
 		r->trusted = g_key_file_get_boolean(kf, "Peer", "Trusted", &err);
 		if (err)

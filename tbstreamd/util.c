@@ -108,10 +108,19 @@ int tbs_group_name_parse(const char *s, unsigned *domain, uint64_t *route, unsig
 
 char *tbs_sanitize_string(const char *in, size_t len, size_t max)
 {
-	const char *p = in, *end = in + len;
-	GString *out = g_string_sized_new(len < max ? len : max);
+	const char *p = in, *end;
+	GString *out;
 
-	while (p < end && *p) {
+	len = strnlen(in, len);
+	end = in + len;
+	/* surrounding whitespace (the newline sysfs adds) is not part of the value */
+	while (p < end && g_ascii_isspace(*p))
+		p++;
+	while (end > p && g_ascii_isspace(end[-1]))
+		end--;
+	out = g_string_sized_new((size_t)(end - p) < max ? (size_t)(end - p) : max);
+
+	while (p < end) {
 		gunichar c = g_utf8_get_char_validated(p, end - p);
 		const char *next;
 
@@ -128,13 +137,7 @@ char *tbs_sanitize_string(const char *in, size_t len, size_t max)
 		p = next;
 	}
 
-	/* trim, then cut on a character boundary */
-	while (out->len > 0 && g_ascii_isspace(out->str[out->len - 1]))
-		g_string_truncate(out, out->len - 1);
-	size_t lead = 0;
-	while (lead < out->len && g_ascii_isspace(out->str[lead]))
-		lead++;
-	g_string_erase(out, 0, (gssize)lead);
+	/* cut on a character boundary */
 	if (out->len > max) {
 		size_t cut = max;
 		while (cut > 0 && (out->str[cut] & 0xc0) == 0x80)
@@ -233,8 +236,11 @@ int tbs_write_attr(const char *dir, const char *name, const char *value)
 
 	if (!path)
 		return -ENOMEM;
-	/* no O_CREAT: a missing attribute is an error, never a new regular file */
-	fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+	/*
+	 * No O_CREAT: a missing attribute is an error, never a new regular file.
+	 * O_TRUNC as echo(1) does; sysfs and ConfigFS ignore it.
+	 */
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
 	do

@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdlib.h>
+
+#include "helpers.h"
+#include "log.h"
+#include "policy.h"
+
+static char *etc, *vendor;
+static GPtrArray *errors;
+
+static void setup(void)
+{
+	tbs_log_set_target(TBS_LOG_TARGET_NULL);
+	etc = th_mkdtemp();
+	vendor = th_mkdtemp();
+	errors = g_ptr_array_new_with_free_func(g_free);
+}
+
+static void teardown(void)
+{
+	th_rm_rf(etc);
+	th_rm_rf(vendor);
+	g_free(etc);
+	g_free(vendor);
+	g_ptr_array_unref(errors);
+}
+
+static TbsPolicy *load_ok(void)
+{
+	TbsPolicy *p = NULL;
+	int r = tbs_policy_load(etc, vendor, &p, errors);
+	g_autofree char *all = th_join(errors);
+	ck_assert_msg(r == 0, "policy failed to load:\n%s", all);
+	ck_assert_ptr_nonnull(p);
+	return p;
+}
+
+/* Loads must fail, leave *ret alone, and report needle ("file:line: ..."). */
+static void load_fails_with(const char *needle)
+{
+	TbsPolicy *p = (TbsPolicy *)0x1;
+	int r = tbs_policy_load(etc, vendor, &p, errors);
+	g_autofree char *all = th_join(errors);
+	ck_assert_int_eq(r, -EINVAL);
+	ck_assert_ptr_eq(p, (TbsPolicy *)0x1);
+	ck_assert_msg(th_any_contains(errors, needle), "expected \"%s\" in:\n%s", needle, all);
+}
+
+static const char good_conf[] = "# the commit message's backup receiver, and a camera\n"
+				"[Daemon]\n"
+				"Subsystems=thunderbolt;tbstream_sim\n"
+				"OnUnplug=keep\n"
+				"\n"
+				"[Stream backup]\n"
+				"HopIDs=auto\n"
+				"RingSize=1024\n"
+				"Owner=0\n"
+				"Group=0\n"
+				"Mode=0660\n"
+				"\n"
+				"[Stream camera]\n"
+				"HopIDs=peer\n"
+				"OnUnplug=remove\n"
+				"Throttling=0\n"
+				"\n"
+				"[Stream ctl]\n"
+				"HopIDs=8,9\n"
+				"\n"
+				"[Peer laptop]\n"
+				"MatchUUID=3A1CB984-C4D9-4469-A277-CE2FDFD11F0D\n"
+				"Streams=backup;camera\n"
+				"\n"
+				"[Peer lab]\n"
+				"MatchName=lab-*\n"
+				"MatchTrusted=yes\n"
+				"Streams=ctl backup\n";
+
+START_TEST(test_good_policy_parses_every_setting)
+{
+	th_write(etc, "tbstreamd.conf", good_conf);
+	g_autoptr(TbsPolicy) p = load_ok();
+	const TbsStreamTemplate *t;
+
+	ck_assert_uint_eq(g_strv_length(p->subsystems), 2);
+	ck_assert_str_eq(p->subsystems[1], "tbstream_sim");
+	ck_assert_int_eq(p->on_unplug, TBS_UNPLUG_KEEP);
+	ck_assert_uint_eq(p->rules->len, 2);
+	ck_assert_uint_eq(p->streams->len, 3);
+
+	t = tbs_policy_find_stream(p, "backup");
+	ck_assert_ptr_nonnull(t);
+	ck_assert_int_eq(t->hopid_mode, TBS_HOPIDS_AUTO);
+	ck_assert_int_eq(t->ring_size, 1024);
+	ck_assert_int_eq(t->throttling, -1);
+	ck_assert_uint_eq(t->owner, 0);
+	ck_assert_uint_eq(t->group, 0);
+	ck_assert_uint_eq(t->mode, 0660);
+	ck_assert_int_eq(t->on_unplug, TBS_UNPLUG_KEEP); /* from [Daemon] */
+
+	t = tbs_policy_find_stream(p, "camera");
+	ck_assert_int_eq(t->hopid_mode, TBS_HOPIDS_PEER);
+	ck_assert_int_eq(t->on_unplug, TBS_UNPLUG_REMOVE);
+	ck_assert_int_eq(t->throttling, 0);
+	ck_assert_uint_eq(t->mode, (mode_t)-1);
+
+	t = tbs_policy_find_stream(p, "ctl");
+	ck_assert_int_eq(t->hopid_mode, TBS_HOPIDS_FIXED);
+	ck_assert_int_eq(t->in_hopid, 8);
+	ck_assert_int_eq(t->out_hopid, 9);
+
+	/* rules are kept in name order, UUIDs normalized */
+	ck_assert_str_eq(((TbsPeerRule *)p->rules->pdata[0])->id, "lab");
+	ck_assert_str_eq(((TbsPeerRule *)p->rules->pdata[1])->uuids[0],
+			 "3a1cb984-c4d9-4469-a277-ce2fdfd11f0d");
+}
+END_TEST
+
+START_TEST(test_no_files_means_deny_everyone)
+{
+	g_autoptr(TbsPolicy) p = load_ok();
+	TbsPeerFacts f = {
+		.uuid = "3a1cb984-c4d9-4469-a277-ce2fdfd11f0d", .name = "x", .trusted = true};
+	TbsDecision d;
+
+	ck_assert_str_eq(p->subsystems[0], "thunderbolt");
+	tbs_policy_decide(p, &f, &d);
+	ck_assert(!d.allowed);
+	ck_assert_uint_eq(d.streams->len, 0);
+	tbs_decision_clear(&d);
+}
+END_TEST
+
+START_TEST(test_matching_by_uuid_name_and_trust)
+{
+	th_write(etc, "tbstreamd.conf", good_conf);
+	g_autoptr(TbsPolicy) p = load_ok();
+	TbsDecision d;
+
+	TbsPeerFacts laptop = {.uuid = "3a1cb984-c4d9-4469-a277-ce2fdfd11f0d", .name = "whatever"};
+	tbs_policy_decide(p, &laptop, &d);
+	ck_assert(d.allowed);
+	ck_assert_str_eq(d.rule, "laptop");
+	ck_assert_uint_eq(d.streams->len, 2);
+	tbs_decision_clear(&d);
+
+	/* name matches but not trusted: denied */
+	TbsPeerFacts lab = {.uuid = "00000000-0000-0000-0000-000000000001", .name = "LAB-7"};
+	tbs_policy_decide(p, &lab, &d);
+	ck_assert(!d.allowed);
+	tbs_decision_clear(&d);
+
+	lab.trusted = true;
+	tbs_policy_decide(p, &lab, &d);
+	ck_assert(d.allowed);
+	ck_assert_str_eq(d.rule, "lab");
+	ck_assert_uint_eq(d.streams->len, 2);
+	tbs_decision_clear(&d);
+
+	/* no UUID at all: can still match by name */
+	TbsPeerFacts nouuid = {.uuid = NULL, .name = "lab-1", .trusted = true};
+	tbs_policy_decide(p, &nouuid, &d);
+	ck_assert(d.allowed);
+	tbs_decision_clear(&d);
+
+	TbsPeerFacts stranger = {.uuid = NULL, .name = NULL, .trusted = true};
+	tbs_policy_decide(p, &stranger, &d);
+	ck_assert(!d.allowed);
+	tbs_decision_clear(&d);
+}
+END_TEST
+
+START_TEST(test_deny_rule_wins_and_streams_are_a_deduplicated_union)
+{
+	th_write(etc, "tbstreamd.conf",
+		 "[Stream a]\n[Stream b]\n"
+		 "[Peer all]\nMatchAny=yes\nStreams=a\n"
+		 "[Peer more]\nMatchName=*\nStreams=a;b\n"
+		 "[Peer zz-evil]\nMatchName=evil\nAllow=no\n");
+	g_autoptr(TbsPolicy) p = load_ok();
+	TbsDecision d;
+
+	TbsPeerFacts good = {.name = "good"};
+	tbs_policy_decide(p, &good, &d);
+	ck_assert(d.allowed);
+	ck_assert_uint_eq(d.streams->len, 2);
+	tbs_decision_clear(&d);
+
+	TbsPeerFacts evil = {.name = "EVIL"};
+	tbs_policy_decide(p, &evil, &d);
+	ck_assert(!d.allowed);
+	ck_assert_str_eq(d.rule, "zz-evil");
+	ck_assert_uint_eq(d.streams->len, 0);
+	tbs_decision_clear(&d);
+}
+END_TEST
+
+START_TEST(test_etc_overrides_vendor_and_dropins_merge_by_key)
+{
+	th_write(vendor, "tbstreamd.conf", "[Daemon]\nSubsystems=vendor\n");
+	th_write(vendor, "policy.d/10-cam.conf", "[Stream camera]\nRingSize=64\n");
+	th_write(vendor, "policy.d/20-masked.conf", "[Bogus]\n");
+	th_write(vendor, "policy.d/30-replaced.conf", "[Stream gone]\n");
+	th_write(etc, "policy.d/20-masked.conf", "");
+	th_write(etc, "policy.d/30-replaced.conf", "[Stream here]\n");
+	th_write(etc, "policy.d/40-later.conf", "[Stream camera]\nThrottling=100\nRingSize=128\n");
+	th_write(etc, "policy.d/notconf.txt", "garbage");
+	{
+		g_autoptr(TbsPolicy) p = load_ok();
+		ck_assert_str_eq(p->subsystems[0], "vendor");
+		const TbsStreamTemplate *cam = tbs_policy_find_stream(p, "camera");
+		ck_assert_int_eq(cam->ring_size, 128);
+		ck_assert_int_eq(cam->throttling, 100);
+		ck_assert_ptr_nonnull(tbs_policy_find_stream(p, "here"));
+		ck_assert_ptr_null(tbs_policy_find_stream(p, "gone"));
+		ck_assert_uint_eq(p->files->len, 4); /* vendor main, 10, etc 30, 40 */
+	}
+	th_write(etc, "tbstreamd.conf", "[Daemon]\nSubsystems=etc\n");
+	{
+		g_autoptr(TbsPolicy) p = load_ok();
+		ck_assert_str_eq(p->subsystems[0], "etc");
+	}
+}
+END_TEST
+
+/* Every kind of malformed file, each with the file:line it must be reported at. */
+static const struct {
+	const char *content;
+	const char *needle;
+} malformed[] = {
+	{"[Daemon]\nthis is not a key\n", "tbstreamd.conf:2: Line is neither"},
+	{"[Daemon\n", "tbstreamd.conf:1: Malformed section header"},
+	{"[]\n", "tbstreamd.conf:1: Malformed section header"},
+	{"Subsystems=x\n[Daemon]\n", "tbstreamd.conf:1: Key \"Subsystems\" outside"},
+	{"[Daemon]\n=x\n", "tbstreamd.conf:2: Missing key name"},
+	{"[Daemon]\nName[de]=x\n", "tbstreamd.conf:2: Localized keys"},
+	{"[Daemon]\n\nFoo=1\n", "tbstreamd.conf:3: Unknown key Foo= in [Daemon]"},
+	{"# c\n[Bogus]\n", "tbstreamd.conf:2: Unknown section [Bogus]"},
+	{"[Peer]\n", "tbstreamd.conf:1: Unknown section [Peer]"},
+	{"[Daemon]\nOnUnplug=sometimes\n", "tbstreamd.conf:2: OnUnplug="},
+	{"[Daemon]\nSubsystems=\n", "tbstreamd.conf:2: Subsystems= must name"},
+	{"[Daemon]\nSubsystems=a/b\n", "tbstreamd.conf:2: Invalid subsystem"},
+	{"[Daemon]\nIdentifyByName=perhaps\n",
+	 "tbstreamd.conf:2: IdentifyByName= expects a boolean"},
+	{"[Stream x]\nHopIDs=3,9\n", "tbstreamd.conf:2: HopIDs="},
+	{"[Stream x]\nHopIDs=fixed\n", "tbstreamd.conf:2: HopIDs="},
+	{"[Stream x]\nHopIDs=8,99999\n", "tbstreamd.conf:2: HopIDs="},
+	{"[Stream x]\nRingSize=16\n", "tbstreamd.conf:2: RingSize="},
+	{"[Stream x]\nRingSize=5000\n", "tbstreamd.conf:2: RingSize="},
+	{"[Stream x]\nRingSize=lots\n", "tbstreamd.conf:2: RingSize="},
+	{"[Stream x]\nThrottling=-5\n", "tbstreamd.conf:2: Throttling="},
+	{"[Stream x]\nMode=0999\n", "tbstreamd.conf:2: Mode="},
+	{"[Stream x]\nMode=rw\n", "tbstreamd.conf:2: Mode="},
+	{"[Stream x]\nOwner=no-such-user-tbs\n", "tbstreamd.conf:2: Owner="},
+	{"[Stream x]\nGroup=no-such-group-tbs\n", "tbstreamd.conf:2: Group="},
+	{"[Stream toolongname]\n", "tbstreamd.conf:1: Invalid stream name"},
+	{"[Stream a.b]\n", "tbstreamd.conf:1: Invalid stream name"},
+	{"[Stream ..]\n", "tbstreamd.conf:1: Invalid stream name"},
+	{"[Peer p]\nMatchAny=yes\nStreams=nope\n", "tbstreamd.conf:3: Streams= names \"nope\""},
+	{"[Peer p]\nAllow=yes\n", "tbstreamd.conf:1: [Peer p] has no Match"},
+	{"[Peer p]\nMatchUUID=not-a-uuid\n", "tbstreamd.conf:2: Invalid UUID"},
+	{"[Peer p]\nMatchAny=maybe\n", "tbstreamd.conf:2: MatchAny= expects a boolean"},
+	{"[Daemon]\nSubsystems=\xff\xfe\n", "tbstreamd.conf:2: Line is not valid UTF-8"},
+};
+
+START_TEST(test_malformed_policy_is_reported_with_file_and_line)
+{
+	th_write(etc, "tbstreamd.conf", malformed[_i].content);
+	load_fails_with(malformed[_i].needle);
+}
+END_TEST
+
+START_TEST(test_nul_bytes_and_huge_files_are_refused)
+{
+	g_autofree char *path = g_build_filename(etc, "tbstreamd.conf", NULL);
+	g_autofree char *huge = g_strnfill(70000, '#');
+
+	ck_assert(g_file_set_contents(path, "[Daemon]\n\0x=1\n", 14, NULL));
+	load_fails_with("tbstreamd.conf: File contains a NUL byte");
+	g_ptr_array_set_size(errors, 0);
+	th_write(etc, "tbstreamd.conf", huge);
+	load_fails_with("tbstreamd.conf: File is larger than");
+}
+END_TEST
+
+START_TEST(test_errors_in_dropins_name_the_dropin)
+{
+	th_write(etc, "tbstreamd.conf", "[Daemon]\n");
+	th_write(etc, "policy.d/50-bad.conf", "[Stream ok]\n\n\nRingSize=1\n");
+	load_fails_with("policy.d/50-bad.conf:4: RingSize=");
+}
+END_TEST
+
+START_TEST(test_all_errors_are_reported_not_just_the_first)
+{
+	th_write(etc, "tbstreamd.conf", "[Daemon]\nFoo=1\nBar=2\n[Stream x]\nRingSize=1\n");
+	load_fails_with("tbstreamd.conf:2: Unknown key Foo=");
+	ck_assert(th_any_contains(errors, "tbstreamd.conf:3: Unknown key Bar="));
+	ck_assert(th_any_contains(errors, "tbstreamd.conf:5: RingSize="));
+}
+END_TEST
+
+START_TEST(test_value_parsers)
+{
+	TbsHopIdMode mode;
+	int in, out;
+	mode_t m;
+	TbsUnplugAction a;
+
+	ck_assert_int_eq(tbs_policy_parse_hopids("peer", &mode, &in, &out), 0);
+	ck_assert_int_eq(mode, TBS_HOPIDS_PEER);
+	ck_assert_int_eq(tbs_policy_parse_hopids("8,2047", &mode, &in, &out), 0);
+	ck_assert_int_eq(out, 2047);
+	ck_assert_int_lt(tbs_policy_parse_hopids("8,", &mode, &in, &out), 0);
+	ck_assert_int_lt(tbs_policy_parse_hopids(",8", &mode, &in, &out), 0);
+	ck_assert_int_eq(tbs_policy_parse_mode("0600", &m), 0);
+	ck_assert_uint_eq(m, 0600);
+	ck_assert_int_lt(tbs_policy_parse_mode("", &m), 0);
+	ck_assert_int_lt(tbs_policy_parse_mode("17777", &m), 0);
+	ck_assert_int_eq(tbs_policy_parse_unplug("keep", &a), 0);
+	ck_assert_int_eq(a, TBS_UNPLUG_KEEP);
+	ck_assert_int_lt(tbs_policy_parse_unplug("Keep", &a), 0);
+}
+END_TEST
+
+static Suite *policy_suite(void)
+{
+	Suite *s = suite_create("policy");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_good_policy_parses_every_setting);
+	tcase_add_test(tc, test_no_files_means_deny_everyone);
+	tcase_add_test(tc, test_matching_by_uuid_name_and_trust);
+	tcase_add_test(tc, test_deny_rule_wins_and_streams_are_a_deduplicated_union);
+	tcase_add_test(tc, test_etc_overrides_vendor_and_dropins_merge_by_key);
+	tcase_add_loop_test(tc, test_malformed_policy_is_reported_with_file_and_line, 0,
+			    G_N_ELEMENTS(malformed));
+	tcase_add_test(tc, test_nul_bytes_and_huge_files_are_refused);
+	tcase_add_test(tc, test_errors_in_dropins_name_the_dropin);
+	tcase_add_test(tc, test_all_errors_are_reported_not_just_the_first);
+	tcase_add_test(tc, test_value_parsers);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+TH_RUN_SUITE(policy_suite)

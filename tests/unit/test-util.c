@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdlib.h>
+
+#include "helpers.h"
+#include "log.h"
+#include "util.h"
+
+START_TEST(test_stream_names_accept_kernel_compatible_names)
+{
+	const char *good[] = {"a", "backup", "cam_1", "x-y", "ABCDEFGH", "0", "a_b-c"};
+	for (size_t i = 0; i < G_N_ELEMENTS(good); i++)
+		ck_assert_msg(tbs_stream_name_is_valid(good[i]), "%s should be valid", good[i]);
+}
+END_TEST
+
+START_TEST(test_stream_names_reject_paths_spaces_long_and_non_ascii)
+{
+	const char *bad[] = {"",   "ABCDEFGHI", "a/b", ".",	  "..", "a.b", "a b", "tab\t",
+			     "\n", "-lead",	"é",   "cam\x7f", "*",	"a;b", "$x"};
+	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++)
+		ck_assert_msg(!tbs_stream_name_is_valid(bad[i]), "\"%s\" should be invalid",
+			      bad[i]);
+	ck_assert(!tbs_stream_name_is_valid(NULL));
+}
+END_TEST
+
+START_TEST(test_uuid_is_normalized_to_lower_case)
+{
+	char out[37];
+	ck_assert_int_eq(tbs_uuid_normalize("3A1CB984-C4D9-4469-A277-CE2FDFD11F0D", out), 0);
+	ck_assert_str_eq(out, "3a1cb984-c4d9-4469-a277-ce2fdfd11f0d");
+}
+END_TEST
+
+START_TEST(test_uuid_rejects_malformed)
+{
+	const char *bad[] = {"",
+			     "3a1cb984c4d94469a277ce2fdfd11f0d",
+			     "3a1cb984-c4d9-4469-a277-ce2fdfd11f0",
+			     "3a1cb984-c4d9-4469-a277-ce2fdfd11f0dd",
+			     "3a1cb984-c4d9-4469-a277_ce2fdfd11f0d",
+			     "za1cb984-c4d9-4469-a277-ce2fdfd11f0d",
+			     "3a1cb984-c4d9-4469-a277-ce2fdfd11f\xc3\xa9"};
+	char out[37];
+	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++)
+		ck_assert_int_eq(tbs_uuid_normalize(bad[i], out), -EINVAL);
+	ck_assert_int_eq(tbs_uuid_normalize(NULL, out), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_group_names_parse_route_as_hex)
+{
+	unsigned d, svc;
+	uint64_t route;
+
+	ck_assert_int_eq(tbs_group_name_parse("0-1.0", &d, &route, &svc), 0);
+	ck_assert_uint_eq(d, 0);
+	ck_assert_uint_eq(route, 1);
+	ck_assert_uint_eq(svc, 0);
+	ck_assert_int_eq(tbs_group_name_parse("0-503.0", &d, &route, &svc), 0);
+	ck_assert_uint_eq(route, 0x503);
+	ck_assert_int_eq(tbs_group_name_parse("12-ffffffffffffffff.7", &d, &route, &svc), 0);
+	ck_assert_uint_eq(d, 12);
+	ck_assert(route == UINT64_MAX);
+	ck_assert_uint_eq(svc, 7);
+	ck_assert_int_eq(tbs_xdomain_name_parse("1-3", &d, &route), 0);
+	ck_assert_uint_eq(route, 3);
+}
+END_TEST
+
+START_TEST(test_group_names_reject_everything_else)
+{
+	const char *bad[] = {"",
+			     "0-1",
+			     "0-1.",
+			     "-1.0",
+			     "0-g.0",
+			     "0-1.0x",
+			     "+0-1.0",
+			     " 0-1.0",
+			     "0-1.0 ",
+			     "0--1.0",
+			     "0-1ffffffffffffffff.0",
+			     "0-1.0/..",
+			     "99999999999-1.0",
+			     "0-1.-1",
+			     "0x1-1.0"};
+	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++)
+		ck_assert_msg(tbs_group_name_parse(bad[i], NULL, NULL, NULL) < 0, "\"%s\" accepted",
+			      bad[i]);
+	ck_assert(tbs_xdomain_name_parse("0-1.0", NULL, NULL) < 0);
+}
+END_TEST
+
+START_TEST(test_sanitize_cuts_huge_strings_on_a_character_boundary)
+{
+	g_autofree char *in = g_strnfill(100000, 'x');
+	_cleanup_free_ char *out = tbs_sanitize_string(in, strlen(in), 64);
+	ck_assert_uint_eq(strlen(out), 64);
+
+	/* 'é' is two bytes: 33 of them do not fit in 65 bytes, 32 do */
+	GString *s = g_string_new(NULL);
+	for (int i = 0; i < 40; i++)
+		g_string_append(s, "é");
+	_cleanup_free_ char *out2 = tbs_sanitize_string(s->str, s->len, 65);
+	ck_assert_uint_eq(strlen(out2), 64);
+	ck_assert(g_utf8_validate(out2, -1, NULL));
+	g_string_free(s, TRUE);
+}
+END_TEST
+
+START_TEST(test_sanitize_replaces_invalid_utf8_and_control_characters)
+{
+	const char in[] = "ho\xffst\x01na\xc3me\tx";
+	_cleanup_free_ char *out = tbs_sanitize_string(in, sizeof(in) - 1, 64);
+	ck_assert_str_eq(out, "ho?st?na?me?x");
+	ck_assert(g_utf8_validate(out, -1, NULL));
+
+	_cleanup_free_ char *trimmed = tbs_sanitize_string("  laptop \n", 10, 64);
+	ck_assert_str_eq(trimmed, "laptop");
+
+	_cleanup_free_ char *empty = tbs_sanitize_string("", 0, 64);
+	ck_assert_str_eq(empty, "");
+
+	/* an embedded NUL ends the string */
+	_cleanup_free_ char *nul = tbs_sanitize_string("ab\0cd", 5, 64);
+	ck_assert_str_eq(nul, "ab");
+}
+END_TEST
+
+START_TEST(test_parse_speed_accepts_kernel_format_only)
+{
+	unsigned v;
+	ck_assert_int_eq(tbs_parse_speed("20.0 Gb/s", &v), 0);
+	ck_assert_uint_eq(v, 20);
+	ck_assert_int_eq(tbs_parse_speed("40 Gb/s", &v), 0);
+	ck_assert_uint_eq(v, 40);
+	ck_assert_int_eq(tbs_parse_speed("fast", &v), -EINVAL);
+	ck_assert_int_eq(tbs_parse_speed("20.5 Gb/s", &v), -EINVAL);
+	ck_assert_int_eq(tbs_parse_speed("99999999999999.0 Gb/s", &v), -EINVAL);
+	ck_assert_int_eq(tbs_parse_speed("", &v), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_parse_long_and_bool_are_strict)
+{
+	long v;
+	bool b;
+	ck_assert_int_eq(tbs_parse_long("256", 32, 4096, &v), 0);
+	ck_assert_int_eq(v, 256);
+	ck_assert_int_eq(tbs_parse_long("16", 32, 4096, &v), -ERANGE);
+	ck_assert_int_eq(tbs_parse_long("12abc", 0, 100, &v), -EINVAL);
+	ck_assert_int_eq(tbs_parse_long(" 1", 0, 100, &v), -EINVAL);
+	ck_assert_int_eq(tbs_parse_long("", 0, 100, &v), -EINVAL);
+	ck_assert_int_eq(tbs_parse_long("99999999999999999999999", 0, 100, &v), -ERANGE);
+	ck_assert_int_eq(tbs_parse_bool("yes", &b), 0);
+	ck_assert(b);
+	ck_assert_int_eq(tbs_parse_bool("Off", &b), 0);
+	ck_assert(!b);
+	ck_assert_int_eq(tbs_parse_bool("maybe", &b), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_read_attr_is_bounded_and_strips_newlines)
+{
+	g_autofree char *dir = th_mkdtemp();
+	g_autofree char *big = g_strnfill(1 << 20, 'y');
+	char buf[128];
+
+	th_write(dir, "big", big);
+	ck_assert_int_eq(tbs_read_attr(dir, "big", buf, sizeof(buf)), 127);
+	th_write(dir, "small", "20.0 Gb/s\n\n");
+	ck_assert_int_eq(tbs_read_attr(dir, "small", buf, sizeof(buf)), 9);
+	ck_assert_str_eq(buf, "20.0 Gb/s");
+	ck_assert_int_eq(tbs_read_attr(dir, "missing", buf, sizeof(buf)), -ENOENT);
+	th_rm_rf(dir);
+}
+END_TEST
+
+START_TEST(test_write_attr_never_creates_files)
+{
+	g_autofree char *dir = th_mkdtemp();
+
+	ck_assert_int_eq(tbs_write_attr(dir, "in_hopid", "-1"), -ENOENT);
+	ck_assert(!th_exists(dir, "in_hopid"));
+	th_write(dir, "throttling", "8192\n");
+	ck_assert_int_eq(tbs_write_attr(dir, "throttling", "0"), 0);
+	g_autofree char *v = th_read(dir, "throttling");
+	ck_assert_str_eq(v, "0");
+	th_rm_rf(dir);
+}
+END_TEST
+
+START_TEST(test_atomic_write_replaces_and_leaves_no_temporary)
+{
+	g_autofree char *dir = th_mkdtemp();
+	g_autofree char *path = g_build_filename(dir, "f", NULL);
+	_cleanup_free_ char *data = NULL;
+	size_t len;
+
+	ck_assert_int_eq(tbs_write_file_atomic(path, "one", 3, 0644), 0);
+	ck_assert_int_eq(tbs_write_file_atomic(path, "second", 6, 0644), 0);
+	ck_assert_int_eq(tbs_read_file(path, 100, &data, &len), 0);
+	ck_assert_str_eq(data, "second");
+	GDir *d = g_dir_open(dir, 0, NULL);
+	int n = 0;
+	while (g_dir_read_name(d))
+		n++;
+	g_dir_close(d);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(tbs_read_file(path, 3, &data, &len), -EFBIG);
+	th_rm_rf(dir);
+}
+END_TEST
+
+START_TEST(test_log_returns_negative_errno)
+{
+	tbs_log_set_target(TBS_LOG_TARGET_NULL);
+	ck_assert_int_eq(log_error_errno(EIO, "x %m"), -EIO);
+	ck_assert_int_eq(log_error_errno(-ENOENT, "y"), -ENOENT);
+	ck_assert_int_eq(log_debug_errno(-EPERM, "hidden at info level"), -EPERM);
+	ck_assert_int_eq(tbs_log_parse_level("debug"), LOG_DEBUG);
+	ck_assert_int_eq(tbs_log_parse_level("nope"), -EINVAL);
+}
+END_TEST
+
+static Suite *util_suite(void)
+{
+	Suite *s = suite_create("util");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_stream_names_accept_kernel_compatible_names);
+	tcase_add_test(tc, test_stream_names_reject_paths_spaces_long_and_non_ascii);
+	tcase_add_test(tc, test_uuid_is_normalized_to_lower_case);
+	tcase_add_test(tc, test_uuid_rejects_malformed);
+	tcase_add_test(tc, test_group_names_parse_route_as_hex);
+	tcase_add_test(tc, test_group_names_reject_everything_else);
+	tcase_add_test(tc, test_sanitize_cuts_huge_strings_on_a_character_boundary);
+	tcase_add_test(tc, test_sanitize_replaces_invalid_utf8_and_control_characters);
+	tcase_add_test(tc, test_parse_speed_accepts_kernel_format_only);
+	tcase_add_test(tc, test_parse_long_and_bool_are_strict);
+	tcase_add_test(tc, test_read_attr_is_bounded_and_strips_newlines);
+	tcase_add_test(tc, test_write_attr_never_creates_files);
+	tcase_add_test(tc, test_atomic_write_replaces_and_leaves_no_temporary);
+	tcase_add_test(tc, test_log_returns_negative_errno);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+TH_RUN_SUITE(util_suite)
