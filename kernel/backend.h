@@ -41,6 +41,8 @@
 #include <linux/uuid.h>
 
 struct tb_property_dir;
+struct tbs_fabric;
+struct tbs_port;
 
 /* Upstream's USB4STREAM protocol constants: changing any breaks the wire. */
 #define TBS_FRAME_SIZE		4096	/* TB_MAX_FRAME_SIZE, absent from 6.1 */
@@ -190,7 +192,11 @@ struct tbs_port_ops {
  * @publish: replace this host's announcement of its streams with @dir (the
  *	`stream` service directory, built by tbs_props_build()); the fabric
  *	takes ownership of @dir and frees it with tb_property_free_dir().
- *	%NULL @dir withdraws the announcement.  May sleep.
+ *	%NULL @dir withdraws the announcement.  May sleep.  Called from a
+ *	work item without any core lock held (so it may call tbs_port_add()
+ *	or tbs_port_remove()), never concurrently with itself for one fabric;
+ *	tbs_fabric_register() schedules the first (empty) one and
+ *	tbs_fabric_unregister() calls it with %NULL before it returns.
  */
 struct tbs_fabric_ops {
 	int (*publish)(struct tbs_fabric *fabric, struct tb_property_dir *dir);

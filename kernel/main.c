@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tbstream: module init/exit and the registry of fabrics and ports.
+ *
+ * tbs_lock (a mutex) serialises the control plane: the lists below, every
+ * group's port and stream list, attach/detach and HopID changes.  The data
+ * path never takes it.  Order: tbs_lock, then a stream's lock.
+ *
+ * Announcements are rebuilt by a per-fabric work item: any change schedules
+ * it, so bursts of changes coalesce into one publish, and the fabric's
+ * publish() runs without tbs_lock held (a fabric may add or remove ports
+ * from it).
+ */
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/workqueue.h>
+#include <linux/thunderbolt.h>
+
+#include "tbstream.h"
+
+DEFINE_MUTEX(tbs_lock);		/* the control plane, see above */
+LIST_HEAD(tbs_groups);
+static LIST_HEAD(tbs_fabrics);
+static LIST_HEAD(tbs_ports);
+
+/**
+ * struct tbs_fabric_entry - the core's record of a registered fabric
+ * @node: in tbs_fabrics
+ * @fabric: the fabric
+ * @publish_work: rebuilds and publishes the announcement
+ * @dead: unregistering: publish nothing more
+ */
+struct tbs_fabric_entry {
+	struct list_head node;
+	struct tbs_fabric *fabric;
+	struct work_struct publish_work;
+	bool dead;
+};
+
+/**
+ * struct tbs_port_entry - the core's record of a port
+ * @node: in tbs_ports
+ * @port: the port
+ */
+struct tbs_port_entry {
+	struct list_head node;
+	struct tbs_port *port;
+};
+
+/**
+ * tbs_fabric_for_domain() - the fabric that serves a ConfigFS domain number
+ * @domain: the domain of a group name
+ *
+ * The registered fabric with the narrowest [first_domain, last_domain] range
+ * containing @domain wins, so the real fabric (which claims everything) only
+ * gets what no simulated host claims.  Call with tbs_lock held.
+ *
+ * Return: the fabric or %NULL.
+ */
+struct tbs_fabric *tbs_fabric_for_domain(u32 domain)
+{
+	struct tbs_fabric_entry *fe;
+	struct tbs_fabric *best = NULL;
+
+	lockdep_assert_held(&tbs_lock);
+	list_for_each_entry(fe, &tbs_fabrics, node) {
+		struct tbs_fabric *f = fe->fabric;
+
+		if (fe->dead || domain < f->first_domain ||
+		    domain > f->last_domain)
+			continue;
+		if (!best || f->last_domain - f->first_domain <
+			     best->last_domain - best->first_domain)
+			best = f;
+	}
+	return best;
+}
+
+/**
+ * tbs_find_port() - the port a group named "@domain-@route.@service" serves
+ * @domain: domain number
+ * @route: route of the peer
+ * @service: service id
+ *
+ * Call with tbs_lock held.  Return: the port or %NULL.
+ */
+struct tbs_port *tbs_find_port(u32 domain, u64 route, u32 service)
+{
+	struct tbs_port_entry *pe;
+
+	lockdep_assert_held(&tbs_lock);
+	list_for_each_entry(pe, &tbs_ports, node) {
+		struct tbs_port *p = pe->port;
+
+		if (p->domain == domain && p->route == route &&
+		    p->service == service)
+			return p;
+	}
+	return NULL;
+}
+
+static void tbs_publish_work(struct work_struct *work)
+{
+	struct tbs_fabric_entry *fe =
+		container_of(work, struct tbs_fabric_entry, publish_work);
+	struct tb_property_dir *dir;
+	int ret;
+
+	mutex_lock(&tbs_lock);
+	if (fe->dead) {
+		mutex_unlock(&tbs_lock);
+		return;
+	}
+	dir = tbs_props_build(fe->fabric);
+	mutex_unlock(&tbs_lock);
+	if (!dir) {
+		pr_warn("tbstream: %s: out of memory building the announcement\n",
+			fe->fabric->name);
+		return;
+	}
+	ret = fe->fabric->ops->publish(fe->fabric, dir);
+	if (ret)
+		pr_warn("tbstream: %s: publishing the announcement failed: %d\n",
+			fe->fabric->name, ret);
+}
+
+/**
+ * tbs_publish() - schedule a rebuild of a fabric's announcement
+ * @fabric: the local host whose streams changed, may be %NULL
+ *
+ * Coalesces: many calls before the work runs publish once.
+ */
+void tbs_publish(struct tbs_fabric *fabric)
+{
+	struct tbs_fabric_entry *fe = fabric ? fabric->core_priv : NULL;
+
+	if (fe && !fe->dead)
+		schedule_work(&fe->publish_work);
+}
+
+/**
+ * tbs_fabric_register() - make a local host known to the core
+ * @fabric: the fabric, with every field but @core_priv set
+ *
+ * Publishes the host's (still empty) `stream` service directory soon after.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int tbs_fabric_register(struct tbs_fabric *fabric)
+{
+	struct tbs_fabric_entry *fe;
+
+	if (WARN_ON(!fabric->ops || !fabric->ops->publish ||
+		    fabric->first_domain > fabric->last_domain))
+		return -EINVAL;
+	fe = kzalloc(sizeof(*fe), GFP_KERNEL);
+	if (!fe)
+		return -ENOMEM;
+	fe->fabric = fabric;
+	INIT_WORK(&fe->publish_work, tbs_publish_work);
+
+	mutex_lock(&tbs_lock);
+	fabric->core_priv = fe;
+	list_add_tail(&fe->node, &tbs_fabrics);
+	tbs_publish(fabric);
+	mutex_unlock(&tbs_lock);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(tbs_fabric_register);
+
+/**
+ * tbs_fabric_unregister() - forget a local host
+ * @fabric: a registered fabric whose ports have all been removed
+ *
+ * Waits for a pending publish, then withdraws the announcement through
+ * publish(%NULL) before it returns.
+ */
+void tbs_fabric_unregister(struct tbs_fabric *fabric)
+{
+	struct tbs_fabric_entry *fe = fabric->core_priv;
+	struct tbs_port_entry *pe;
+
+	mutex_lock(&tbs_lock);
+	list_for_each_entry(pe, &tbs_ports, node)
+		WARN_ON(pe->port->fabric == fabric);
+	fe->dead = true;
+	list_del(&fe->node);
+	mutex_unlock(&tbs_lock);
+
+	cancel_work_sync(&fe->publish_work);
+	fabric->ops->publish(fabric, NULL);
+	fabric->core_priv = NULL;
+	kfree(fe);
+}
+EXPORT_SYMBOL_GPL(tbs_fabric_unregister);
+
+static struct tbs_group *tbs_group_for_port(struct tbs_port *port)
+{
+	struct tbs_group *g;
+
+	list_for_each_entry(g, &tbs_groups, node) {
+		if (g->domain == port->domain && g->route == port->route &&
+		    g->service == port->service)
+			return g;
+	}
+	return NULL;
+}
+
+/**
+ * tbs_port_add() - publish a peer's stream service to the core
+ * @port: filled in by the fabric, @core_priv excepted
+ *
+ * A ConfigFS group of the same name attaches now or when it is created.
+ *
+ * Return: 0, -EEXIST if a port of that name exists, -ENOMEM.
+ */
+int tbs_port_add(struct tbs_port *port)
+{
+	struct tbs_port_entry *pe;
+	struct tbs_stream *s;
+	struct tbs_group *g;
+
+	pe = kzalloc(sizeof(*pe), GFP_KERNEL);
+	if (!pe)
+		return -ENOMEM;
+	pe->port = port;
+
+	mutex_lock(&tbs_lock);
+	if (tbs_find_port(port->domain, port->route, port->service)) {
+		mutex_unlock(&tbs_lock);
+		kfree(pe);
+		return -EEXIST;
+	}
+	port->core_priv = pe;
+	list_add_tail(&pe->node, &tbs_ports);
+
+	g = tbs_group_for_port(port);
+	if (g) {
+		g->port = port;
+		list_for_each_entry(s, &g->streams, node)
+			tbs_stream_attach(s, port);
+		tbs_publish(port->fabric);
+	}
+	mutex_unlock(&tbs_lock);
+	dev_dbg(port->dev, "stream port %u-%llx.%u added\n", port->domain,
+		port->route, port->service);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(tbs_port_add);
+
+/**
+ * tbs_port_remove() - take a port away from the core
+ * @port: a port added with tbs_port_add()
+ *
+ * Tears down every stream attached to it: open files see -ENXIO, rings are
+ * stopped and freed, HopIDs released.  Sleeps until then (at most the
+ * bounded close of a stream that is being closed concurrently).
+ */
+void tbs_port_remove(struct tbs_port *port)
+{
+	struct tbs_port_entry *pe = port->core_priv;
+	struct tbs_stream *s;
+	struct tbs_group *g;
+
+	mutex_lock(&tbs_lock);
+	g = tbs_group_for_port(port);
+	if (g && g->port == port) {
+		list_for_each_entry(s, &g->streams, node)
+			tbs_stream_detach(s, -ENXIO);
+		g->port = NULL;
+		tbs_publish(port->fabric);
+	}
+	list_del(&pe->node);
+	port->core_priv = NULL;
+	mutex_unlock(&tbs_lock);
+	kfree(pe);
+	dev_dbg(port->dev, "stream port %u-%llx.%u removed\n", port->domain,
+		port->route, port->service);
+}
+EXPORT_SYMBOL_GPL(tbs_port_remove);
+
+static int __init tbs_init(void)
+{
+	int ret;
+
+	if (IS_ENABLED(CONFIG_USB4_CONFIGFS)) {
+		pr_err("tbstream: this kernel has its own USB4STREAM support (CONFIG_USB4_CONFIGFS); use thunderbolt_stream instead\n");
+		return -EEXIST;
+	}
+
+	ret = tbs_chardev_init();
+	if (ret)
+		return ret;
+	ret = tbs_configfs_init();
+	if (ret)
+		goto err_chardev;
+	ret = tbs_nhi_init();
+	if (ret)
+		goto err_configfs;
+	return 0;
+
+err_configfs:
+	tbs_configfs_exit();
+err_chardev:
+	tbs_chardev_exit();
+	return ret;
+}
+
+static void __exit tbs_exit(void)
+{
+	tbs_nhi_exit();
+	tbs_configfs_exit();
+	tbs_chardev_exit();
+}
+
+module_init(tbs_init);
+module_exit(tbs_exit);
+
+MODULE_DESCRIPTION("USB4STREAM: byte streams over Thunderbolt/USB4 DMA tunnels");
+MODULE_LICENSE("GPL");

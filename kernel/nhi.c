@@ -1,0 +1,420 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tbstream: the real fabric, on the host's Thunderbolt/USB4 NHI.
+ *
+ * A port per probed `stream` service (the peer announced one); rings are
+ * tb_rings in frame mode with end-to-end flow control; buffers are kmalloc'd
+ * pages streaming-mapped on the ring's DMA device; paths and HopIDs go
+ * through tb_xdomain_*().
+ *
+ * Publishing on 6.1.  There is one global XDomain property directory per
+ * host and no per-service local properties.  A registered directory is
+ * copied and formatted by the thunderbolt core under its private
+ * xdomain_lock whenever a peer asks, so mutating a registered directory
+ * races with that copy (use-after-free at worst).  tbstream therefore never
+ * mutates a published directory: the core builds a complete new one and
+ * this file swaps it in with tb_unregister_property_dir() immediately
+ * followed by tb_register_property_dir().  Changes are coalesced by the
+ * core (one work item per fabric), the thunderbolt core itself coalesces
+ * the change notifications it sends peers (a 50 ms delayed work), so a peer
+ * normally reads the new directory once.  The residual window - a peer read
+ * landing between the two calls, a few microseconds - is accepted: the
+ * peer then sees no `stream` directory until the notification that follows
+ * makes it read again.
+ */
+#include <linux/dma-mapping.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/thunderbolt.h>
+
+#include "tbstream.h"
+
+/**
+ * struct tbs_nhi_port - a port on a real XDomain service
+ * @port: what the core sees
+ * @svc: the service device
+ * @xd: its XDomain
+ */
+struct tbs_nhi_port {
+	struct tbs_port port;
+	struct tb_service *svc;
+	struct tb_xdomain *xd;
+};
+
+/**
+ * struct tbs_nhi_frame - the real fabric's per-frame state
+ * @rf: the descriptor handed to the ring
+ * @frame: the core's frame
+ * @dev: the device the buffer is mapped on
+ * @dir: the mapping's direction
+ */
+struct tbs_nhi_frame {
+	struct ring_frame rf;
+	struct tbs_frame *frame;
+	struct device *dev;
+	enum dma_data_direction dir;
+};
+
+static DEFINE_MUTEX(tbs_nhi_publish_lock);
+static struct tb_property_dir *tbs_nhi_dir;	/* the registered one */
+
+static struct tb_xdomain *tbs_nhi_xd(struct tbs_port *port)
+{
+	return container_of(port, struct tbs_nhi_port, port)->xd;
+}
+
+static struct tb_ring *tbs_nhi_ring(struct tbs_ring *ring)
+{
+	return ring->fabric_priv;
+}
+
+static int tbs_nhi_alloc_in_hopid(struct tbs_port *port, int hopid)
+{
+	struct tb_xdomain *xd = tbs_nhi_xd(port);
+	int ret;
+
+	ret = tb_xdomain_alloc_in_hopid(xd, hopid);
+	if (ret >= 0 && hopid > 0 && ret != hopid) {
+		/* 6.1 returns the lowest free HopID >= the one asked for. */
+		tb_xdomain_release_in_hopid(xd, ret);
+		return -EBUSY;
+	}
+	return ret;
+}
+
+static int tbs_nhi_alloc_out_hopid(struct tbs_port *port, int hopid)
+{
+	struct tb_xdomain *xd = tbs_nhi_xd(port);
+	int ret;
+
+	ret = tb_xdomain_alloc_out_hopid(xd, hopid);
+	if (ret >= 0 && hopid > 0 && ret != hopid) {
+		tb_xdomain_release_out_hopid(xd, ret);
+		return -EBUSY;
+	}
+	return ret;
+}
+
+static void tbs_nhi_release_in_hopid(struct tbs_port *port, int hopid)
+{
+	tb_xdomain_release_in_hopid(tbs_nhi_xd(port), hopid);
+}
+
+static void tbs_nhi_release_out_hopid(struct tbs_port *port, int hopid)
+{
+	tb_xdomain_release_out_hopid(tbs_nhi_xd(port), hopid);
+}
+
+static int tbs_nhi_peer_stream_hopids(struct tbs_port *port, const char *name,
+				      int *inhopid, int *outhopid)
+{
+	struct tb_xdomain *xd = tbs_nhi_xd(port);
+	struct tb_property *p = NULL;
+	int ret = -ENOENT;
+
+	mutex_lock(&xd->lock);
+	if (xd->remote_properties)
+		p = tb_property_find(xd->remote_properties, TBS_PROTOCOL_KEY,
+				     TB_PROPERTY_TYPE_DIRECTORY);
+	if (p)
+		ret = tbs_props_find_stream(p->value.dir, name, inhopid,
+					    outhopid);
+	mutex_unlock(&xd->lock);
+	return ret;
+}
+
+static int tbs_nhi_ring_alloc(struct tbs_port *port, struct tbs_ring *ring)
+{
+	struct tb_nhi *nhi = tbs_nhi_xd(port)->tb->nhi;
+	struct tb_ring *r;
+
+	if (ring->tx)
+		r = tb_ring_alloc_tx(nhi, -1, ring->size,
+				     RING_FLAG_FRAME | RING_FLAG_E2E);
+	else
+		r = tb_ring_alloc_rx(nhi, -1, ring->size,
+				     RING_FLAG_FRAME | RING_FLAG_E2E,
+				     ring->e2e_tx_hop, BIT(TBS_PDF_SOF),
+				     BIT(TBS_PDF_DATA) | BIT(TBS_PDF_CLOSE),
+				     NULL, NULL);
+	if (!r)
+		return -ENOMEM;
+	ring->port = port;
+	ring->hop = r->hop;
+	ring->fabric_priv = r;
+	return 0;
+}
+
+static void tbs_nhi_ring_free(struct tbs_ring *ring)
+{
+	tb_ring_free(tbs_nhi_ring(ring));
+	ring->fabric_priv = NULL;
+}
+
+static int tbs_nhi_ring_start(struct tbs_ring *ring)
+{
+	tb_ring_start(tbs_nhi_ring(ring));
+	return 0;
+}
+
+static void tbs_nhi_ring_stop(struct tbs_ring *ring)
+{
+	tb_ring_stop(tbs_nhi_ring(ring));
+}
+
+static void tbs_nhi_frame_done(struct tb_ring *r, struct ring_frame *rf,
+			       bool canceled)
+{
+	struct tbs_nhi_frame *nf = container_of(rf, struct tbs_nhi_frame, rf);
+	struct tbs_frame *f = nf->frame;
+	struct tbs_ring *ring = f->ring;
+
+	if (!ring->tx) {
+		dma_sync_single_for_cpu(nf->dev, f->dma, TBS_FRAME_SIZE,
+					DMA_FROM_DEVICE);
+		/* A 12-bit length: 0 means a full 4096-byte frame. */
+		f->size = rf->size ? rf->size : TBS_FRAME_SIZE;
+		f->sof = rf->sof;
+		f->eof = rf->eof;
+		f->status = 0;
+		if (rf->flags & RING_DESC_CRC_ERROR)
+			f->status |= TBS_FRAME_CRC_ERROR;
+		if (rf->flags & RING_DESC_BUFFER_OVERRUN)
+			f->status |= TBS_FRAME_OVERRUN;
+	}
+	ring->done(ring, f, canceled);
+}
+
+static int tbs_nhi_ring_post(struct tbs_ring *ring, struct tbs_frame *f)
+{
+	struct tbs_nhi_frame *nf = f->fabric_priv;
+	struct tb_ring *r = tbs_nhi_ring(ring);
+
+	f->ring = ring;
+	nf->rf.buffer_phy = f->dma;
+	nf->rf.callback = tbs_nhi_frame_done;
+	if (ring->tx) {
+		dma_sync_single_for_device(nf->dev, f->dma, f->size,
+					   DMA_TO_DEVICE);
+		nf->rf.size = f->size & 0xfff;
+		nf->rf.sof = f->sof;
+		nf->rf.eof = f->eof;
+		return tb_ring_tx(r, &nf->rf);
+	}
+	dma_sync_single_for_device(nf->dev, f->dma, TBS_FRAME_SIZE,
+				   DMA_FROM_DEVICE);
+	return tb_ring_rx(r, &nf->rf);
+}
+
+static int tbs_nhi_buf_alloc(struct tbs_ring *ring, struct tbs_frame *f)
+{
+	struct tbs_nhi_frame *nf;
+	void *buf;
+
+	nf = kzalloc(sizeof(*nf), GFP_KERNEL);
+	if (!nf)
+		return -ENOMEM;
+	buf = kmalloc(TBS_FRAME_SIZE, GFP_KERNEL);
+	if (!buf)
+		goto err_nf;
+	nf->frame = f;
+	nf->dev = tb_ring_dma_device(tbs_nhi_ring(ring));
+	nf->dir = ring->tx ? DMA_TO_DEVICE : DMA_FROM_DEVICE;
+	f->dma = dma_map_single(nf->dev, buf, TBS_FRAME_SIZE, nf->dir);
+	if (dma_mapping_error(nf->dev, f->dma))
+		goto err_buf;
+	f->buf = buf;
+	f->fabric_priv = nf;
+	return 0;
+
+err_buf:
+	kfree(buf);
+err_nf:
+	kfree(nf);
+	return -ENOMEM;
+}
+
+static void tbs_nhi_buf_free(struct tbs_ring *ring, struct tbs_frame *f)
+{
+	struct tbs_nhi_frame *nf = f->fabric_priv;
+
+	if (!nf)
+		return;
+	dma_unmap_single(nf->dev, f->dma, TBS_FRAME_SIZE, nf->dir);
+	kfree(f->buf);
+	kfree(nf);
+	f->buf = NULL;
+	f->fabric_priv = NULL;
+}
+
+static struct device *tbs_nhi_dma_device(struct tbs_ring *ring)
+{
+	return tb_ring_dma_device(tbs_nhi_ring(ring));
+}
+
+static int tbs_nhi_enable_paths(struct tbs_port *port, int tx_hopid,
+				struct tbs_ring *tx, int rx_hopid,
+				struct tbs_ring *rx)
+{
+	return tb_xdomain_enable_paths(tbs_nhi_xd(port),
+				       tx ? tx_hopid : -1, tx ? tx->hop : -1,
+				       rx ? rx_hopid : -1, rx ? rx->hop : -1);
+}
+
+static void tbs_nhi_disable_paths(struct tbs_port *port, int tx_hopid,
+				  struct tbs_ring *tx, int rx_hopid,
+				  struct tbs_ring *rx)
+{
+	int ret;
+
+	ret = tb_xdomain_disable_paths(tbs_nhi_xd(port),
+				       tx ? tx_hopid : -1, tx ? tx->hop : -1,
+				       rx ? rx_hopid : -1, rx ? rx->hop : -1);
+	if (ret && ret != -ENODEV)
+		dev_warn(port->dev, "cannot disable DMA paths: %d\n", ret);
+}
+
+static const struct tbs_port_ops tbs_nhi_port_ops = {
+	.alloc_in_hopid		= tbs_nhi_alloc_in_hopid,
+	.alloc_out_hopid	= tbs_nhi_alloc_out_hopid,
+	.release_in_hopid	= tbs_nhi_release_in_hopid,
+	.release_out_hopid	= tbs_nhi_release_out_hopid,
+	.peer_stream_hopids	= tbs_nhi_peer_stream_hopids,
+	.ring_alloc		= tbs_nhi_ring_alloc,
+	.ring_free		= tbs_nhi_ring_free,
+	.ring_start		= tbs_nhi_ring_start,
+	.ring_stop		= tbs_nhi_ring_stop,
+	.ring_post		= tbs_nhi_ring_post,
+	.buf_alloc		= tbs_nhi_buf_alloc,
+	.buf_free		= tbs_nhi_buf_free,
+	.dma_device		= tbs_nhi_dma_device,
+	.enable_paths		= tbs_nhi_enable_paths,
+	.disable_paths		= tbs_nhi_disable_paths,
+};
+
+static int tbs_nhi_publish(struct tbs_fabric *fabric,
+			   struct tb_property_dir *dir)
+{
+	struct tb_property_dir *old;
+	int ret = 0;
+
+	mutex_lock(&tbs_nhi_publish_lock);
+	old = tbs_nhi_dir;
+	if (old)
+		tb_unregister_property_dir(TBS_PROTOCOL_KEY, old);
+	if (dir) {
+		ret = tb_register_property_dir(TBS_PROTOCOL_KEY, dir);
+		if (ret) {
+			tb_property_free_dir(dir);
+			dir = NULL;
+			/* Keep announcing what we had. */
+			if (old && !tb_register_property_dir(TBS_PROTOCOL_KEY,
+							     old)) {
+				dir = old;
+				old = NULL;
+			}
+		}
+	}
+	tbs_nhi_dir = dir;
+	mutex_unlock(&tbs_nhi_publish_lock);
+	if (old)
+		tb_property_free_dir(old);
+	return ret;
+}
+
+static const struct tbs_fabric_ops tbs_nhi_fabric_ops = {
+	.publish	= tbs_nhi_publish,
+};
+
+static struct tbs_fabric tbs_nhi_fabric = {
+	.name		= "nhi",
+	.ops		= &tbs_nhi_fabric_ops,
+	.first_domain	= 0,
+	.last_domain	= U32_MAX,
+};
+
+static int tbs_nhi_probe(struct tb_service *svc, const struct tb_service_id *id)
+{
+	struct tb_xdomain *xd = tb_service_parent(svc);
+	struct tbs_nhi_port *np;
+	int ret, max;
+
+	np = kzalloc(sizeof(*np), GFP_KERNEL);
+	if (!np)
+		return -ENOMEM;
+	np->svc = svc;
+	np->xd = xd;
+
+	max = xd->local_max_hopid ? xd->local_max_hopid : TBS_MAX_HOPID;
+	if (xd->remote_max_hopid && xd->remote_max_hopid < max)
+		max = xd->remote_max_hopid;
+
+	np->port.fabric = &tbs_nhi_fabric;
+	np->port.ops = &tbs_nhi_port_ops;
+	np->port.dev = &svc->dev;
+	np->port.domain = xd->tb->index;
+	np->port.route = xd->route;
+	np->port.service = svc->id;
+	np->port.max_hopid = max;
+
+	tb_service_set_drvdata(svc, np);
+	ret = tbs_port_add(&np->port);
+	if (ret) {
+		dev_err(&svc->dev, "cannot add the stream port: %d\n", ret);
+		kfree(np);
+	}
+	return ret;
+}
+
+static void tbs_nhi_remove(struct tb_service *svc)
+{
+	struct tbs_nhi_port *np = tb_service_get_drvdata(svc);
+
+	tbs_port_remove(&np->port);
+	kfree(np);
+}
+
+static const struct tb_service_id tbs_nhi_ids[] = {
+	{ TB_SERVICE(TBS_PROTOCOL_KEY, TBS_PROTOCOL_ID) },
+	{ },
+};
+MODULE_DEVICE_TABLE(tbsvc, tbs_nhi_ids);
+
+static struct tb_service_driver tbs_nhi_driver = {
+	.driver = {
+		.owner	= THIS_MODULE,
+		.name	= "tbstream",
+	},
+	.probe		= tbs_nhi_probe,
+	.remove		= tbs_nhi_remove,
+	.id_table	= tbs_nhi_ids,
+};
+
+/**
+ * tbs_nhi_init() - register the real fabric and the service driver
+ *
+ * Return: 0 or a negative errno.
+ */
+int tbs_nhi_init(void)
+{
+	int ret;
+
+	ret = tbs_fabric_register(&tbs_nhi_fabric);
+	if (ret)
+		return ret;
+	ret = tb_register_service_driver(&tbs_nhi_driver);
+	if (ret) {
+		tbs_fabric_unregister(&tbs_nhi_fabric);
+		return ret;
+	}
+	return 0;
+}
+
+/**
+ * tbs_nhi_exit() - unbind every port, withdraw the announcement
+ */
+void tbs_nhi_exit(void)
+{
+	tb_unregister_service_driver(&tbs_nhi_driver);
+	tbs_fabric_unregister(&tbs_nhi_fabric);
+}
