@@ -1,0 +1,52 @@
+#!/bin/sh
+# /init of the initramfs in the host and systemd modes of tests/vm/run: mount
+# the host's root read-only over virtio-9p, lay a tmpfs overlay over it, put
+# the guest kernel's modules at /lib/modules/KVER and the test in
+# /tbstream-test, then switch to that root.
+export PATH=/bin:/sbin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+. /host.env
+
+die() {
+	echo "TBSTREAM-VM: host-init: $*"
+	echo "TBSTREAM-VM-RESULT: rc=99"
+	poweroff -f
+}
+
+while read -r m; do
+	insmod "/lib/modules/$m" || echo "TBSTREAM-VM: insmod $m failed"
+done </lib/modules/order
+
+mkdir -p /mnt/host /mnt/rw /newroot
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,ro,cache=loose hostroot /mnt/host ||
+	die "cannot mount the host's root"
+mount -t tmpfs -o mode=0755 rw /mnt/rw
+mkdir -p /mnt/rw/upper /mnt/rw/work /mnt/rw/mods/upper /mnt/rw/mods/work
+mount -t overlay -o lowerdir=/mnt/host,upperdir=/mnt/rw/upper,workdir=/mnt/rw/work overlay /newroot ||
+	die "cannot build the overlay root"
+# A container marker on the host makes systemd believe it runs in one.
+rm -f /newroot/.dockerenv
+
+# The guest kernel's modules, writable so tests may add the project's.
+mkdir -p "/newroot/usr/lib/modules/$TBSTREAM_KVER"
+mount -t overlay -o "lowerdir=/mnt/host$TBSTREAM_KMODS,upperdir=/mnt/rw/mods/upper,workdir=/mnt/rw/mods/work" \
+	overlay "/newroot/usr/lib/modules/$TBSTREAM_KVER" || die "cannot mount the guest's modules"
+
+mkdir -p /newroot/tbstream-test/bin /newroot/tbstream-test/lib /newroot/tbstream-test/results
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=mmap results /newroot/tbstream-test/results ||
+	die "cannot mount the results share"
+cp /test.sh /test.args /host.env /newroot/tbstream-test/
+cp /lib/tbstream/*.sh /newroot/tbstream-test/lib/
+for b in /bin/*; do
+	[ -L "$b" ] || [ "$b" = /bin/busybox ] || cp "$b" /newroot/tbstream-test/bin/
+done
+cp /modules/*.ko /newroot/tbstream-test/ 2>/dev/null
+
+if [ "$TBSTREAM_USERSPACE" = systemd ]; then
+	cp /lib/tbstream/tbstream-test.service /lib/tbstream/tbstream-test.target \
+		/newroot/etc/systemd/system/
+	exec switch_root /newroot /lib/systemd/systemd
+fi
+exec switch_root /newroot /bin/bash /tbstream-test/lib/host-runner.sh
