@@ -464,8 +464,10 @@ static void tbs_rx_done(struct tbs_ring *ring, struct tbs_frame *f,
 	}
 	if (sess->rx_err)
 		queue = false;
-	if (queue)
+	if (queue) {
 		list_add_tail(&f->list, &sess->rx_ready);
+		sess->rx_peer_closed = f->eof == TBS_PDF_CLOSE;
+	}
 	spin_unlock(&sess->rx_lock);
 
 	if (bad) {
@@ -655,10 +657,21 @@ static void tbs_session_close(struct tbs_session *sess)
 	long left = msecs_to_jiffies(TBS_CLOSE_TIMEOUT_MS);
 	struct tbs_stream *s = sess->stream;
 	struct tbs_frame *f = NULL;
+	bool peer_closed;
 
-	left = wait_event_timeout(sess->tx_wq, tbs_tx_has_free(sess), left);
+	/*
+	 * The peer's CLOSE is the last thing it sent: it is not listening, and
+	 * a CLOSE now would only wait on its TX ring and end the peer's *next*
+	 * session at once if it reopened in the meantime.
+	 */
+	spin_lock(&sess->rx_lock);
+	peer_closed = sess->rx_peer_closed;
+	spin_unlock(&sess->rx_lock);
+	if (!peer_closed)
+		left = wait_event_timeout(sess->tx_wq, tbs_tx_has_free(sess),
+					  left);
 	spin_lock(&sess->tx_lock);
-	if (!sess->gone && sess->tx_nfree) {
+	if (!peer_closed && !sess->gone && sess->tx_nfree) {
 		f = list_first_entry(&sess->tx_free, struct tbs_frame, list);
 		list_del(&f->list);
 		sess->tx_nfree--;

@@ -135,9 +135,10 @@ struct tbs_stream {
  * @tx_nfree: number of them
  * @tx_mutex: serialises writers
  * @tx_wq: writers and the closing drain wait here
- * @rx_lock: protects @rx_ready and @rx_err
+ * @rx_lock: protects @rx_ready, @rx_err and @rx_peer_closed
  * @rx_ready: received frames (data and close markers) not yet read
  * @rx_err: -EIO once a bad frame arrived; nothing is queued afterwards
+ * @rx_peer_closed: the last frame received was the peer's CLOSE
  * @rx_mutex: serialises readers; protects @rx_off and @rx_eof
  * @rx_off: bytes of the head of @rx_ready already read
  * @rx_eof: the peer closed and no data arrived since: reads return 0
@@ -164,9 +165,10 @@ struct tbs_session {
 	struct mutex tx_mutex;		/* one writer at a time */
 	wait_queue_head_t tx_wq;
 
-	spinlock_t rx_lock;		/* rx_ready, rx_err */
+	spinlock_t rx_lock;		/* rx_ready, rx_err, rx_peer_closed */
 	struct list_head rx_ready;
 	int rx_err;
+	bool rx_peer_closed;
 	struct mutex rx_mutex;		/* one reader; rx_off, rx_eof */
 	unsigned int rx_off;
 	bool rx_eof;
