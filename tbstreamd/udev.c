@@ -64,6 +64,9 @@ int tbs_xdomain_info_read(const char *syspath, const char *sysname, TbsXdomainIn
 	memset(x, 0, sizeof(*x));
 	if (tbs_xdomain_name_parse(sysname, NULL, NULL) < 0)
 		return -EINVAL;
+	/* a late "add" for a device that is gone again: its remove event follows */
+	if (access(syspath, F_OK) < 0)
+		return -ENODEV;
 	x->syspath = syspath;
 	x->sysname = sysname;
 	if (tbs_read_attr(syspath, "unique_id", buf, sizeof(buf)) <= 0 ||
@@ -92,6 +95,8 @@ int tbs_service_info_read(const char *syspath, const char *sysname, TbsServiceIn
 	memset(s, 0, sizeof(*s));
 	if (tbs_group_name_parse(sysname, NULL, NULL, NULL) < 0)
 		return -EINVAL;
+	if (access(syspath, F_OK) < 0)
+		return -ENODEV;
 	s->syspath = syspath;
 	s->sysname = sysname;
 	if (tbs_read_attr(syspath, "key", buf, sizeof(buf)) > 0 && strlen(buf) < sizeof(s->key))
@@ -115,12 +120,17 @@ static void announce_xdomain(TbsUdev *u, sd_device *d, bool change)
 {
 	TbsXdomainInfo x;
 	const char *syspath, *sysname;
+	int r;
 
 	if (sd_device_get_syspath(d, &syspath) < 0 || sd_device_get_sysname(d, &sysname) < 0)
 		return;
-	if (tbs_xdomain_info_read(syspath, sysname, &x) < 0) {
-		log_warning("Ignoring XDomain device %s: unexpected name or out of memory",
-			    syspath);
+	r = tbs_xdomain_info_read(syspath, sysname, &x);
+	if (r == -ENODEV) {
+		log_debug("XDomain %s is already gone, ignoring its event", syspath);
+		return;
+	}
+	if (r < 0) {
+		log_warning_errno(r, "Ignoring XDomain device %s: %m", syspath);
 		return;
 	}
 	u->handler.xdomain_added(u->userdata, &x, change);
@@ -132,10 +142,14 @@ static void announce_service(TbsUdev *u, sd_device *d)
 	const char *syspath, *sysname;
 	sd_device *parent;
 	TbsServiceInfo s;
+	int r;
 
 	if (sd_device_get_syspath(d, &syspath) < 0 || sd_device_get_sysname(d, &sysname) < 0)
 		return;
-	if (tbs_service_info_read(syspath, sysname, &s) < 0) {
+	r = tbs_service_info_read(syspath, sysname, &s);
+	if (r == -ENODEV)
+		return;
+	if (r < 0) {
 		log_warning("Ignoring service device %s: name is not <domain>-<route>.<id>",
 			    syspath);
 		return;

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <systemd/sd-event.h>
+
+/*
+ * A stand-in for the stream module's ConfigFS behaviour on a plain test
+ * directory. The test executable overrides mkdir(2) and rmdir(2): a mkdir of
+ * <root>/thunderbolt/stream/<group>/<name> gets the attributes a real item has
+ * (index last), and /dev/tbstreamN appears in the fake dev root (optionally
+ * late); an rmdir of an item takes its attributes and node away first, as
+ * ConfigFS does. Only one instance at a time.
+ */
+
+typedef struct FakeKernel FakeKernel;
+
+FakeKernel *fake_kernel_new(sd_event *event, const char *configfs_root, const char *dev_root);
+void fake_kernel_free(FakeKernel *fk);
+/* Create device nodes this long after mkdir (0: at once, like devtmpfs). */
+void fake_kernel_set_device_delay(FakeKernel *fk, uint64_t usec);
+/* Populate items from the event loop instead of inside mkdir. */
+void fake_kernel_set_async(FakeKernel *fk, bool async);
+unsigned fake_kernel_live_items(FakeKernel *fk);

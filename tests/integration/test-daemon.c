@@ -1,0 +1,624 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The daemon core against fake udev (umockdev) and a fake ConfigFS: plug,
+ * unplug, adopt, recover, and survive garbage. Runs under umockdev-wrapper.
+ */
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "../unit/helpers.h"
+#include "world.h"
+
+#define UUID_A "3a1cb984-c4d9-4469-a277-ce2fdfd11f0d"
+#define UUID_B "11111111-2222-3333-4444-555555555555"
+#define WAIT_MS 5000
+
+static World w;
+
+static void setup(void)
+{
+	world_init(&w);
+}
+
+static void teardown(void)
+{
+	world_destroy(&w);
+}
+
+typedef struct Want {
+	const char *group, *name;
+	TbsStreamState state;
+} Want;
+
+static bool stream_in_state(World *wd, const void *data)
+{
+	const Want *want = data;
+	TbsStream *s = world_stream(wd, want->group, want->name);
+	return s && s->state == want->state;
+}
+
+static bool stream_gone(World *wd, const void *data)
+{
+	const Want *want = data;
+	return !world_stream(wd, want->group, want->name);
+}
+
+static bool n_ready(World *wd, const void *data)
+{
+	return world_count_ready(wd) == *(const unsigned *)data;
+}
+
+static bool no_streams(World *wd, const void *data)
+{
+	return g_hash_table_size(tbs_manager_streams(wd->m)) == 0;
+}
+
+static bool peer_connected(World *wd, const void *data)
+{
+	TbsPeer *p = tbs_manager_find_peer(wd->m, data);
+	return p && p->connected;
+}
+
+static bool peer_disconnected(World *wd, const void *data)
+{
+	TbsPeer *p = tbs_manager_find_peer(wd->m, data);
+	return !p || !p->connected;
+}
+
+#define WAIT_STATE(g, n, st)                                                                       \
+	do {                                                                                       \
+		Want _w = {g, n, st};                                                              \
+		ck_assert_msg(world_run_until(&w, stream_in_state, &_w, WAIT_MS),                  \
+			      "stream %s/%s never reached %s (status: %s)", g, n,                  \
+			      tbs_stream_state_to_string(st), tbs_manager_status(w.m));            \
+	} while (0)
+
+#define WAIT_GONE(g, n)                                                                            \
+	do {                                                                                       \
+		Want _w = {g, n, 0};                                                               \
+		ck_assert_msg(world_run_until(&w, stream_gone, &_w, WAIT_MS),                      \
+			      "stream %s/%s never went away", g, n);                               \
+	} while (0)
+
+#define WAIT_FOR(cond, data)                                                                       \
+	ck_assert_msg(world_run_until(&w, cond, data, WAIT_MS), "timed out: " #cond)
+
+static const char allow_a[] = "[Stream backup]\n"
+			      "RingSize=512\n"
+			      "Mode=0640\n"
+			      "Owner=0\n"
+			      "Group=0\n"
+			      "[Peer laptop]\n"
+			      "MatchUUID=" UUID_A "\n"
+			      "Streams=backup\n";
+
+static char *item_attr(const char *group, const char *name, const char *attr)
+{
+	g_autofree char *rel = g_build_filename(group, name, attr, NULL);
+	return th_read(w.stream_dir, rel);
+}
+
+START_TEST(test_coldplugged_peer_gets_configured_stream_with_permissions)
+{
+	struct stat st;
+
+	world_policy(&w, allow_a);
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop", false);
+	world_start(&w);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
+
+	g_autofree char *in = item_attr("0-1.0", "backup", "in_hopid");
+	g_autofree char *out = item_attr("0-1.0", "backup", "out_hopid");
+	g_autofree char *ring = item_attr("0-1.0", "backup", "ring_size");
+	ck_assert_str_eq(in, "-1");
+	ck_assert_str_eq(out, "-1");
+	ck_assert_str_eq(ring, "512");
+
+	TbsStream *s = world_stream(&w, "0-1.0", "backup");
+	ck_assert_int_eq(s->index, 0);
+	g_autofree char *node = g_build_filename(w.dev, "tbstream0", NULL);
+	ck_assert_str_eq(s->devnode, node);
+	ck_assert_int_eq(stat(node, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0640);
+	ck_assert_str_eq(s->peer_id, UUID_A);
+	ck_assert(s->owned);
+	ck_assert_str_eq(s->info.state, "detached");
+
+	TbsPeer *p = tbs_manager_find_peer(w.m, UUID_A);
+	ck_assert(p->connected && p->allowed);
+	ck_assert_str_eq(p->name, "laptop");
+	ck_assert_str_eq(p->group, "0-1.0");
+	ck_assert_uint_eq(p->rx_speed, 20);
+	ck_assert_uint_eq(p->rx_lanes, 2);
+	ck_assert_uint_eq(p->vendor, 0x8086);
+
+	g_autofree char *rec = th_read(w.state, "peers/" UUID_A ".peer");
+	ck_assert_ptr_nonnull(rec);
+	ck_assert_ptr_nonnull(strstr(rec, "Name=laptop"));
+	ck_assert_ptr_nonnull(strstr(tbs_manager_status(w.m), "1 peer(s) connected, 1 of 1"));
+}
+END_TEST
+
+START_TEST(test_hotplug_creates_and_unplug_removes_owned_stream_and_group)
+{
+	world_policy(&w, allow_a);
+	world_start(&w);
+	ck_assert_uint_eq(g_hash_table_size(tbs_manager_peers(w.m)), 0);
+
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop", true);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
+	ck_assert(th_exists(w.stream_dir, "0-1.0/backup"));
+	g_autofree char *owned = th_read(w.state, "configfs.state");
+	ck_assert_ptr_nonnull(strstr(owned, "0-1.0/backup/" UUID_A));
+
+	world_remove_peer(&w, xd);
+	WAIT_GONE("0-1.0", "backup");
+	ck_assert(!th_exists(w.stream_dir, "0-1.0/backup"));
+	ck_assert(!th_exists(w.stream_dir, "0-1.0"));
+	ck_assert(!th_exists(w.dev, "tbstream0"));
+	g_autofree char *owned2 = th_read(w.state, "configfs.state");
+	ck_assert_ptr_null(strstr(owned2, "0-1.0"));
+	WAIT_FOR(peer_disconnected, UUID_A);
+	TbsPeer *p = tbs_manager_find_peer(w.m, UUID_A);
+	ck_assert(p && !p->connected);
+}
+END_TEST
+
+START_TEST(test_keep_on_unplug_keeps_item_and_replug_brings_it_back)
+{
+	g_autofree char *conf = g_strdup_printf("[Daemon]\nOnUnplug=keep\n%s", allow_a);
+	world_policy(&w, conf);
+	world_start(&w);
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop", true);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
+
+	world_remove_peer(&w, xd);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_DETACHED);
+	ck_assert(th_exists(w.stream_dir, "0-1.0/backup"));
+	ck_assert(th_exists(w.dev, "tbstream0"));
+
+	g_autofree char *xd2 = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop", true);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
+	ck_assert_int_eq(world_stream(&w, "0-1.0", "backup")->index, 0);
+	ck_assert_uint_eq(fake_kernel_live_items(w.fk), 1);
+}
+END_TEST
+
+START_TEST(test_default_policy_denies_every_peer)
+{
+	world_start(&w);
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop", true);
+	WAIT_FOR(peer_connected, UUID_A);
+	/* give a wrongly created stream every chance to show up */
+	for (int i = 0; i < 10; i++)
+		sd_event_run(w.event, 5000);
+	TbsPeer *p = tbs_manager_find_peer(w.m, UUID_A);
+	ck_assert(!p->allowed);
+	ck_assert(!th_exists(w.stream_dir, "0-1.0"));
+	ck_assert(th_exists(w.state, "peers/" UUID_A ".peer"));
+}
+END_TEST
+
+START_TEST(test_hand_made_stream_is_adopted_untouched_and_never_removed)
+{
+	g_autofree char *g = g_build_filename(w.stream_dir, "0-1.0", NULL);
+	g_autofree char *i = g_build_filename(g, "backup", NULL);
+	ck_assert_int_eq(mkdir(g, 0755), 0);
+	ck_assert_int_eq(mkdir(i, 0755), 0);
+	th_write(i, "ring_size", "100\n");
+
+	world_policy(&w, "[Stream backup]\nRingSize=512\nOnUnplug=remove\n"
+			 "[Peer laptop]\nMatchUUID=" UUID_A "\nStreams=backup\n");
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop", false);
+	world_start(&w);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
+	TbsStream *s = world_stream(&w, "0-1.0", "backup");
+	ck_assert(!s->owned);
+	ck_assert_int_eq(s->origin, TBS_ORIGIN_ADOPTED);
+	g_autofree char *ring = item_attr("0-1.0", "backup", "ring_size");
+	ck_assert_str_eq(ring, "100");
+
+	world_remove_peer(&w, xd);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_DETACHED);
+	ck_assert(th_exists(w.stream_dir, "0-1.0/backup"));
+
+	ck_assert_int_eq(tbs_manager_remove_stream(w.m, s, false), -EPERM);
+	ck_assert(th_exists(w.stream_dir, "0-1.0/backup"));
+	ck_assert_int_eq(tbs_manager_remove_stream(w.m, s, true), 0);
+	ck_assert(!th_exists(w.stream_dir, "0-1.0/backup"));
+	/* the group was not ours either */
+	ck_assert(th_exists(w.stream_dir, "0-1.0"));
+}
+END_TEST
+
+START_TEST(test_restart_adopts_own_streams_without_touching_them)
+{
+	world_policy(&w, allow_a);
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop", false);
+	world_start(&w);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
+	world_stop(&w);
+	/* a restart must not recreate (the kernel would hand out a new index) */
+	ck_assert(th_exists(w.stream_dir, "0-1.0/backup"));
+	th_write(w.stream_dir, "0-1.0/backup/throttling", "777\n");
+
+	world_start(&w);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
+	TbsStream *s = world_stream(&w, "0-1.0", "backup");
+	ck_assert(s->owned);
+	ck_assert_int_eq(s->origin, TBS_ORIGIN_POLICY);
+	ck_assert_int_eq(s->index, 0);
+	g_autofree char *thr = item_attr("0-1.0", "backup", "throttling");
+	ck_assert_str_eq(thr, "777");
+
+	world_remove_peer(&w, xd);
+	WAIT_GONE("0-1.0", "backup");
+	ck_assert(!th_exists(w.stream_dir, "0-1.0"));
+}
+END_TEST
+
+static bool configfs_ready(World *wd, const void *data)
+{
+	return tbs_manager_configfs_state(wd->m) == TBS_CONFIGFS_READY;
+}
+
+START_TEST(test_missing_stream_module_is_reported_and_recovered_from)
+{
+	g_autofree char *tb = g_build_filename(w.cfs, "thunderbolt", NULL);
+	th_rm_rf(tb);
+	world_policy(&w, allow_a);
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop", false);
+	world_start(&w);
+	ck_assert_int_eq(tbs_manager_configfs_state(w.m), TBS_CONFIGFS_NO_MODULE);
+	ck_assert_ptr_nonnull(strstr(tbs_manager_status(w.m), "stream module not loaded"));
+	ck_assert_ptr_null(world_stream(&w, "0-1.0", "backup"));
+
+	ck_assert_int_eq(g_mkdir_with_parents(w.stream_dir, 0755), 0);
+	WAIT_FOR(configfs_ready, NULL);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
+}
+END_TEST
+
+START_TEST(test_unmounted_configfs_root_is_reported)
+{
+	g_autofree char *saved = g_strdup(w.config.configfs_root);
+	w.config.configfs_root = "/nonexistent/tbstreamd-test";
+	world_start(&w);
+	ck_assert_int_eq(tbs_manager_configfs_state(w.m), TBS_CONFIGFS_NOT_MOUNTED);
+	ck_assert_ptr_nonnull(strstr(tbs_manager_status(w.m), "ConfigFS is not mounted"));
+	w.config.configfs_root = w.cfs;
+}
+END_TEST
+
+START_TEST(test_late_device_node_is_waited_for_not_polled)
+{
+	fake_kernel_set_device_delay(w.fk, 100000);
+	world_policy(&w, allow_a);
+	world_start(&w);
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop", true);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
+	ck_assert_uint_ge(w.n_waiting, 1);
+	struct stat st;
+	g_autofree char *node = g_build_filename(w.dev, "tbstream0", NULL);
+	ck_assert_int_eq(stat(node, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0640);
+}
+END_TEST
+
+START_TEST(test_asynchronously_populated_item_is_waited_for)
+{
+	fake_kernel_set_async(w.fk, true);
+	world_policy(&w, allow_a);
+	world_start(&w);
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop", true);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
+	g_autofree char *ring = item_attr("0-1.0", "backup", "ring_size");
+	ck_assert_str_eq(ring, "512");
+}
+END_TEST
+
+START_TEST(test_peer_hopids_mode_leaves_hopids_to_the_kernel)
+{
+	world_policy(&w, "[Stream backup]\nHopIDs=peer\n"
+			 "[Stream ctl]\nHopIDs=8,9\n"
+			 "[Peer all]\nMatchAny=yes\nStreams=backup;ctl\n");
+	world_start(&w);
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop", true);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
+	WAIT_STATE("0-1.0", "ctl", TBS_STREAM_READY);
+	g_autofree char *in = item_attr("0-1.0", "backup", "in_hopid");
+	g_autofree char *cin = item_attr("0-1.0", "ctl", "in_hopid");
+	g_autofree char *cout = item_attr("0-1.0", "ctl", "out_hopid");
+	ck_assert_str_eq(in, "0"); /* the fake kernel's "unset" */
+	ck_assert_str_eq(cin, "8");
+	ck_assert_str_eq(cout, "9");
+	ck_assert_int_eq(world_stream(&w, "0-1.0", "ctl")->info.in_hopid, 8);
+}
+END_TEST
+
+START_TEST(test_change_event_reevaluates_policy_with_new_name)
+{
+	world_policy(&w, "[Stream backup]\n[Peer byname]\nMatchName=laptop\nStreams=backup\n");
+	world_start(&w);
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "other", true);
+	WAIT_FOR(peer_connected, UUID_A);
+	ck_assert(!tbs_manager_find_peer(w.m, UUID_A)->allowed);
+
+	umockdev_testbed_set_attribute(w.tb, xd, "device_name", "laptop");
+	umockdev_testbed_uevent(w.tb, xd, "change");
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
+	ck_assert_str_eq(tbs_manager_find_peer(w.m, UUID_A)->name, "laptop");
+}
+END_TEST
+
+START_TEST(test_hostile_sysfs_values_are_bounded_and_sanitized)
+{
+	GString *huge = g_string_new(NULL);
+	for (int i = 0; i < 100000; i++)
+		g_string_append_c(huge, 'A');
+	g_string_append(huge, "\xff\xfe\x01");
+
+	world_policy(&w, "[Stream s]\n[Peer byname]\nMatchName=A*\nStreams=s\n");
+	world_start(&w);
+	g_autofree char *xd =
+		world_add_peer(&w, "thunderbolt", "0-1", "not-a-uuid\xff", huge->str, false);
+	umockdev_testbed_set_attribute(w.tb, xd, "rx_speed", "\xff lots");
+	umockdev_testbed_set_attribute(w.tb, xd, "rx_lanes", "-7");
+	umockdev_testbed_uevent(w.tb, xd, "add");
+	g_autofree char *svc = g_build_filename(xd, "0-1.0", NULL);
+	umockdev_testbed_uevent(w.tb, svc, "add");
+	WAIT_STATE("0-1.0", "s", TBS_STREAM_READY);
+
+	TbsPeer *p = tbs_manager_find_peer(w.m, "sysname:0-1");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_uint_le(strlen(p->name), 64);
+	ck_assert(g_utf8_validate(p->name, -1, NULL));
+	ck_assert_str_eq(p->uuid, "");
+	ck_assert_uint_eq(p->rx_speed, 0);
+	ck_assert_uint_eq(p->rx_lanes, 0);
+	ck_assert_ptr_null(p->record); /* nothing to store it under */
+
+	/* a peer with no attributes at all */
+	g_autofree char *bare = umockdev_testbed_add_device(w.tb, "thunderbolt", "0-3", NULL, NULL,
+							    "DEVTYPE", "thunderbolt_xdomain", NULL);
+	umockdev_testbed_uevent(w.tb, bare, "add");
+	WAIT_FOR(peer_connected, "sysname:0-3");
+	TbsPeer *q = tbs_manager_find_peer(w.m, "sysname:0-3");
+	ck_assert_str_eq(q->name, "");
+	ck_assert(!q->allowed);
+
+	/* a device whose name is not <domain>-<route> is ignored */
+	g_autofree char *odd = umockdev_testbed_add_device(
+		w.tb, "thunderbolt", "../evil", NULL, NULL, "DEVTYPE", "thunderbolt_xdomain", NULL);
+	if (odd)
+		umockdev_testbed_uevent(w.tb, odd, "add");
+	for (int i = 0; i < 10; i++)
+		sd_event_run(w.event, 5000);
+	ck_assert_uint_eq(g_hash_table_size(tbs_manager_peers(w.m)), 2);
+
+	world_remove_peer(&w, xd);
+	WAIT_GONE("0-1.0", "s");
+	WAIT_FOR(peer_disconnected, "sysname:0-1");
+	ck_assert_ptr_null(tbs_manager_find_peer(w.m, "sysname:0-1"));
+	g_string_free(huge, TRUE);
+}
+END_TEST
+
+START_TEST(test_cable_flapping_100_times_leaves_nothing_behind)
+{
+	world_policy(&w, allow_a);
+	world_start(&w);
+	for (int i = 0; i < 100; i++) {
+		g_autofree char *xd =
+			world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop", true);
+		WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
+		world_remove_peer(&w, xd);
+		WAIT_GONE("0-1.0", "backup");
+		WAIT_FOR(peer_disconnected, UUID_A);
+	}
+	ck_assert_uint_eq(w.n_ready, 100);
+	ck_assert_uint_eq(fake_kernel_live_items(w.fk), 0);
+	ck_assert(!th_exists(w.stream_dir, "0-1.0"));
+	GHashTableIter it;
+	TbsPeer *p;
+	g_hash_table_iter_init(&it, tbs_manager_peers(w.m));
+	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&p))
+		ck_assert_msg(strcmp(p->id, UUID_A) == 0, "unexpected peer %s (%s)", p->id,
+			      p->name);
+	ck_assert_uint_eq(g_hash_table_size(tbs_manager_streams(w.m)), 0);
+}
+END_TEST
+
+START_TEST(test_64_peers_with_8_streams_each)
+{
+	GString *conf = g_string_new("[Peer all]\nMatchAny=yes\nStreams=");
+	g_autoptr(GPtrArray) xds = g_ptr_array_new_with_free_func(g_free);
+	unsigned want = 64 * 8, zero = 0;
+
+	for (int i = 0; i < 8; i++)
+		g_string_append_printf(conf, "s%d;", i);
+	g_string_append(conf, "\n");
+	for (int i = 0; i < 8; i++)
+		g_string_append_printf(conf, "[Stream s%d]\n", i);
+	world_policy(&w, conf->str);
+	g_string_free(conf, TRUE);
+	world_start(&w);
+
+	for (int i = 0; i < 64; i++) {
+		g_autofree char *name = g_strdup_printf("0-%x", i + 1);
+		g_autofree char *uuid = g_strdup_printf("00000000-0000-0000-0000-%012d", i);
+		g_autofree char *host = g_strdup_printf("host%d", i);
+		g_ptr_array_add(xds, world_add_peer(&w, "thunderbolt", name, uuid, host, true));
+		/* umockdev's uevent socket is small: let the daemon drain it as udev would */
+		WAIT_FOR(peer_connected, uuid);
+	}
+	ck_assert_msg(world_run_until(&w, n_ready, &want, 30000), "only %u ready",
+		      world_count_ready(&w));
+	ck_assert_uint_eq(fake_kernel_live_items(w.fk), 512);
+	ck_assert(th_exists(w.stream_dir, "0-40.0/s7"));
+	ck_assert(th_exists(w.dev, "tbstream511"));
+
+	for (unsigned i = 0; i < xds->len; i++) {
+		g_autofree char *uuid = g_strdup_printf("00000000-0000-0000-0000-%012u", i);
+		world_remove_peer(&w, xds->pdata[i]);
+		WAIT_FOR(peer_disconnected, uuid);
+	}
+	WAIT_FOR(no_streams, NULL);
+	ck_assert(world_run_until(&w, n_ready, &zero, WAIT_MS));
+	ck_assert_uint_eq(fake_kernel_live_items(w.fk), 0);
+}
+END_TEST
+
+START_TEST(test_broken_policy_on_reload_keeps_the_last_good_one)
+{
+	world_policy(&w, allow_a);
+	world_start(&w);
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop", true);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
+
+	world_policy(&w, "[Stream backup]\nRingSize=huge\n[Peer laptop]\nMatchUUID=" UUID_A
+			 "\nStreams=backup\n");
+	ck_assert_int_eq(tbs_manager_reload(w.m), -EINVAL);
+	ck_assert(th_any_contains(tbs_manager_policy_errors(w.m), "tbstreamd.conf:2: RingSize="));
+	ck_assert_ptr_nonnull(strstr(tbs_manager_status(w.m), "policy has errors"));
+	ck_assert_int_eq(world_stream(&w, "0-1.0", "backup")->state, TBS_STREAM_READY);
+	ck_assert_int_eq(tbs_policy_find_stream(tbs_manager_policy(w.m), "backup")->ring_size, 512);
+
+	/* a good policy that no longer lists the stream takes it away */
+	world_policy(&w, "[Stream other]\n[Peer laptop]\nMatchUUID=" UUID_A "\nStreams=other\n");
+	ck_assert_int_eq(tbs_manager_reload(w.m), 0);
+	WAIT_GONE("0-1.0", "backup");
+	WAIT_STATE("0-1.0", "other", TBS_STREAM_READY);
+	ck_assert_uint_eq(tbs_manager_policy_errors(w.m)->len, 0);
+}
+END_TEST
+
+START_TEST(test_stream_kept_for_one_peer_is_not_handed_to_another)
+{
+	world_policy(&w, "[Daemon]\nOnUnplug=keep\n[Stream backup]\n"
+			 "[Peer a]\nMatchUUID=" UUID_A "\nStreams=backup\n"
+			 "[Peer b]\nMatchUUID=" UUID_B "\n");
+	world_start(&w);
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "a", true);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
+	world_remove_peer(&w, xd);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_DETACHED);
+
+	g_autofree char *xd2 = world_add_peer(&w, "thunderbolt", "0-1", UUID_B, "b", true);
+	WAIT_GONE("0-1.0", "backup");
+	ck_assert(!th_exists(w.stream_dir, "0-1.0/backup"));
+}
+END_TEST
+
+START_TEST(test_simulated_fabric_subsystem_is_handled_like_real_hardware)
+{
+	w.subsystems[0] = (char *)"tbstream_sim";
+	world_policy(&w, allow_a);
+	world_start(&w);
+	g_autofree char *real = world_add_peer(&w, "thunderbolt", "0-1", UUID_B, "real", true);
+	g_autofree char *sim = world_add_peer(&w, "tbstream_sim", "1-1", UUID_A, "sim", true);
+	WAIT_STATE("1-1.0", "backup", TBS_STREAM_READY);
+	ck_assert_ptr_null(tbs_manager_find_peer(w.m, UUID_B));
+}
+END_TEST
+
+START_TEST(test_subsystems_come_from_the_policy_without_override)
+{
+	w.config.subsystems = NULL;
+	g_autofree char *conf = g_strdup_printf("[Daemon]\nSubsystems=tbstream_sim\n%s", allow_a);
+	world_policy(&w, conf);
+	world_start(&w);
+	g_autofree char *sim = world_add_peer(&w, "tbstream_sim", "1-1", UUID_A, "sim", true);
+	WAIT_STATE("1-1.0", "backup", TBS_STREAM_READY);
+}
+END_TEST
+
+START_TEST(test_trusting_a_peer_applies_trusted_only_rules)
+{
+	world_policy(&w, "[Stream backup]\n[Peer trusted]\nMatchTrusted=yes\nStreams=backup\n");
+	world_start(&w);
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop", true);
+	WAIT_FOR(peer_connected, UUID_A);
+	TbsPeer *p = tbs_manager_find_peer(w.m, UUID_A);
+	ck_assert(!p->allowed);
+
+	ck_assert_int_eq(tbs_manager_set_peer_trusted(w.m, p, true), 0);
+	ck_assert_int_eq(tbs_manager_set_peer_label(w.m, p, "desk\nlaptop"), 0);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
+	g_autofree char *rec = th_read(w.state, "peers/" UUID_A ".peer");
+	ck_assert_ptr_nonnull(strstr(rec, "Trusted=true"));
+	ck_assert_ptr_nonnull(strstr(rec, "Label=desk?laptop"));
+	ck_assert_str_eq(tbs_peer_display_name(p), "desk?laptop");
+}
+END_TEST
+
+START_TEST(test_identify_by_name_follows_a_peer_whose_uuid_changed)
+{
+	world_policy(&w, "[Daemon]\nIdentifyByName=yes\n[Stream backup]\n"
+			 "[Peer trusted]\nMatchTrusted=yes\nStreams=backup\n");
+	world_start(&w);
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop", true);
+	WAIT_FOR(peer_connected, UUID_A);
+	ck_assert_int_eq(
+		tbs_manager_set_peer_trusted(w.m, tbs_manager_find_peer(w.m, UUID_A), true), 0);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
+	world_remove_peer(&w, xd);
+	WAIT_GONE("0-1.0", "backup");
+
+	/* "next boot": same host, new UUID */
+	g_autofree char *xd2 = world_add_peer(&w, "thunderbolt", "0-1", UUID_B, "laptop", true);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
+	ck_assert_ptr_null(tbs_manager_find_peer(w.m, UUID_A));
+	ck_assert(tbs_manager_find_peer(w.m, UUID_B)->record->trusted);
+	ck_assert(!th_exists(w.state, "peers/" UUID_A ".peer"));
+	ck_assert(th_exists(w.state, "peers/" UUID_B ".peer"));
+}
+END_TEST
+
+START_TEST(test_corrupt_store_file_does_not_stop_the_daemon)
+{
+	th_write(w.state, "peers/" UUID_A ".peer", "\x01garbage");
+	world_policy(&w, allow_a);
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop", false);
+	world_start(&w);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
+	ck_assert(th_exists(w.state, "peers/" UUID_A ".peer.corrupt"));
+	g_autofree char *rec = th_read(w.state, "peers/" UUID_A ".peer");
+	ck_assert_ptr_nonnull(strstr(rec, "Name=laptop"));
+}
+END_TEST
+
+static Suite *daemon_suite(void)
+{
+	Suite *s = suite_create("daemon");
+	TCase *tc = tcase_create("udev");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_coldplugged_peer_gets_configured_stream_with_permissions);
+	tcase_add_test(tc, test_hotplug_creates_and_unplug_removes_owned_stream_and_group);
+	tcase_add_test(tc, test_keep_on_unplug_keeps_item_and_replug_brings_it_back);
+	tcase_add_test(tc, test_default_policy_denies_every_peer);
+	tcase_add_test(tc, test_hand_made_stream_is_adopted_untouched_and_never_removed);
+	tcase_add_test(tc, test_restart_adopts_own_streams_without_touching_them);
+	tcase_add_test(tc, test_missing_stream_module_is_reported_and_recovered_from);
+	tcase_add_test(tc, test_unmounted_configfs_root_is_reported);
+	tcase_add_test(tc, test_late_device_node_is_waited_for_not_polled);
+	tcase_add_test(tc, test_asynchronously_populated_item_is_waited_for);
+	tcase_add_test(tc, test_peer_hopids_mode_leaves_hopids_to_the_kernel);
+	tcase_add_test(tc, test_change_event_reevaluates_policy_with_new_name);
+	tcase_add_test(tc, test_hostile_sysfs_values_are_bounded_and_sanitized);
+	tcase_add_test(tc, test_cable_flapping_100_times_leaves_nothing_behind);
+	tcase_add_test(tc, test_64_peers_with_8_streams_each);
+	tcase_add_test(tc, test_broken_policy_on_reload_keeps_the_last_good_one);
+	tcase_add_test(tc, test_stream_kept_for_one_peer_is_not_handed_to_another);
+	tcase_add_test(tc, test_simulated_fabric_subsystem_is_handled_like_real_hardware);
+	tcase_add_test(tc, test_subsystems_come_from_the_policy_without_override);
+	tcase_add_test(tc, test_trusting_a_peer_applies_trusted_only_rules);
+	tcase_add_test(tc, test_identify_by_name_follows_a_peer_whose_uuid_changed);
+	tcase_add_test(tc, test_corrupt_store_file_does_not_stop_the_daemon);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+TH_RUN_SUITE(daemon_suite)
