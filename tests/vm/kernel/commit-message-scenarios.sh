@@ -24,7 +24,8 @@ devb=/dev/tbstream$(cat $B/backup/index)
 deva=/dev/tbstream$(cat $A/backup/index)
 check "device nodes exist" test -c $devb -a -c $deva
 
-head -c 64M /dev/urandom > /tmp/src
+dd if=/dev/urandom of=/tmp/src bs=1M count=64 2>/dev/null
+check_eq "a 64 MiB source" 67108864 "$(wc -c < /tmp/src)"
 dd if=$devb of=/tmp/dst bs=256k 2>/tmp/dd-b.log &
 reader=$!
 # a's HopIDs come from b's announcement; retry until it has arrived.
@@ -36,6 +37,7 @@ until dd if=/tmp/src of=$deva bs=256k 2>/tmp/dd-a.log; do
 done
 wait $reader
 check_eq "dd copy of 64 MiB arrives intact" "$(sha /tmp/src)" "$(sha /tmp/dst)"
+check_eq "...all of it" 67108864 "$(wc -c < /tmp/dst)"
 check_eq "a took b's HopIDs swapped (in)" "$(cat $B/backup/out_hopid)" "$(cat $A/backup/in_hopid)"
 check_eq "a took b's HopIDs swapped (out)" "$(cat $B/backup/in_hopid)" "$(cat $A/backup/out_hopid)"
 rm -f /tmp/src /tmp/dst
