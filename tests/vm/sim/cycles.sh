@@ -1,0 +1,69 @@
+# shellcheck shell=sh
+# 100 plug/unplug cycles with stream groups attached on both sides, a
+# transfer every tenth cycle: no device, port, ring or HopID is left behind,
+# and the modules unload.
+. /lib/tbstream/guest.sh
+load_tbstream
+load_sim
+
+L=/sys/kernel/config/tbstream_sim/cycles
+S=/sys/kernel/config/thunderbolt/stream
+bus=/sys/bus/tbstream_sim/devices
+mkdir $L
+A=$S/$(cat $L/a_service)
+B=$S/$(cat $L/b_service)
+mkdir $A $A/s $B $B/s
+echo 8 > $B/s/in_hopid
+echo 9 > $B/s/out_hopid
+echo 9 > $A/s/in_hopid
+echo 8 > $A/s/out_hopid
+da=/dev/tbstream$(cat $A/s/index)
+db=/dev/tbstream$(cat $B/s/index)
+head -c 262144 /dev/urandom > /tmp/src
+# kmalloc-4k holds the frame buffers; count its objects with caches dropped.
+buffers() {
+	sync
+	echo 3 > /proc/sys/vm/drop_caches
+	grep '^kmalloc-4k ' /proc/slabinfo | tr -s ' ' | cut -d' ' -f2
+}
+
+bad=0 transfers=0
+i=0
+while [ $i -lt 100 ]; do
+	[ $i -eq 1 ] && before=$(buffers)
+	i=$((i + 1))
+	echo 1 > $L/connected || bad=$((bad + 1))
+	if ! wait_for 5 grep -qx ready $B/s/state; then
+		echo "cycle $i: b did not attach"
+		bad=$((bad + 1))
+	fi
+	if [ $((i % 10)) -eq 0 ]; then
+		sim-copy $db /tmp/dst > /tmp/reader.out &
+		reader=$!
+		wait_for 5 grep -qx open $B/s/state
+		sim-copy /tmp/src $da > /dev/null
+		wait $reader
+		if [ "$(sha /tmp/src)" = "$(sha /tmp/dst)" ]; then
+			transfers=$((transfers + 1))
+		else
+			echo "cycle $i: transfer broken: $(cat /tmp/reader.out)"
+		fi
+	fi
+	echo 0 > $L/connected || bad=$((bad + 1))
+	if [ -e $bus/1000-1 ] || [ -e $bus/1001-1.0 ]; then
+		echo "cycle $i: devices left after unplug"
+		bad=$((bad + 1))
+	fi
+done
+check_eq "100 cycles without a failure" 0 "$bad"
+check_eq "ten transfers intact" 10 "$transfers"
+check_eq "only the domains remain" "domain1000 domain1001" "$(ls $bus | tr '\n' ' ' | sed 's/ $//')"
+after=$(buffers)
+echo "kmalloc-4k objects: $before after one cycle, $after after 100"
+check "no frame buffer leaked (kmalloc-4k within 32 objects)" test $((after - before)) -lt 32
+rmdir $A/s $B/s $A $B
+rmdir $L
+check_eq "the module's reference count is 0" 0 "$(cat /sys/module/tbstream_sim/refcnt)"
+check "tbstream_sim unloads" rmmod tbstream_sim
+check "tbstream unloads" rmmod tbstream
+summary

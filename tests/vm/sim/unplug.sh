@@ -1,0 +1,101 @@
+# shellcheck shell=sh
+# Unplug at any moment: mid-transfer (unplug_after N frames, from the data
+# path itself), while a slow receiver has completions pending, with
+# drop_on_unplug, and rmdir of a link while a stream is open.  Open files
+# see ENXIO; devices go away; a replug works again; nothing oopses.
+. /lib/tbstream/guest.sh
+load_tbstream
+load_sim
+
+L=/sys/kernel/config/tbstream_sim/unplug
+S=/sys/kernel/config/thunderbolt/stream
+bus=/sys/bus/tbstream_sim/devices
+mkdir $L
+A=$S/$(cat $L/a_service)
+B=$S/$(cat $L/b_service)
+# Groups before the cable: they attach when the services appear.
+mkdir $A $A/s $B $B/s
+echo 8 > $B/s/in_hopid
+echo 9 > $B/s/out_hopid
+echo 9 > $A/s/in_hopid
+echo 8 > $A/s/out_hopid
+check_eq "detached while unplugged" detached "$(cat $A/s/state)"
+echo 1 > $L/connected
+check "attached on plug" wait_for 5 grep -qx ready $A/s/state
+da=/dev/tbstream$(cat $A/s/index)
+db=/dev/tbstream$(cat $B/s/index)
+head -c 4194304 /dev/urandom > /tmp/src
+
+# start_transfer: reader on b, writer on a, in the background
+start_transfer() {
+	sim-copy $db /tmp/dst > /tmp/reader.out &
+	reader=$!
+	wait_for 5 grep -qx open $B/s/state
+	sim-copy /tmp/src $da > /tmp/writer.out &
+	writer=$!
+}
+
+# 1. The data path pulls the cable after 100 frames.
+echo 100 > $L/unplug_after
+start_transfer
+wait $writer
+wait $reader
+check_eq "the link reads unplugged" 0 "$(cat $L/connected)"
+check_eq "the reader sees ENXIO" ENXIO "$(cut -d' ' -f1 /tmp/reader.out)"
+check_eq "the writer sees ENXIO" write-ENXIO "$(cut -d' ' -f1 /tmp/writer.out)"
+n=$(cut -d' ' -f2 /tmp/reader.out)
+check "the reader got at most 100 frames" test "$n" -le 409600
+check_eq "what it got is intact" \
+	"$(head -c "$n" /tmp/src | sha256sum | cut -d' ' -f1)" "$(sha /tmp/dst)"
+check "the services are gone" test ! -e $bus/1000-1.0 -a ! -e $bus/1001-1.0
+check "the XDomains are gone" test ! -e $bus/1000-1 -a ! -e $bus/1001-1
+check_eq "the streams are detached" detached "$(cat $A/s/state)"
+check_eq "unplug_after fired and reset" 0 "$(cat $L/unplug_after)"
+
+# 2. Replug: the same groups attach again, a clean transfer works.
+echo 1 > $L/connected
+check "re-attached" wait_for 5 grep -qx ready $B/s/state
+start_transfer
+wait $writer
+wait $reader
+check_eq "clean transfer after replug" "EOF 4194304" "$(cat /tmp/reader.out)"
+check_eq "intact" "$(sha /tmp/src)" "$(sha /tmp/dst)"
+
+# 3. Unplug by hand while a slow receiver has completions queued.
+echo 1000 > $L/b/rx_delay_us
+start_transfer
+sleep 1
+check "unplug under load" sh -c "echo 0 > $L/connected"
+wait $writer
+wait $reader
+check_eq "reader: ENXIO" ENXIO "$(cut -d' ' -f1 /tmp/reader.out)"
+check_eq "writer: ENXIO" write-ENXIO "$(cut -d' ' -f1 /tmp/writer.out)"
+echo 0 > $L/b/rx_delay_us
+
+# 4. drop_on_unplug: TX into the dead cable completes instead of waiting.
+echo 1 > $L/drop_on_unplug
+echo 1 > $L/connected
+check "re-attached again" wait_for 5 grep -qx ready $B/s/state
+echo 50 > $L/unplug_after
+start_transfer
+wait $writer
+wait $reader
+check_eq "reader: ENXIO with drop_on_unplug" ENXIO "$(cut -d' ' -f1 /tmp/reader.out)"
+echo 0 > $L/drop_on_unplug
+
+# 5. rmdir of the link while both ends are open and data flows.
+echo 1 > $L/connected
+check "attached for rmdir" wait_for 5 grep -qx ready $B/s/state
+echo 1000 > $L/b/rx_delay_us
+start_transfer
+sleep 1
+check "rmdir of a link with open streams" rmdir $L
+wait $writer
+wait $reader
+check_eq "reader: ENXIO on rmdir" ENXIO "$(cut -d' ' -f1 /tmp/reader.out)"
+check_eq "writer: ENXIO on rmdir" write-ENXIO "$(cut -d' ' -f1 /tmp/writer.out)"
+check "the bus is empty" test -z "$(ls $bus)"
+rmdir $A/s $B/s $A $B
+check "tbstream_sim unloads" rmmod tbstream_sim
+check "tbstream unloads" rmmod tbstream
+summary
