@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * Shared between manager.c (lifecycle, status, ConfigFS availability), peers.c
+ * (udev events, policy decisions) and streams.c (ConfigFS items, device nodes).
+ * Not for the D-Bus layer: it uses manager.h.
+ */
+
+#include "manager.h"
+#include "udev.h"
+
+#define DEFAULT_RETRY_USEC (5 * 1000000ULL)
+#define DEFAULT_ATTR_TIMEOUT_USEC (5 * 1000000ULL)
+#define PEERS_CONNECTED_MAX 256
+#define STREAMS_MAX 4096
+
+typedef struct Observer {
+	const TbsObserver *obs;
+	void *userdata;
+} Observer;
+
+struct TbsManager {
+	sd_event *event;
+	char *configfs_root, *stream_dir, *dev_root, *state_dir, *config_dir, *vendor_dir;
+	char **subsystems_override;
+	uint64_t retry_usec, attr_timeout_usec;
+	char boot_id[64];
+	bool real_configfs; /* the root is the system's: insist on a ConfigFS mount */
+
+	TbsPolicy *policy;
+	GPtrArray *policy_errors;
+	TbsStore *store;
+	TbsUdev *udev;
+
+	GHashTable *peers;   /* id -> TbsPeer* (owning) */
+	GHashTable *streams; /* key -> TbsStream* (owning) */
+	GHashTable *owned;   /* "group" -> "", "group/name" -> peer id: what we created */
+
+	TbsConfigfsState cfs_state;
+	sd_event_source *cfs_retry;
+	sd_event_source *dev_watch;
+	unsigned n_waiting_device;
+
+	GArray *observers; /* Observer */
+	char *status;
+};
+
+/* manager.c */
+void mgr_notify_peer(TbsManager *m, TbsPeer *p, TbsChange c);
+void mgr_notify_stream(TbsManager *m, TbsStream *s, TbsChange c);
+void mgr_update_status(TbsManager *m);
+void mgr_probe_configfs(TbsManager *m);
+
+/* streams.c */
+void mgr_owned_save(TbsManager *m);
+TbsStream *mgr_stream_add(TbsManager *m, const char *group, const char *name);
+TbsStream *mgr_stream_create(TbsManager *m, TbsPeer *p, const TbsStreamTemplate *t,
+			     TbsStreamOrigin origin, int *ret_error);
+int mgr_stream_remove(TbsManager *m, TbsStream *s, bool force, const char *why);
+void mgr_stream_drop(TbsManager *m, TbsStream *s);
+void mgr_stream_refresh(TbsStream *s);
+void mgr_stream_set_state(TbsStream *s, TbsStreamState state);
+void mgr_attr_wait_stop(TbsStream *s);
+
+/* peers.c */
+extern const TbsUdevHandler mgr_udev_handler;
+void mgr_evaluate_peer(TbsManager *m, TbsPeer *p);
+GPtrArray *mgr_streams_in_group(TbsManager *m, const char *group);

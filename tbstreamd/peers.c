@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "log.h"
+#include "manager-private.h"
+
+/* ---- peers and policy ------------------------------------------------------------------- */
+
+GPtrArray *mgr_streams_in_group(TbsManager *m, const char *group)
+{
+	GPtrArray *a = g_ptr_array_new();
+	GHashTableIter it;
+	TbsStream *s;
+
+	g_hash_table_iter_init(&it, m->streams);
+	while (group && g_hash_table_iter_next(&it, NULL, (gpointer *)&s))
+		if (strcmp(s->group, group) == 0)
+			g_ptr_array_add(a, s);
+	return a;
+}
+
+static bool decision_has(const TbsDecision *d, const char *name)
+{
+	for (unsigned i = 0; i < d->streams->len; i++)
+		if (strcmp(((const TbsStreamTemplate *)d->streams->pdata[i])->name, name) == 0)
+			return true;
+	return false;
+}
+
+void mgr_evaluate_peer(TbsManager *m, TbsPeer *p)
+{
+	TbsPeerFacts facts = {
+		.uuid = p->uuid[0] ? p->uuid : NULL,
+		.name = p->name,
+		.trusted = p->record && p->record->trusted,
+	};
+	TbsDecision d = {0};
+	g_autoptr(GPtrArray) current = NULL;
+	bool was_allowed = p->allowed;
+
+	if (!p->connected || !p->group || m->cfs_state != TBS_CONFIGFS_READY)
+		return;
+
+	tbs_policy_decide(m->policy, &facts, &d);
+	p->allowed = d.allowed;
+	g_free(p->rule);
+	p->rule = g_strdup(d.rule);
+	if (d.allowed)
+		log_peer(LOG_INFO, 0, p->id, "Peer %s allowed by [Peer %s]: %u stream(s)",
+			 tbs_peer_display_name(p), d.rule, d.streams->len);
+	else if (d.rule)
+		log_peer(LOG_NOTICE, 0, p->id, "Peer %s denied by [Peer %s]",
+			 tbs_peer_display_name(p), d.rule);
+	else
+		log_peer(LOG_INFO, 0, p->id, "Peer %s: no policy rule allows it, no streams",
+			 tbs_peer_display_name(p));
+	if (was_allowed != p->allowed)
+		mgr_notify_peer(m, p, TBS_CHANGED);
+
+	current = mgr_streams_in_group(m, p->group);
+	for (unsigned i = 0; i < current->len; i++) {
+		TbsStream *s = current->pdata[i];
+
+		if (s->owned && s->peer_id && strcmp(s->peer_id, p->id) != 0)
+			/* kept for another peer that used this port: not for this one */
+			(void)mgr_stream_remove(m, s, false, "kept for a different peer");
+		else if (s->owned && s->origin == TBS_ORIGIN_POLICY && !decision_has(&d, s->name))
+			(void)mgr_stream_remove(m, s, false, "no longer in the policy");
+		else if (s->state == TBS_STREAM_DETACHED || s->state == TBS_STREAM_FAILED) {
+			if (s->owned && !s->peer_id)
+				s->peer_id = g_strdup(p->id);
+			mgr_stream_refresh(s);
+		}
+	}
+
+	for (unsigned i = 0; i < d.streams->len; i++) {
+		const TbsStreamTemplate *t = d.streams->pdata[i];
+		TbsStream *s = tbs_manager_find_stream(m, p->group, t->name);
+		int r;
+
+		if (s) {
+			/* the policy may have changed the unplug action or permissions */
+			if (s->owned) {
+				s->tmpl = *t;
+				s->has_template = true;
+			}
+			continue;
+		}
+		(void)mgr_stream_create(m, p, t, TBS_ORIGIN_POLICY, &r);
+	}
+	tbs_decision_clear(&d);
+	mgr_update_status(m);
+}
+
+static void unplug_streams(TbsManager *m, TbsPeer *p)
+{
+	g_autoptr(GPtrArray) current = mgr_streams_in_group(m, p->group);
+
+	for (unsigned i = 0; i < current->len; i++) {
+		TbsStream *s = current->pdata[i];
+		const TbsStreamTemplate *t =
+			s->has_template ? &s->tmpl : tbs_policy_find_stream(m->policy, s->name);
+		TbsUnplugAction action = t ? t->on_unplug : TBS_UNPLUG_KEEP;
+
+		mgr_attr_wait_stop(s);
+		if (s->owned && s->origin != TBS_ORIGIN_REQUEST && action == TBS_UNPLUG_REMOVE &&
+		    mgr_stream_remove(m, s, false, "peer unplugged") == 0)
+			continue;
+		mgr_stream_set_state(s, TBS_STREAM_DETACHED);
+	}
+}
+
+static TbsPeer *find_by_syspath(TbsManager *m, const char *syspath, bool service)
+{
+	GHashTableIter it;
+	TbsPeer *p;
+
+	g_hash_table_iter_init(&it, m->peers);
+	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&p)) {
+		const char *sp = service ? p->service_syspath : p->syspath;
+		if (p->connected && sp && strcmp(sp, syspath) == 0)
+			return p;
+	}
+	return NULL;
+}
+
+static bool str_update(char **field, const char *value)
+{
+	if (g_strcmp0(*field, value) == 0)
+		return false;
+	g_free(*field);
+	*field = g_strdup(value);
+	return true;
+}
+
+/*
+ * IdentifyByName=: some controllers make up a new UUID every boot. When allowed,
+ * an unknown UUID whose hostname matches a known, unplugged peer takes over that
+ * peer's record (label, trust, first seen).
+ */
+static TbsPeerRecord *identify(TbsManager *m, const TbsXdomainInfo *x)
+{
+	TbsPeerRecord *rec = tbs_store_lookup(m->store, x->uuid);
+	TbsPeer *old;
+
+	if (rec || !m->policy->identify_by_name)
+		return rec;
+	rec = tbs_store_lookup_by_name(m->store, x->name);
+	if (!rec)
+		return NULL;
+	old = g_hash_table_lookup(m->peers, rec->uuid);
+	if (old && old->connected)
+		return NULL;
+	log_peer(LOG_NOTICE, 0, x->uuid, "Peer %s changed its UUID from %s, identified by name",
+		 x->name, rec->uuid);
+	if (old) {
+		mgr_notify_peer(m, old, TBS_REMOVED);
+		g_hash_table_remove(m->peers, old->id);
+	}
+	if (tbs_store_rename(m->store, rec, x->uuid) < 0)
+		return tbs_store_lookup(m->store, x->uuid);
+	return rec;
+}
+
+static void on_xdomain(void *userdata, const TbsXdomainInfo *x, bool change)
+{
+	TbsManager *m = userdata;
+	g_autofree char *id = NULL;
+	bool added = false, changed = false, connected_now;
+	TbsPeer *p;
+
+	if (x->uuid[0])
+		id = g_strdup(x->uuid);
+	else {
+		id = g_strdup_printf("sysname:%s", x->sysname);
+		log_peer(LOG_WARNING, 0, NULL,
+			 "XDomain %s has no valid unique_id; it can only match by name",
+			 x->sysname);
+	}
+
+	/* the same device may show up under a new identity (change event): drop the old one */
+	p = find_by_syspath(m, x->syspath, false);
+	if (p && strcmp(p->id, id) != 0) {
+		unplug_streams(m, p);
+		p->connected = false;
+		mgr_notify_peer(m, p, TBS_CHANGED);
+		p = NULL;
+	}
+
+	if (x->uuid[0])
+		(void)identify(m, x);
+	p = g_hash_table_lookup(m->peers, id);
+	if (!p) {
+		unsigned n = 0;
+		GHashTableIter it;
+		TbsPeer *q;
+		g_hash_table_iter_init(&it, m->peers);
+		while (g_hash_table_iter_next(&it, NULL, (gpointer *)&q))
+			n += q->connected;
+		if (n >= PEERS_CONNECTED_MAX) {
+			log_peer(LOG_ERR, 0, id, "More than %d peers connected, ignoring %s",
+				 PEERS_CONNECTED_MAX, x->sysname);
+			return;
+		}
+		p = tbs_peer_new(id);
+		if (x->uuid[0])
+			g_strlcpy(p->uuid, x->uuid, sizeof(p->uuid));
+		g_hash_table_insert(m->peers, p->id, p);
+		added = true;
+	}
+	connected_now = !p->connected;
+	p->connected = true;
+	changed |= str_update(&p->syspath, x->syspath);
+	changed |= str_update(&p->sysname, x->sysname);
+	changed |= str_update(&p->name, x->name);
+	changed |= str_update(&p->vendor_name, x->vendor_name);
+	if (p->vendor != x->vendor || p->device != x->device || p->maxhopid != x->maxhopid ||
+	    p->rx_speed != x->rx_speed || p->tx_speed != x->tx_speed ||
+	    p->rx_lanes != x->rx_lanes || p->tx_lanes != x->tx_lanes) {
+		p->vendor = x->vendor;
+		p->device = x->device;
+		p->maxhopid = x->maxhopid;
+		p->rx_speed = x->rx_speed;
+		p->tx_speed = x->tx_speed;
+		p->rx_lanes = x->rx_lanes;
+		p->tx_lanes = x->tx_lanes;
+		changed = true;
+	}
+
+	if (p->uuid[0]) {
+		TbsPeerRecord *rec = tbs_store_ensure(m->store, p->uuid);
+		uint64_t now = tbs_now(CLOCK_REALTIME);
+		if (rec) {
+			p->record = rec;
+			if (!rec->first_seen)
+				rec->first_seen = now;
+			if (connected_now || changed) {
+				rec->last_seen = now;
+				free(rec->name);
+				rec->name = strdup(p->name);
+				free(rec->vendor);
+				rec->vendor = strdup(p->vendor_name);
+				(void)tbs_store_save(m->store, rec);
+			}
+		}
+	}
+
+	if (connected_now)
+		log_peer(LOG_INFO, 0, p->id, "Peer %s (%s) connected at %s",
+			 tbs_peer_display_name(p), p->vendor_name, p->sysname);
+	if (added)
+		mgr_notify_peer(m, p, TBS_ADDED);
+	else if (changed || connected_now)
+		mgr_notify_peer(m, p, TBS_CHANGED);
+	if (change || connected_now)
+		mgr_evaluate_peer(m, p);
+	mgr_update_status(m);
+}
+
+static void peer_disconnect(TbsManager *m, TbsPeer *p)
+{
+	if (p->group)
+		unplug_streams(m, p);
+	p->connected = false;
+	g_clear_pointer(&p->syspath, g_free);
+	g_clear_pointer(&p->service_syspath, g_free);
+	g_clear_pointer(&p->group, g_free);
+	if (p->record) {
+		p->record->last_seen = tbs_now(CLOCK_REALTIME);
+		(void)tbs_store_save(m->store, p->record);
+	}
+	log_peer(LOG_INFO, 0, p->id, "Peer %s disconnected", tbs_peer_display_name(p));
+	if (!p->record) {
+		/* nothing to remember a peer without a UUID by */
+		mgr_notify_peer(m, p, TBS_REMOVED);
+		g_hash_table_remove(m->peers, p->id);
+	} else
+		mgr_notify_peer(m, p, TBS_CHANGED);
+	mgr_update_status(m);
+}
+
+static void on_xdomain_removed(void *userdata, const char *syspath)
+{
+	TbsManager *m = userdata;
+	TbsPeer *p = find_by_syspath(m, syspath, false);
+
+	if (p)
+		peer_disconnect(m, p);
+}
+
+static int on_service(void *userdata, const TbsServiceInfo *s)
+{
+	TbsManager *m = userdata;
+	TbsPeer *p = find_by_syspath(m, s->parent_syspath, false);
+
+	if (!p)
+		return -ENOENT;
+	if (p->group && strcmp(p->group, s->sysname) != 0) {
+		/* only one stream service per peer makes sense; the newest wins */
+		unplug_streams(m, p);
+	}
+	if (str_update(&p->group, s->sysname) | str_update(&p->service_syspath, s->syspath))
+		mgr_notify_peer(m, p, TBS_CHANGED);
+	mgr_evaluate_peer(m, p);
+	return 0;
+}
+
+static void on_service_removed(void *userdata, const char *syspath)
+{
+	TbsManager *m = userdata;
+	TbsPeer *p = find_by_syspath(m, syspath, true);
+
+	if (!p)
+		return;
+	unplug_streams(m, p);
+	g_clear_pointer(&p->service_syspath, g_free);
+	g_clear_pointer(&p->group, g_free);
+	mgr_notify_peer(m, p, TBS_CHANGED);
+	mgr_update_status(m);
+}
+
+static void on_module(void *userdata, const char *name)
+{
+	TbsManager *m = userdata;
+
+	if (m->cfs_state != TBS_CONFIGFS_READY) {
+		log_debug("Module %s loaded, probing ConfigFS again", name);
+		mgr_probe_configfs(m);
+	}
+}
+
+const TbsUdevHandler mgr_udev_handler = {
+	.xdomain_added = on_xdomain,
+	.xdomain_removed = on_xdomain_removed,
+	.service_added = on_service,
+	.service_removed = on_service_removed,
+	.module_added = on_module,
+};

@@ -1,0 +1,354 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "log.h"
+#include "manager-private.h"
+
+/* ---- ownership bookkeeping -------------------------------------------------------------- */
+
+void mgr_owned_save(TbsManager *m)
+{
+	(void)tbs_store_save_owned(m->store, m->boot_id, m->owned);
+}
+
+static bool group_has_streams(TbsManager *m, const char *group)
+{
+	GHashTableIter it;
+	TbsStream *s;
+
+	g_hash_table_iter_init(&it, m->streams);
+	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&s))
+		if (strcmp(s->group, group) == 0)
+			return true;
+	return false;
+}
+
+/* ---- device nodes ----------------------------------------------------------------------- */
+
+static int on_dev_event(sd_event_source *src, const struct inotify_event *ev, void *userdata);
+
+static void dev_watch_update(TbsManager *m)
+{
+	int r;
+
+	if (m->n_waiting_device > 0 && !m->dev_watch) {
+		r = sd_event_add_inotify(m->event, &m->dev_watch, m->dev_root,
+					 IN_CREATE | IN_MOVED_TO | IN_ATTRIB | IN_ONLYDIR,
+					 on_dev_event, m);
+		if (r < 0)
+			log_error_errno(r, "Cannot watch %s for device nodes: %m", m->dev_root);
+	} else if (m->n_waiting_device == 0 && m->dev_watch)
+		m->dev_watch = sd_event_source_disable_unref(m->dev_watch);
+}
+
+void mgr_stream_set_state(TbsStream *s, TbsStreamState state)
+{
+	TbsManager *m = s->manager;
+
+	if (s->state == state)
+		return;
+	if (s->state == TBS_STREAM_WAITING_DEVICE)
+		m->n_waiting_device--;
+	if (state == TBS_STREAM_WAITING_DEVICE)
+		m->n_waiting_device++;
+	s->state = state;
+	if (state == TBS_STREAM_READY)
+		s->ready_usec = tbs_now(CLOCK_MONOTONIC);
+	dev_watch_update(m);
+	mgr_notify_stream(m, s, TBS_CHANGED);
+}
+
+static void stream_fail(TbsStream *s, int error)
+{
+	s->error = error;
+	mgr_stream_set_state(s, TBS_STREAM_FAILED);
+}
+
+/* Owner/mode only on nodes of streams we made: adopted ones are someone else's setup. */
+static int apply_permissions(TbsStream *s)
+{
+	const TbsStreamTemplate *t = &s->tmpl;
+	struct stat st;
+
+	if (lstat(s->devnode, &st) < 0)
+		return -errno;
+	/* devtmpfs makes character devices; test roots use regular files. Never follow links. */
+	if (!S_ISCHR(st.st_mode) && !S_ISREG(st.st_mode))
+		return -ENOTTY;
+	if (!s->has_template || !s->owned)
+		return 0;
+	if ((t->owner != (uid_t)-1 || t->group != (gid_t)-1) &&
+	    lchown(s->devnode, t->owner, t->group) < 0)
+		return log_stream(LOG_ERR, errno, s->peer_id, s->name, "Cannot set owner of %s: %m",
+				  s->devnode);
+	if (t->mode != (mode_t)-1 && chmod(s->devnode, t->mode) < 0)
+		return log_stream(LOG_ERR, errno, s->peer_id, s->name, "Cannot set mode of %s: %m",
+				  s->devnode);
+	return 0;
+}
+
+static void stream_check_device(TbsStream *s)
+{
+	int r = apply_permissions(s);
+
+	if (r == -ENOENT) {
+		mgr_stream_set_state(s, TBS_STREAM_WAITING_DEVICE);
+		return;
+	}
+	if (r < 0) {
+		log_stream(LOG_ERR, r, s->peer_id, s->name, "Device node %s unusable: %m",
+			   s->devnode);
+		stream_fail(s, r);
+		return;
+	}
+	log_stream(LOG_INFO, 0, s->peer_id, s->name, "Stream %s ready as %s", s->key, s->devnode);
+	mgr_stream_set_state(s, TBS_STREAM_READY);
+}
+
+static int on_dev_event(sd_event_source *src, const struct inotify_event *ev, void *userdata)
+{
+	TbsManager *m = userdata;
+	g_autoptr(GPtrArray) waiting = g_ptr_array_new();
+	GHashTableIter it;
+	TbsStream *s;
+
+	if (ev->len == 0 || !g_str_has_prefix(ev->name, "tbstream"))
+		return 0;
+	g_hash_table_iter_init(&it, m->streams);
+	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&s))
+		if (s->state == TBS_STREAM_WAITING_DEVICE && s->devnode &&
+		    strcmp(strrchr(s->devnode, '/') + 1, ev->name) == 0)
+			g_ptr_array_add(waiting, s);
+	for (unsigned i = 0; i < waiting->len; i++)
+		stream_check_device(waiting->pdata[i]);
+	return 0;
+}
+
+/* ---- ConfigFS items --------------------------------------------------------------------- */
+
+static int on_attr_event(sd_event_source *src, const struct inotify_event *ev, void *userdata);
+static void stream_configure(TbsStream *s);
+
+void mgr_attr_wait_stop(TbsStream *s)
+{
+	s->attr_watch = sd_event_source_disable_unref(s->attr_watch);
+	s->attr_timeout = sd_event_source_disable_unref(s->attr_timeout);
+}
+
+static int on_attr_timeout(sd_event_source *src, uint64_t usec, void *userdata)
+{
+	TbsStream *s = userdata;
+
+	mgr_attr_wait_stop(s);
+	log_stream(LOG_ERR, ETIMEDOUT, s->peer_id, s->name,
+		   "The kernel never populated ConfigFS item %s", s->dir);
+	stream_fail(s, -ETIMEDOUT);
+	return 0;
+}
+
+/*
+ * A real ConfigFS item has its attributes the moment mkdir returns; this wait
+ * only matters for kernels (or test roots) that populate items asynchronously.
+ */
+static void attr_wait_start(TbsStream *s)
+{
+	TbsManager *m = s->manager;
+	int r;
+
+	if (s->attr_watch)
+		return;
+	r = sd_event_add_inotify(m->event, &s->attr_watch, s->dir,
+				 IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR,
+				 on_attr_event, s);
+	if (r >= 0)
+		r = sd_event_add_time_relative(m->event, &s->attr_timeout, CLOCK_MONOTONIC,
+					       m->attr_timeout_usec, 0, on_attr_timeout, s);
+	if (r < 0) {
+		mgr_attr_wait_stop(s);
+		log_stream(LOG_ERR, r, s->peer_id, s->name, "Cannot watch %s: %m", s->dir);
+		stream_fail(s, r);
+		return;
+	}
+	mgr_stream_set_state(s, TBS_STREAM_CONFIGURING);
+	/* it may have been populated between our check and the watch */
+	if (!g_file_test(s->dir, G_FILE_TEST_IS_DIR))
+		return;
+	g_autofree char *idx = g_build_filename(s->dir, "index", NULL);
+	if (access(idx, F_OK) == 0) {
+		mgr_attr_wait_stop(s);
+		s->owned ? stream_configure(s) : mgr_stream_refresh(s);
+	}
+}
+
+static int on_attr_event(sd_event_source *src, const struct inotify_event *ev, void *userdata)
+{
+	TbsStream *s = userdata;
+
+	if (ev->len == 0 || strcmp(ev->name, "index") != 0)
+		return 0;
+	mgr_attr_wait_stop(s);
+	if (s->owned && s->state == TBS_STREAM_CONFIGURING && s->has_template)
+		stream_configure(s);
+	else
+		mgr_stream_refresh(s);
+	return 0;
+}
+
+void mgr_stream_refresh(TbsStream *s)
+{
+	TbsManager *m = s->manager;
+	TbsItemInfo info;
+	int r;
+
+	r = tbs_configfs_read(s->dir, &info);
+	if (r == -EAGAIN) {
+		attr_wait_start(s);
+		return;
+	}
+	if (r < 0) {
+		log_stream(LOG_ERR, r, s->peer_id, s->name, "Cannot read ConfigFS item %s: %m",
+			   s->dir);
+		stream_fail(s, r);
+		return;
+	}
+	s->info = info;
+	if (s->index != info.index || !s->devnode) {
+		g_free(s->devnode);
+		s->devnode = g_strdup_printf("%s/tbstream%d", m->dev_root, info.index);
+		s->index = info.index;
+	}
+	stream_check_device(s);
+}
+
+static void stream_configure(TbsStream *s)
+{
+	int r = tbs_configfs_configure(s->dir, &s->tmpl);
+
+	if (r == -EAGAIN) {
+		attr_wait_start(s);
+		return;
+	}
+	if (r < 0) {
+		log_stream(LOG_ERR, r, s->peer_id, s->name, "Cannot configure stream %s: %m",
+			   s->key);
+		stream_fail(s, r);
+		return;
+	}
+	mgr_stream_refresh(s);
+}
+
+TbsStream *mgr_stream_add(TbsManager *m, const char *group, const char *name)
+{
+	TbsStream *s = tbs_stream_new(m, m->stream_dir, group, name);
+
+	s->created_usec = tbs_now(CLOCK_MONOTONIC);
+	s->state = TBS_STREAM_CONFIGURING;
+	g_hash_table_insert(m->streams, s->key, s);
+	return s;
+}
+
+void mgr_stream_drop(TbsManager *m, TbsStream *s)
+{
+	if (s->state == TBS_STREAM_WAITING_DEVICE)
+		m->n_waiting_device--;
+	dev_watch_update(m);
+	mgr_notify_stream(m, s, TBS_REMOVED);
+	g_hash_table_remove(m->streams, s->key);
+	mgr_update_status(m);
+}
+
+int mgr_stream_remove(TbsManager *m, TbsStream *s, bool force, const char *why)
+{
+	g_autofree char *group = g_strdup(s->group);
+	g_autofree char *peer = g_strdup(s->peer_id);
+	char name[TBS_STREAM_NAME_MAX + 1];
+	int r;
+
+	if (!s->owned && !force) {
+		log_stream(LOG_INFO, 0, s->peer_id, s->name,
+			   "Not removing stream %s (%s): this daemon did not create it", s->key,
+			   why);
+		return -EPERM;
+	}
+	g_strlcpy(name, s->name, sizeof(name));
+	r = tbs_configfs_remove_item(m->stream_dir, group, name);
+	if (r < 0)
+		return log_stream(LOG_ERR, r, peer, name, "Cannot remove stream %s: %m", s->key);
+	log_stream(LOG_INFO, 0, peer, name, "Removed stream %s (%s)", s->key, why);
+	g_hash_table_remove(m->owned, s->key);
+	mgr_stream_drop(m, s);
+
+	if (g_hash_table_contains(m->owned, group) && !group_has_streams(m, group)) {
+		g_autofree char *gpath = g_build_filename(m->stream_dir, group, NULL);
+		r = tbs_configfs_remove_group(m->stream_dir, group);
+		if (r < 0)
+			log_warning_errno(r, "Cannot remove ConfigFS group %s: %m", group);
+		else if (!g_file_test(gpath, G_FILE_TEST_EXISTS))
+			g_hash_table_remove(m->owned, group);
+	}
+	mgr_owned_save(m);
+	return 0;
+}
+
+TbsStream *mgr_stream_create(TbsManager *m, TbsPeer *p, const TbsStreamTemplate *t,
+			     TbsStreamOrigin origin, int *ret_error)
+{
+	TbsStream *s;
+	bool dirty = false;
+	int r;
+
+	*ret_error = 0;
+	if (g_hash_table_size(m->streams) >= STREAMS_MAX) {
+		*ret_error = log_peer(LOG_ERR, ENOSPC, p->id, "Too many streams, not creating %s",
+				      t->name);
+		return NULL;
+	}
+	r = tbs_configfs_make_group(m->stream_dir, p->group);
+	if (r < 0) {
+		*ret_error = log_stream(LOG_ERR, r, p->id, t->name,
+					"Cannot create ConfigFS group %s: %m", p->group);
+		return NULL;
+	}
+	if (r > 0) {
+		g_hash_table_replace(m->owned, g_strdup(p->group), g_strdup(""));
+		dirty = true;
+	}
+	r = tbs_configfs_make_item(m->stream_dir, p->group, t->name);
+	if (r < 0) {
+		*ret_error = log_stream(LOG_ERR, r, p->id, t->name,
+					"Cannot create stream %s/%s: %m", p->group, t->name);
+		if (dirty)
+			mgr_owned_save(m);
+		return NULL;
+	}
+
+	s = mgr_stream_add(m, p->group, t->name);
+	s->peer_id = g_strdup(p->id);
+	s->tmpl = *t;
+	s->has_template = true;
+	if (r > 0) {
+		s->owned = true;
+		s->origin = origin;
+		g_hash_table_replace(m->owned, g_strdup(s->key), g_strdup(p->id));
+		dirty = true;
+	} else {
+		/* made by hand since we last looked: adopt, do not reconfigure */
+		s->owned = g_hash_table_contains(m->owned, s->key);
+		s->origin = s->owned ? origin : TBS_ORIGIN_ADOPTED;
+	}
+	if (dirty)
+		mgr_owned_save(m);
+	log_stream(LOG_INFO, 0, p->id, s->name, "%s stream %s for peer %s",
+		   r > 0 ? "Created" : "Adopted", s->key, tbs_peer_display_name(p));
+	mgr_notify_stream(m, s, TBS_ADDED);
+	if (r > 0)
+		stream_configure(s);
+	else
+		mgr_stream_refresh(s);
+	return s;
+}
