@@ -1,0 +1,45 @@
+# rmdir of a stream while its device is open: a blocked reader wakes with
+# end of file, writes fail with EPIPE, the node is gone at once, the
+# announcement is withdrawn, and closing the files afterwards is clean.
+. /lib/tbstream/guest.sh
+load_tbstream
+load_sim
+C=/sys/kernel/config/thunderbolt/stream
+L=/sys/kernel/config/tbstream_sim/cable
+mkdir $L
+echo 1 > $L/connected
+A=$C/$(cat $L/a_service)
+B=$C/$(cat $L/b_service)
+mkdir $A $B $A/s $B/s
+echo -1 > $B/s/in_hopid
+echo -1 > $B/s/out_hopid
+deva=/dev/tbstream$(cat $A/s/index)
+devb=/dev/tbstream$(cat $B/s/index)
+check "a finds b's announcement" wait_for 5 sh -c "errno-of open $deva wronly | grep -qx OK"
+
+stream-probe $devb open:rdonly touch:/tmp/r read:100 read:100 close > /tmp/r.out &
+pr=$!
+stream-probe $devb open:wronly touch:/tmp/w wait:/tmp/gone write:100 poll:0 close > /tmp/w.out &
+pw=$!
+wait_for 5 test -e /tmp/r -a -e /tmp/w
+sleep 0.2
+check "rmdir while open" rmdir $B/s
+touch /tmp/gone
+wait $pr $pw
+check_eq "the blocked reader sees end of file" "open OK
+read EOF
+read EOF
+close OK" "$(cat /tmp/r.out)"
+check_eq "the writer gets EPIPE and HUP|ERR" "open OK
+write EPIPE
+poll IN|HUP|ERR
+close OK" "$(cat /tmp/w.out)"
+check "the node is gone" test ! -e $devb
+check "a new stream of the same name works" mkdir $B/s
+echo -1 > $B/s/in_hopid
+echo -1 > $B/s/out_hopid
+check_eq "...and is ready" ready "$(cat $B/s/state)"
+
+rmdir $A/s $B/s $A $B $L
+check "modules unload" sh -c 'rmmod tbstream_sim && rmmod tbstream'
+summary
