@@ -23,4 +23,6 @@ kernel_build_dir() {
 	fi
 }
 
+: "${HOME:=$(getent passwd "$(id -u)" | cut -d: -f6)}"
 : "${TBSTREAM_CACHE:=${XDG_CACHE_HOME:-$HOME/.cache}/tbstream}"
+export TBSTREAM_CACHE
