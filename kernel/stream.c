@@ -61,6 +61,7 @@
  *   ConfigFS pins the module while any group exists, open files pin it via
  *   the cdev/fops owner, and fabrics (tbstream_sim) pin it by symbol use.
  */
+#include <linux/moduleparam.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
@@ -69,11 +70,29 @@
 
 #include "tbstream.h"
 
+/* Live objects, for leak checks: /sys/module/tbstream/parameters/live */
+static atomic_t tbs_live_streams = ATOMIC_INIT(0);
+static atomic_t tbs_live_sessions = ATOMIC_INIT(0);
+
+static int tbs_live_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "streams %d sessions %d\n",
+			  atomic_read(&tbs_live_streams),
+			  atomic_read(&tbs_live_sessions));
+}
+
+static const struct kernel_param_ops tbs_live_ops = {
+	.get = tbs_live_get,
+};
+module_param_cb(live, &tbs_live_ops, NULL, 0444);
+MODULE_PARM_DESC(live, "stream and session objects alive (leak checks)");
+
 static void tbs_stream_release(struct kref *kref)
 {
 	struct tbs_stream *s = container_of(kref, struct tbs_stream, kref);
 
 	kfree(s);
+	atomic_dec(&tbs_live_streams);
 }
 
 /**
@@ -92,6 +111,7 @@ static void tbs_session_free(struct kref *kref)
 
 	WARN_ON(!sess->torn_down);
 	kfree(sess);
+	atomic_dec(&tbs_live_sessions);
 	tbs_stream_put(s);
 }
 
@@ -344,6 +364,7 @@ struct tbs_stream *tbs_stream_create(struct tbs_group *group, const char *name)
 	s = kzalloc(sizeof(*s), GFP_KERNEL);
 	if (!s)
 		return ERR_PTR(-ENOMEM);
+	atomic_inc(&tbs_live_streams);
 	kref_init(&s->kref);
 	strscpy(s->name, name, sizeof(s->name));
 	uuid_gen(&s->uuid);
@@ -378,7 +399,7 @@ struct tbs_stream *tbs_stream_create(struct tbs_group *group, const char *name)
 
 err_unlock:
 	mutex_unlock(&tbs_lock);
-	kfree(s);
+	tbs_stream_put(s);
 	return ERR_PTR(ret);
 }
 
@@ -511,6 +532,7 @@ static int tbs_session_start(struct tbs_stream *s, struct tbs_session **sessp)
 	sess = kzalloc(sizeof(*sess), GFP_KERNEL);
 	if (!sess)
 		return -ENOMEM;
+	atomic_inc(&tbs_live_sessions);
 	kref_init(&sess->kref);
 	init_rwsem(&sess->io_lock);
 	spin_lock_init(&sess->tx_lock);
@@ -608,6 +630,7 @@ err_frames:
 	kvfree(sess->frames);
 err_free:
 	kfree(sess);
+	atomic_dec(&tbs_live_sessions);
 	dev_warn(port->dev, "%s: cannot start the stream: %d\n", s->name, ret);
 	return ret;
 }

@@ -1,0 +1,31 @@
+# Runs inside the VM (tests/vm/run): stream vs pipe vs socketpair, one way.
+. /lib/tbstream/guest.sh
+load_tbstream
+load_sim
+C=/sys/kernel/config/thunderbolt/stream
+L=/sys/kernel/config/tbstream_sim/cable
+mkdir $L
+echo 1 > $L/connected
+A=$C/$(cat $L/a_service)
+B=$C/$(cat $L/b_service)
+mkdir $A $B $A/bench $B/bench
+echo ${TBS_RING_SIZE:-256} > $A/bench/ring_size
+echo ${TBS_RING_SIZE:-256} > $B/bench/ring_size
+echo -1 > $B/bench/in_hopid
+echo -1 > $B/bench/out_hopid
+deva=/dev/tbstream$(cat $A/bench/index)
+devb=/dev/tbstream$(cat $B/bench/index)
+wait_for 5 sh -c "errno-of open $deva wronly | grep -qx OK"
+bench=/modules/kernel-throughput
+total=${TBS_TOTAL:-134217728}
+printf '%-8s %10s %10s %12s %10s %12s\n' write pipe socketpair tbstream "/pipe" "/socketpair"
+for bs in 4096 65536 262144 1048576; do
+	p=$($bench pipe $bs $total)
+	s=$($bench socketpair $bs $total)
+	t=$($bench stream $bs $total $deva $devb)
+	printf '%-8s %10s %10s %12s %10s %12s\n' $bs "$p" "$s" "$t" \
+		"$(awk "BEGIN { printf \"%.2f\", $t / $p }")" \
+		"$(awk "BEGIN { printf \"%.2f\", $t / $s }")"
+done
+echo "(MB/s, 10^6 bytes per second; $total bytes per run; ring_size ${TBS_RING_SIZE:-256})"
+exit 0
