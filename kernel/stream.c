@@ -162,17 +162,23 @@ static bool tbs_stream_configured(struct tbs_stream *s)
 /*
  * Reserve the HopIDs the configuration asks for on the attached port.  Both
  * unset (<= 0): take them from the peer's announcement of the same name,
- * swapped; if the peer announces nothing, -1 falls back to any free HopID.
+ * swapped, and follow it when it changes (checked at attach and at every
+ * first open); if the peer announces nothing, -1 falls back to any free
+ * HopID.  Returns 1 if the reserved HopIDs changed (publish), 0 if not, or
+ * a negative errno.
  */
 static int tbs_stream_configure(struct tbs_stream *s)
 {
 	struct tbs_port *port = s->port;
+	int old_in = s->in_hopid, old_out = s->out_hopid;
 	int ret, pin, pout;
 
-	if (s->cfg_in_hopid <= 0 && s->cfg_out_hopid <= 0 &&
-	    !s->in_hopid && !s->out_hopid) {
+	if (s->cfg_in_hopid <= 0 && s->cfg_out_hopid <= 0) {
 		ret = port->ops->peer_stream_hopids(port, s->name, &pin, &pout);
 		if (!ret) {
+			if (s->in_hopid == pout && s->out_hopid == pin)
+				return 0;
+			tbs_release_hopids(s);
 			ret = tbs_alloc_hopid(s, true, pout);
 			if (ret < 0)
 				goto err_peer;
@@ -183,7 +189,7 @@ static int tbs_stream_configure(struct tbs_stream *s)
 			s->out_hopid = ret;
 			dev_dbg(port->dev, "%s: HopIDs from the peer: in %d out %d\n",
 				s->name, s->in_hopid, s->out_hopid);
-			return 0;
+			return 1;
 		}
 	}
 
@@ -199,16 +205,16 @@ static int tbs_stream_configure(struct tbs_stream *s)
 			goto err;
 		s->out_hopid = ret;
 	}
-	return 0;
+	return s->in_hopid != old_in || s->out_hopid != old_out;
 
 err_peer:
 	dev_warn(port->dev, "%s: cannot reserve the peer's HopIDs %d/%d: %d\n",
 		 s->name, pout, pin, ret);
 	tbs_release_hopids(s);
-	return ret;
+	return old_in || old_out ? 1 : ret;
 err:
 	dev_warn(port->dev, "%s: cannot reserve HopIDs: %d\n", s->name, ret);
-	return ret;
+	return s->in_hopid != old_in || s->out_hopid != old_out ? 1 : ret;
 }
 
 static void tbs_session_teardown(struct tbs_session *sess, int reason);
@@ -710,7 +716,8 @@ static void tbs_session_close(struct tbs_session *sess)
 		else
 			atomic64_inc(&s->counters[TBS_TX_FRAMES]);
 	}
-	if (left && !wait_event_timeout(sess->tx_wq, tbs_tx_drained(sess), left))
+	if (!peer_closed && left &&
+	    !wait_event_timeout(sess->tx_wq, tbs_tx_drained(sess), left))
 		dev_warn_ratelimited(sess->port->dev,
 				     "%s: TX did not drain on close\n", s->name);
 	tbs_session_teardown(sess, -EPIPE);
@@ -748,8 +755,7 @@ int tbs_session_open(struct tbs_stream *s, bool nonblock,
 			tbs_stream_put(s);	/* the session holds one */
 			ret = 0;
 		} else if (s->port) {
-			if (!tbs_stream_configured(s) &&
-			    !tbs_stream_configure(s))
+			if (tbs_stream_configure(s) > 0)
 				fabric = s->port->fabric;
 			if (tbs_stream_configured(s))
 				ret = tbs_session_start(s, sessp);
