@@ -796,7 +796,7 @@ static void tbsim_disable_paths(struct tbs_port *port, int tx_hopid,
 	}
 	spin_unlock_irqrestore(&link->q_lock, flags);
 
-	/* Frames still headed for the disabled paths are now lost. */
+	/* Senders to the disabled paths now wait for credits that do not come. */
 	tbsim_kick(host);
 	tbsim_kick(host->peer);
 }

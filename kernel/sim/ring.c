@@ -9,9 +9,9 @@
  *    once they are taken.  A ring has ring->size descriptors.
  *  - A TX frame leaves its ring only when the peer host has an RX ring with
  *    an enabled path on the frame's HopID *and* a posted buffer (end-to-end
- *    flow control): otherwise the TX ring stalls, in order.  A frame sent on
- *    a HopID nobody receives on (no enabled path at the peer, or no path on
- *    the TX ring) leaves and is lost, as on the wire.
+ *    flow control: credits come only from a receiving ring): otherwise the
+ *    TX ring stalls, in order, until credits come or the ring is stopped.
+ *    Only with drop_on_unplug do frames get lost: sent into a dead cable.
  *  - Completions are never called from ring_post(): each host has an engine
  *    (a work item on tbsim_wq, process context) that moves its TX frames
  *    across the cable and returns its completed frames, one at a time, with
@@ -215,21 +215,8 @@ static bool tbsim_transfer(struct tbsim_host *host, unsigned int *budget)
 
 			tf = list_first_entry(&tx->posted, struct tbs_frame,
 					      list);
-			if (!link->up && !link->drop_on_unplug) {
-				/* No link, no credits: wait for ring_stop(). */
-				if (!tx->stalled) {
-					tx->stalled = true;
-					host->stats.stalls++;
-				}
-				break;
-			}
-			if (link->up && tx->path_hop)
-				rx = peer->in_path[tx->path_hop];
-			if (rx && !rx->running)
-				rx = NULL;
-
-			if (!rx) {
-				/* Nobody receives on this HopID: lost. */
+			if (!link->up && link->drop_on_unplug) {
+				/* Sent into a dead cable: lost. */
 				tbsim_log(host, tx->path_hop, tf,
 					  tbsim_frame_data(tf), TBSIM_FATE_DROP);
 				list_move_tail(&tf->list, &tx->done);
@@ -237,9 +224,16 @@ static bool tbsim_transfer(struct tbsim_host *host, unsigned int *budget)
 				(*budget)--;
 				continue;
 			}
+			if (link->up && tx->path_hop)
+				rx = peer->in_path[tx->path_hop];
+			if (rx && !rx->running)
+				rx = NULL;
 
-			if (list_empty(&rx->posted)) {
-				/* The receiver has no buffer: no credit. */
+			if (!rx || list_empty(&rx->posted)) {
+				/*
+				 * No receiving ring on the path (or no link), or
+				 * no buffer posted in it: no E2E credit.
+				 */
 				if (!tx->stalled) {
 					tx->stalled = true;
 					host->stats.stalls++;

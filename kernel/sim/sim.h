@@ -85,8 +85,8 @@ struct tbsim_log_entry {
  * @tx_bytes: their bytes
  * @rx_frames: frames this side's RX rings received
  * @rx_bytes: their bytes
- * @dropped: frames this side sent into a hop without an enabled path,
- *	or into an unplugged cable with drop_on_unplug set
+ * @dropped: frames this side sent into an unplugged cable with
+ *	drop_on_unplug set
  * @stalls: times a TX ring had to wait for the peer's E2E credits
  * @crc_errors: CRC errors injected into frames this side received
  * @overruns: overruns injected into frames this side received
