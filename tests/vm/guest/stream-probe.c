@@ -17,6 +17,11 @@
  *   sleep:MS      (prints nothing)
  *   touch:PATH    create PATH (prints nothing), to signal another process
  *   wait:PATH     wait up to 20 s until PATH exists (prints nothing)
+ *   sendfile:N    sendfile(2) N pattern bytes from a memfd: "sendfile N"
+ *   splice:N      splice(2) from the file into a pipe until N bytes or EOF:
+ *                 "splice N"
+ *   alarm:MS      SIGALRM in MS ms, handler without SA_RESTART (prints
+ *                 nothing): the next blocking call is interrupted
  *   close         "close OK"
  */
 #define _GNU_SOURCE
@@ -26,7 +31,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,6 +53,11 @@ static void msleep(long ms)
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 
 	nanosleep(&ts, NULL);
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
 }
 
 static void print_revents(const char *op, int r, short rev)
@@ -78,7 +92,7 @@ int main(int argc, char **argv)
 	for (i = 2; i < argc; i++) {
 		char *op = argv[i], *arg = strchr(op, ':');
 		long n = 0;
-		ssize_t r;
+		ssize_t r = 0;
 
 		if (arg) {
 			*arg++ = '\0';
@@ -151,6 +165,59 @@ int main(int argc, char **argv)
 
 			for (t = 0; t < 200 && stat(arg, &st); t++)
 				msleep(100);
+		} else if (!strcmp(op, "sendfile")) {
+			int mfd = memfd_create("src", 0);
+			long done = 0;
+
+			while (done < n) {
+				long c = n - done < (long)sizeof(buf) ?
+					 n - done : (long)sizeof(buf);
+
+				if (write(mfd, buf, c) != c)
+					break;
+				done += c;
+			}
+			lseek(mfd, 0, SEEK_SET);
+			done = 0;
+			while (done < n) {
+				r = sendfile(fd, mfd, NULL, n - done);
+				if (r <= 0)
+					break;
+				done += r;
+			}
+			if (done < n && r < 0)
+				printf("sendfile %s\n", ename(errno));
+			else
+				printf("sendfile %ld\n", done);
+			close(mfd);
+		} else if (!strcmp(op, "splice")) {
+			int p[2];
+			long done = 0;
+
+			if (pipe(p))
+				return 1;
+			while (done < n) {
+				r = splice(fd, NULL, p[1], NULL, 65536, 0);
+				if (r <= 0)
+					break;
+				if (read(p[0], buf, r) != r)
+					break;
+				done += r;
+			}
+			if (!done && r < 0)
+				printf("splice %s\n", ename(errno));
+			else
+				printf("splice %ld\n", done);
+			close(p[0]);
+			close(p[1]);
+		} else if (!strcmp(op, "alarm")) {
+			struct sigaction sa = { .sa_handler = on_alarm };
+			struct itimerval it = {
+				.it_value = { n / 1000, (n % 1000) * 1000 },
+			};
+
+			sigaction(SIGALRM, &sa, NULL);
+			setitimer(ITIMER_REAL, &it, NULL);
 		} else if (!strcmp(op, "close")) {
 			printf("close %s\n", close(fd) ? ename(errno) : "OK");
 			fd = -1;
