@@ -8,6 +8,7 @@
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
+#include "bus.h"
 #include "log.h"
 #include "manager.h"
 
@@ -32,12 +33,16 @@ static void help(void)
 	       "     --vendor-dir=DIR       Vendor policy (default /usr/lib/tbstreamd)\n"
 	       "     --subsystem=NAME       udev subsystem to watch; repeat for several\n"
 	       "                            (overrides Subsystems=, default thunderbolt)\n"
+	       "     --no-bus               Do not offer the D-Bus API (io.github.tbstream1)\n"
+	       "     --bus-address=ADDRESS  Bus to use instead of the system bus\n"
 	       "\nSee tbstreamd(8) and tbstreamd.conf(5).\n");
 }
 
 typedef struct Args {
 	TbsManagerConfig config;
 	GPtrArray *subsystems;
+	bool no_bus;
+	const char *bus_address;
 } Args;
 
 static int parse_argv(int argc, char **argv, Args *a)
@@ -52,6 +57,8 @@ static int parse_argv(int argc, char **argv, Args *a)
 		ARG_CONFIG_DIR,
 		ARG_VENDOR_DIR,
 		ARG_SUBSYSTEM,
+		ARG_NO_BUS,
+		ARG_BUS_ADDRESS,
 	};
 	static const struct option options[] = {
 		{"help", no_argument, NULL, 'h'},
@@ -65,6 +72,8 @@ static int parse_argv(int argc, char **argv, Args *a)
 		{"config-dir", required_argument, NULL, ARG_CONFIG_DIR},
 		{"vendor-dir", required_argument, NULL, ARG_VENDOR_DIR},
 		{"subsystem", required_argument, NULL, ARG_SUBSYSTEM},
+		{"no-bus", no_argument, NULL, ARG_NO_BUS},
+		{"bus-address", required_argument, NULL, ARG_BUS_ADDRESS},
 		{},
 	};
 	int c, l;
@@ -125,6 +134,12 @@ static int parse_argv(int argc, char **argv, Args *a)
 			}
 			g_ptr_array_add(a->subsystems, g_strdup(optarg));
 			break;
+		case ARG_NO_BUS:
+			a->no_bus = true;
+			break;
+		case ARG_BUS_ADDRESS:
+			a->bus_address = optarg;
+			break;
 		default:
 			return -EINVAL;
 		}
@@ -168,6 +183,7 @@ int main(int argc, char **argv)
 	Args a = {.subsystems = g_ptr_array_new_with_free_func(g_free)};
 	sd_event *event = NULL;
 	TbsManager *m = NULL;
+	TbsBus *bus = NULL;
 	sigset_t mask;
 	int r;
 
@@ -210,11 +226,22 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
+	/* objects before the core starts, so they see every peer; the name once all is known */
+	if (!a.no_bus) {
+		r = tbs_bus_new(event, m, a.bus_address, &bus);
+		if (r < 0)
+			goto out;
+	}
 	log_info("tbstreamd %s starting", TBSTREAM_VERSION);
 	r = tbs_manager_start(m);
 	if (r < 0) {
 		(void)sd_notifyf(false, "STATUS=Failed to start: %s\nERRNO=%d", strerror(-r), -r);
 		goto out;
+	}
+	if (bus) {
+		r = tbs_bus_start(bus);
+		if (r < 0)
+			goto out;
 	}
 	(void)sd_notifyf(false, "READY=1\nSTATUS=%s", tbs_manager_status(m));
 
@@ -222,6 +249,7 @@ int main(int argc, char **argv)
 	if (r < 0)
 		log_error_errno(r, "Event loop failed: %m");
 out:
+	tbs_bus_free(bus);
 	tbs_manager_free(m);
 	sd_event_unref(event);
 	g_ptr_array_unref(a.subsystems);

@@ -1,0 +1,611 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * io.github.tbstream1.Manager at /io/github/tbstream1: state, and the verbs.
+ * Every method validates its arguments first (bad input never reaches polkit
+ * or the core), then asks polkit asynchronously, then acts from the callback.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "bus-private.h"
+#include "log.h"
+
+static const char *manager_state(TbsBus *b)
+{
+	if (tbs_manager_configfs_state(b->m) != TBS_CONFIGFS_READY)
+		return "waiting";
+	if (tbs_manager_policy_errors(b->m)->len > 0)
+		return "degraded";
+	return "running";
+}
+
+void bus_manager_emit_state(TbsBus *b)
+{
+	(void)sd_bus_emit_properties_changed(b->bus, TBS_BUS_PATH, TBS_BUS_IFACE_MANAGER, "State",
+					     "Status", "KernelInterface", "PolicyErrors", NULL);
+}
+
+/* ---- properties ------------------------------------------------------------------------- */
+
+static int get_version(sd_bus *bus, const char *path, const char *interface, const char *property,
+		       sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	return sd_bus_message_append(reply, "s", TBSTREAM_VERSION);
+}
+
+static int get_state(sd_bus *bus, const char *path, const char *interface, const char *property,
+		     sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	return sd_bus_message_append(reply, "s", manager_state(userdata));
+}
+
+static int get_status(sd_bus *bus, const char *path, const char *interface, const char *property,
+		      sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	TbsBus *b = userdata;
+	return sd_bus_message_append(reply, "s", tbs_manager_status(b->m));
+}
+
+static int get_kernel_interface(sd_bus *bus, const char *path, const char *interface,
+				const char *property, sd_bus_message *reply, void *userdata,
+				sd_bus_error *error)
+{
+	TbsBus *b = userdata;
+	return sd_bus_message_append(
+		reply, "s", tbs_configfs_state_to_string(tbs_manager_configfs_state(b->m)));
+}
+
+static int get_policy_errors(sd_bus *bus, const char *path, const char *interface,
+			     const char *property, sd_bus_message *reply, void *userdata,
+			     sd_bus_error *error)
+{
+	TbsBus *b = userdata;
+	const GPtrArray *errors = tbs_manager_policy_errors(b->m);
+	int r;
+
+	r = sd_bus_message_open_container(reply, 'a', "s");
+	for (unsigned i = 0; r >= 0 && i < errors->len; i++)
+		r = sd_bus_message_append(reply, "s", (const char *)errors->pdata[i]);
+	return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+/* ---- RequestStream ---------------------------------------------------------------------- */
+
+typedef struct Request {
+	TbsBus *b;
+	char *peer_id;
+	TbsStreamTemplate t;
+	bool persistent;
+} Request;
+
+static void request_free(void *userdata)
+{
+	Request *rq = userdata;
+
+	g_free(rq->peer_id);
+	g_free(rq);
+}
+
+static int expect_type(sd_bus_message *m, const char *key, const char *want, sd_bus_error *error)
+{
+	const char *contents = NULL;
+	char type;
+	int r;
+
+	r = sd_bus_message_peek_type(m, &type, &contents);
+	if (r < 0)
+		return r;
+	if (type != SD_BUS_TYPE_VARIANT || !contents || strcmp(contents, want) != 0)
+		return tbs_bus_error_set_name(error, TBS_BUS_ERROR_INVALID_ARGUMENT, EINVAL,
+					      "Option %s must be of type %s, got %s", key, want,
+					      contents ? contents : "?");
+	return 0;
+}
+
+/* Options of RequestStream into t and *persistent. Pure validation: nothing changes. */
+static int parse_options(sd_bus_message *m, const TbsPeer *p, TbsStreamTemplate *t,
+			 bool *persistent, sd_bus_error *error)
+{
+	int r;
+
+	r = sd_bus_message_enter_container(m, 'a', "{sv}");
+	if (r < 0)
+		return r;
+	while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+		const char *key, *s;
+		uint32_t u;
+		int bv;
+
+		r = sd_bus_message_read(m, "s", &key);
+		if (r < 0)
+			return r;
+		if (strcmp(key, "HopIDs") == 0) {
+			if ((r = expect_type(m, key, "s", error)) < 0 ||
+			    (r = sd_bus_message_read(m, "v", "s", &s)) < 0)
+				return r;
+			if (tbs_policy_parse_hopids(s, &t->hopid_mode, &t->in_hopid,
+						    &t->out_hopid) < 0)
+				return tbs_bus_error_set_name(
+					error, TBS_BUS_ERROR_INVALID_ARGUMENT, EINVAL,
+					"HopIDs must be \"auto\", \"peer\" or \"IN,OUT\" with each "
+					"HopID in 8..2047, got \"%s\"",
+					s);
+			if (t->hopid_mode == TBS_HOPIDS_FIXED && p->maxhopid > 0 &&
+			    ((unsigned)t->in_hopid > p->maxhopid ||
+			     (unsigned)t->out_hopid > p->maxhopid))
+				return tbs_bus_error_set_name(
+					error, TBS_BUS_ERROR_INVALID_ARGUMENT, EINVAL,
+					"HopIDs %d,%d exceed the peer's largest HopID %u",
+					t->in_hopid, t->out_hopid, p->maxhopid);
+		} else if (strcmp(key, "RingSize") == 0) {
+			if ((r = expect_type(m, key, "u", error)) < 0 ||
+			    (r = sd_bus_message_read(m, "v", "u", &u)) < 0)
+				return r;
+			if (u < 32 || u > 4096)
+				return tbs_bus_error_set_name(
+					error, TBS_BUS_ERROR_INVALID_ARGUMENT, EINVAL,
+					"RingSize must be 32..4096, got %u", u);
+			t->ring_size = (int)u;
+		} else if (strcmp(key, "Throttling") == 0) {
+			if ((r = expect_type(m, key, "u", error)) < 0 ||
+			    (r = sd_bus_message_read(m, "v", "u", &u)) < 0)
+				return r;
+			if (u > 16776960)
+				return tbs_bus_error_set_name(
+					error, TBS_BUS_ERROR_INVALID_ARGUMENT, EINVAL,
+					"Throttling must be 0..16776960 (ns), got %u", u);
+			t->throttling = (int)u;
+		} else if (strcmp(key, "Persistent") == 0) {
+			if ((r = expect_type(m, key, "b", error)) < 0 ||
+			    (r = sd_bus_message_read(m, "v", "b", &bv)) < 0)
+				return r;
+			*persistent = bv;
+		} else if (strcmp(key, "OnUnplug") == 0) {
+			if ((r = expect_type(m, key, "s", error)) < 0 ||
+			    (r = sd_bus_message_read(m, "v", "s", &s)) < 0)
+				return r;
+			if (tbs_policy_parse_unplug(s, &t->on_unplug) < 0)
+				return tbs_bus_error_set_name(
+					error, TBS_BUS_ERROR_INVALID_ARGUMENT, EINVAL,
+					"OnUnplug must be \"remove\" or \"keep\", got \"%s\"", s);
+		} else
+			return tbs_bus_error_set_name(
+				error, TBS_BUS_ERROR_UNKNOWN_OPTION, EINVAL,
+				"Unknown option \"%s\"; known: HopIDs, RingSize, Throttling, "
+				"Persistent, OnUnplug",
+				key);
+		r = sd_bus_message_exit_container(m);
+		if (r < 0)
+			return r;
+	}
+	if (r < 0)
+		return r;
+	return sd_bus_message_exit_container(m);
+}
+
+static int request_error(sd_bus_error *e, int r, const TbsPeer *p, const char *name)
+{
+	switch (r) {
+	case -ENOTCONN:
+		return tbs_bus_error_set(e, r, "Peer %s is not connected; plug it in and retry",
+					 tbs_peer_display_name(p));
+	case -ENODEV:
+		return tbs_bus_error_set(e, r,
+					 "No stream support in the kernel (ConfigFS or the "
+					 "tbstream module missing); try modprobe tbstream");
+	case -EEXIST:
+		return tbs_bus_error_set(e, r, "Peer %s already has a stream named \"%s\"",
+					 tbs_peer_display_name(p), name);
+	case -ENOSPC:
+		return tbs_bus_error_set(e, r, "Too many streams; remove some first");
+	case -EBUSY:
+		return tbs_bus_error_set(e, r, "The HopIDs are taken; choose others or \"auto\"");
+	case -EINVAL:
+		return tbs_bus_error_set_name(e, TBS_BUS_ERROR_INVALID_ARGUMENT, EINVAL,
+					      "The kernel refused the settings of stream \"%s\"",
+					      name);
+	default:
+		return tbs_bus_error_set(e, r, "Cannot create stream \"%s\" for peer %s: %s", name,
+					 tbs_peer_display_name(p), strerror(-r));
+	}
+}
+
+static void on_request_authorized(sd_bus_message *m, int r, const sd_bus_error *error,
+				  void *userdata)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+	Request *rq = userdata;
+	TbsBus *b = rq->b;
+	TbsStream *s = NULL;
+	BusStream *bs;
+	TbsPeer *p;
+	g_autofree char *key = NULL;
+
+	if (r == -ECANCELED)
+		return;
+	if (r < 0) {
+		tbs_polkit_reply_error(m, error);
+		return;
+	}
+	p = tbs_manager_find_peer(b->m, rq->peer_id);
+	if (!p) {
+		tbs_bus_error_set_name(&e, TBS_BUS_ERROR_NO_SUCH_PEER, ENOENT,
+				       "Peer %s went away while authorizing", rq->peer_id);
+		tbs_polkit_reply_error(m, &e);
+		return;
+	}
+	key = p->group ? g_strdup_printf("%s/%s", p->group, rq->t.name) : NULL;
+	b->creating.key = key;
+	b->creating.persistent = rq->persistent;
+	b->creating.m = m;
+	r = tbs_manager_request_stream(b->m, p, &rq->t, &s);
+	b->creating.key = NULL;
+	b->creating.m = NULL;
+	if (r < 0) {
+		request_error(&e, r, p, rq->t.name);
+		tbs_polkit_reply_error(m, &e);
+		return;
+	}
+	log_stream(LOG_INFO, 0, p->id, s->name, "Stream %s requested by %s (%s)", s->key,
+		   strna(sd_bus_message_get_sender(m)),
+		   rq->persistent ? "persistent" : "while the caller lives");
+	bs = g_hash_table_lookup(b->streams, s->key);
+	if (!bs) {
+		/* the core created and dropped it within the call (it failed at once) */
+		tbs_bus_error_set_name(&e, TBS_BUS_ERROR_STREAM_FAILED, EIO,
+				       "Stream \"%s\" failed as it was created; see journalctl -u "
+				       "tbstreamd",
+				       rq->t.name);
+		tbs_polkit_reply_error(m, &e);
+		return;
+	}
+	r = bus_stream_wait_ready(bs, m);
+	if (r < 0) {
+		tbs_bus_error_set(&e, r, "Cannot wait for stream %s: %s", s->key, strerror(-r));
+		tbs_polkit_reply_error(m, &e);
+	}
+}
+
+static int method_request_stream(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	TbsBus *b = userdata;
+	const char *peer_arg, *name, *details[7];
+	const TbsStreamTemplate *base;
+	Request *rq;
+	TbsPeer *p;
+	int r;
+
+	r = sd_bus_message_read(m, "ss", &peer_arg, &name);
+	if (r < 0)
+		return r;
+	p = bus_lookup_peer(b, peer_arg);
+	if (!p)
+		return tbs_bus_error_set_name(error, TBS_BUS_ERROR_NO_SUCH_PEER, ENOENT,
+					      "No peer \"%s\"; see the Peer objects for UUIDs",
+					      peer_arg);
+	if (!tbs_stream_name_is_valid(name))
+		return tbs_bus_error_set_name(
+			error, TBS_BUS_ERROR_INVALID_NAME, EINVAL,
+			"Invalid stream name \"%s\": 1 to %d characters of A-Z a-z 0-9 _ -, not "
+			"starting with '-'",
+			name, TBS_STREAM_NAME_MAX);
+
+	rq = g_new0(Request, 1);
+	rq->b = b;
+	rq->peer_id = g_strdup(p->id);
+	/* a stream the policy describes keeps its settings (owner, mode...); options override */
+	base = tbs_policy_find_stream(tbs_manager_policy(b->m), name);
+	if (base)
+		rq->t = *base;
+	else {
+		rq->t.hopid_mode = TBS_HOPIDS_AUTO;
+		rq->t.in_hopid = rq->t.out_hopid = -1;
+		rq->t.throttling = -1;
+		rq->t.owner = (uid_t)-1;
+		rq->t.group = (gid_t)-1;
+		rq->t.mode = (mode_t)-1;
+		rq->t.on_unplug = tbs_manager_policy(b->m)->on_unplug;
+	}
+	g_strlcpy(rq->t.name, name, sizeof(rq->t.name));
+	r = parse_options(m, p, &rq->t, &rq->persistent, error);
+	if (r < 0) {
+		request_free(rq);
+		if (!sd_bus_error_is_set(error))
+			return tbs_bus_error_set_name(error, TBS_BUS_ERROR_INVALID_ARGUMENT, EINVAL,
+						      "Malformed options: %s", strerror(-r));
+		return r;
+	}
+	/* cheap to answer now, and nothing to authorize for */
+	if (!p->connected) {
+		request_free(rq);
+		return request_error(error, -ENOTCONN, p, name);
+	}
+	if (p->group && tbs_manager_find_stream(b->m, p->group, name)) {
+		request_free(rq);
+		return request_error(error, -EEXIST, p, name);
+	}
+
+	details[0] = "peer";
+	details[1] = rq->peer_id;
+	details[2] = "peer_name";
+	details[3] = tbs_peer_display_name(p);
+	details[4] = "stream";
+	details[5] = rq->t.name;
+	details[6] = NULL;
+	r = tbs_polkit_check(b->polkit, m, TBS_ACTION_REQUEST_STREAM, details,
+			     on_request_authorized, rq, request_free);
+	if (r < 0)
+		return tbs_bus_error_set(error, r, "Cannot check authorization: %s", strerror(-r));
+	return 1;
+}
+
+/* ---- RemoveStream, OpenStream ----------------------------------------------------------- */
+
+typedef struct StreamCall {
+	TbsBus *b;
+	char *key;
+	uint32_t flags;
+} StreamCall;
+
+static void stream_call_free(void *userdata)
+{
+	StreamCall *sc = userdata;
+
+	g_free(sc->key);
+	g_free(sc);
+}
+
+static BusStream *stream_again(StreamCall *sc, sd_bus_message *m)
+{
+	BusStream *bs = g_hash_table_lookup(sc->b->streams, sc->key);
+
+	if (!bs)
+		(void)sd_bus_reply_method_errorf(m, TBS_BUS_ERROR_NO_SUCH_STREAM,
+						 "Stream %s went away while authorizing", sc->key);
+	return bs;
+}
+
+static int stream_arg(TbsBus *b, sd_bus_message *m, BusStream **ret, sd_bus_error *error)
+{
+	const char *path;
+	int r;
+
+	r = sd_bus_message_read(m, "o", &path);
+	if (r < 0)
+		return r;
+	*ret = bus_lookup_stream(b, path);
+	if (!*ret)
+		return tbs_bus_error_set_name(error, TBS_BUS_ERROR_NO_SUCH_STREAM, ENOENT,
+					      "No stream %s; see GetManagedObjects for the list",
+					      path);
+	return 0;
+}
+
+static int check_stream(TbsBus *b, sd_bus_message *m, BusStream *bs, const char *action,
+			TbsPolkitCallback cb, uint32_t flags, sd_bus_error *error)
+{
+	const char *details[5] = {"stream", bs->s->key, "peer", strempty(bs->s->peer_id), NULL};
+	StreamCall *sc = g_new0(StreamCall, 1);
+	int r;
+
+	sc->b = b;
+	sc->key = g_strdup(bs->s->key);
+	sc->flags = flags;
+	r = tbs_polkit_check(b->polkit, m, action, details, cb, sc, stream_call_free);
+	if (r < 0)
+		return tbs_bus_error_set(error, r, "Cannot check authorization: %s", strerror(-r));
+	return 1;
+}
+
+static void on_remove_authorized(sd_bus_message *m, int r, const sd_bus_error *error,
+				 void *userdata)
+{
+	StreamCall *sc = userdata;
+	BusStream *bs;
+
+	if (r == -ECANCELED)
+		return;
+	if (r < 0) {
+		tbs_polkit_reply_error(m, error);
+		return;
+	}
+	bs = stream_again(sc, m);
+	if (!bs)
+		return;
+	r = tbs_manager_remove_stream(sc->b->m, bs->s, false);
+	if (r == -EPERM)
+		(void)sd_bus_reply_method_errorf(
+			m, TBS_BUS_ERROR_NOT_OURS,
+			"Stream %s was not created by tbstreamd; remove it by hand (rmdir its "
+			"ConfigFS directory) if you are sure",
+			sc->key);
+	else if (r < 0)
+		(void)sd_bus_reply_method_errorf(m, tbs_bus_error_name(r),
+						 "Cannot remove stream %s: %s", sc->key,
+						 strerror(-r));
+	else {
+		log_info("Stream %s removed on request of %s", sc->key,
+			 strna(sd_bus_message_get_sender(m)));
+		(void)sd_bus_reply_method_return(m, NULL);
+	}
+}
+
+static int method_remove_stream(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	TbsBus *b = userdata;
+	BusStream *bs;
+	int r;
+
+	r = stream_arg(b, m, &bs, error);
+	if (r < 0)
+		return r;
+	if (!bs->s->owned)
+		return tbs_bus_error_set_name(
+			error, TBS_BUS_ERROR_NOT_OURS, EPERM,
+			"Stream %s was not created by tbstreamd; remove it by hand (rmdir its "
+			"ConfigFS directory) if you are sure",
+			bs->s->key);
+	return check_stream(b, m, bs, TBS_ACTION_REMOVE_STREAM, on_remove_authorized, 0, error);
+}
+
+/*
+ * Open without blocking the loop: O_NONBLOCK makes the kernel answer ENXIO at
+ * once if no peer stream is attached (instead of waiting for one), and is taken
+ * away afterwards unless the caller wants it.
+ */
+static int open_device(const char *devnode, uint32_t flags, int *ret)
+{
+	int mode, fd;
+
+	mode = (flags & TBS_OPEN_READ) && (flags & TBS_OPEN_WRITE) ? O_RDWR
+	       : (flags & TBS_OPEN_WRITE)			   ? O_WRONLY
+								   : O_RDONLY;
+	fd = open(devnode, mode | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	if (!(flags & TBS_OPEN_NONBLOCK)) {
+		int fl = fcntl(fd, F_GETFL);
+		if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+			int r = -errno;
+			close(fd);
+			return r;
+		}
+	}
+	*ret = fd;
+	return 0;
+}
+
+static void on_open_authorized(sd_bus_message *m, int r, const sd_bus_error *error, void *userdata)
+{
+	StreamCall *sc = userdata;
+	_cleanup_close_ int fd = -1;
+	BusStream *bs;
+
+	if (r == -ECANCELED)
+		return;
+	if (r < 0) {
+		tbs_polkit_reply_error(m, error);
+		return;
+	}
+	bs = stream_again(sc, m);
+	if (!bs)
+		return;
+	if (bs->s->state != TBS_STREAM_READY || !bs->s->devnode) {
+		(void)sd_bus_reply_method_errorf(m, TBS_BUS_ERROR_NOT_READY,
+						 "Stream %s is %s, not configured; wait for its "
+						 "State to be \"configured\"",
+						 sc->key, bus_stream_state(bs->s));
+		return;
+	}
+	r = open_device(bs->s->devnode, sc->flags, &fd);
+	if (r == -ENXIO) {
+		(void)sd_bus_reply_method_errorf(
+			m, TBS_BUS_ERROR_NOT_ATTACHED,
+			"Stream %s has no peer stream attached yet: the peer must create a stream "
+			"of the same name; retry when LinkState is \"attached\"",
+			sc->key);
+		return;
+	}
+	if (r < 0) {
+		log_stream(LOG_ERR, r, bs->s->peer_id, bs->s->name, "Cannot open %s: %m",
+			   bs->s->devnode);
+		(void)sd_bus_reply_method_errorf(m, tbs_bus_error_name(r), "Cannot open %s: %s",
+						 bs->s->devnode, strerror(-r));
+		return;
+	}
+	log_stream(LOG_INFO, 0, bs->s->peer_id, bs->s->name, "Handing %s (flags 0x%x) to %s",
+		   bs->s->devnode, sc->flags, strna(sd_bus_message_get_sender(m)));
+	/* sd-bus duplicates the fd into the message; ours closes on return */
+	r = sd_bus_reply_method_return(m, "h", fd);
+	if (r < 0)
+		log_debug_errno(r, "Cannot send the fd of %s: %m", sc->key);
+}
+
+static int method_open_stream(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	TbsBus *b = userdata;
+	BusStream *bs;
+	uint32_t flags;
+	int r;
+
+	r = stream_arg(b, m, &bs, error);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_read(m, "u", &flags);
+	if (r < 0)
+		return r;
+	if (flags & ~TBS_OPEN_ALL)
+		return tbs_bus_error_set_name(error, TBS_BUS_ERROR_INVALID_ARGUMENT, EINVAL,
+					      "Unknown OpenStream flags 0x%x; known: 1 read, 2 "
+					      "write, 4 nonblock",
+					      flags & ~TBS_OPEN_ALL);
+	if (!(flags & (TBS_OPEN_READ | TBS_OPEN_WRITE)))
+		return tbs_bus_error_set_name(error, TBS_BUS_ERROR_INVALID_ARGUMENT, EINVAL,
+					      "OpenStream needs read (1), write (2) or both");
+	return check_stream(b, m, bs, TBS_ACTION_OPEN_STREAM, on_open_authorized, flags, error);
+}
+
+/* ---- Reload ----------------------------------------------------------------------------- */
+
+static void on_reload_authorized(sd_bus_message *m, int r, const sd_bus_error *error,
+				 void *userdata)
+{
+	TbsBus *b = userdata;
+	const GPtrArray *errors;
+
+	if (r == -ECANCELED)
+		return;
+	if (r < 0) {
+		tbs_polkit_reply_error(m, error);
+		return;
+	}
+	log_info("Reloading policy on request of %s", strna(sd_bus_message_get_sender(m)));
+	r = tbs_manager_reload(b->m);
+	bus_manager_emit_state(b);
+	errors = tbs_manager_policy_errors(b->m);
+	if (r < 0 && errors->len > 0)
+		(void)sd_bus_reply_method_errorf(
+			m, TBS_BUS_ERROR_POLICY_INVALID,
+			"The policy has %u error(s), the last good one stays; first: %s",
+			errors->len, (const char *)errors->pdata[0]);
+	else if (r < 0)
+		(void)sd_bus_reply_method_errorf(m, tbs_bus_error_name(r), "Reload failed: %s",
+						 strerror(-r));
+	else
+		(void)sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_reload(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	TbsBus *b = userdata;
+	int r;
+
+	r = tbs_polkit_check(b->polkit, m, TBS_ACTION_RELOAD, NULL, on_reload_authorized, b, NULL);
+	if (r < 0)
+		return tbs_bus_error_set(error, r, "Cannot check authorization: %s", strerror(-r));
+	return 1;
+}
+
+const sd_bus_vtable bus_manager_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("Version", "s", get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("State", "s", get_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Status", "s", get_status, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("KernelInterface", "s", get_kernel_interface, 0,
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("PolicyErrors", "as", get_policy_errors, 0,
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_METHOD_WITH_ARGS(
+		"RequestStream", SD_BUS_ARGS("s", peer, "s", name, "a{sv}", options),
+		SD_BUS_RESULT("o", stream), method_request_stream, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("RemoveStream", SD_BUS_ARGS("o", stream), SD_BUS_NO_RESULT,
+				method_remove_stream, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("OpenStream", SD_BUS_ARGS("o", stream, "u", flags),
+				SD_BUS_RESULT("h", fd), method_open_stream,
+				SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("Reload", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_reload,
+				SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_VTABLE_END,
+};

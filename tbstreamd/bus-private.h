@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* Shared by bus.c, bus-manager.c, bus-peer.c and bus-stream.c; not for other layers. */
+
+#include <glib.h>
+
+#include "bus-errors.h"
+#include "bus.h"
+#include "polkit.h"
+
+/* One version for bus name, object paths and interfaces; see "Versioning" in the docs. */
+#define TBS_BUS_NAME "io.github.tbstream1"
+#define TBS_BUS_PATH "/io/github/tbstream1"
+#define TBS_BUS_IFACE_MANAGER TBS_BUS_NAME ".Manager"
+#define TBS_BUS_IFACE_PEER TBS_BUS_NAME ".Peer"
+#define TBS_BUS_IFACE_STREAM TBS_BUS_NAME ".Stream"
+#define TBS_BUS_PEER_PREFIX TBS_BUS_PATH "/peer"
+#define TBS_BUS_STREAM_PREFIX TBS_BUS_PATH "/stream"
+
+/* polkit actions, see polkit/io.github.tbstream1.policy */
+#define TBS_ACTION_REQUEST_STREAM TBS_BUS_NAME ".request-stream"
+#define TBS_ACTION_REMOVE_STREAM TBS_BUS_NAME ".remove-stream"
+#define TBS_ACTION_OPEN_STREAM TBS_BUS_NAME ".open-stream"
+#define TBS_ACTION_MANAGE_PEERS TBS_BUS_NAME ".manage-peers"
+#define TBS_ACTION_RELOAD TBS_BUS_NAME ".reload"
+
+/* OpenStream flags */
+#define TBS_OPEN_READ (UINT32_C(1) << 0)
+#define TBS_OPEN_WRITE (UINT32_C(1) << 1)
+#define TBS_OPEN_NONBLOCK (UINT32_C(1) << 2)
+#define TBS_OPEN_ALL (TBS_OPEN_READ | TBS_OPEN_WRITE | TBS_OPEN_NONBLOCK)
+
+#define TBS_BUS_REQUEST_TIMEOUT_USEC (10 * 1000000ULL)
+
+static inline const char *strna(const char *s)
+{
+	return s ? s : "n/a";
+}
+
+static inline const char *strempty(const char *s)
+{
+	return s ? s : "";
+}
+
+/* What the bus layer keeps per peer; find callbacks hand these to the vtables. */
+typedef struct BusPeer {
+	TbsBus *b;
+	TbsPeer *p; /* valid until the observer sees TBS_REMOVED */
+	char *path;
+} BusPeer;
+
+/* ... and per stream. */
+typedef struct BusStream {
+	TbsBus *b;
+	TbsStream *s;
+	char *path;
+	bool persistent;	 /* false: removed when owner leaves the bus */
+	char *owner;		 /* unique name of the RequestStream caller, NULL if none */
+	sd_bus_track *track;	 /* the owner, for streams that live only as long as it */
+	sd_bus_message *request; /* RequestStream waiting for the stream to be ready */
+	sd_event_source *request_timeout;
+} BusStream;
+
+struct TbsBus {
+	sd_event *event;
+	sd_bus *bus;
+	TbsManager *m;
+	TbsPolkit *polkit;
+	GHashTable *peers;   /* peer id -> BusPeer* (owning) */
+	GHashTable *streams; /* stream key -> BusStream* (owning) */
+	/* RequestStream in progress: ownership to attach when the core reports the stream */
+	struct {
+		const char *key;
+		bool persistent;
+		sd_bus_message *m;
+	} creating;
+	uint64_t request_timeout_usec;
+	char *last_state;
+};
+
+extern const sd_bus_vtable bus_manager_vtable[];
+extern const sd_bus_vtable bus_peer_vtable[];
+extern const sd_bus_vtable bus_stream_vtable[];
+
+/* bus-peer.c */
+char *bus_peer_path(const char *id);
+int bus_peer_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
+		  void **found, sd_bus_error *error);
+int bus_peer_enumerate(sd_bus *bus, const char *prefix, void *userdata, char ***nodes,
+		       sd_bus_error *error);
+/* Properties.Set on peers goes through polkit: this runs before sd-bus's own handling. */
+int bus_peer_filter_set(sd_bus_message *m, void *userdata, sd_bus_error *error);
+/* "UUID", peer Id or peer object path -> peer */
+TbsPeer *bus_lookup_peer(TbsBus *b, const char *arg);
+
+/* bus-stream.c */
+char *bus_stream_path(const char *group, const char *name);
+int bus_stream_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
+		    void **found, sd_bus_error *error);
+int bus_stream_enumerate(sd_bus *bus, const char *prefix, void *userdata, char ***nodes,
+			 sd_bus_error *error);
+BusStream *bus_lookup_stream(TbsBus *b, const char *path);
+void bus_stream_free(BusStream *bs);
+/* The stream's state changed: answer a waiting RequestStream if it is settled. */
+void bus_stream_settle_request(BusStream *bs, int removed_error);
+int bus_stream_track_owner(BusStream *bs, sd_bus_message *m);
+/* Reply to m with the stream's path once it is ready (or a named error), at most after the timeout.
+ */
+int bus_stream_wait_ready(BusStream *bs, sd_bus_message *m);
+const char *bus_stream_state(const TbsStream *s);
+
+/* bus-manager.c */
+void bus_manager_emit_state(TbsBus *b);

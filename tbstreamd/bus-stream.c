@@ -1,0 +1,309 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * io.github.tbstream1.Stream at /io/github/tbstream1/stream/<group>/<name>
+ * (both escaped): one object per stream the manager knows, whoever made it.
+ * Also the bus layer's per-stream bookkeeping: who requested it, whether it
+ * lives only as long as that caller, and a RequestStream waiting for it.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "bus-private.h"
+#include "log.h"
+
+char *bus_stream_path(const char *group, const char *name)
+{
+	char *path = NULL;
+
+	return sd_bus_path_encode_many(&path, TBS_BUS_STREAM_PREFIX "/%/%", group, name) < 0 ? NULL
+											     : path;
+}
+
+BusStream *bus_lookup_stream(TbsBus *b, const char *path)
+{
+	_cleanup_free_ char *group = NULL, *name = NULL;
+	g_autofree char *key = NULL;
+
+	if (!path ||
+	    sd_bus_path_decode_many(path, TBS_BUS_STREAM_PREFIX "/%/%", &group, &name) <= 0)
+		return NULL;
+	key = g_strdup_printf("%s/%s", group, name);
+	return g_hash_table_lookup(b->streams, key);
+}
+
+int bus_stream_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
+		    void **found, sd_bus_error *error)
+{
+	BusStream *bs = bus_lookup_stream(userdata, path);
+
+	if (!bs)
+		return 0;
+	*found = bs;
+	return 1;
+}
+
+int bus_stream_enumerate(sd_bus *bus, const char *prefix, void *userdata, char ***nodes,
+			 sd_bus_error *error)
+{
+	TbsBus *b = userdata;
+	GHashTableIter it;
+	BusStream *bs;
+	char **l;
+	size_t n = 0;
+
+	l = calloc(g_hash_table_size(b->streams) + 1, sizeof(char *));
+	if (!l)
+		return -ENOMEM;
+	g_hash_table_iter_init(&it, b->streams);
+	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&bs)) {
+		l[n] = strdup(bs->path);
+		if (!l[n]) {
+			while (n > 0)
+				free(l[--n]);
+			free(l);
+			return -ENOMEM;
+		}
+		n++;
+	}
+	*nodes = l;
+	return 0;
+}
+
+static void request_finish(BusStream *bs)
+{
+	bs->request = sd_bus_message_unref(bs->request);
+	bs->request_timeout = sd_event_source_disable_unref(bs->request_timeout);
+}
+
+void bus_stream_free(BusStream *bs)
+{
+	if (!bs)
+		return;
+	if (bs->request)
+		(void)sd_bus_reply_method_errorf(bs->request, TBS_BUS_ERROR_STREAM_REMOVED,
+						 "tbstreamd is stopping; stream %s was not ready",
+						 bs->path);
+	request_finish(bs);
+	sd_bus_track_unref(bs->track);
+	g_free(bs->owner);
+	free(bs->path);
+	g_free(bs);
+}
+
+const char *bus_stream_state(const TbsStream *s)
+{
+	switch (s->state) {
+	case TBS_STREAM_CONFIGURING:
+		return "configuring";
+	case TBS_STREAM_WAITING_DEVICE:
+		return "waiting-device";
+	case TBS_STREAM_READY:
+		return "configured";
+	case TBS_STREAM_DETACHED:
+		return "detached";
+	case TBS_STREAM_FAILED:
+		return "failed";
+	}
+	return "unknown";
+}
+
+void bus_stream_settle_request(BusStream *bs, int removed_error)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+	TbsStream *s = bs->s;
+
+	if (!bs->request)
+		return;
+	if (removed_error)
+		tbs_bus_error_set_name(&e, TBS_BUS_ERROR_STREAM_REMOVED, ECANCELED,
+				       "Stream %s was removed before it became ready "
+				       "(peer unplugged, module unloaded or RemoveStream)",
+				       s->key);
+	else if (s->state == TBS_STREAM_FAILED)
+		tbs_bus_error_set_name(&e, TBS_BUS_ERROR_STREAM_FAILED, EIO,
+				       "Stream %s failed: %s; see journalctl -u tbstreamd", s->key,
+				       strerror(s->error < 0 ? -s->error : EIO));
+	else if (s->state == TBS_STREAM_DETACHED)
+		tbs_bus_error_set_name(&e, TBS_BUS_ERROR_NOT_CONNECTED, ENOTCONN,
+				       "The peer of stream %s was unplugged before the stream "
+				       "became ready",
+				       s->key);
+	else if (s->state != TBS_STREAM_READY)
+		return; /* still on its way */
+
+	if (sd_bus_error_is_set(&e))
+		(void)sd_bus_reply_method_error(bs->request, &e);
+	else
+		(void)sd_bus_reply_method_return(bs->request, "o", bs->path);
+	request_finish(bs);
+}
+
+static int on_request_timeout(sd_event_source *src, uint64_t usec, void *userdata)
+{
+	BusStream *bs = userdata;
+
+	log_stream(LOG_WARNING, ETIMEDOUT, bs->s->peer_id, bs->s->name,
+		   "Stream %s not ready in time for RequestStream (state %s)", bs->s->key,
+		   bus_stream_state(bs->s));
+	(void)sd_bus_reply_method_errorf(
+		bs->request, TBS_BUS_ERROR_TIMEOUT,
+		"Stream %s is not ready after %llu ms (state %s); it was kept: watch its State "
+		"property or remove it",
+		bs->s->key, (unsigned long long)(bs->b->request_timeout_usec / 1000),
+		bus_stream_state(bs->s));
+	request_finish(bs);
+	return 0;
+}
+
+int bus_stream_wait_ready(BusStream *bs, sd_bus_message *m)
+{
+	int r;
+
+	if (bs->request)
+		return -EBUSY;
+	r = sd_event_add_time_relative(bs->b->event, &bs->request_timeout, CLOCK_MONOTONIC,
+				       bs->b->request_timeout_usec, 0, on_request_timeout, bs);
+	if (r < 0)
+		return r;
+	bs->request = sd_bus_message_ref(m);
+	bus_stream_settle_request(bs, 0);
+	return 0;
+}
+
+static int on_owner_gone(sd_bus_track *t, void *userdata)
+{
+	BusStream *bs = userdata;
+	TbsBus *b = bs->b;
+	int r;
+
+	log_stream(LOG_INFO, 0, bs->s->peer_id, bs->s->name,
+		   "Owner %s of stream %s left the bus; removing the stream", strna(bs->owner),
+		   bs->s->key);
+	/* frees bs through the REMOVED notification */
+	r = tbs_manager_remove_stream(b->m, bs->s, false);
+	if (r < 0)
+		log_stream(LOG_ERR, r, bs->s->peer_id, bs->s->name,
+			   "Cannot remove stream %s of departed owner: %m", bs->s->key);
+	return 0;
+}
+
+int bus_stream_track_owner(BusStream *bs, sd_bus_message *m)
+{
+	int r;
+
+	r = sd_bus_track_new(sd_bus_message_get_bus(m), &bs->track, on_owner_gone, bs);
+	if (r >= 0)
+		r = sd_bus_track_add_sender(bs->track, m);
+	if (r < 0) {
+		bs->track = sd_bus_track_unref(bs->track);
+		/* rather a stream that outlives its owner than a failed request */
+		bs->persistent = true;
+		return log_stream(LOG_WARNING, r, bs->s->peer_id, bs->s->name,
+				  "Cannot watch the owner of %s, keeping it: %m", bs->s->key);
+	}
+	return 0;
+}
+
+/* ---- properties ------------------------------------------------------------------------- */
+
+#define STREAM(u) (((BusStream *)(u))->s)
+
+#define GETTER(fn, type, expr)                                                                     \
+	static int fn(sd_bus *bus, const char *path, const char *interface, const char *property,  \
+		      sd_bus_message *reply, void *userdata, sd_bus_error *error)                  \
+	{                                                                                          \
+		const BusStream *bs = userdata;                                                    \
+		const TbsStream *s = bs->s;                                                        \
+		(void)s;                                                                           \
+		return sd_bus_message_append(reply, type, (expr));                                 \
+	}
+
+/* the kernel's values are only known once the item is populated */
+#define INFO(field) (s->index >= 0 ? (int32_t)s->info.field : -1)
+
+GETTER(get_name, "s", s->name)
+GETTER(get_group, "s", s->group)
+GETTER(get_peer_id, "s", strempty(s->peer_id))
+GETTER(get_origin, "s", tbs_stream_origin_to_string(s->origin))
+GETTER(get_owned, "b", (int)s->owned)
+GETTER(get_persistent, "b", (int)bs->persistent)
+GETTER(get_owner, "s", strempty(bs->owner))
+GETTER(get_state, "s", bus_stream_state(s))
+GETTER(get_error, "s", s->state == TBS_STREAM_FAILED && s->error ? strerror(-s->error) : "")
+GETTER(get_device, "s", s->state == TBS_STREAM_READY ? strempty(s->devnode) : "")
+GETTER(get_index, "i", (int32_t)s->index)
+GETTER(get_in_hopid, "i", INFO(in_hopid))
+GETTER(get_out_hopid, "i", INFO(out_hopid))
+GETTER(get_ring_size, "i", INFO(ring_size))
+GETTER(get_throttling, "i", INFO(throttling))
+
+static int get_peer(sd_bus *bus, const char *path, const char *interface, const char *property,
+		    sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	const BusStream *bs = userdata;
+	_cleanup_free_ char *p = bs->s->peer_id ? bus_peer_path(bs->s->peer_id) : NULL;
+
+	return sd_bus_message_append(reply, "o", p ? p : "/");
+}
+
+/* Read live from ConfigFS: the kernel does not notify, so these carry no change signal. */
+static int get_link_state(sd_bus *bus, const char *path, const char *interface,
+			  const char *property, sd_bus_message *reply, void *userdata,
+			  sd_bus_error *error)
+{
+	const TbsStream *s = STREAM(userdata);
+	char buf[32] = "";
+
+	if (s->dir && s->index >= 0 && tbs_read_attr(s->dir, "state", buf, sizeof(buf)) < 0)
+		buf[0] = 0;
+	/* the kernel's "ready" means a peer stream is attached and it can be opened */
+	return sd_bus_message_append(reply, "s", strcmp(buf, "ready") == 0 ? "attached" : buf);
+}
+
+static int get_counters(sd_bus *bus, const char *path, const char *interface, const char *property,
+			sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	static const char *const names[] = {"rx_bytes",	 "tx_bytes",  "rx_frames",
+					    "tx_frames", "rx_errors", "tx_errors"};
+	const TbsStream *s = STREAM(userdata);
+	char buf[32];
+	int r;
+
+	r = sd_bus_message_open_container(reply, 'a', "{st}");
+	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(names); i++) {
+		unsigned long long v;
+		char *end;
+		/* upstream's module has no counters: then the dictionary is empty */
+		if (!s->dir || tbs_read_attr(s->dir, names[i], buf, sizeof(buf)) <= 0)
+			continue;
+		errno = 0;
+		v = strtoull(buf, &end, 10);
+		if (errno || *end)
+			continue;
+		r = sd_bus_message_append(reply, "{st}", names[i], (uint64_t)v);
+	}
+	return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+const sd_bus_vtable bus_stream_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("Name", "s", get_name, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Group", "s", get_group, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Peer", "o", get_peer, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("PeerId", "s", get_peer_id, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Origin", "s", get_origin, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Owned", "b", get_owned, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Persistent", "b", get_persistent, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Owner", "s", get_owner, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("State", "s", get_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Error", "s", get_error, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Device", "s", get_device, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Index", "i", get_index, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("InHopID", "i", get_in_hopid, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("OutHopID", "i", get_out_hopid, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("RingSize", "i", get_ring_size, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Throttling", "i", get_throttling, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("LinkState", "s", get_link_state, 0, 0),
+	SD_BUS_PROPERTY("Counters", "a{st}", get_counters, 0, 0),
+	SD_BUS_VTABLE_END,
+};

@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The bus connection, object registration and the bridge from the manager's
+ * observer callbacks to D-Bus signals (ObjectManager and PropertiesChanged).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "bus-private.h"
+#include "log.h"
+
+static void bus_peer_free(BusPeer *bp)
+{
+	if (!bp)
+		return;
+	free(bp->path);
+	g_free(bp);
+}
+
+static BusPeer *peer_attach(TbsBus *b, TbsPeer *p)
+{
+	BusPeer *bp = g_hash_table_lookup(b->peers, p->id);
+
+	if (bp) {
+		bp->p = p;
+		return bp;
+	}
+	bp = g_new0(BusPeer, 1);
+	bp->b = b;
+	bp->p = p;
+	bp->path = bus_peer_path(p->id);
+	if (!bp->path) {
+		g_free(bp);
+		return NULL;
+	}
+	g_hash_table_insert(b->peers, g_strdup(p->id), bp);
+	return bp;
+}
+
+static BusStream *stream_attach(TbsBus *b, TbsStream *s)
+{
+	BusStream *bs = g_hash_table_lookup(b->streams, s->key);
+
+	if (bs) {
+		bs->s = s;
+		return bs;
+	}
+	bs = g_new0(BusStream, 1);
+	bs->b = b;
+	bs->s = s;
+	bs->persistent = true;
+	bs->path = bus_stream_path(s->group, s->name);
+	if (!bs->path) {
+		g_free(bs);
+		return NULL;
+	}
+	/* made for the RequestStream running right now: record who asked, before anyone reads */
+	if (b->creating.key && strcmp(b->creating.key, s->key) == 0) {
+		bs->persistent = b->creating.persistent;
+		bs->owner = g_strdup(sd_bus_message_get_sender(b->creating.m));
+		if (!bs->persistent)
+			(void)bus_stream_track_owner(bs, b->creating.m);
+	}
+	g_hash_table_insert(b->streams, g_strdup(s->key), bs);
+	return bs;
+}
+
+static void emit_peer_streams(TbsBus *b, const char *peer_id)
+{
+	BusPeer *bp = peer_id ? g_hash_table_lookup(b->peers, peer_id) : NULL;
+
+	if (bp)
+		(void)sd_bus_emit_properties_changed(b->bus, bp->path, TBS_BUS_IFACE_PEER,
+						     "Streams", NULL);
+}
+
+static void on_peer(TbsManager *m, TbsPeer *p, TbsChange change, void *userdata)
+{
+	TbsBus *b = userdata;
+	BusPeer *bp;
+	int r;
+
+	switch (change) {
+	case TBS_ADDED:
+		bp = peer_attach(b, p);
+		if (bp && (r = sd_bus_emit_object_added(b->bus, bp->path)) < 0)
+			log_debug_errno(r, "Cannot announce peer %s: %m", p->id);
+		break;
+	case TBS_CHANGED:
+		bp = peer_attach(b, p);
+		/* NULL: every property marked EMITS_CHANGE; the peer has few and they change rarely
+		 */
+		if (bp && (r = sd_bus_emit_properties_changed_strv(b->bus, bp->path,
+								   TBS_BUS_IFACE_PEER, NULL)) < 0)
+			log_debug_errno(r, "Cannot signal changes of peer %s: %m", p->id);
+		break;
+	case TBS_REMOVED:
+		bp = g_hash_table_lookup(b->peers, p->id);
+		if (!bp)
+			break;
+		/* the object must still resolve while sd-bus lists its interfaces */
+		(void)sd_bus_emit_object_removed(b->bus, bp->path);
+		g_hash_table_remove(b->peers, p->id);
+		break;
+	}
+}
+
+static void on_stream(TbsManager *m, TbsStream *s, TbsChange change, void *userdata)
+{
+	TbsBus *b = userdata;
+	BusStream *bs;
+	int r;
+
+	switch (change) {
+	case TBS_ADDED:
+		bs = stream_attach(b, s);
+		if (bs && (r = sd_bus_emit_object_added(b->bus, bs->path)) < 0)
+			log_debug_errno(r, "Cannot announce stream %s: %m", s->key);
+		emit_peer_streams(b, s->peer_id);
+		break;
+	case TBS_CHANGED:
+		bs = stream_attach(b, s);
+		if (!bs)
+			break;
+		r = sd_bus_emit_properties_changed_strv(b->bus, bs->path, TBS_BUS_IFACE_STREAM,
+							NULL);
+		if (r < 0)
+			log_debug_errno(r, "Cannot signal changes of stream %s: %m", s->key);
+		bus_stream_settle_request(bs, 0);
+		break;
+	case TBS_REMOVED:
+		bs = g_hash_table_lookup(b->streams, s->key);
+		if (!bs)
+			break;
+		bus_stream_settle_request(bs, -ECANCELED);
+		(void)sd_bus_emit_object_removed(b->bus, bs->path);
+		g_hash_table_remove(b->streams, s->key);
+		emit_peer_streams(b, s->peer_id);
+		break;
+	}
+}
+
+static void on_status(TbsManager *m, const char *status, void *userdata)
+{
+	bus_manager_emit_state(userdata);
+}
+
+static const TbsObserver bus_observer = {
+	.peer = on_peer,
+	.stream = on_stream,
+	.status = on_status,
+};
+
+static int bus_open(const char *address, sd_bus **ret)
+{
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+	int r;
+
+	if (!address)
+		return sd_bus_open_system_with_description(ret, "tbstreamd");
+	r = sd_bus_new(&bus);
+	if (r < 0)
+		return r;
+	(void)sd_bus_set_description(bus, "tbstreamd");
+	r = sd_bus_set_address(bus, address);
+	if (r < 0)
+		return r;
+	r = sd_bus_set_bus_client(bus, true);
+	if (r < 0)
+		return r;
+	/* fds for OpenStream; credentials for the log lines */
+	r = sd_bus_negotiate_fds(bus, true);
+	if (r < 0)
+		return r;
+	r = sd_bus_start(bus);
+	if (r < 0)
+		return r;
+	*ret = g_steal_pointer(&bus);
+	return 0;
+}
+
+int tbs_bus_new(sd_event *event, TbsManager *m, const char *address, TbsBus **ret)
+{
+	TbsBus *b;
+	GHashTableIter it;
+	TbsPeer *p;
+	TbsStream *s;
+	int r;
+
+	b = g_new0(TbsBus, 1);
+	b->event = sd_event_ref(event);
+	b->m = m;
+	b->request_timeout_usec = TBS_BUS_REQUEST_TIMEOUT_USEC;
+	/* keys are copies: the bus layer's entries may outlive a re-keyed core object */
+	b->peers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					 (GDestroyNotify)bus_peer_free);
+	b->streams = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					   (GDestroyNotify)bus_stream_free);
+
+	r = bus_open(address, &b->bus);
+	if (r < 0) {
+		log_error_errno(r, "Cannot connect to the %s bus: %m",
+				address ? address : "system");
+		goto fail;
+	}
+	r = sd_bus_attach_event(b->bus, event, SD_EVENT_PRIORITY_NORMAL);
+	if (r < 0) {
+		log_error_errno(r, "Cannot attach the bus to the event loop: %m");
+		goto fail;
+	}
+	r = tbs_polkit_new(b->bus, &b->polkit);
+	if (r < 0)
+		goto fail;
+
+	if ((r = sd_bus_add_object_manager(b->bus, NULL, TBS_BUS_PATH)) < 0 ||
+	    (r = sd_bus_add_object_vtable(b->bus, NULL, TBS_BUS_PATH, TBS_BUS_IFACE_MANAGER,
+					  bus_manager_vtable, b)) < 0 ||
+	    (r = sd_bus_add_fallback(b->bus, NULL, TBS_BUS_PEER_PREFIX, bus_peer_filter_set, b)) <
+		    0 ||
+	    (r = sd_bus_add_fallback_vtable(b->bus, NULL, TBS_BUS_PEER_PREFIX, TBS_BUS_IFACE_PEER,
+					    bus_peer_vtable, bus_peer_find, b)) < 0 ||
+	    (r = sd_bus_add_node_enumerator(b->bus, NULL, TBS_BUS_PEER_PREFIX, bus_peer_enumerate,
+					    b)) < 0 ||
+	    (r = sd_bus_add_fallback_vtable(b->bus, NULL, TBS_BUS_STREAM_PREFIX,
+					    TBS_BUS_IFACE_STREAM, bus_stream_vtable,
+					    bus_stream_find, b)) < 0 ||
+	    (r = sd_bus_add_node_enumerator(b->bus, NULL, TBS_BUS_STREAM_PREFIX,
+					    bus_stream_enumerate, b)) < 0) {
+		log_error_errno(r, "Cannot register D-Bus objects: %m");
+		goto fail;
+	}
+
+	/* whatever the manager knows already (normally nothing: we come before start) */
+	g_hash_table_iter_init(&it, tbs_manager_peers(m));
+	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&p))
+		(void)peer_attach(b, p);
+	g_hash_table_iter_init(&it, tbs_manager_streams(m));
+	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&s))
+		(void)stream_attach(b, s);
+	tbs_manager_add_observer(m, &bus_observer, b);
+	*ret = b;
+	return 0;
+fail:
+	tbs_bus_free(b);
+	return r;
+}
+
+int tbs_bus_start(TbsBus *b)
+{
+	int r;
+
+	/* Synchronous on purpose: a second instance must fail here, not later. */
+	r = sd_bus_request_name(b->bus, TBS_BUS_NAME, 0);
+	if (r < 0)
+		return log_error_errno(r, "Cannot own the bus name %s: %m", TBS_BUS_NAME);
+	log_debug("Acquired bus name %s", TBS_BUS_NAME);
+	return 0;
+}
+
+TbsBus *tbs_bus_free(TbsBus *b)
+{
+	if (!b)
+		return NULL;
+	tbs_manager_remove_observer(b->m, &bus_observer, b);
+	/* pending checks and requests first: their callbacks still see the tables */
+	b->polkit = tbs_polkit_free(b->polkit);
+	g_hash_table_unref(b->streams);
+	g_hash_table_unref(b->peers);
+	if (b->bus) {
+		(void)sd_bus_flush(b->bus);
+		(void)sd_bus_detach_event(b->bus);
+		b->bus = sd_bus_close_unref(b->bus);
+	}
+	sd_event_unref(b->event);
+	g_free(b->last_state);
+	g_free(b);
+	return NULL;
+}
+
+void tbs_bus_set_request_timeout(TbsBus *b, uint64_t usec)
+{
+	b->request_timeout_usec = usec;
+}
+
+unsigned tbs_bus_n_pending_checks(TbsBus *b)
+{
+	return tbs_polkit_n_pending(b->polkit);
+}
+
+unsigned tbs_bus_n_pending_requests(TbsBus *b)
+{
+	GHashTableIter it;
+	BusStream *bs;
+	unsigned n = 0;
+
+	g_hash_table_iter_init(&it, b->streams);
+	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&bs))
+		n += bs->request != NULL;
+	return n;
+}

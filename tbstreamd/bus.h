@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "manager.h"
+
+/*
+ * The D-Bus face of tbstreamd: io.github.tbstream1 on the system bus (see
+ * docs/dbus-api.md). It observes the manager and never is called by it.
+ */
+
+typedef struct TbsBus TbsBus;
+
+/*
+ * Connect (address NULL: the system bus, which honours $DBUS_SYSTEM_BUS_ADDRESS),
+ * register the objects and start observing m. The name is requested by
+ * tbs_bus_start(), once the manager has its initial state.
+ */
+int tbs_bus_new(sd_event *event, TbsManager *m, const char *address, TbsBus **ret);
+int tbs_bus_start(TbsBus *b);
+TbsBus *tbs_bus_free(TbsBus *b);
+
+/* For tests: how long RequestStream waits for a stream to be ready (default 10 s). */
+void tbs_bus_set_request_timeout(TbsBus *b, uint64_t usec);
+/* For tests: polkit checks in flight and RequestStream calls waiting for their stream. */
+unsigned tbs_bus_n_pending_checks(TbsBus *b);
+unsigned tbs_bus_n_pending_requests(TbsBus *b);

@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "log.h"
+#include "polkit.h"
+#include "util.h"
+
+static inline const char *strna(const char *s)
+{
+	return s ? s : "n/a";
+}
+
+#define POLKIT_NAME "org.freedesktop.PolicyKit1"
+#define POLKIT_PATH "/org/freedesktop/PolicyKit1/Authority"
+#define POLKIT_IFACE "org.freedesktop.PolicyKit1.Authority"
+/* CheckAuthorizationFlags: AllowUserInteraction */
+#define POLKIT_FLAG_ALLOW_INTERACTION 1u
+/* An interactive check waits for a human; polkit itself gives up after minutes. */
+#define POLKIT_TIMEOUT_USEC (25ULL * 60 * 1000000)
+
+typedef struct Check Check;
+
+struct TbsPolkit {
+	sd_bus *bus;
+	GHashTable *checks; /* Check* set: pending */
+	uint64_t next_id;
+};
+
+struct Check {
+	TbsPolkit *pk;
+	sd_bus_message *m;
+	sd_bus_slot *slot;   /* the CheckAuthorization call */
+	sd_bus_track *track; /* the caller, to cancel when it leaves */
+	char *action;
+	char cancel_id[64];
+	bool interactive;
+	TbsPolkitCallback callback;
+	void *userdata;
+	void (*userdata_free)(void *);
+};
+
+static void check_free(Check *c)
+{
+	if (!c)
+		return;
+	sd_bus_slot_unref(c->slot);
+	sd_bus_track_unref(c->track);
+	sd_bus_message_unref(c->m);
+	if (c->userdata_free)
+		c->userdata_free(c->userdata);
+	g_free(c->action);
+	g_free(c);
+}
+
+/* Run the callback once and forget the check. */
+static void check_finish(Check *c, int r, const sd_bus_error *error)
+{
+	g_hash_table_steal(c->pk->checks, c);
+	/* no more answers or disconnect notifications for this one */
+	c->slot = sd_bus_slot_unref(c->slot);
+	c->track = sd_bus_track_unref(c->track);
+	c->callback(c->m, r, error, c->userdata);
+	check_free(c);
+}
+
+static void check_cancel_in_polkit(Check *c)
+{
+	/* Only interactive checks can be waiting for an agent; the rest answer at once. */
+	if (!c->interactive)
+		return;
+	(void)sd_bus_call_method_async(c->pk->bus, NULL, POLKIT_NAME, POLKIT_PATH, POLKIT_IFACE,
+				       "CancelCheckAuthorization", NULL, NULL, "s", c->cancel_id);
+}
+
+static int on_caller_gone(sd_bus_track *t, void *userdata)
+{
+	Check *c = userdata;
+
+	log_debug("Caller %s of %s left while its authorization for %s was pending",
+		  strna(sd_bus_message_get_sender(c->m)), strna(sd_bus_message_get_member(c->m)),
+		  c->action);
+	check_cancel_in_polkit(c);
+	check_finish(c, -ECANCELED, NULL);
+	return 0;
+}
+
+static int on_check_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	Check *c = userdata;
+	const sd_bus_error *e;
+	int authorized, challenge, r;
+
+	e = sd_bus_message_get_error(reply);
+	if (e) {
+		/* No polkit (not installed, not running, crashed): deny, and say why. */
+		log_warning("Cannot check authorization for %s with polkit, denying: %s: %s",
+			    c->action, e->name, strna(e->message));
+		sd_bus_error_setf(&error, SD_BUS_ERROR_ACCESS_DENIED,
+				  "Authorization for %s is not available (polkit: %s); denied",
+				  c->action, e->message ? e->message : e->name);
+		check_finish(c, -EACCES, &error);
+		return 0;
+	}
+	r = sd_bus_message_enter_container(reply, 'r', "bba{ss}");
+	if (r >= 0)
+		r = sd_bus_message_read(reply, "bb", &authorized, &challenge);
+	if (r < 0) {
+		log_error_errno(r, "Cannot parse polkit's answer for %s: %m", c->action);
+		sd_bus_error_setf(&error, SD_BUS_ERROR_ACCESS_DENIED,
+				  "polkit's answer for %s could not be understood; denied",
+				  c->action);
+		check_finish(c, -EACCES, &error);
+		return 0;
+	}
+	if (authorized) {
+		check_finish(c, 0, NULL);
+		return 0;
+	}
+	if (challenge && !c->interactive) {
+		sd_bus_error_setf(&error, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,
+				  "Authentication is required for %s; retry allowing interactive "
+				  "authorization (busctl --allow-interactive-authorization=yes)",
+				  c->action);
+		check_finish(c, -EACCES, &error);
+		return 0;
+	}
+	sd_bus_error_setf(&error, SD_BUS_ERROR_ACCESS_DENIED,
+			  "Not authorized for %s (polkit said no)", c->action);
+	check_finish(c, -EACCES, &error);
+	return 0;
+}
+
+int tbs_polkit_new(sd_bus *bus, TbsPolkit **ret)
+{
+	TbsPolkit *pk = g_new0(TbsPolkit, 1);
+
+	pk->bus = sd_bus_ref(bus);
+	pk->checks = g_hash_table_new(g_direct_hash, g_direct_equal);
+	*ret = pk;
+	return 0;
+}
+
+TbsPolkit *tbs_polkit_free(TbsPolkit *pk)
+{
+	GHashTableIter it;
+	Check *c;
+
+	if (!pk)
+		return NULL;
+	while (g_hash_table_size(pk->checks) > 0) {
+		g_hash_table_iter_init(&it, pk->checks);
+		g_hash_table_iter_next(&it, (gpointer *)&c, NULL);
+		check_cancel_in_polkit(c);
+		check_finish(c, -ECANCELED, NULL);
+	}
+	g_hash_table_unref(pk->checks);
+	sd_bus_unref(pk->bus);
+	g_free(pk);
+	return NULL;
+}
+
+unsigned tbs_polkit_n_pending(TbsPolkit *pk)
+{
+	return pk ? g_hash_table_size(pk->checks) : 0;
+}
+
+void tbs_polkit_reply_error(sd_bus_message *m, const sd_bus_error *error)
+{
+	int r = sd_bus_reply_method_error(m, error);
+	if (r < 0)
+		log_debug_errno(r, "Cannot reply to %s: %m", strna(sd_bus_message_get_sender(m)));
+}
+
+int tbs_polkit_check(TbsPolkit *pk, sd_bus_message *m, const char *action,
+		     const char *const *details, TbsPolkitCallback callback, void *userdata,
+		     void (*userdata_free)(void *))
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
+	const char *sender = sd_bus_message_get_sender(m);
+	Check *c;
+	int r;
+
+	c = g_new0(Check, 1);
+	c->pk = pk;
+	c->m = sd_bus_message_ref(m);
+	c->action = g_strdup(action);
+	c->callback = callback;
+	c->userdata = userdata;
+	c->userdata_free = userdata_free;
+	c->interactive = sd_bus_message_get_allow_interactive_authorization(m) > 0;
+	snprintf(c->cancel_id, sizeof(c->cancel_id), "tbstreamd-%d-%llu", (int)getpid(),
+		 (unsigned long long)++pk->next_id);
+
+	if (!sender) {
+		/* a direct (peer-to-peer) connection has no bus name polkit could look at */
+		r = -EACCES;
+		goto fail;
+	}
+	r = sd_bus_message_new_method_call(pk->bus, &call, POLKIT_NAME, POLKIT_PATH, POLKIT_IFACE,
+					   "CheckAuthorization");
+	if (r >= 0)
+		r = sd_bus_message_append(call, "(sa{sv})s", "system-bus-name", 1, "name", "s",
+					  sender, action);
+	if (r >= 0)
+		r = sd_bus_message_open_container(call, 'a', "{ss}");
+	for (const char *const *d = details; r >= 0 && d && d[0] && d[1]; d += 2)
+		r = sd_bus_message_append(call, "{ss}", d[0], d[1]);
+	if (r >= 0)
+		r = sd_bus_message_close_container(call);
+	if (r >= 0)
+		r = sd_bus_message_append(call, "us",
+					  c->interactive ? POLKIT_FLAG_ALLOW_INTERACTION : 0,
+					  c->cancel_id);
+	if (r < 0)
+		goto fail;
+	/* Track the caller first: if it leaves, we drop the call and never act for it. */
+	r = sd_bus_track_new(pk->bus, &c->track, on_caller_gone, c);
+	if (r >= 0)
+		r = sd_bus_track_add_sender(c->track, m);
+	if (r < 0)
+		goto fail;
+	r = sd_bus_call_async(pk->bus, &c->slot, call, on_check_reply, c, POLKIT_TIMEOUT_USEC);
+	if (r < 0)
+		goto fail;
+	g_hash_table_add(pk->checks, c);
+	log_debug("Checking %s for %s (%s)", action, sender,
+		  c->interactive ? "interactive" : "non-interactive");
+	return 0;
+fail:
+	log_error_errno(r, "Cannot check authorization for %s: %m", action);
+	c->callback = NULL;
+	check_free(c);
+	return r;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <systemd/sd-bus.h>
+
+/*
+ * Asynchronous polkit checks for incoming method calls. A check never blocks
+ * the event loop: the request message stays referenced until polkit answers,
+ * and the answer arrives through a callback. If the caller leaves the bus while
+ * its check is pending, the check is cancelled and the callback sees -ECANCELED
+ * (no reply is wanted then). No polkit on the bus means "not authorized".
+ */
+
+typedef struct TbsPolkit TbsPolkit;
+
+/*
+ * Called exactly once per check: r == 0 authorized; r < 0 not authorized, with
+ * error set to what the caller should be told (AccessDenied,
+ * InteractiveAuthorizationRequired, or polkit being unavailable); r == -ECANCELED
+ * with no error set: the caller is gone or the daemon is stopping, do not reply.
+ */
+typedef void (*TbsPolkitCallback)(sd_bus_message *m, int r, const sd_bus_error *error,
+				  void *userdata);
+
+int tbs_polkit_new(sd_bus *bus, TbsPolkit **ret);
+/* Cancels pending checks (callbacks see -ECANCELED). */
+TbsPolkit *tbs_polkit_free(TbsPolkit *pk);
+
+/*
+ * Check action for the sender of m. details: NULL or a NULL-terminated list of
+ * key, value pairs passed to polkit (rules can see them). userdata_free (may be
+ * NULL) frees userdata after the callback ran; if the check cannot even be
+ * started, it frees it at once, the callback is not called and a negative errno
+ * is returned.
+ */
+int tbs_polkit_check(TbsPolkit *pk, sd_bus_message *m, const char *action,
+		     const char *const *details, TbsPolkitCallback callback, void *userdata,
+		     void (*userdata_free)(void *));
+
+/* Checks waiting for polkit (for tests and the status line). */
+unsigned tbs_polkit_n_pending(TbsPolkit *pk);
+
+/* Reply the error of a failed check (convenience for callbacks). */
+void tbs_polkit_reply_error(sd_bus_message *m, const sd_bus_error *error);

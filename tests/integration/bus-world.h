@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+
+#include <systemd/sd-bus.h>
+
+#include "bus.h"
+#include "world.h"
+
+/*
+ * A private system bus (dbus-daemon with the shipped dbus/ policy plus
+ * test-only holes), optionally python3-dbusmock's polkitd, and tbstreamd's bus
+ * layer on a test World, everything on the World's event loop. The bus and the
+ * mock are per process (start them once, e.g. in an unchecked fixture); the
+ * World and the daemon are per test.
+ */
+
+typedef struct BusEnv {
+	char *dir;
+	char *address;
+	GPid dbus_pid;
+	GPid polkit_pid; /* 0: no polkit on this bus */
+} BusEnv;
+
+void bus_env_start(BusEnv *e, bool with_polkit);
+void bus_env_stop(BusEnv *e);
+
+/* polkit mock control (synchronous; the mock does not depend on the daemon) */
+void bus_env_polkit_allow(BusEnv *e, const char *const *actions); /* NULL: none */
+void bus_env_polkit_allow_all(BusEnv *e, bool all);
+void bus_env_polkit_hang(BusEnv *e, const char *const *actions);
+void bus_env_polkit_release(BusEnv *e);
+bool bus_env_polkit_has_hanging(BusEnv *e);
+void bus_env_polkit_reset(BusEnv *e);
+
+typedef struct BusWorld {
+	World w;
+	BusEnv *env;
+	TbsBus *bus;
+} BusWorld;
+
+/* world_init + the daemon's bus layer (not started: add peers/policy, then bus_world_start) */
+void bus_world_init(BusWorld *bw, BusEnv *env);
+void bus_world_start(BusWorld *bw);
+void bus_world_destroy(BusWorld *bw);
+
+/* A client connection on the World's loop. */
+sd_bus *bus_world_client(BusWorld *bw);
+/*
+ * Send m and run the loop until its reply (or timeout_ms). Returns 0 and *reply,
+ * or the error's errno with error filled.
+ */
+int bus_world_call(BusWorld *bw, sd_bus_message *m, unsigned timeout_ms, sd_bus_message **reply,
+		   sd_bus_error *error);
+/* New method call to the daemon. */
+sd_bus_message *bus_world_method(sd_bus *c, const char *path, const char *iface,
+				 const char *member);
+
+/*
+ * Run busctl with the private bus as system bus, pumping the loop meanwhile.
+ * argv without "busctl"; returns its exit status, stdout and stderr in out and err.
+ */
+int bus_world_busctl(BusWorld *bw, const char *const *argv, char **out, char **err);
+/* Run the loop for ms milliseconds. */
+void bus_world_run(BusWorld *bw, unsigned ms);

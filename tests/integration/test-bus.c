@@ -1,0 +1,658 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * tbstreamd's D-Bus API on a private system bus with the shipped bus policy,
+ * python3-dbusmock's polkitd (allowing, denying, hanging, or absent) and
+ * umockdev peers. Runs under umockdev-wrapper.
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../unit/helpers.h"
+#include "bus-errors.h"
+#include "bus-world.h"
+
+#define UUID_A "3a1cb984-c4d9-4469-a277-ce2fdfd11f0d"
+#define UUID_B "11111111-2222-3333-4444-555555555555"
+#define PATH "/io/github/tbstream1"
+#define MANAGER "io.github.tbstream1.Manager"
+#define PEER_IFACE "io.github.tbstream1.Peer"
+#define STREAM_IFACE "io.github.tbstream1.Stream"
+#define ERR "io.github.tbstream1.Error."
+#define CALL_MS 5000
+
+static const char *strna(const char *s)
+{
+	return s ? s : "(null)";
+}
+
+static BusEnv env;
+static BusWorld bw;
+static sd_bus *client;
+
+static void env_with_polkit(void)
+{
+	bus_env_start(&env, true);
+}
+
+static void env_without_polkit(void)
+{
+	bus_env_start(&env, false);
+}
+
+static void env_stop(void)
+{
+	bus_env_stop(&env);
+}
+
+/* Two peers, A connected at 0-1 and B at 0-3; the daemon up; a client connected. */
+static void setup(void)
+{
+	bus_world_init(&bw, &env);
+	g_free(world_add_peer(&bw.w, "thunderbolt", "0-1", UUID_A, "alpha"));
+	g_free(world_add_peer(&bw.w, "thunderbolt", "0-3", UUID_B, "beta"));
+	bus_world_start(&bw);
+	client = bus_world_client(&bw);
+}
+
+static void setup_allow_all(void)
+{
+	setup();
+	bus_env_polkit_allow_all(&env, true);
+}
+
+static void teardown(void)
+{
+	client = sd_bus_flush_close_unref(client);
+	bus_world_destroy(&bw);
+}
+
+static sd_bus_message *request_msg(sd_bus *c, const char *peer, const char *name)
+{
+	sd_bus_message *m = bus_world_method(c, PATH, MANAGER, "RequestStream");
+	ck_assert_int_ge(sd_bus_message_append(m, "ss", peer, name), 0);
+	return m;
+}
+
+/* RequestStream with options given as "a{sv}" arguments; returns 0 and the path, or -errno. */
+static int request(sd_bus *c, const char *peer, const char *name, bool persistent, char **path,
+		   sd_bus_error *error)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = request_msg(c, peer, name);
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	const char *p;
+	int r;
+
+	ck_assert_int_ge(sd_bus_message_append(m, "a{sv}", 1, "Persistent", "b", (int)persistent),
+			 0);
+	r = bus_world_call(&bw, m, CALL_MS, &reply, error);
+	if (r < 0)
+		return r;
+	ck_assert_int_ge(sd_bus_message_read(reply, "o", &p), 0);
+	if (path)
+		*path = g_strdup(p);
+	return 0;
+}
+
+static char *get_string(const char *path, const char *iface, const char *prop)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+	const char *s;
+
+	m = bus_world_method(client, path, "org.freedesktop.DBus.Properties", "Get");
+	ck_assert_int_ge(sd_bus_message_append(m, "ss", iface, prop), 0);
+	ck_assert_msg(bus_world_call(&bw, m, CALL_MS, &reply, &e) == 0, "Get %s: %s", prop,
+		      e.message);
+	ck_assert_int_ge(sd_bus_message_read(reply, "v", "s", &s), 0);
+	return g_strdup(s);
+}
+
+static unsigned n_items(void)
+{
+	g_autofree char *d = g_build_filename(bw.w.stream_dir, "0-1.0", NULL);
+	g_autoptr(GDir) dir = g_dir_open(d, 0, NULL);
+	unsigned n = 0;
+
+	while (dir && g_dir_read_name(dir))
+		n++;
+	return n;
+}
+
+#define ASSERT_ERROR(r, err, want)                                                                 \
+	do {                                                                                       \
+		ck_assert_msg((r) < 0, "call succeeded, expected %s", want);                       \
+		ck_assert_msg(sd_bus_error_has_name(&(err), want), "expected %s, got %s: %s",      \
+			      want, (err).name, (err).message);                                    \
+	} while (0)
+
+/* ---- the API with polkit saying yes ----------------------------------------------------- */
+
+START_TEST(test_request_stream_returns_configured_stream)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+	g_autofree char *path = NULL, *state = NULL, *dev = NULL, *peer_name = NULL;
+	struct stat st;
+
+	ck_assert_int_eq(request(client, UUID_A, "backup", true, &path, &e), 0);
+	ck_assert_str_eq(path, PATH "/stream/_30_2d1_2e0/backup");
+	state = get_string(path, STREAM_IFACE, "State");
+	ck_assert_str_eq(state, "configured");
+	dev = get_string(path, STREAM_IFACE, "Device");
+	ck_assert_int_eq(stat(dev, &st), 0);
+	peer_name = get_string(PATH "/peer/_33a1cb984_2dc4d9_2d4469_2da277_2dce2fdfd11f0d",
+			       PEER_IFACE, "Name");
+	ck_assert_str_eq(peer_name, "alpha");
+	TbsStream *s = world_stream(&bw.w, "0-1.0", "backup");
+	ck_assert_ptr_nonnull(s);
+	ck_assert_int_eq(s->state, TBS_STREAM_READY);
+	ck_assert_int_eq(s->origin, TBS_ORIGIN_REQUEST);
+
+	/* the same name again: a named error, nothing new */
+	ck_assert_int_lt(request(client, UUID_A, "backup", true, NULL, &e), 0);
+	ck_assert_str_eq(e.name, ERR "StreamExists");
+	ck_assert_uint_eq(n_items(), 1);
+}
+END_TEST
+
+START_TEST(test_request_stream_options_reach_configfs)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+
+	m = request_msg(client, UUID_A, "fixed");
+	ck_assert_int_ge(sd_bus_message_append(m, "a{sv}", 3, "HopIDs", "s", "8,9", "RingSize", "u",
+					       64, "Persistent", "b", 1),
+			 0);
+	ck_assert_msg(bus_world_call(&bw, m, CALL_MS, &reply, &e) == 0, "%s", e.message);
+	g_autofree char *in = th_read(bw.w.stream_dir, "0-1.0/fixed/in_hopid");
+	g_autofree char *out = th_read(bw.w.stream_dir, "0-1.0/fixed/out_hopid");
+	g_autofree char *ring = th_read(bw.w.stream_dir, "0-1.0/fixed/ring_size");
+	ck_assert_str_eq(in, "8");
+	ck_assert_str_eq(out, "9");
+	ck_assert_str_eq(ring, "64");
+}
+END_TEST
+
+typedef struct BadCase {
+	const char *peer, *name, *key, *type, *value_s;
+	uint32_t value_u;
+	const char *error;
+} BadCase;
+
+START_TEST(test_bad_arguments_get_named_errors_and_change_nothing)
+{
+	static const BadCase cases[] = {
+		{"no-such-peer", "ok", NULL, NULL, NULL, 0, ERR "NoSuchPeer"},
+		{"", "ok", NULL, NULL, NULL, 0, ERR "NoSuchPeer"},
+		{UUID_A, "", NULL, NULL, NULL, 0, ERR "InvalidName"},
+		{UUID_A, "../x", NULL, NULL, NULL, 0, ERR "InvalidName"},
+		{UUID_A, "a/b", NULL, NULL, NULL, 0, ERR "InvalidName"},
+		{UUID_A, "ninechars", NULL, NULL, NULL, 0, ERR "InvalidName"},
+		{UUID_A, "a b", NULL, NULL, NULL, 0, ERR "InvalidName"},
+		{UUID_A, "a\tb", NULL, NULL, NULL, 0, ERR "InvalidName"},
+		{UUID_A, "a\x01", NULL, NULL, NULL, 0, ERR "InvalidName"},
+		{UUID_A, ".", NULL, NULL, NULL, 0, ERR "InvalidName"},
+		{UUID_A, "-x", NULL, NULL, NULL, 0, ERR "InvalidName"},
+		{UUID_A, "ok", "HopIDs", "s", "7,9", 0, ERR "InvalidArgument"},
+		{UUID_A, "ok", "HopIDs", "s", "8,2048", 0, ERR "InvalidArgument"},
+		/* the peer announces maxhopid 15 */
+		{UUID_A, "ok", "HopIDs", "s", "8,16", 0, ERR "InvalidArgument"},
+		{UUID_A, "ok", "HopIDs", "s", "x", 0, ERR "InvalidArgument"},
+		{UUID_A, "ok", "RingSize", "u", NULL, 31, ERR "InvalidArgument"},
+		{UUID_A, "ok", "RingSize", "u", NULL, 4097, ERR "InvalidArgument"},
+		{UUID_A, "ok", "RingSize", "s", "64", 0, ERR "InvalidArgument"},
+		{UUID_A, "ok", "Persistent", "s", "yes", 0, ERR "InvalidArgument"},
+		{UUID_A, "ok", "Bogus", "s", "1", 0, ERR "UnknownOption"},
+		{UUID_A, "ok", "OnUnplug", "s", "explode", 0, ERR "InvalidArgument"},
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		const BadCase *c = &cases[i];
+		_cleanup_(sd_bus_message_unrefp) sd_bus_message *m =
+			request_msg(client, c->peer, c->name);
+		_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+		int r;
+
+		if (!c->key)
+			r = sd_bus_message_append(m, "a{sv}", 0);
+		else if (c->value_s)
+			r = sd_bus_message_append(m, "a{sv}", 1, c->key, c->type, c->value_s);
+		else
+			r = sd_bus_message_append(m, "a{sv}", 1, c->key, c->type, c->value_u);
+		ck_assert_int_ge(r, 0);
+		r = bus_world_call(&bw, m, CALL_MS, NULL, &e);
+		ck_assert_msg(r < 0 && sd_bus_error_has_name(&e, c->error),
+			      "case %zu (%s/%s): expected %s, got %s: %s", i, c->peer, c->name,
+			      c->error, strna(e.name), strna(e.message));
+		ck_assert_ptr_nonnull(e.message);
+	}
+
+	/* wrong signature altogether: sd-bus refuses it before we see it */
+	{
+		_cleanup_(sd_bus_message_unrefp) sd_bus_message *m =
+			bus_world_method(client, PATH, MANAGER, "RequestStream");
+		_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+		ck_assert_int_ge(sd_bus_message_append(m, "su", UUID_A, 5), 0);
+		ck_assert_int_lt(bus_world_call(&bw, m, CALL_MS, NULL, &e), 0);
+		ck_assert_str_eq(e.name, SD_BUS_ERROR_INVALID_ARGS);
+	}
+	ck_assert_uint_eq(g_hash_table_size(tbs_manager_streams(bw.w.m)), 0);
+	ck_assert_uint_eq(n_items(), 0);
+}
+END_TEST
+
+START_TEST(test_remove_stream)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *m2 = NULL;
+	g_autofree char *path = NULL;
+
+	ck_assert_int_eq(request(client, UUID_A, "gone", true, &path, &e), 0);
+	m = bus_world_method(client, PATH, MANAGER, "RemoveStream");
+	ck_assert_int_ge(sd_bus_message_append(m, "o", path), 0);
+	ck_assert_msg(bus_world_call(&bw, m, CALL_MS, NULL, &e) == 0, "%s", e.message);
+	ck_assert_ptr_null(world_stream(&bw.w, "0-1.0", "gone"));
+	ck_assert_uint_eq(n_items(), 0);
+
+	m2 = bus_world_method(client, PATH, MANAGER, "RemoveStream");
+	ck_assert_int_ge(sd_bus_message_append(m2, "o", path), 0);
+	ASSERT_ERROR(bus_world_call(&bw, m2, CALL_MS, NULL, &e), e, ERR "NoSuchStream");
+}
+END_TEST
+
+static int open_stream(const char *path, uint32_t flags, sd_bus_error *e)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+	int fd, r;
+
+	m = bus_world_method(client, PATH, MANAGER, "OpenStream");
+	ck_assert_int_ge(sd_bus_message_append(m, "ou", path, flags), 0);
+	r = bus_world_call(&bw, m, CALL_MS, &reply, e);
+	if (r < 0)
+		return r;
+	ck_assert_int_ge(sd_bus_message_read(reply, "h", &fd), 0);
+	return fcntl(fd, F_DUPFD_CLOEXEC, 3);
+}
+
+START_TEST(test_open_stream_fd_reads_and_writes)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+	g_autofree char *path = NULL, *dev = NULL, *content = NULL;
+	char buf[16] = "";
+	int fd, fl;
+
+	ck_assert_int_eq(request(client, UUID_A, "io", true, &path, &e), 0);
+	dev = get_string(path, STREAM_IFACE, "Device");
+
+	fd = open_stream(path, 2 /* write */, &e);
+	ck_assert_msg(fd >= 0, "%s", e.message);
+	fl = fcntl(fd, F_GETFL);
+	ck_assert_int_eq(fl & O_ACCMODE, O_WRONLY);
+	ck_assert_int_eq(fl & O_NONBLOCK, 0);
+	ck_assert_int_eq(write(fd, "hello", 5), 5);
+	close(fd);
+	ck_assert(g_file_get_contents(dev, &content, NULL, NULL));
+	ck_assert_str_eq(content, "hello");
+
+	fd = open_stream(path, 1 | 4 /* read, nonblock */, &e);
+	ck_assert_msg(fd >= 0, "%s", e.message);
+	fl = fcntl(fd, F_GETFL);
+	ck_assert_int_eq(fl & O_ACCMODE, O_RDONLY);
+	ck_assert_int_ne(fl & O_NONBLOCK, 0);
+	ck_assert_int_eq(read(fd, buf, sizeof(buf) - 1), 5);
+	ck_assert_str_eq(buf, "hello");
+	close(fd);
+
+	fd = open_stream(path, 3, &e);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fcntl(fd, F_GETFL) & O_ACCMODE, O_RDWR);
+	close(fd);
+
+	ASSERT_ERROR(open_stream(path, 8, &e), e, ERR "InvalidArgument");
+	sd_bus_error_free(&e);
+	ASSERT_ERROR(open_stream(path, 0, &e), e, ERR "InvalidArgument");
+	sd_bus_error_free(&e);
+	ASSERT_ERROR(open_stream(PATH "/stream/nope/nope", 1, &e), e, ERR "NoSuchStream");
+}
+END_TEST
+
+START_TEST(test_open_stream_not_attached)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+	g_autofree char *path = NULL, *dev = NULL;
+
+	ck_assert_int_eq(request(client, UUID_A, "lonely", true, &path, &e), 0);
+	dev = get_string(path, STREAM_IFACE, "Device");
+	/* A FIFO without a reader answers a non-blocking open for writing with ENXIO,
+	 * exactly like a stream whose peer has not attached. */
+	ck_assert_int_eq(unlink(dev), 0);
+	ck_assert_int_eq(mkfifo(dev, 0600), 0);
+	ASSERT_ERROR(open_stream(path, 2, &e), e, ERR "NotAttached");
+}
+END_TEST
+
+START_TEST(test_stream_of_departed_caller_is_removed)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+	sd_bus *other = bus_world_client(&bw);
+
+	ck_assert_int_eq(request(other, UUID_A, "temp", false, NULL, &e), 0);
+	ck_assert_int_eq(request(other, UUID_A, "keep", true, NULL, &e), 0);
+	ck_assert_uint_eq(n_items(), 2);
+	sd_bus_flush_close_unref(other);
+	for (int i = 0; i < 300 && world_stream(&bw.w, "0-1.0", "temp"); i++)
+		bus_world_run(&bw, 10);
+	ck_assert_ptr_null(world_stream(&bw.w, "0-1.0", "temp"));
+	ck_assert_ptr_nonnull(world_stream(&bw.w, "0-1.0", "keep"));
+	ck_assert_uint_eq(n_items(), 1);
+}
+END_TEST
+
+START_TEST(test_request_times_out_with_named_error)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+
+	tbs_bus_set_request_timeout(bw.bus, 200 * 1000);
+	fake_kernel_set_device_delay(bw.w.fk, 3 * 1000000);
+	ASSERT_ERROR(request(client, UUID_A, "slow", true, NULL, &e), e, ERR "Timeout");
+	ck_assert_uint_eq(tbs_bus_n_pending_requests(bw.bus), 0);
+}
+END_TEST
+
+static int set_property(const char *path, const char *prop, const char *type, ...)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+	va_list ap;
+	int r;
+
+	m = bus_world_method(client, path, "org.freedesktop.DBus.Properties", "Set");
+	ck_assert_int_ge(sd_bus_message_append(m, "ss", PEER_IFACE, prop), 0);
+	ck_assert_int_ge(sd_bus_message_open_container(m, 'v', type), 0);
+	va_start(ap, type);
+	ck_assert_int_ge(sd_bus_message_appendv(m, type, ap), 0);
+	va_end(ap);
+	ck_assert_int_ge(sd_bus_message_close_container(m), 0);
+	r = bus_world_call(&bw, m, CALL_MS, NULL, &e);
+	if (r < 0)
+		fprintf(stderr, "Set %s: %s: %s\n", prop, e.name, e.message);
+	return r;
+}
+
+#define PEER_A PATH "/peer/_33a1cb984_2dc4d9_2d4469_2da277_2dce2fdfd11f0d"
+
+START_TEST(test_peer_label_and_trust_are_writable)
+{
+	g_autofree char *label = NULL;
+
+	ck_assert_int_eq(set_property(PEER_A, "Label", "s", "Desk"), 0);
+	label = get_string(PEER_A, PEER_IFACE, "Label");
+	ck_assert_str_eq(label, "Desk");
+	ck_assert_int_eq(set_property(PEER_A, "Trusted", "b", 1), 0);
+	ck_assert(tbs_manager_find_peer(bw.w.m, UUID_A)->record->trusted);
+	/* wrong type; read-only property */
+	ck_assert_int_lt(set_property(PEER_A, "Trusted", "s", "yes"), 0);
+	ck_assert_int_lt(set_property(PEER_A, "Name", "s", "x"), 0);
+	ck_assert(tbs_manager_find_peer(bw.w.m, UUID_A)->record->trusted);
+}
+END_TEST
+
+START_TEST(test_reload)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *m2 = NULL;
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+
+	m = bus_world_method(client, PATH, MANAGER, "Reload");
+	ck_assert_int_eq(bus_world_call(&bw, m, CALL_MS, NULL, &e), 0);
+	world_policy(&bw.w, "[Peer x]\nMatchBogus=1\n");
+	m2 = bus_world_method(client, PATH, MANAGER, "Reload");
+	ASSERT_ERROR(bus_world_call(&bw, m2, CALL_MS, NULL, &e), e, ERR "PolicyInvalid");
+	g_autofree char *state = get_string(PATH, MANAGER, "State");
+	ck_assert_str_eq(state, "degraded");
+}
+END_TEST
+
+/* ---- the user's path: busctl itself ----------------------------------------------------- */
+
+START_TEST(test_busctl_user_path)
+{
+	g_autofree char *out = NULL, *err = NULL, *out2 = NULL, *err2 = NULL, *out3 = NULL,
+			*err3 = NULL, *out4 = NULL, *err4 = NULL;
+	const char *call[] = {"--system", "call",	"io.github.tbstream1",
+			      PATH,	  MANAGER,	"RequestStream",
+			      "ssa{sv}",  UUID_A,	"backup",
+			      "2",	  "RingSize",	"u",
+			      "128",	  "Persistent", "b",
+			      "true",	  NULL};
+	const char *introspect[] = {"--system", "introspect", "io.github.tbstream1", PATH, NULL};
+	const char *get[] = {"--system",
+			     "get-property",
+			     "io.github.tbstream1",
+			     PATH "/stream/_30_2d1_2e0/backup",
+			     STREAM_IFACE,
+			     "RingSize",
+			     NULL};
+	const char *bad[] = {"--system", "call",  "io.github.tbstream1",
+			     PATH,	 MANAGER, "RequestStream",
+			     "ssa{sv}",	 UUID_A,  "../x",
+			     "0",	 NULL};
+	const char *temp[] = {"--system", "call",  "io.github.tbstream1",
+			      PATH,	  MANAGER, "RequestStream",
+			      "ssa{sv}",  UUID_A,  "temp",
+			      "0",	  NULL};
+
+	ck_assert_msg(bus_world_busctl(&bw, call, &out, &err) == 0, "busctl: %s", err);
+	ck_assert_str_eq(out, "o \"" PATH "/stream/_30_2d1_2e0/backup\"\n");
+	ck_assert_msg(bus_world_busctl(&bw, introspect, &out2, &err2) == 0, "busctl: %s", err2);
+	ck_assert_ptr_nonnull(strstr(out2, ".RequestStream"));
+	ck_assert_ptr_nonnull(strstr(out2, "org.freedesktop.DBus.ObjectManager"));
+	ck_assert_msg(bus_world_busctl(&bw, get, &out3, &err3) == 0, "busctl: %s", err3);
+	ck_assert_str_eq(out3, "i 128\n");
+	ck_assert_int_ne(bus_world_busctl(&bw, bad, &out4, &err4), 0);
+	ck_assert_ptr_nonnull(strstr(err4, "Invalid stream name"));
+	/* without Persistent the stream lives only as long as busctl did */
+	g_free(out);
+	g_free(err);
+	ck_assert_msg(bus_world_busctl(&bw, temp, &out, &err) == 0, "busctl: %s", err);
+	for (int i = 0; i < 300 && world_stream(&bw.w, "0-1.0", "temp"); i++)
+		bus_world_run(&bw, 10);
+	ck_assert_ptr_null(world_stream(&bw.w, "0-1.0", "temp"));
+}
+END_TEST
+
+/* ---- concurrency ------------------------------------------------------------------------ */
+
+typedef struct Concurrent {
+	unsigned done, ok;
+} Concurrent;
+
+static int on_concurrent_reply(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	Concurrent *c = userdata;
+
+	c->done++;
+	c->ok += !sd_bus_message_is_method_error(m, NULL);
+	return 0;
+}
+
+static bool all_done(World *w, const void *data)
+{
+	return ((const Concurrent *)data)->done == 50;
+}
+
+START_TEST(test_50_concurrent_requests_from_different_connections)
+{
+	sd_bus *clients[50];
+	Concurrent c = {};
+
+	for (unsigned i = 0; i < 50; i++) {
+		char name[16];
+		_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+		clients[i] = bus_world_client(&bw);
+		snprintf(name, sizeof(name), "c%u", i);
+		m = request_msg(clients[i], i % 2 ? UUID_A : UUID_B, name);
+		ck_assert_int_ge(sd_bus_message_append(m, "a{sv}", 1, "Persistent", "b", 1), 0);
+		ck_assert_int_ge(sd_bus_call_async(clients[i], NULL, m, on_concurrent_reply, &c,
+						   10 * 1000000),
+				 0);
+	}
+	ck_assert(world_run_until(&bw.w, all_done, &c, 20000));
+	ck_assert_uint_eq(c.ok, 50);
+	ck_assert_uint_eq(world_count_ready(&bw.w), 50);
+	for (unsigned i = 0; i < 50; i++)
+		sd_bus_flush_close_unref(clients[i]);
+}
+END_TEST
+
+static bool checks_pending(World *w, const void *data)
+{
+	return tbs_bus_n_pending_checks(bw.bus) == *(const unsigned *)data;
+}
+
+START_TEST(test_caller_leaving_during_pending_check)
+{
+	const char *hang[] = {"io.github.tbstream1.request-stream", NULL};
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+	sd_bus *leaver = bus_world_client(&bw);
+	unsigned one = 1, zero = 0;
+
+	bus_env_polkit_hang(&env, hang);
+	m = request_msg(leaver, UUID_A, "orphan");
+	ck_assert_int_ge(sd_bus_message_append(m, "a{sv}", 0), 0);
+	ck_assert_int_ge(sd_bus_call_async(leaver, NULL, m, NULL, NULL, 0), 0);
+	ck_assert(world_run_until(&bw.w, checks_pending, &one, 5000));
+	sd_bus_flush_close_unref(leaver);
+	ck_assert(world_run_until(&bw.w, checks_pending, &zero, 5000));
+
+	/* polkit's late "yes" must not create anything for the departed caller */
+	bus_env_polkit_hang(&env, NULL);
+	bus_env_polkit_release(&env);
+	bus_world_run(&bw, 100);
+	ck_assert_ptr_null(world_stream(&bw.w, "0-1.0", "orphan"));
+	/* and the daemon still serves others */
+	ck_assert_int_eq(request(client, UUID_A, "after", true, NULL, &e), 0);
+}
+END_TEST
+
+START_TEST(test_held_check_delays_nobody)
+{
+	const char *hang[] = {"io.github.tbstream1.open-stream", NULL};
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+	g_autofree char *path = NULL;
+	unsigned one = 1;
+
+	ck_assert_int_eq(request(client, UUID_A, "held", true, &path, &e), 0);
+	bus_env_polkit_hang(&env, hang);
+	m = bus_world_method(client, PATH, MANAGER, "OpenStream");
+	ck_assert_int_ge(sd_bus_message_append(m, "ou", path, 1), 0);
+	ck_assert_int_ge(sd_bus_call_async(client, NULL, m, NULL, NULL, 0), 0);
+	ck_assert(world_run_until(&bw.w, checks_pending, &one, 5000));
+
+	for (int i = 0; i < 5; i++) {
+		char name[8];
+		uint64_t t0 = tbs_now(CLOCK_MONOTONIC);
+		snprintf(name, sizeof(name), "x%d", i);
+		ck_assert_int_eq(request(client, UUID_B, name, true, NULL, &e), 0);
+		ck_assert_uint_lt(tbs_now(CLOCK_MONOTONIC) - t0, 500 * 1000);
+	}
+	ck_assert_uint_eq(tbs_bus_n_pending_checks(bw.bus), 1);
+}
+END_TEST
+
+/* ---- polkit says no, or is not there ---------------------------------------------------- */
+
+START_TEST(test_denied_changes_nothing)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+
+	ASSERT_ERROR(request(client, UUID_A, "nope", true, NULL, &e), e,
+		     SD_BUS_ERROR_ACCESS_DENIED);
+	ck_assert_uint_eq(n_items(), 0);
+	ck_assert_int_lt(set_property(PEER_A, "Label", "s", "Mine"), 0);
+	ck_assert_ptr_null(tbs_manager_find_peer(bw.w.m, UUID_A)->record->label);
+}
+END_TEST
+
+START_TEST(test_allowed_action_only)
+{
+	const char *allowed[] = {"io.github.tbstream1.request-stream", NULL};
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+	g_autofree char *path = NULL;
+
+	bus_env_polkit_allow(&env, allowed);
+	ck_assert_int_eq(request(client, UUID_A, "mine", true, &path, &e), 0);
+	m = bus_world_method(client, PATH, MANAGER, "RemoveStream");
+	ck_assert_int_ge(sd_bus_message_append(m, "o", path), 0);
+	ASSERT_ERROR(bus_world_call(&bw, m, CALL_MS, NULL, &e), e, SD_BUS_ERROR_ACCESS_DENIED);
+	ck_assert_ptr_nonnull(world_stream(&bw.w, "0-1.0", "mine"));
+}
+END_TEST
+
+START_TEST(test_no_polkit_denies)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+
+	ASSERT_ERROR(request(client, UUID_A, "nope", true, NULL, &e), e,
+		     SD_BUS_ERROR_ACCESS_DENIED);
+	ck_assert_ptr_nonnull(strstr(e.message, "polkit"));
+	ck_assert_uint_eq(n_items(), 0);
+	/* reading needs no authorization */
+	g_autofree char *v = get_string(PATH, MANAGER, "Version");
+	ck_assert_str_eq(v, TBSTREAM_VERSION);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("bus");
+	TCase *tc;
+
+	tc = tcase_create("allowed");
+	tcase_add_unchecked_fixture(tc, env_with_polkit, env_stop);
+	tcase_add_checked_fixture(tc, setup_allow_all, teardown);
+	tcase_add_test(tc, test_request_stream_returns_configured_stream);
+	tcase_add_test(tc, test_request_stream_options_reach_configfs);
+	tcase_add_test(tc, test_bad_arguments_get_named_errors_and_change_nothing);
+	tcase_add_test(tc, test_remove_stream);
+	tcase_add_test(tc, test_open_stream_fd_reads_and_writes);
+	tcase_add_test(tc, test_open_stream_not_attached);
+	tcase_add_test(tc, test_stream_of_departed_caller_is_removed);
+	tcase_add_test(tc, test_request_times_out_with_named_error);
+	tcase_add_test(tc, test_peer_label_and_trust_are_writable);
+	tcase_add_test(tc, test_reload);
+	tcase_add_test(tc, test_busctl_user_path);
+	tcase_add_test(tc, test_50_concurrent_requests_from_different_connections);
+	tcase_add_test(tc, test_caller_leaving_during_pending_check);
+	tcase_add_test(tc, test_held_check_delays_nobody);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("denied");
+	tcase_add_unchecked_fixture(tc, env_with_polkit, env_stop);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_denied_changes_nothing);
+	tcase_add_test(tc, test_allowed_action_only);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("no-polkit");
+	tcase_add_unchecked_fixture(tc, env_without_polkit, env_stop);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_no_polkit_denies);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
