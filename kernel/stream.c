@@ -508,7 +508,7 @@ static void tbs_rx_done(struct tbs_ring *ring, struct tbs_frame *f,
 	}
 	if (!queue)
 		tbs_rx_repost(sess, f);
-	if (queue || first)
+	if ((queue || first) && wq_has_sleeper(&sess->rx_wq))
 		wake_up(&sess->rx_wq);
 }
 
