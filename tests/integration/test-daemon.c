@@ -103,7 +103,7 @@ START_TEST(test_coldplugged_peer_gets_configured_stream_with_permissions)
 	struct stat st;
 
 	world_policy(&w, allow_a);
-	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop", false);
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop");
 	world_start(&w);
 	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
 
@@ -145,7 +145,7 @@ START_TEST(test_hotplug_creates_and_unplug_removes_owned_stream_and_group)
 	world_start(&w);
 	ck_assert_uint_eq(g_hash_table_size(tbs_manager_peers(w.m)), 0);
 
-	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop", true);
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop");
 	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
 	ck_assert(th_exists(w.stream_dir, "0-1.0/backup"));
 	g_autofree char *owned = th_read(w.state, "configfs.state");
@@ -169,7 +169,7 @@ START_TEST(test_keep_on_unplug_keeps_item_and_replug_brings_it_back)
 	g_autofree char *conf = g_strdup_printf("[Daemon]\nOnUnplug=keep\n%s", allow_a);
 	world_policy(&w, conf);
 	world_start(&w);
-	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop", true);
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop");
 	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
 
 	world_remove_peer(&w, xd);
@@ -177,7 +177,7 @@ START_TEST(test_keep_on_unplug_keeps_item_and_replug_brings_it_back)
 	ck_assert(th_exists(w.stream_dir, "0-1.0/backup"));
 	ck_assert(th_exists(w.dev, "tbstream0"));
 
-	g_autofree char *xd2 = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop", true);
+	g_autofree char *xd2 = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop");
 	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
 	ck_assert_int_eq(world_stream(&w, "0-1.0", "backup")->index, 0);
 	ck_assert_uint_eq(fake_kernel_live_items(w.fk), 1);
@@ -187,7 +187,7 @@ END_TEST
 START_TEST(test_default_policy_denies_every_peer)
 {
 	world_start(&w);
-	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop", true);
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop");
 	WAIT_FOR(peer_connected, UUID_A);
 	/* give a wrongly created stream every chance to show up */
 	for (int i = 0; i < 10; i++)
@@ -209,7 +209,7 @@ START_TEST(test_hand_made_stream_is_adopted_untouched_and_never_removed)
 
 	world_policy(&w, "[Stream backup]\nRingSize=512\nOnUnplug=remove\n"
 			 "[Peer laptop]\nMatchUUID=" UUID_A "\nStreams=backup\n");
-	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop", false);
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop");
 	world_start(&w);
 	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
 	TbsStream *s = world_stream(&w, "0-1.0", "backup");
@@ -234,7 +234,7 @@ END_TEST
 START_TEST(test_restart_adopts_own_streams_without_touching_them)
 {
 	world_policy(&w, allow_a);
-	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop", false);
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop");
 	world_start(&w);
 	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
 	world_stop(&w);
@@ -267,7 +267,7 @@ START_TEST(test_missing_stream_module_is_reported_and_recovered_from)
 	g_autofree char *tb = g_build_filename(w.cfs, "thunderbolt", NULL);
 	th_rm_rf(tb);
 	world_policy(&w, allow_a);
-	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop", false);
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop");
 	world_start(&w);
 	ck_assert_int_eq(tbs_manager_configfs_state(w.m), TBS_CONFIGFS_NO_MODULE);
 	ck_assert_ptr_nonnull(strstr(tbs_manager_status(w.m), "stream module not loaded"));
@@ -295,7 +295,7 @@ START_TEST(test_late_device_node_is_waited_for_not_polled)
 	fake_kernel_set_device_delay(w.fk, 100000);
 	world_policy(&w, allow_a);
 	world_start(&w);
-	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop", true);
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop");
 	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
 	ck_assert_uint_ge(w.n_waiting, 1);
 	struct stat st;
@@ -310,7 +310,7 @@ START_TEST(test_asynchronously_populated_item_is_waited_for)
 	fake_kernel_set_async(w.fk, true);
 	world_policy(&w, allow_a);
 	world_start(&w);
-	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop", true);
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop");
 	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
 	g_autofree char *ring = item_attr("0-1.0", "backup", "ring_size");
 	ck_assert_str_eq(ring, "512");
@@ -323,7 +323,7 @@ START_TEST(test_peer_hopids_mode_leaves_hopids_to_the_kernel)
 			 "[Stream ctl]\nHopIDs=8,9\n"
 			 "[Peer all]\nMatchAny=yes\nStreams=backup;ctl\n");
 	world_start(&w);
-	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop", true);
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop");
 	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
 	WAIT_STATE("0-1.0", "ctl", TBS_STREAM_READY);
 	g_autofree char *in = item_attr("0-1.0", "backup", "in_hopid");
@@ -340,7 +340,7 @@ START_TEST(test_change_event_reevaluates_policy_with_new_name)
 {
 	world_policy(&w, "[Stream backup]\n[Peer byname]\nMatchName=laptop\nStreams=backup\n");
 	world_start(&w);
-	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "other", true);
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "other");
 	WAIT_FOR(peer_connected, UUID_A);
 	ck_assert(!tbs_manager_find_peer(w.m, UUID_A)->allowed);
 
@@ -360,8 +360,7 @@ START_TEST(test_hostile_sysfs_values_are_bounded_and_sanitized)
 
 	world_policy(&w, "[Stream s]\n[Peer byname]\nMatchName=A*\nStreams=s\n");
 	world_start(&w);
-	g_autofree char *xd =
-		world_add_peer(&w, "thunderbolt", "0-1", "not-a-uuid\xff", huge->str, false);
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", "not-a-uuid\xff", huge->str);
 	umockdev_testbed_set_attribute(w.tb, xd, "rx_speed", "\xff lots");
 	umockdev_testbed_set_attribute(w.tb, xd, "rx_lanes", "-7");
 	umockdev_testbed_uevent(w.tb, xd, "add");
@@ -409,8 +408,7 @@ START_TEST(test_cable_flapping_100_times_leaves_nothing_behind)
 	world_policy(&w, allow_a);
 	world_start(&w);
 	for (int i = 0; i < 100; i++) {
-		g_autofree char *xd =
-			world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop", true);
+		g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop");
 		WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
 		world_remove_peer(&w, xd);
 		WAIT_GONE("0-1.0", "backup");
@@ -448,7 +446,7 @@ START_TEST(test_64_peers_with_8_streams_each)
 		g_autofree char *name = g_strdup_printf("0-%x", i + 1);
 		g_autofree char *uuid = g_strdup_printf("00000000-0000-0000-0000-%012d", i);
 		g_autofree char *host = g_strdup_printf("host%d", i);
-		g_ptr_array_add(xds, world_add_peer(&w, "thunderbolt", name, uuid, host, true));
+		g_ptr_array_add(xds, world_add_peer(&w, "thunderbolt", name, uuid, host));
 		/* umockdev's uevent socket is small: let the daemon drain it as udev would */
 		WAIT_FOR(peer_connected, uuid);
 	}
@@ -473,7 +471,7 @@ START_TEST(test_broken_policy_on_reload_keeps_the_last_good_one)
 {
 	world_policy(&w, allow_a);
 	world_start(&w);
-	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop", true);
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop");
 	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
 
 	world_policy(&w, "[Stream backup]\nRingSize=huge\n[Peer laptop]\nMatchUUID=" UUID_A
@@ -499,12 +497,12 @@ START_TEST(test_stream_kept_for_one_peer_is_not_handed_to_another)
 			 "[Peer a]\nMatchUUID=" UUID_A "\nStreams=backup\n"
 			 "[Peer b]\nMatchUUID=" UUID_B "\n");
 	world_start(&w);
-	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "a", true);
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "a");
 	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
 	world_remove_peer(&w, xd);
 	WAIT_STATE("0-1.0", "backup", TBS_STREAM_DETACHED);
 
-	g_autofree char *xd2 = world_add_peer(&w, "thunderbolt", "0-1", UUID_B, "b", true);
+	g_autofree char *xd2 = world_add_peer(&w, "thunderbolt", "0-1", UUID_B, "b");
 	WAIT_GONE("0-1.0", "backup");
 	ck_assert(!th_exists(w.stream_dir, "0-1.0/backup"));
 }
@@ -515,8 +513,8 @@ START_TEST(test_simulated_fabric_subsystem_is_handled_like_real_hardware)
 	w.subsystems[0] = (char *)"tbstream_sim";
 	world_policy(&w, allow_a);
 	world_start(&w);
-	g_autofree char *real = world_add_peer(&w, "thunderbolt", "0-1", UUID_B, "real", true);
-	g_autofree char *sim = world_add_peer(&w, "tbstream_sim", "1-1", UUID_A, "sim", true);
+	g_autofree char *real = world_add_peer(&w, "thunderbolt", "0-1", UUID_B, "real");
+	g_autofree char *sim = world_add_peer(&w, "tbstream_sim", "1-1", UUID_A, "sim");
 	WAIT_STATE("1-1.0", "backup", TBS_STREAM_READY);
 	ck_assert_ptr_null(tbs_manager_find_peer(w.m, UUID_B));
 }
@@ -528,7 +526,7 @@ START_TEST(test_subsystems_come_from_the_policy_without_override)
 	g_autofree char *conf = g_strdup_printf("[Daemon]\nSubsystems=tbstream_sim\n%s", allow_a);
 	world_policy(&w, conf);
 	world_start(&w);
-	g_autofree char *sim = world_add_peer(&w, "tbstream_sim", "1-1", UUID_A, "sim", true);
+	g_autofree char *sim = world_add_peer(&w, "tbstream_sim", "1-1", UUID_A, "sim");
 	WAIT_STATE("1-1.0", "backup", TBS_STREAM_READY);
 }
 END_TEST
@@ -537,7 +535,7 @@ START_TEST(test_trusting_a_peer_applies_trusted_only_rules)
 {
 	world_policy(&w, "[Stream backup]\n[Peer trusted]\nMatchTrusted=yes\nStreams=backup\n");
 	world_start(&w);
-	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop", true);
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop");
 	WAIT_FOR(peer_connected, UUID_A);
 	TbsPeer *p = tbs_manager_find_peer(w.m, UUID_A);
 	ck_assert(!p->allowed);
@@ -557,7 +555,7 @@ START_TEST(test_identify_by_name_follows_a_peer_whose_uuid_changed)
 	world_policy(&w, "[Daemon]\nIdentifyByName=yes\n[Stream backup]\n"
 			 "[Peer trusted]\nMatchTrusted=yes\nStreams=backup\n");
 	world_start(&w);
-	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop", true);
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop");
 	WAIT_FOR(peer_connected, UUID_A);
 	ck_assert_int_eq(
 		tbs_manager_set_peer_trusted(w.m, tbs_manager_find_peer(w.m, UUID_A), true), 0);
@@ -566,7 +564,7 @@ START_TEST(test_identify_by_name_follows_a_peer_whose_uuid_changed)
 	WAIT_GONE("0-1.0", "backup");
 
 	/* "next boot": same host, new UUID */
-	g_autofree char *xd2 = world_add_peer(&w, "thunderbolt", "0-1", UUID_B, "laptop", true);
+	g_autofree char *xd2 = world_add_peer(&w, "thunderbolt", "0-1", UUID_B, "laptop");
 	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
 	ck_assert_ptr_null(tbs_manager_find_peer(w.m, UUID_A));
 	ck_assert(tbs_manager_find_peer(w.m, UUID_B)->record->trusted);
@@ -579,7 +577,7 @@ START_TEST(test_corrupt_store_file_does_not_stop_the_daemon)
 {
 	th_write(w.state, "peers/" UUID_A ".peer", "\x01garbage");
 	world_policy(&w, allow_a);
-	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop", false);
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop");
 	world_start(&w);
 	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
 	ck_assert(th_exists(w.state, "peers/" UUID_A ".peer.corrupt"));

@@ -99,7 +99,7 @@ void world_policy(World *w, const char *content)
 }
 
 char *world_add_peer(World *w, const char *subsystem, const char *xd, const char *uuid,
-		     const char *name, bool uevent)
+		     const char *name)
 {
 	g_autofree char *svc_name = g_strdup_printf("%s.0", xd);
 	g_autofree char *svc = NULL;
@@ -117,10 +117,6 @@ char *world_add_peer(World *w, const char *subsystem, const char *xd, const char
 		"tbsvc:kstreamp00000001v00000001r00000000", NULL, "DEVTYPE", "thunderbolt_service",
 		"MODALIAS", "tbsvc:kstreamp00000001v00000001r00000000", NULL);
 	g_assert(svc);
-	if (uevent) {
-		umockdev_testbed_uevent(w->tb, path, "add");
-		umockdev_testbed_uevent(w->tb, svc, "add");
-	}
 	return path;
 }
 

@@ -33,9 +33,13 @@ void world_stop(World *w); /* frees the manager, keeps the world */
 void world_destroy(World *w);
 void world_policy(World *w, const char *content);
 
-/* Adds <xd> (e.g. "0-1") with a "stream" service "<xd>.0" on subsystem; returns xd syspath. */
+/*
+ * Adds <xd> (e.g. "0-1") with a "stream" service "<xd>.0" on subsystem; returns
+ * the xd syspath. umockdev sends the "add" uevents itself: before the daemon
+ * starts that is coldplug (nobody listens), afterwards hotplug.
+ */
 char *world_add_peer(World *w, const char *subsystem, const char *xd, const char *uuid,
-		     const char *name, bool uevent);
+		     const char *name);
 void world_remove_peer(World *w, const char *xd_syspath);
 /* Runs the loop until cond(w, data) or timeout_ms; returns cond's last value. */
 bool world_run_until(World *w, bool (*cond)(World *, const void *), const void *data,
