@@ -27,6 +27,9 @@
  *    port has been stopped and freed and every HopID released: after it the
  *    fabric may free the port.  Open files outlive the port; they keep core
  *    objects only.
+ *  - tbs_port_suspend() (system sleep) ends every open session of the port
+ *    as an unplug would (files see -ENXIO; rings stopped and freed, paths
+ *    disabled) but keeps the attachment and HopIDs; later opens work.
  *  - Ring callbacks run in process context (a workqueue), never with a core
  *    lock held by the caller of the operation that triggers them, and may call
  *    tbs_ring_ops.post() again.  After ring_stop() returns no callback runs
@@ -250,6 +253,7 @@ int tbs_fabric_register(struct tbs_fabric *fabric);
 void tbs_fabric_unregister(struct tbs_fabric *fabric);
 int tbs_port_add(struct tbs_port *port);
 void tbs_port_remove(struct tbs_port *port);
+void tbs_port_suspend(struct tbs_port *port);
 
 /* Announcement helpers shared by both fabrics (kernel/props.c). */
 int tbs_props_find_stream(const struct tb_property_dir *stream_dir,

@@ -279,6 +279,28 @@ void tbs_port_remove(struct tbs_port *port)
 }
 EXPORT_SYMBOL_GPL(tbs_port_remove);
 
+/**
+ * tbs_port_suspend() - the system goes to sleep: end the port's sessions
+ * @port: a port added with tbs_port_add()
+ *
+ * Open files see -ENXIO as on unplug; the streams stay attached with their
+ * HopIDs, and files opened after resume start new sessions.
+ */
+void tbs_port_suspend(struct tbs_port *port)
+{
+	struct tbs_stream *s;
+	struct tbs_group *g;
+
+	mutex_lock(&tbs_lock);
+	g = tbs_group_for_port(port);
+	if (g && g->port == port) {
+		list_for_each_entry(s, &g->streams, node)
+			tbs_stream_suspend(s);
+	}
+	mutex_unlock(&tbs_lock);
+}
+EXPORT_SYMBOL_GPL(tbs_port_suspend);
+
 static int __init tbs_init(void)
 {
 	int ret;

@@ -374,6 +374,21 @@ static void tbs_nhi_remove(struct tb_service *svc)
 	kfree(np);
 }
 
+/*
+ * System sleep: the NHI's rings and the XDomain paths do not survive it, so
+ * open sessions end (files see -ENXIO, as thunderbolt-net tears its rings
+ * down); the streams stay attached and the next open starts afresh.
+ */
+static int tbs_nhi_suspend(struct device *dev)
+{
+	struct tbs_nhi_port *np = tb_service_get_drvdata(tb_to_service(dev));
+
+	tbs_port_suspend(&np->port);
+	return 0;
+}
+
+static DEFINE_SIMPLE_DEV_PM_OPS(tbs_nhi_pm, tbs_nhi_suspend, NULL);
+
 static const struct tb_service_id tbs_nhi_ids[] = {
 	{ TB_SERVICE(TBS_PROTOCOL_KEY, TBS_PROTOCOL_ID) },
 	{ },
@@ -384,6 +399,7 @@ static struct tb_service_driver tbs_nhi_driver = {
 	.driver = {
 		.owner	= THIS_MODULE,
 		.name	= "tbstream",
+		.pm	= pm_sleep_ptr(&tbs_nhi_pm),
 	},
 	.probe		= tbs_nhi_probe,
 	.remove		= tbs_nhi_remove,

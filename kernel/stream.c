@@ -270,6 +270,18 @@ void tbs_stream_detach(struct tbs_stream *s, int reason)
 }
 
 /**
+ * tbs_stream_suspend() - end the stream's open session, stay attached
+ * @s: the stream (tbs_lock held)
+ */
+void tbs_stream_suspend(struct tbs_stream *s)
+{
+	lockdep_assert_held(&tbs_lock);
+	mutex_lock(&s->lock);
+	tbs_stream_kill_session(s, -ENXIO);
+	mutex_unlock(&s->lock);
+}
+
+/**
  * tbs_stream_set_hopid() - ConfigFS write of in_hopid or out_hopid
  * @s: the stream
  * @in: in_hopid (true) or out_hopid

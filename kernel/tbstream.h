@@ -188,6 +188,7 @@ void tbs_stream_drop(struct tbs_stream *s);
 void tbs_stream_put(struct tbs_stream *s);
 void tbs_stream_attach(struct tbs_stream *s, struct tbs_port *port);
 void tbs_stream_detach(struct tbs_stream *s, int reason);
+void tbs_stream_suspend(struct tbs_stream *s);
 int tbs_stream_set_hopid(struct tbs_stream *s, bool in, int hopid);
 const char *tbs_stream_state(struct tbs_stream *s);
 int tbs_session_open(struct tbs_stream *s, bool nonblock,
