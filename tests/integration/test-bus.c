@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <gio/gio.h>
+
 #include "../unit/helpers.h"
 #include "bus-errors.h"
 #include "bus-world.h"
@@ -607,6 +609,111 @@ START_TEST(test_no_polkit_denies)
 }
 END_TEST
 
+/* ---- the shipped XML is what the daemon says -------------------------------------------- */
+
+static const char *emits(GDBusAnnotationInfo **a)
+{
+	const char *v = g_dbus_annotation_info_lookup(
+		a, "org.freedesktop.DBus.Property.EmitsChangedSignal");
+	return v ? v : "true";
+}
+
+static void args_equal(const char *where, GDBusArgInfo **a, GDBusArgInfo **b)
+{
+	size_t i;
+
+	for (i = 0; a && a[i]; i++) {
+		ck_assert_msg(b && b[i], "%s: argument %s missing in the shipped XML", where,
+			      a[i]->name);
+		ck_assert_msg(g_strcmp0(a[i]->name, b[i]->name) == 0 &&
+				      g_strcmp0(a[i]->signature, b[i]->signature) == 0,
+			      "%s: argument %zu is %s %s, shipped %s %s", where, i, a[i]->signature,
+			      a[i]->name, b[i]->signature, b[i]->name);
+	}
+	ck_assert_msg(!b || !b[i], "%s: shipped XML has extra argument %s", where,
+		      b ? b[i]->name : "");
+}
+
+static void interfaces_equal(GDBusInterfaceInfo *live, GDBusInterfaceInfo *shipped)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; live->methods && live->methods[i]; i++, n++) {
+		GDBusMethodInfo *m = live->methods[i];
+		GDBusMethodInfo *x = g_dbus_interface_info_lookup_method(shipped, m->name);
+		g_autofree char *where = g_strdup_printf("%s.%s", live->name, m->name);
+		ck_assert_msg(x, "%s: not in the shipped XML", where);
+		args_equal(where, m->in_args, x->in_args);
+		args_equal(where, m->out_args, x->out_args);
+	}
+	for (size_t i = 0; shipped->methods && shipped->methods[i]; i++)
+		ck_assert_msg(g_dbus_interface_info_lookup_method(live, shipped->methods[i]->name),
+			      "%s.%s: shipped but not implemented", live->name,
+			      shipped->methods[i]->name);
+	for (size_t i = 0; live->signals && live->signals[i]; i++) {
+		GDBusSignalInfo *x =
+			g_dbus_interface_info_lookup_signal(shipped, live->signals[i]->name);
+		ck_assert_msg(x, "%s.%s: signal not in the shipped XML", live->name,
+			      live->signals[i]->name);
+		args_equal(x->name, live->signals[i]->args, x->args);
+	}
+	for (size_t i = 0; shipped->signals && shipped->signals[i]; i++)
+		ck_assert_msg(g_dbus_interface_info_lookup_signal(live, shipped->signals[i]->name),
+			      "%s.%s: shipped signal not implemented", live->name,
+			      shipped->signals[i]->name);
+	for (size_t i = 0; live->properties && live->properties[i]; i++, n++) {
+		GDBusPropertyInfo *p = live->properties[i];
+		GDBusPropertyInfo *x = g_dbus_interface_info_lookup_property(shipped, p->name);
+		ck_assert_msg(x, "%s.%s: property not in the shipped XML", live->name, p->name);
+		ck_assert_msg(strcmp(p->signature, x->signature) == 0 && p->flags == x->flags,
+			      "%s.%s: live %s/%d, shipped %s/%d", live->name, p->name, p->signature,
+			      p->flags, x->signature, x->flags);
+		ck_assert_msg(strcmp(emits(p->annotations), emits(x->annotations)) == 0,
+			      "%s.%s: EmitsChangedSignal live %s, shipped %s", live->name, p->name,
+			      emits(p->annotations), emits(x->annotations));
+	}
+	for (size_t i = 0; shipped->properties && shipped->properties[i]; i++)
+		ck_assert_msg(
+			g_dbus_interface_info_lookup_property(live, shipped->properties[i]->name),
+			"%s.%s: shipped property not implemented", live->name,
+			shipped->properties[i]->name);
+	ck_assert_uint_gt(n, 3);
+}
+
+static void check_drift(const char *path, const char *iface)
+{
+	const char *argv[] = {"--system", "introspect", "--xml-interface", "io.github.tbstream1",
+			      path,	  NULL};
+	g_autofree char *out = NULL, *err = NULL, *file = NULL, *xml = NULL;
+	g_autoptr(GDBusNodeInfo) live = NULL, shipped = NULL;
+	g_autoptr(GError) error = NULL;
+	GDBusInterfaceInfo *a, *b;
+
+	ck_assert_msg(bus_world_busctl(&bw, argv, &out, &err) == 0, "busctl: %s", err);
+	live = g_dbus_node_info_new_for_xml(out, &error);
+	ck_assert_msg(live, "daemon's XML: %s", error ? error->message : "?");
+	file = g_strdup_printf("%s/dbus/%s.xml", TBS_SOURCE_DIR, iface);
+	ck_assert(g_file_get_contents(file, &xml, NULL, NULL));
+	shipped = g_dbus_node_info_new_for_xml(xml, &error);
+	ck_assert_msg(shipped, "%s: %s", file, error ? error->message : "?");
+	a = g_dbus_node_info_lookup_interface(live, iface);
+	b = g_dbus_node_info_lookup_interface(shipped, iface);
+	ck_assert_msg(a && b, "%s missing (daemon %p, shipped %p)", iface, (void *)a, (void *)b);
+	interfaces_equal(a, b);
+}
+
+START_TEST(test_shipped_xml_matches_introspection)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+	g_autofree char *path = NULL;
+
+	ck_assert_int_eq(request(client, UUID_A, "drift", true, &path, &e), 0);
+	check_drift(PATH, "io.github.tbstream1.Manager");
+	check_drift(PEER_A, "io.github.tbstream1.Peer");
+	check_drift(path, "io.github.tbstream1.Stream");
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("bus");
@@ -629,6 +736,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_50_concurrent_requests_from_different_connections);
 	tcase_add_test(tc, test_caller_leaving_during_pending_check);
 	tcase_add_test(tc, test_held_check_delays_nobody);
+	tcase_add_test(tc, test_shipped_xml_matches_introspection);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("denied");
