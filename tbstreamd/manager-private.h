@@ -42,6 +42,11 @@ struct TbsManager {
 	sd_event_source *dev_watch;
 	unsigned n_waiting_device;
 
+	/* write-behind: state files are written after the event that changed them */
+	sd_event_source *save_source;
+	bool owned_dirty;
+	GHashTable *dirty_records; /* peer UUIDs whose record needs writing */
+
 	GArray *observers; /* Observer */
 	char *status;
 };
@@ -51,9 +56,11 @@ void mgr_notify_peer(TbsManager *m, TbsPeer *p, TbsChange c);
 void mgr_notify_stream(TbsManager *m, TbsStream *s, TbsChange c);
 void mgr_update_status(TbsManager *m);
 void mgr_probe_configfs(TbsManager *m);
+void mgr_owned_save(TbsManager *m);
+void mgr_record_save(TbsManager *m, const TbsPeerRecord *rec);
+void mgr_flush(TbsManager *m);
 
 /* streams.c */
-void mgr_owned_save(TbsManager *m);
 TbsStream *mgr_stream_add(TbsManager *m, const char *group, const char *name);
 TbsStream *mgr_stream_create(TbsManager *m, TbsPeer *p, const TbsStreamTemplate *t,
 			     TbsStreamOrigin origin, int *ret_error);

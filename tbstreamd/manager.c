@@ -195,6 +195,68 @@ static void read_boot_id(TbsManager *m, const char *override)
 		g_strlcpy(m->boot_id, buf, sizeof(m->boot_id));
 }
 
+/*
+ * State files are written after the event that changed them has been handled
+ * (an idle-priority defer source): a plug gets its stream first, and a burst of
+ * changes costs one write per file.
+ */
+static int on_save(sd_event_source *src, void *userdata)
+{
+	mgr_flush(userdata);
+	return 0;
+}
+
+static void schedule_save(TbsManager *m)
+{
+	int r;
+
+	if (m->save_source) {
+		r = sd_event_source_set_enabled(m->save_source, SD_EVENT_ONESHOT);
+	} else {
+		r = sd_event_add_defer(m->event, &m->save_source, on_save, m);
+		if (r >= 0)
+			r = sd_event_source_set_priority(m->save_source, SD_EVENT_PRIORITY_IDLE);
+	}
+	if (r < 0) {
+		log_warning_errno(r, "Cannot schedule a state write, writing now: %m");
+		mgr_flush(m);
+	}
+}
+
+void mgr_owned_save(TbsManager *m)
+{
+	m->owned_dirty = true;
+	schedule_save(m);
+}
+
+void mgr_record_save(TbsManager *m, const TbsPeerRecord *rec)
+{
+	g_hash_table_add(m->dirty_records, g_strdup(rec->uuid));
+	schedule_save(m);
+}
+
+void mgr_flush(TbsManager *m)
+{
+	GHashTableIter it;
+	const char *uuid;
+
+	if (!m->store)
+		return;
+	if (m->owned_dirty)
+		(void)tbs_store_save_owned(m->store, m->boot_id, m->owned);
+	m->owned_dirty = false;
+	g_hash_table_iter_init(&it, m->dirty_records);
+	while (g_hash_table_iter_next(&it, (gpointer *)&uuid, NULL)) {
+		TbsPeerRecord *rec = tbs_store_lookup(m->store, uuid);
+		/* gone if renamed meanwhile (IdentifyByName=), which wrote it already */
+		if (rec)
+			(void)tbs_store_save(m->store, rec);
+	}
+	g_hash_table_remove_all(m->dirty_records);
+	if (m->save_source)
+		(void)sd_event_source_set_enabled(m->save_source, SD_EVENT_OFF);
+}
+
 int tbs_manager_new(sd_event *event, const TbsManagerConfig *c, TbsManager **ret)
 {
 	TbsManager *m = g_new0(TbsManager, 1);
@@ -233,6 +295,7 @@ int tbs_manager_new(sd_event *event, const TbsManagerConfig *c, TbsManager **ret
 	m->streams = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
 					   (GDestroyNotify)tbs_stream_free);
 	m->owned = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	m->dirty_records = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	m->observers = g_array_new(FALSE, FALSE, sizeof(Observer));
 	m->cfs_state = TBS_CONFIGFS_NOT_MOUNTED;
 	*ret = m;
@@ -243,11 +306,14 @@ TbsManager *tbs_manager_free(TbsManager *m)
 {
 	if (!m)
 		return NULL;
+	mgr_flush(m);
+	m->save_source = sd_event_source_disable_unref(m->save_source);
 	m->udev = tbs_udev_free(m->udev);
 	/* streams hold event sources: free them while the loop is still referenced */
 	g_hash_table_unref(m->streams);
 	g_hash_table_unref(m->peers);
 	g_hash_table_unref(m->owned);
+	g_hash_table_unref(m->dirty_records);
 	sd_event_source_disable_unref(m->cfs_retry);
 	sd_event_source_disable_unref(m->dev_watch);
 	tbs_store_free(m->store);

@@ -245,7 +245,7 @@ static void on_xdomain(void *userdata, const TbsXdomainInfo *x, bool change)
 				rec->name = strdup(p->name);
 				free(rec->vendor);
 				rec->vendor = strdup(p->vendor_name);
-				(void)tbs_store_save(m->store, rec);
+				mgr_record_save(m, rec);
 			}
 		}
 	}
@@ -272,7 +272,7 @@ static void peer_disconnect(TbsManager *m, TbsPeer *p)
 	g_clear_pointer(&p->group, g_free);
 	if (p->record) {
 		p->record->last_seen = tbs_now(CLOCK_REALTIME);
-		(void)tbs_store_save(m->store, p->record);
+		mgr_record_save(m, p->record);
 	}
 	log_peer(LOG_INFO, 0, p->id, "Peer %s disconnected", tbs_peer_display_name(p));
 	if (!p->record) {

@@ -11,11 +11,6 @@
 
 /* ---- ownership bookkeeping -------------------------------------------------------------- */
 
-void mgr_owned_save(TbsManager *m)
-{
-	(void)tbs_store_save_owned(m->store, m->boot_id, m->owned);
-}
-
 static bool group_has_streams(TbsManager *m, const char *group)
 {
 	GHashTableIter it;

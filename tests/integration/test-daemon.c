@@ -132,6 +132,7 @@ START_TEST(test_coldplugged_peer_gets_configured_stream_with_permissions)
 	ck_assert_uint_eq(p->rx_lanes, 2);
 	ck_assert_uint_eq(p->vendor, 0x8086);
 
+	world_settle(&w);
 	g_autofree char *rec = th_read(w.state, "peers/" UUID_A ".peer");
 	ck_assert_ptr_nonnull(rec);
 	ck_assert_ptr_nonnull(strstr(rec, "Name=laptop"));
@@ -148,6 +149,7 @@ START_TEST(test_hotplug_creates_and_unplug_removes_owned_stream_and_group)
 	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop");
 	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
 	ck_assert(th_exists(w.stream_dir, "0-1.0/backup"));
+	world_settle(&w);
 	g_autofree char *owned = th_read(w.state, "configfs.state");
 	ck_assert_ptr_nonnull(strstr(owned, "0-1.0/backup/" UUID_A));
 
@@ -156,6 +158,7 @@ START_TEST(test_hotplug_creates_and_unplug_removes_owned_stream_and_group)
 	ck_assert(!th_exists(w.stream_dir, "0-1.0/backup"));
 	ck_assert(!th_exists(w.stream_dir, "0-1.0"));
 	ck_assert(!th_exists(w.dev, "tbstream0"));
+	world_settle(&w);
 	g_autofree char *owned2 = th_read(w.state, "configfs.state");
 	ck_assert_ptr_null(strstr(owned2, "0-1.0"));
 	WAIT_FOR(peer_disconnected, UUID_A);
@@ -195,6 +198,7 @@ START_TEST(test_default_policy_denies_every_peer)
 	TbsPeer *p = tbs_manager_find_peer(w.m, UUID_A);
 	ck_assert(!p->allowed);
 	ck_assert(!th_exists(w.stream_dir, "0-1.0"));
+	world_settle(&w);
 	ck_assert(th_exists(w.state, "peers/" UUID_A ".peer"));
 }
 END_TEST
@@ -543,6 +547,7 @@ START_TEST(test_trusting_a_peer_applies_trusted_only_rules)
 	ck_assert_int_eq(tbs_manager_set_peer_trusted(w.m, p, true), 0);
 	ck_assert_int_eq(tbs_manager_set_peer_label(w.m, p, "desk\nlaptop"), 0);
 	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
+	world_settle(&w);
 	g_autofree char *rec = th_read(w.state, "peers/" UUID_A ".peer");
 	ck_assert_ptr_nonnull(strstr(rec, "Trusted=true"));
 	ck_assert_ptr_nonnull(strstr(rec, "Label=desk?laptop"));
@@ -568,7 +573,9 @@ START_TEST(test_identify_by_name_follows_a_peer_whose_uuid_changed)
 	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
 	ck_assert_ptr_null(tbs_manager_find_peer(w.m, UUID_A));
 	ck_assert(tbs_manager_find_peer(w.m, UUID_B)->record->trusted);
+	world_settle(&w);
 	ck_assert(!th_exists(w.state, "peers/" UUID_A ".peer"));
+	world_settle(&w);
 	ck_assert(th_exists(w.state, "peers/" UUID_B ".peer"));
 }
 END_TEST
@@ -580,7 +587,9 @@ START_TEST(test_corrupt_store_file_does_not_stop_the_daemon)
 	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop");
 	world_start(&w);
 	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
+	world_settle(&w);
 	ck_assert(th_exists(w.state, "peers/" UUID_A ".peer.corrupt"));
+	world_settle(&w);
 	g_autofree char *rec = th_read(w.state, "peers/" UUID_A ".peer");
 	ck_assert_ptr_nonnull(strstr(rec, "Name=laptop"));
 }

@@ -145,6 +145,12 @@ bool world_run_until(World *w, bool (*cond)(World *, const void *), const void *
 	return true;
 }
 
+void world_settle(World *w)
+{
+	for (int i = 0; i < 100 && sd_event_run(w->event, 0) > 0; i++)
+		;
+}
+
 TbsStream *world_stream(World *w, const char *group, const char *name)
 {
 	return w->m ? tbs_manager_find_stream(w->m, group, name) : NULL;
