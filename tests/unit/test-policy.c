@@ -322,6 +322,83 @@ START_TEST(test_value_parsers)
 }
 END_TEST
 
+/* docs/examples/ and the vendor default must stay valid and mean what they say */
+static TbsPolicy *load_example(const char *name)
+{
+	g_autofree char *src = g_build_filename(TBS_SOURCE_DIR, name, NULL);
+	g_autofree char *content = NULL;
+	ck_assert_msg(g_file_get_contents(src, &content, NULL, NULL), "cannot read %s", src);
+	th_write(etc, "tbstreamd.conf", content);
+	return load_ok();
+}
+
+static bool allowed(const TbsPolicy *p, const char *uuid, const char *name, bool trusted,
+		    const char *stream)
+{
+	TbsPeerFacts f = {.uuid = uuid, .name = name, .trusted = trusted};
+	TbsDecision d;
+	bool ok;
+
+	tbs_policy_decide(p, &f, &d);
+	ok = d.allowed;
+	if (ok && stream)
+		ok = d.streams->len == 1 &&
+		     strcmp(((const TbsStreamTemplate *)d.streams->pdata[0])->name, stream) == 0;
+	tbs_decision_clear(&d);
+	return ok;
+}
+
+#define ALICE "3a1cb984-c4d9-4469-a277-ce2fdfd11f0d"
+#define OTHER "00000000-0000-0000-0000-000000000009"
+
+START_TEST(test_documented_examples_load_and_decide_as_described)
+{
+	{
+		g_autoptr(TbsPolicy) p = load_example("docs/examples/backup-receiver.conf");
+		const TbsStreamTemplate *t = tbs_policy_find_stream(p, "backup");
+		ck_assert(allowed(p, ALICE, "host1", false, "backup"));
+		ck_assert(!allowed(p, OTHER, "host1", true, NULL));
+		ck_assert_int_eq(t->on_unplug, TBS_UNPLUG_KEEP);
+		ck_assert_uint_eq(t->group, 6); /* Debian's disk */
+		ck_assert_uint_eq(t->mode, 0660);
+	}
+	{
+		g_autoptr(TbsPolicy) p = load_example("docs/examples/backup-sender.conf");
+		ck_assert(allowed(p, OTHER, "host2", false, "backup"));
+		ck_assert(!allowed(p, OTHER, "host3", false, NULL));
+		ck_assert_int_eq(tbs_policy_find_stream(p, "backup")->hopid_mode, TBS_HOPIDS_PEER);
+	}
+	{
+		g_autoptr(TbsPolicy) p = load_example("docs/examples/camera.conf");
+		ck_assert(!allowed(p, OTHER, "laptop", false, NULL));
+		ck_assert(allowed(p, OTHER, "laptop", true, "camera"));
+		ck_assert_uint_eq(tbs_policy_find_stream(p, "camera")->mode, 0640);
+	}
+	{
+		g_autoptr(TbsPolicy) p = load_example("docs/examples/one-laptop.conf");
+		ck_assert(allowed(p, ALICE, "anything", false, "data"));
+		ck_assert(!allowed(p, OTHER, "alices-laptop", true, NULL));
+		ck_assert(!allowed(p, NULL, NULL, true, NULL));
+		ck_assert_uint_eq(tbs_policy_find_stream(p, "data")->owner, 1000);
+	}
+}
+END_TEST
+
+START_TEST(test_vendor_default_denies_everyone)
+{
+	g_autofree char *src =
+		g_build_filename(TBS_SOURCE_DIR, "tbstreamd/vendor/tbstreamd.conf", NULL);
+	g_autofree char *content = NULL;
+	ck_assert(g_file_get_contents(src, &content, NULL, NULL));
+	th_write(vendor, "tbstreamd.conf", content);
+	g_autoptr(TbsPolicy) p = load_ok();
+	ck_assert_uint_eq(p->files->len, 1);
+	ck_assert_uint_eq(p->rules->len, 0);
+	ck_assert_str_eq(p->subsystems[0], "thunderbolt");
+	ck_assert(!allowed(p, ALICE, "laptop", true, NULL));
+}
+END_TEST
+
 static Suite *policy_suite(void)
 {
 	Suite *s = suite_create("policy");
@@ -339,6 +416,8 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, test_errors_in_dropins_name_the_dropin);
 	tcase_add_test(tc, test_all_errors_are_reported_not_just_the_first);
 	tcase_add_test(tc, test_value_parsers);
+	tcase_add_test(tc, test_documented_examples_load_and_decide_as_described);
+	tcase_add_test(tc, test_vendor_default_denies_everyone);
 	suite_add_tcase(s, tc);
 	return s;
 }
