@@ -1,8 +1,9 @@
 #!/bin/sh
 # /init of the initramfs in the host and systemd modes of tests/vm/run: mount
 # the host's root read-only over virtio-9p, lay a tmpfs overlay over it, put
-# the guest kernel's modules at /lib/modules/KVER and the test in
-# /tbstream-test, then switch to that root.
+# the guest kernel's modules at /lib/modules/KVER, the test in
+# /tbstream-test (with the source tree in src/ and the build tree in build/),
+# then switch to that root.
 export PATH=/bin:/sbin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
@@ -37,6 +38,13 @@ mount -t overlay -o "lowerdir=/mnt/host$TBSTREAM_KMODS,upperdir=/mnt/rw/mods/upp
 mkdir -p /newroot/tbstream-test/bin /newroot/tbstream-test/lib /newroot/tbstream-test/results
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=mmap results /newroot/tbstream-test/results ||
 	die "cannot mount the results share"
+# The source and build trees at fixed places: their host paths may be under
+# /tmp, which the guest mounts afresh.
+mkdir -p /newroot/tbstream-test/src /newroot/tbstream-test/build
+mount -o bind,ro "/mnt/host$TBSTREAM_HOST_TOP" /newroot/tbstream-test/src ||
+	die "cannot bind the source tree"
+[ -d "/mnt/host$TBSTREAM_HOST_BUILD" ] &&
+	mount -o bind,ro "/mnt/host$TBSTREAM_HOST_BUILD" /newroot/tbstream-test/build
 cp /test.sh /test.args /host.env /newroot/tbstream-test/
 cp /lib/tbstream/*.sh /newroot/tbstream-test/lib/
 for b in /bin/*; do

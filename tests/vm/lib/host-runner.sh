@@ -6,6 +6,7 @@ set -a
 set +a
 export PATH=/tbstream-test/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export TBSTREAM_RESULTS=/tbstream-test/results TBSTREAM_GUEST_LIB=/tbstream-test/lib
+export TBSTREAM_TOP=/tbstream-test/src TBSTREAM_BUILD=/tbstream-test/build
 export HOME=/root LANG=C.UTF-8
 
 if [ $$ = 1 ]; then
