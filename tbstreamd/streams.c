@@ -307,6 +307,9 @@ TbsStream *mgr_stream_create(TbsManager *m, TbsPeer *p, const TbsStreamTemplate 
 	if (r < 0) {
 		*ret_error = log_stream(LOG_ERR, r, p->id, t->name,
 					"Cannot create ConfigFS group %s: %m", p->group);
+		/* the stream directory went away under us: the module was unloaded */
+		if (r == -ENOENT)
+			mgr_probe_configfs(m);
 		return NULL;
 	}
 	if (r > 0) {

@@ -283,6 +283,30 @@ START_TEST(test_missing_stream_module_is_reported_and_recovered_from)
 }
 END_TEST
 
+START_TEST(test_module_unloaded_while_running_is_noticed_and_recovered_from)
+{
+	world_policy(&w, allow_a);
+	world_start(&w);
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop");
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
+	world_remove_peer(&w, xd);
+	WAIT_GONE("0-1.0", "backup");
+
+	/* "rmmod": the whole thunderbolt/stream tree goes */
+	g_autofree char *tb = g_build_filename(w.cfs, "thunderbolt", NULL);
+	th_rm_rf(tb);
+	g_autofree char *xd2 = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop");
+	WAIT_FOR(peer_connected, UUID_A);
+	world_settle(&w);
+	ck_assert_int_eq(tbs_manager_configfs_state(w.m), TBS_CONFIGFS_NO_MODULE);
+	ck_assert_ptr_null(world_stream(&w, "0-1.0", "backup"));
+
+	/* "modprobe": the retry finds it and the plugged peer gets its stream */
+	ck_assert_int_eq(g_mkdir_with_parents(w.stream_dir, 0755), 0);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
+}
+END_TEST
+
 START_TEST(test_unmounted_configfs_root_is_reported)
 {
 	g_autofree char *saved = g_strdup(w.config.configfs_root);
@@ -609,6 +633,7 @@ static Suite *daemon_suite(void)
 	tcase_add_test(tc, test_hand_made_stream_is_adopted_untouched_and_never_removed);
 	tcase_add_test(tc, test_restart_adopts_own_streams_without_touching_them);
 	tcase_add_test(tc, test_missing_stream_module_is_reported_and_recovered_from);
+	tcase_add_test(tc, test_module_unloaded_while_running_is_noticed_and_recovered_from);
 	tcase_add_test(tc, test_unmounted_configfs_root_is_reported);
 	tcase_add_test(tc, test_late_device_node_is_waited_for_not_polled);
 	tcase_add_test(tc, test_asynchronously_populated_item_is_waited_for);
