@@ -56,7 +56,9 @@
  *     session (now gone: -ENXIO, POLLHUP|POLLERR) until they are closed; a
  *     later open after re-plug gets a new session;
  *   - on rmdir: tbs_stream_drop() -> gone = -EPIPE: reads return EOF,
- *     writes -EPIPE; the device node and index go away at once.
+ *     writes -EPIPE; the device node and index go away at once;
+ *   - on system sleep: tbs_port_suspend() -> gone = -ENXIO, the stream
+ *     stays attached with its HopIDs.
  * Module unload
  *   ConfigFS pins the module while any group exists, open files pin it via
  *   the cdev/fops owner, and fabrics (tbstream_sim) pin it by symbol use.
