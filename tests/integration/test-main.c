@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The tbstreamd binary as systemd sees it: READY=1 and STATUS= on the notify
+ * socket, RELOADING=1 around SIGHUP with the policy errors in the status, a
+ * clean exit on SIGTERM, and refusal of bad options. Runs under umockdev-wrapper
+ * (an empty testbed: no peers).
+ */
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <umockdev.h>
+
+#include "../unit/helpers.h"
+
+static UMockdevTestbed *tb;
+static char *tmp;
+static int notify_fd = -1;
+static pid_t daemon_pid;
+
+static void setup(void)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	g_autofree char *sock = NULL, *stream = NULL;
+
+	tb = umockdev_testbed_new();
+	tmp = th_mkdtemp();
+	stream = g_build_filename(tmp, "cfg", "thunderbolt", "stream", NULL);
+	ck_assert_int_eq(g_mkdir_with_parents(stream, 0755), 0);
+	sock = g_build_filename(tmp, "notify", NULL);
+	ck_assert_uint_lt(strlen(sock), sizeof(sa.sun_path));
+	strcpy(sa.sun_path, sock);
+	notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(notify_fd, 0);
+	ck_assert_int_eq(bind(notify_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	setenv("NOTIFY_SOCKET", sock, 1);
+	th_write(tmp, "etc/tbstreamd.conf", "[Daemon]\nSubsystems=thunderbolt\n");
+}
+
+static void teardown(void)
+{
+	if (daemon_pid > 0) {
+		kill(daemon_pid, SIGKILL);
+		waitpid(daemon_pid, NULL, 0);
+		daemon_pid = 0;
+	}
+	unsetenv("NOTIFY_SOCKET");
+	close(notify_fd);
+	th_rm_rf(tmp);
+	g_free(tmp);
+	g_object_unref(tb);
+}
+
+static pid_t spawn(const char *extra)
+{
+	g_autofree char *cfg = g_build_filename(tmp, "cfg", NULL);
+	g_autofree char *dev = g_build_filename(tmp, "dev", NULL);
+	g_autofree char *state = g_build_filename(tmp, "state", NULL);
+	g_autofree char *etc = g_build_filename(tmp, "etc", NULL);
+	g_autofree char *vendor = g_build_filename(tmp, "vendor", NULL);
+	pid_t pid;
+
+	ck_assert_int_eq(g_mkdir_with_parents(dev, 0755), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		execl(TBSTREAMD_PATH, TBSTREAMD_PATH, "--log-target=null", "--no-bus",
+		      "--configfs-root", cfg, "--dev-root", dev, "--state-dir", state,
+		      "--config-dir", etc, "--vendor-dir", vendor, extra, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Collects notify messages until one contains needle; returns all of them. */
+static char *wait_notify(const char *needle)
+{
+	GString *all = g_string_new(NULL);
+
+	while (!strstr(all->str, needle)) {
+		struct pollfd p = {.fd = notify_fd, .events = POLLIN};
+		char buf[4096];
+		ssize_t n;
+
+		ck_assert_msg(poll(&p, 1, 20000) == 1, "no \"%s\" from tbstreamd; got:\n%s", needle,
+			      all->str);
+		n = recv(notify_fd, buf, sizeof(buf) - 1, 0);
+		ck_assert_int_gt(n, 0);
+		buf[n] = '\0';
+		g_string_append_printf(all, "%s\n", buf);
+	}
+	return g_string_free(all, FALSE);
+}
+
+START_TEST(test_daemon_notifies_ready_reload_and_stopping)
+{
+	int status;
+
+	daemon_pid = spawn(NULL);
+	g_autofree char *start = wait_notify("READY=1");
+	ck_assert_ptr_nonnull(strstr(start, "STATUS=0 peer(s) connected, 0 of 0 stream(s) ready"));
+
+	th_write(tmp, "etc/tbstreamd.conf", "[Daemon]\nBogus=1\n");
+	ck_assert_int_eq(kill(daemon_pid, SIGHUP), 0);
+	g_autofree char *reload = wait_notify("READY=1");
+	ck_assert_ptr_nonnull(strstr(reload, "RELOADING=1"));
+	ck_assert_ptr_nonnull(strstr(reload, "policy has errors"));
+
+	ck_assert_int_eq(kill(daemon_pid, SIGTERM), 0);
+	g_autofree char *stop = wait_notify("STOPPING=1");
+	ck_assert_int_eq(waitpid(daemon_pid, &status, 0), daemon_pid);
+	daemon_pid = 0;
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+}
+END_TEST
+
+START_TEST(test_daemon_reports_missing_stream_module_in_status)
+{
+	g_autofree char *tbdir = g_build_filename(tmp, "cfg", "thunderbolt", NULL);
+	th_rm_rf(tbdir);
+	daemon_pid = spawn(NULL);
+	g_autofree char *start = wait_notify("READY=1");
+	ck_assert_ptr_nonnull(strstr(start, "stream module not loaded"));
+}
+END_TEST
+
+START_TEST(test_bad_option_fails_and_help_succeeds)
+{
+	int status;
+	pid_t pid = spawn("--no-such-option");
+
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 1);
+	pid = spawn("--help");
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+}
+END_TEST
+
+static Suite *main_suite(void)
+{
+	Suite *s = suite_create("main");
+	TCase *tc = tcase_create("binary");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_daemon_notifies_ready_reload_and_stopping);
+	tcase_add_test(tc, test_daemon_reports_missing_stream_module_in_status);
+	tcase_add_test(tc, test_bad_option_fails_and_help_succeeds);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+TH_RUN_SUITE(main_suite)
