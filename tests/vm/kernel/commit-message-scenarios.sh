@@ -7,7 +7,7 @@ load_sim
 L=/sys/kernel/config/tbstream_sim/cable
 mkdir $L
 echo 1 > $L/connected
-cd /sys/kernel/config/thunderbolt/stream
+cd /sys/kernel/config/thunderbolt/stream || exit 1
 A=$(cat $L/a_service)
 B=$(cat $L/b_service)
 

@@ -62,10 +62,10 @@ check_eq "x is ready" ready "$(cat $A/x/state)"
 check_errno "releasing x's in_hopid" OK write $A/x/in_hopid 0
 check_errno "...frees it for y" OK write $A/y/in_hopid 8
 check_eq "x is unconfigured" unconfigured "$(cat $A/x/state)"
-check_errno "x opens without HopIDs" EINVAL open /dev/tbstream$(cat $A/x/index) rdonly
+check_errno "x opens without HopIDs" EINVAL open "/dev/tbstream$(cat $A/x/index)" rdonly
 
 # every write is EBUSY while the device is open
-stream-probe /dev/tbstream$(cat $A/y/index) open:rdwr touch:/tmp/open wait:/tmp/done close >/dev/null &
+stream-probe "/dev/tbstream$(cat $A/y/index)" open:rdwr touch:/tmp/open wait:/tmp/done close >/dev/null &
 probe=$!
 wait_for 5 test -e /tmp/open
 check_eq "y is open" open "$(cat $A/y/state)"

@@ -1,4 +1,4 @@
-# /dev/tbstreamX as upstream: open blocks until attached (O_NONBLOCK: ENXIO),
+# The device as upstream: open blocks until attached (O_NONBLOCK: ENXIO),
 # EINVAL without HopIDs, EAGAIN/poll, read returns what is there, the peer's
 # CLOSE is end of file (again and again), a new peer session reads on.
 . /lib/tbstream/guest.sh

@@ -18,14 +18,14 @@ check_eq "a's streams have distinct HopIDs" 2 \
 	"$(cat $A/one/in_hopid $A/two/in_hopid | sort -u | wc -l)"
 dd if=/dev/urandom of=/tmp/x1 bs=1M count=16 2>/dev/null
 dd if=/dev/urandom of=/tmp/x2 bs=1M count=16 2>/dev/null
-dd if=/dev/tbstream$(cat $B/one/index) of=/tmp/y1 bs=64k 2>/dev/null &
+dd if="/dev/tbstream$(cat $B/one/index)" of=/tmp/y1 bs=64k 2>/dev/null &
 r1=$!
-dd if=/dev/tbstream$(cat $A/two/index) of=/tmp/y2 bs=64k 2>/dev/null &
+dd if="/dev/tbstream$(cat $A/two/index)" of=/tmp/y2 bs=64k 2>/dev/null &
 r2=$!
 sleep 0.2
-dd if=/tmp/x1 of=/dev/tbstream$(cat $A/one/index) bs=256k 2>/dev/null &
+dd if=/tmp/x1 of="/dev/tbstream$(cat $A/one/index)" bs=256k 2>/dev/null &
 w1=$!
-dd if=/tmp/x2 of=/dev/tbstream$(cat $B/two/index) bs=256k 2>/dev/null &
+dd if=/tmp/x2 of="/dev/tbstream$(cat $B/two/index)" bs=256k 2>/dev/null &
 w2=$!
 wait $w1 $w2 $r1 $r2
 check_eq "stream one, a to b" "$(sha /tmp/x1)" "$(sha /tmp/y1)"
