@@ -36,7 +36,8 @@ int main(int argc, char **argv)
 	pid_t pid;
 
 	if (argc < 4) {
-		fprintf(stderr, "usage: kernel-throughput pipe|socketpair|stream BS TOTAL [WDEV RDEV]\n");
+		fprintf(stderr,
+			"usage: kernel-throughput pipe|socketpair|stream BS TOTAL [WDEV RDEV]\n");
 		return 2;
 	}
 	bs = atoll(argv[2]);
