@@ -6,6 +6,7 @@
  * (an empty testbed: no peers).
  */
 #include <poll.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -129,6 +130,46 @@ START_TEST(test_daemon_reports_missing_stream_module_in_status)
 }
 END_TEST
 
+static unsigned long context_switches(pid_t pid)
+{
+	g_autofree char *path = g_strdup_printf("/proc/%d/status", (int)pid);
+	g_autofree char *content = NULL;
+	unsigned long total = 0;
+
+	ck_assert(g_file_get_contents(path, &content, NULL, NULL));
+	for (char *l = content; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		unsigned long v;
+		if (sscanf(l, "voluntary_ctxt_switches: %lu", &v) == 1 ||
+		    sscanf(l, "nonvoluntary_ctxt_switches: %lu", &v) == 1)
+			total += v;
+	}
+	return total;
+}
+
+START_TEST(test_idle_daemon_does_not_wake_up)
+{
+	daemon_pid = spawn(NULL);
+	g_autofree char *start = wait_notify("READY=1");
+	/* let start-up settle (write-behind of state files), then watch it sleep */
+	usleep(300000);
+	unsigned long before = context_switches(daemon_pid);
+	usleep(1500000);
+	ck_assert_uint_eq(context_switches(daemon_pid), before);
+}
+END_TEST
+
+START_TEST(test_watchdog_is_pinged_when_systemd_asks)
+{
+	setenv("WATCHDOG_USEC", "200000", 1);
+	daemon_pid = spawn(NULL);
+	unsetenv("WATCHDOG_USEC");
+	g_autofree char *start = wait_notify("READY=1");
+	/* and again, periodically, after start-up */
+	g_autofree char *later = wait_notify("WATCHDOG=1");
+	ck_assert_ptr_null(strstr(later, "READY=1"));
+}
+END_TEST
+
 START_TEST(test_bad_option_fails_and_help_succeeds)
 {
 	int status;
@@ -153,6 +194,8 @@ static Suite *main_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_daemon_notifies_ready_reload_and_stopping);
 	tcase_add_test(tc, test_daemon_reports_missing_stream_module_in_status);
+	tcase_add_test(tc, test_idle_daemon_does_not_wake_up);
+	tcase_add_test(tc, test_watchdog_is_pinged_when_systemd_asks);
 	tcase_add_test(tc, test_bad_option_fails_and_help_succeeds);
 	suite_add_tcase(s, tc);
 	return s;
