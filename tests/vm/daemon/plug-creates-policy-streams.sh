@@ -59,6 +59,15 @@ stream_ready() { # group name
 	[ -c "$(dev_of "$1" "$2" 2>/dev/null)" ]
 }
 
+# Without a daemon or its first streams nothing below can pass: say so at once.
+bail_out() {
+	fail "$1"
+	tail -n 40 $D/log 2>/dev/null
+	summary
+	exit 1
+}
+[ -x "$TBSTREAM_BUILD/tbstreamd/tbstreamd" ] || bail_out "no tbstreamd in $TBSTREAM_BUILD"
+
 start_daemon
 mkdir $L
 echo laptop >$L/a/hostname
@@ -67,7 +76,8 @@ echo 1 >$L/connected
 A=$(cat $L/a_service)	# the laptop's view of the desktop
 B=$(cat $L/b_service)	# the desktop's view of the laptop
 
-check "plug: the daemon creates 'backup' on the laptop" wait_for 20 stream_ready "$A" backup
+wait_for 20 stream_ready "$A" backup || bail_out "plug: the daemon creates 'backup' on the laptop"
+pass "plug: the daemon creates 'backup' on the laptop"
 check "plug: the daemon creates 'backup' on the desktop" wait_for 20 stream_ready "$B" backup
 check "plug: and 'camera' on both" wait_for 20 stream_ready "$B" camera
 check_eq "the policy's HopIDs are written" "9 9" "$(cat $S/"$A"/backup/in_hopid) $(cat $S/"$A"/backup/out_hopid)"
