@@ -437,6 +437,12 @@ static void parse_stream(Loader *l, Section *s, const char *name, TbsPolicy *p)
 			     "Invalid stream name \"%s\": 1 to %d characters of A-Z a-z 0-9 _ -, "
 			     "not starting with '-'",
 			     name, TBS_STREAM_NAME_MAX);
+		/* one error for the section, not one more per key in it */
+		GHashTableIter it;
+		Entry *k;
+		g_hash_table_iter_init(&it, s->keys);
+		while (g_hash_table_iter_next(&it, NULL, (gpointer *)&k))
+			k->used = true;
 		g_free(t);
 		return;
 	}

@@ -299,6 +299,14 @@ START_TEST(test_all_errors_are_reported_not_just_the_first)
 }
 END_TEST
 
+START_TEST(test_bad_section_name_is_one_error_not_one_per_key)
+{
+	th_write(etc, "tbstreamd.conf", "[Stream a.b]\nRingSize=64\nMode=0600\n");
+	load_fails_with("tbstreamd.conf:1: Invalid stream name \"a.b\"");
+	ck_assert_uint_eq(errors->len, 1);
+}
+END_TEST
+
 START_TEST(test_value_parsers)
 {
 	TbsHopIdMode mode;
@@ -415,6 +423,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, test_nul_bytes_and_huge_files_are_refused);
 	tcase_add_test(tc, test_errors_in_dropins_name_the_dropin);
 	tcase_add_test(tc, test_all_errors_are_reported_not_just_the_first);
+	tcase_add_test(tc, test_bad_section_name_is_one_error_not_one_per_key);
 	tcase_add_test(tc, test_value_parsers);
 	tcase_add_test(tc, test_documented_examples_load_and_decide_as_described);
 	tcase_add_test(tc, test_vendor_default_denies_everyone);
