@@ -307,6 +307,35 @@ START_TEST(test_bad_section_name_is_one_error_not_one_per_key)
 }
 END_TEST
 
+/* Mutated policies: never a crash, and a failed load always says why. */
+START_TEST(test_mutated_policies_fail_cleanly_or_load)
+{
+	GRand *rnd = g_rand_new_with_seed(4242);
+	size_t n = strlen(good_conf);
+
+	for (int iter = 0; iter < 300; iter++) {
+		g_autofree char *buf = g_strdup(good_conf);
+		TbsPolicy *p = NULL;
+		int r;
+
+		for (int k = g_rand_int_range(rnd, 1, 6); k > 0; k--)
+			buf[g_rand_int_range(rnd, 0, (gint32)n)] =
+				(char)g_rand_int_range(rnd, 1, 256);
+		th_write(etc, "tbstreamd.conf", buf);
+		g_ptr_array_set_size(errors, 0);
+		r = tbs_policy_load(etc, vendor, &p, errors);
+		if (r == 0) {
+			ck_assert_ptr_nonnull(p);
+			tbs_policy_free(p);
+		} else {
+			ck_assert_int_eq(r, -EINVAL);
+			ck_assert_uint_gt(errors->len, 0);
+		}
+	}
+	g_rand_free(rnd);
+}
+END_TEST
+
 START_TEST(test_value_parsers)
 {
 	TbsHopIdMode mode;
@@ -425,6 +454,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, test_all_errors_are_reported_not_just_the_first);
 	tcase_add_test(tc, test_bad_section_name_is_one_error_not_one_per_key);
 	tcase_add_test(tc, test_value_parsers);
+	tcase_add_test(tc, test_mutated_policies_fail_cleanly_or_load);
 	tcase_add_test(tc, test_documented_examples_load_and_decide_as_described);
 	tcase_add_test(tc, test_vendor_default_denies_everyone);
 	suite_add_tcase(s, tc);

@@ -4,6 +4,7 @@
 #include "helpers.h"
 #include "log.h"
 #include "store.h"
+#include "util.h"
 
 #define UUID1 "3a1cb984-c4d9-4469-a277-ce2fdfd11f0d"
 #define UUID2 "00000000-0000-0000-0000-000000000002"
@@ -197,6 +198,34 @@ START_TEST(test_owned_state_garbage_is_moved_aside)
 }
 END_TEST
 
+/* Random bytes and mutated records: parse or refuse, never crash or leak. */
+START_TEST(test_random_records_parse_or_are_refused)
+{
+	GRand *rnd = g_rand_new_with_seed(77);
+	TbsPeerRecord good = {.uuid = UUID1, .name = (char *)"laptop", .label = (char *)"desk"};
+	size_t len;
+	g_autofree char *data = tbs_peer_record_serialize(&good, &len);
+
+	for (int iter = 0; iter < 500; iter++) {
+		g_autofree char *buf = g_memdup2(data, len + 1);
+		TbsPeerRecord *r = NULL;
+		int ret;
+
+		for (int k = g_rand_int_range(rnd, 1, 8); k > 0; k--)
+			buf[g_rand_int_range(rnd, 0, (gint32)len)] =
+				(char)g_rand_int_range(rnd, 0, 256);
+		ret = tbs_peer_record_parse(buf, len, &r);
+		if (ret == 0) {
+			ck_assert_int_eq(tbs_uuid_normalize(r->uuid, (char[37]){0}), 0);
+			ck_assert(!r->label || g_utf8_validate(r->label, -1, NULL));
+			tbs_peer_record_free(r);
+		} else
+			ck_assert_msg(ret == -EBADMSG || ret == -EPROTONOSUPPORT, "ret %d", ret);
+	}
+	g_rand_free(rnd);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
 	Suite *s = suite_create("store");
@@ -213,6 +242,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_rename_moves_the_record_to_the_new_uuid);
 	tcase_add_test(tc, test_owned_items_survive_restart_only_within_a_boot);
 	tcase_add_test(tc, test_owned_state_garbage_is_moved_aside);
+	tcase_add_test(tc, test_random_records_parse_or_are_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }

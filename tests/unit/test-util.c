@@ -128,6 +128,26 @@ START_TEST(test_sanitize_replaces_invalid_utf8_and_control_characters)
 }
 END_TEST
 
+START_TEST(test_sanitize_random_bytes_is_always_bounded_valid_utf8)
+{
+	GRand *rnd = g_rand_new_with_seed(1);
+
+	for (int iter = 0; iter < 2000; iter++) {
+		char in[256];
+		size_t n = (size_t)g_rand_int_range(rnd, 0, sizeof(in));
+		for (size_t i = 0; i < n; i++)
+			in[i] = (char)g_rand_int_range(rnd, 0, 256);
+		_cleanup_free_ char *out = tbs_sanitize_string(in, n, 64);
+		ck_assert_ptr_nonnull(out);
+		ck_assert_uint_le(strlen(out), 64);
+		ck_assert(g_utf8_validate(out, -1, NULL));
+		for (const char *p = out; *p; p = g_utf8_next_char(p))
+			ck_assert(!g_unichar_iscntrl(g_utf8_get_char(p)));
+	}
+	g_rand_free(rnd);
+}
+END_TEST
+
 START_TEST(test_parse_speed_accepts_kernel_format_only)
 {
 	unsigned v;
@@ -237,6 +257,7 @@ static Suite *util_suite(void)
 	tcase_add_test(tc, test_group_names_reject_everything_else);
 	tcase_add_test(tc, test_sanitize_cuts_huge_strings_on_a_character_boundary);
 	tcase_add_test(tc, test_sanitize_replaces_invalid_utf8_and_control_characters);
+	tcase_add_test(tc, test_sanitize_random_bytes_is_always_bounded_valid_utf8);
 	tcase_add_test(tc, test_parse_speed_accepts_kernel_format_only);
 	tcase_add_test(tc, test_parse_long_and_bool_are_strict);
 	tcase_add_test(tc, test_read_attr_is_bounded_and_strips_newlines);
