@@ -27,7 +27,7 @@ HopIDs=9,9
 MatchAny=yes
 Streams=backup
 POLICY
-"$TBSTREAM_BUILD/tbstreamd/tbstreamd" --log-target=null --config-dir=$D/etc \
+"$TBSTREAM_BUILD/tbstreamd/tbstreamd" --no-bus --log-target=null --config-dir=$D/etc \
 	--vendor-dir="$TBSTREAM_TOP/tbstreamd/vendor" --state-dir=$D/state &
 daemon=$!
 mkdir $L
