@@ -1,13 +1,6 @@
 # Runs inside the VM (tests/vm/run): stream vs pipe vs socketpair, one way.
 . /lib/tbstream/guest.sh
-load_tbstream
-load_sim
-C=/sys/kernel/config/thunderbolt/stream
-L=/sys/kernel/config/tbstream_sim/cable
-mkdir $L
-echo 1 > $L/connected
-A=$C/$(cat $L/a_service)
-B=$C/$(cat $L/b_service)
+plug_cable
 mkdir $A $B $A/bench $B/bench
 echo ${TBS_RING_SIZE:-256} > $A/bench/ring_size
 echo ${TBS_RING_SIZE:-256} > $B/bench/ring_size

@@ -2,14 +2,7 @@
 # <= 4096-byte frames with SOF PDF 1 and EOF PDF 2, raw bytes, no header;
 # the last close sends one CLOSE frame of 256 zero bytes with EOF PDF 3.
 . /lib/tbstream/guest.sh
-load_tbstream
-load_sim
-C=/sys/kernel/config/thunderbolt/stream
-L=/sys/kernel/config/tbstream_sim/cable
-mkdir $L
-echo 1 > $L/connected
-A=$C/$(cat $L/a_service)
-B=$C/$(cat $L/b_service)
+plug_cable
 mkdir $A $B $A/s $B/s
 echo 12 > $B/s/in_hopid
 echo 13 > $B/s/out_hopid

@@ -2,14 +2,7 @@
 # the peer's announcement of the same name, swapped; EINVAL while the peer
 # announces nothing; it follows the peer when the peer reconfigures.
 . /lib/tbstream/guest.sh
-load_tbstream
-load_sim
-C=/sys/kernel/config/thunderbolt/stream
-L=/sys/kernel/config/tbstream_sim/cable
-mkdir $L
-echo 1 > $L/connected
-A=$C/$(cat $L/a_service)
-B=$C/$(cat $L/b_service)
+plug_cable
 mkdir $A $B $A/cam $B/cam
 deva=/dev/tbstream$(cat $A/cam/index)
 devb=/dev/tbstream$(cat $B/cam/index)

@@ -2,20 +2,8 @@
 # end of file, writes fail with EPIPE, the node is gone at once, the
 # announcement is withdrawn, and closing the files afterwards is clean.
 . /lib/tbstream/guest.sh
-load_tbstream
-load_sim
-C=/sys/kernel/config/thunderbolt/stream
-L=/sys/kernel/config/tbstream_sim/cable
-mkdir $L
-echo 1 > $L/connected
-A=$C/$(cat $L/a_service)
-B=$C/$(cat $L/b_service)
-mkdir $A $B $A/s $B/s
-echo -1 > $B/s/in_hopid
-echo -1 > $B/s/out_hopid
-deva=/dev/tbstream$(cat $A/s/index)
-devb=/dev/tbstream$(cat $B/s/index)
-check "a finds b's announcement" wait_for 5 sh -c "errno-of open $deva wronly | grep -qx OK"
+plug_cable
+stream_pair s
 
 stream-probe $devb open:rdonly touch:/tmp/r read:100 read:100 close > /tmp/r.out &
 pr=$!

@@ -2,20 +2,8 @@
 # reader: data before it is read, then the stream fails with EIO, counted
 # in rx_errors, state "failed", logged once.
 . /lib/tbstream/guest.sh
-load_tbstream
-load_sim
-C=/sys/kernel/config/thunderbolt/stream
-L=/sys/kernel/config/tbstream_sim/cable
-mkdir $L
-echo 1 > $L/connected
-A=$C/$(cat $L/a_service)
-B=$C/$(cat $L/b_service)
-mkdir $A $B $A/s $B/s
-echo -1 > $B/s/in_hopid
-echo -1 > $B/s/out_hopid
-deva=/dev/tbstream$(cat $A/s/index)
-devb=/dev/tbstream$(cat $B/s/index)
-check "a finds b's announcement" wait_for 5 sh -c "errno-of open $deva wronly | grep -qx OK"
+plug_cable
+stream_pair s
 
 for fault in crc_next overrun_next; do
 	stream-probe $devb open:rdonly touch:/tmp/r readall:8192 wait:/tmp/w read:4096 read:4096 close > /tmp/r.out &

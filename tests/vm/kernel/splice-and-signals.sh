@@ -2,14 +2,7 @@
 # blocked write with the count queued so far (never a spurious short count
 # otherwise), and a blocked read with EINTR.
 . /lib/tbstream/guest.sh
-load_tbstream
-load_sim
-C=/sys/kernel/config/thunderbolt/stream
-L=/sys/kernel/config/tbstream_sim/cable
-mkdir $L
-echo 1 > $L/connected
-A=$C/$(cat $L/a_service)
-B=$C/$(cat $L/b_service)
+plug_cable
 mkdir $A $B $A/s $B/s
 echo 32 > $A/s/ring_size
 echo 32 > $B/s/ring_size

@@ -1,4 +1,5 @@
-# shellcheck shell=sh
+# shellcheck shell=sh disable=SC2034,SC2120
+# (sourced by the test scripts: the variables and arguments are used there)
 # Assertions for VM test scripts (busybox ash).  Source it, assert, end with
 # `summary`, whose status is the script's verdict:
 #
@@ -97,4 +98,30 @@ load_tbstream() {
 
 load_sim() {
 	insmod /modules/tbstream_sim.ko "$@"
+}
+
+# plug_cable [LINK]: load both modules and plug a simulated cable.  Sets C
+# (the stream ConfigFS directory), L (the link) and A, B (the group each side
+# uses for the other: host a's view of b, host b's view of a), not yet created.
+plug_cable() {
+	load_tbstream
+	load_sim
+	C=/sys/kernel/config/thunderbolt/stream
+	L=/sys/kernel/config/tbstream_sim/${1:-cable}
+	mkdir "$L"
+	echo 1 > "$L/connected"
+	A=$C/$(cat "$L/a_service")
+	B=$C/$(cat "$L/b_service")
+}
+
+# stream_pair NAME: the stream NAME on both sides of the cable, b with
+# automatic HopIDs, a by name only (HopIDs from b's announcement).  Sets deva
+# and devb and waits until a has seen b's announcement.
+stream_pair() {
+	mkdir -p "$A/$1" "$B/$1"
+	echo -1 > "$B/$1/in_hopid"
+	echo -1 > "$B/$1/out_hopid"
+	deva=/dev/tbstream$(cat "$A/$1/index")
+	devb=/dev/tbstream$(cat "$B/$1/index")
+	check "a finds b's announcement" wait_for 5 sh -c "errno-of open $deva wronly | grep -qx OK"
 }
