@@ -21,6 +21,9 @@ da=/dev/tbstream$(cat $A/s/index)
 db=/dev/tbstream$(cat $B/s/index)
 head -c 262144 /dev/urandom > /tmp/src
 # kmalloc-4k holds the frame buffers; count its objects with caches dropped.
+# A lost ring leaks ring_size (>= 32) buffers per cycle, thousands over 100
+# cycles, while unrelated kernel users move the count by a few dozen (6.12):
+# the bound is set between the two.
 buffers() {
 	sync
 	echo 3 > /proc/sys/vm/drop_caches
@@ -60,7 +63,8 @@ check_eq "ten transfers intact" 10 "$transfers"
 check_eq "only the domains remain" "domain1000 domain1001" "$(ls $bus | tr '\n' ' ' | sed 's/ $//')"
 after=$(buffers)
 echo "kmalloc-4k objects: $before after one cycle, $after after 100"
-check "no frame buffer leaked (kmalloc-4k within 32 objects)" test $((after - before)) -lt 32
+check "no frame buffer leaked (kmalloc-4k within 1000 objects)" test $((after - before)) -lt 1000
+check_eq "no session outlived its cable" "streams 2 sessions 0" "$(cat /sys/module/tbstream/parameters/live)"
 rmdir $A/s $B/s $A $B
 rmdir $L
 check_eq "the module's reference count is 0" 0 "$(cat /sys/module/tbstream_sim/refcnt)"
