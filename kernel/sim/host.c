@@ -408,6 +408,84 @@ static int tbsim_publish(struct tbs_fabric *fabric,
 	return 0;
 }
 
+/*
+ * One line per property, "path type value", so a test can compare the
+ * announcement with upstream's layout.  Two levels deep (the service directory
+ * and its per-stream directories) is all the protocol has; deeper ones are
+ * listed but not entered.
+ */
+static int tbsim_show_dir(const struct tb_property_dir *dir, const char *path,
+			  int depth, char *page, int len)
+{
+	struct tb_property *p = NULL;
+
+	while ((p = tb_property_get_next((struct tb_property_dir *)dir, p))) {
+		switch (p->type) {
+		case TB_PROPERTY_TYPE_DIRECTORY:
+			if (p->value.dir->uuid)
+				len += scnprintf(page + len, PAGE_SIZE - len,
+						 "%s/%s dir %pUb\n", path, p->key,
+						 p->value.dir->uuid);
+			else
+				len += scnprintf(page + len, PAGE_SIZE - len,
+						 "%s/%s dir -\n", path, p->key);
+			if (depth < 1) {
+				char sub[2 * (TB_PROPERTY_KEY_SIZE + 1) + 8];
+
+				snprintf(sub, sizeof(sub), "%s/%s", path, p->key);
+				len = tbsim_show_dir(p->value.dir, sub, depth + 1,
+						     page, len);
+			}
+			break;
+		case TB_PROPERTY_TYPE_VALUE:
+			len += scnprintf(page + len, PAGE_SIZE - len,
+					 "%s/%s value 0x%08x\n", path, p->key,
+					 p->value.immediate);
+			break;
+		case TB_PROPERTY_TYPE_TEXT:
+			len += scnprintf(page + len, PAGE_SIZE - len,
+					 "%s/%s text %s\n", path, p->key,
+					 p->value.text);
+			break;
+		default:
+			len += scnprintf(page + len, PAGE_SIZE - len,
+					 "%s/%s data %zu\n", path, p->key,
+					 p->length);
+			break;
+		}
+	}
+	return len;
+}
+
+/**
+ * tbsim_announcement_show() - format what a host announces
+ * @host: the host
+ * @page: a PAGE_SIZE buffer
+ *
+ * The `stream` service directory the core published for @host, as the peer
+ * would read it; empty while nothing is published.
+ *
+ * Return: the length written.
+ */
+ssize_t tbsim_announcement_show(struct tbsim_host *host, char *page)
+{
+	int len = 0;
+
+	mutex_lock(&host->props_lock);
+	if (host->props) {
+		if (host->props->uuid)
+			len = scnprintf(page, PAGE_SIZE, "%s dir %pUb\n",
+					TBS_PROTOCOL_KEY, host->props->uuid);
+		else
+			len = scnprintf(page, PAGE_SIZE, "%s dir -\n",
+					TBS_PROTOCOL_KEY);
+		len = tbsim_show_dir(host->props, TBS_PROTOCOL_KEY, 0, page,
+				     len);
+	}
+	mutex_unlock(&host->props_lock);
+	return len;
+}
+
 static const struct tbs_fabric_ops tbsim_fabric_ops = {
 	.publish = tbsim_publish,
 };

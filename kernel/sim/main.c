@@ -505,6 +505,12 @@ static ssize_t tbsim_host_stats_show(struct config_item *item, char *page)
 	return tbsim_stats_show(tbsim_to_host(item), page);
 }
 
+static ssize_t tbsim_host_announcement_show(struct config_item *item,
+					    char *page)
+{
+	return tbsim_announcement_show(tbsim_to_host(item), page);
+}
+
 CONFIGFS_ATTR_RO(tbsim_host_, domain);
 CONFIGFS_ATTR_RO(tbsim_host_, service);
 CONFIGFS_ATTR(tbsim_host_, hostname);
@@ -512,6 +518,7 @@ CONFIGFS_ATTR(tbsim_host_, unique_id);
 CONFIGFS_ATTR(tbsim_host_, nhi_rings);
 CONFIGFS_ATTR(tbsim_host_, frames);
 CONFIGFS_ATTR_RO(tbsim_host_, stats);
+CONFIGFS_ATTR_RO(tbsim_host_, announcement);
 
 static struct configfs_attribute *tbsim_host_attrs[] = {
 	&tbsim_host_attr_domain,
@@ -525,6 +532,7 @@ static struct configfs_attribute *tbsim_host_attrs[] = {
 	&tbsim_host_attr_rx_delay_us,
 	&tbsim_host_attr_frames,
 	&tbsim_host_attr_stats,
+	&tbsim_host_attr_announcement,
 	NULL,
 };
 

@@ -343,6 +343,7 @@ struct device *tbsim_dma_device(struct tbs_ring *ring);
 ssize_t tbsim_log_show(struct tbsim_host *host, char *page);
 void tbsim_log_clear(struct tbsim_host *host);
 ssize_t tbsim_stats_show(struct tbsim_host *host, char *page);
+ssize_t tbsim_announcement_show(struct tbsim_host *host, char *page);
 
 static inline struct tbsim_service *tbsim_port_to_svc(struct tbs_port *port)
 {
