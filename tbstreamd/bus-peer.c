@@ -41,28 +41,8 @@ int bus_peer_enumerate(sd_bus *bus, const char *prefix, void *userdata, char ***
 		       sd_bus_error *error)
 {
 	TbsBus *b = userdata;
-	GHashTableIter it;
-	BusPeer *bp;
-	char **l;
-	size_t n = 0;
 
-	/* sd-bus frees the list with free(): allocate with libc */
-	l = calloc(g_hash_table_size(b->peers) + 1, sizeof(char *));
-	if (!l)
-		return -ENOMEM;
-	g_hash_table_iter_init(&it, b->peers);
-	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&bp)) {
-		l[n] = strdup(bp->path);
-		if (!l[n]) {
-			while (n > 0)
-				free(l[--n]);
-			free(l);
-			return -ENOMEM;
-		}
-		n++;
-	}
-	*nodes = l;
-	return 0;
+	return bus_object_paths(b->peers, offsetof(BusPeer, path), nodes);
 }
 
 TbsPeer *bus_lookup_peer(TbsBus *b, const char *arg)

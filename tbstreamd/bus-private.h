@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <stddef.h>
+
 /* Shared by bus.c, bus-manager.c, bus-peer.c and bus-stream.c; not for other layers. */
 
 #include <glib.h>
@@ -84,6 +86,12 @@ extern const sd_bus_vtable bus_peer_vtable[];
 extern const sd_bus_vtable bus_stream_vtable[];
 
 /* bus-peer.c */
+/*
+ * The object paths of every value of @objects (a table of BusPeer* or
+ * BusStream*, whose path member is at @path_offset) as an sd-bus node list.
+ */
+int bus_object_paths(GHashTable *objects, size_t path_offset, char ***ret);
+
 char *bus_peer_path(const char *id);
 int bus_peer_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
 		  void **found, sd_bus_error *error);

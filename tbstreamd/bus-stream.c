@@ -46,27 +46,8 @@ int bus_stream_enumerate(sd_bus *bus, const char *prefix, void *userdata, char *
 			 sd_bus_error *error)
 {
 	TbsBus *b = userdata;
-	GHashTableIter it;
-	BusStream *bs;
-	char **l;
-	size_t n = 0;
 
-	l = calloc(g_hash_table_size(b->streams) + 1, sizeof(char *));
-	if (!l)
-		return -ENOMEM;
-	g_hash_table_iter_init(&it, b->streams);
-	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&bs)) {
-		l[n] = strdup(bs->path);
-		if (!l[n]) {
-			while (n > 0)
-				free(l[--n]);
-			free(l);
-			return -ENOMEM;
-		}
-		n++;
-	}
-	*nodes = l;
-	return 0;
+	return bus_object_paths(b->streams, offsetof(BusStream, path), nodes);
 }
 
 static void request_finish(BusStream *bs)

@@ -4,6 +4,7 @@
  * observer callbacks to D-Bus signals (ObjectManager and PropertiesChanged).
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bus-private.h"
@@ -297,4 +298,30 @@ unsigned tbs_bus_n_pending_requests(TbsBus *b)
 	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&bs))
 		n += bs->request != NULL;
 	return n;
+}
+
+int bus_object_paths(GHashTable *objects, size_t path_offset, char ***ret)
+{
+	GHashTableIter it;
+	gpointer obj;
+	char **l;
+	size_t n = 0;
+
+	/* sd-bus frees the list with free(): allocate with libc */
+	l = calloc(g_hash_table_size(objects) + 1, sizeof(char *));
+	if (!l)
+		return -ENOMEM;
+	g_hash_table_iter_init(&it, objects);
+	while (g_hash_table_iter_next(&it, NULL, &obj)) {
+		l[n] = strdup(*(char **)((char *)obj + path_offset));
+		if (!l[n]) {
+			while (n > 0)
+				free(l[--n]);
+			free(l);
+			return -ENOMEM;
+		}
+		n++;
+	}
+	*ret = l;
+	return 0;
 }
