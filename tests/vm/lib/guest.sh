@@ -125,3 +125,15 @@ stream_pair() {
 	devb=/dev/tbstream$(cat "$B/$1/index")
 	check "a finds b's announcement" wait_for 5 sh -c "errno-of open $deva wronly | grep -qx OK"
 }
+
+# crossed_stream_pair NAME: the stream NAME on both sides with fixed, crossed
+# HopIDs (b: in 8, out 9; a: in 9, out 8).  Sets da and db.
+crossed_stream_pair() {
+	mkdir -p "$A/$1" "$B/$1"
+	echo 8 > "$B/$1/in_hopid"
+	echo 9 > "$B/$1/out_hopid"
+	echo 9 > "$A/$1/in_hopid"
+	echo 8 > "$A/$1/out_hopid"
+	da=/dev/tbstream$(cat "$A/$1/index")
+	db=/dev/tbstream$(cat "$B/$1/index")
+}

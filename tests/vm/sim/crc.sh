@@ -3,23 +3,9 @@
 # EIO; the reader never sees a corrupted byte: what it got before the error
 # is exactly the start of what was sent.
 . /lib/tbstream/guest.sh
-load_tbstream
-load_sim
-
-L=/sys/kernel/config/tbstream_sim/crc
-S=/sys/kernel/config/thunderbolt/stream
-mkdir $L
-echo 1 > $L/connected
-A=$S/$(cat $L/a_service)
-B=$S/$(cat $L/b_service)
-mkdir $A $A/s $B $B/s
-echo 8 > $B/s/in_hopid
-echo 9 > $B/s/out_hopid
-echo 9 > $A/s/in_hopid
-echo 8 > $A/s/out_hopid
+plug_cable crc
+crossed_stream_pair s
 check "streams ready" wait_for 5 grep -qx ready $A/s/state
-da=/dev/tbstream$(cat $A/s/index)
-db=/dev/tbstream$(cat $B/s/index)
 stats() { grep "^$2 " $L/$1/stats | cut -d' ' -f2; }
 
 # transfer KNOB VALUE: 1 MiB a -> b with KNOB set on b; sets $got and $n

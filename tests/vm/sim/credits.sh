@@ -3,25 +3,11 @@
 # open), posts no buffer (nobody reads) or posts them slowly (a slow
 # receiver) waits; nothing is lost in any case.
 . /lib/tbstream/guest.sh
-load_tbstream
-load_sim
-
-L=/sys/kernel/config/tbstream_sim/credits
-S=/sys/kernel/config/thunderbolt/stream
-mkdir $L
-echo 1 > $L/connected
-A=$S/$(cat $L/a_service)
-B=$S/$(cat $L/b_service)
-mkdir $A $A/s $B $B/s
-echo 8 > $B/s/in_hopid
-echo 9 > $B/s/out_hopid
-echo 9 > $A/s/in_hopid
-echo 8 > $A/s/out_hopid
+plug_cable credits
+crossed_stream_pair s
 echo 32 > $A/s/ring_size
 echo 32 > $B/s/ring_size
 check "streams ready" wait_for 5 grep -qx ready $A/s/state
-da=/dev/tbstream$(cat $A/s/index)
-db=/dev/tbstream$(cat $B/s/index)
 stats() { grep "^$2 " $L/$1/stats | cut -d' ' -f2; }
 
 # 0. a writes before b has opened its end: no receiving ring, no credits.

@@ -4,24 +4,10 @@
 # the CLOSE frame sent on last close is 256 zero bytes with EOF PDF 3.
 # Buffers are handed over, not copied.
 . /lib/tbstream/guest.sh
-load_tbstream
-load_sim
-
-L=/sys/kernel/config/tbstream_sim/frames
-S=/sys/kernel/config/thunderbolt/stream
-mkdir $L
-echo 1 > $L/connected
-A=$S/$(cat $L/a_service)
-B=$S/$(cat $L/b_service)
-mkdir $A $A/s $B $B/s
-echo 8 > $B/s/in_hopid
-echo 9 > $B/s/out_hopid
-echo 9 > $A/s/in_hopid
-echo 8 > $A/s/out_hopid
+plug_cable frames
+crossed_stream_pair s
 check "b is ready" wait_for 5 grep -qx ready $B/s/state
 check "a is ready" wait_for 5 grep -qx ready $A/s/state
-da=/dev/tbstream$(cat $A/s/index)
-db=/dev/tbstream$(cat $B/s/index)
 
 # 10000 bytes in one write: 4096 + 4096 + 1808.
 printf 'ABCDEFGH' > /tmp/src
