@@ -357,10 +357,23 @@ static void stream_call_free(void *userdata)
 	g_free(sc);
 }
 
-static BusStream *stream_again(StreamCall *sc, sd_bus_message *m)
+/*
+ * The end of a stream method's polkit check: the stream to act on, or NULL
+ * when the caller was denied, left, or the stream went away meanwhile (the
+ * caller, if still there, has its reply then).
+ */
+static BusStream *authorized_stream(StreamCall *sc, sd_bus_message *m, int r,
+				    const sd_bus_error *error)
 {
-	BusStream *bs = g_hash_table_lookup(sc->b->streams, sc->key);
+	BusStream *bs;
 
+	if (r == -ECANCELED)
+		return NULL;
+	if (r < 0) {
+		tbs_polkit_reply_error(m, error);
+		return NULL;
+	}
+	bs = g_hash_table_lookup(sc->b->streams, sc->key);
 	if (!bs)
 		(void)sd_bus_reply_method_errorf(m, TBS_BUS_ERROR_NO_SUCH_STREAM,
 						 "Stream %s went away while authorizing", sc->key);
@@ -405,13 +418,7 @@ static void on_remove_authorized(sd_bus_message *m, int r, const sd_bus_error *e
 	StreamCall *sc = userdata;
 	BusStream *bs;
 
-	if (r == -ECANCELED)
-		return;
-	if (r < 0) {
-		tbs_polkit_reply_error(m, error);
-		return;
-	}
-	bs = stream_again(sc, m);
+	bs = authorized_stream(sc, m, r, error);
 	if (!bs)
 		return;
 	r = tbs_manager_remove_stream(sc->b->m, bs->s, false);
@@ -483,13 +490,7 @@ static void on_open_authorized(sd_bus_message *m, int r, const sd_bus_error *err
 	_cleanup_close_ int fd = -1;
 	BusStream *bs;
 
-	if (r == -ECANCELED)
-		return;
-	if (r < 0) {
-		tbs_polkit_reply_error(m, error);
-		return;
-	}
-	bs = stream_again(sc, m);
+	bs = authorized_stream(sc, m, r, error);
 	if (!bs)
 		return;
 	if (bs->s->state != TBS_STREAM_READY || !bs->s->devnode) {
