@@ -85,6 +85,9 @@ extern const sd_bus_vtable bus_manager_vtable[];
 extern const sd_bus_vtable bus_peer_vtable[];
 extern const sd_bus_vtable bus_stream_vtable[];
 
+/* bus-logcontrol.c: org.freedesktop.LogControl1 at /org/freedesktop/LogControl1 */
+int bus_log_control_add(sd_bus *bus);
+
 /* bus-peer.c */
 /*
  * The object paths of every value of @objects (a table of BusPeer* or

@@ -226,7 +226,8 @@ int tbs_bus_new(sd_event *event, TbsManager *m, const char *address, TbsBus **re
 					    TBS_BUS_IFACE_STREAM, bus_stream_vtable,
 					    bus_stream_find, b)) < 0 ||
 	    (r = sd_bus_add_node_enumerator(b->bus, NULL, TBS_BUS_STREAM_PREFIX,
-					    bus_stream_enumerate, b)) < 0) {
+					    bus_stream_enumerate, b)) < 0 ||
+	    (r = bus_log_control_add(b->bus)) < 0) {
 		log_error_errno(r, "Cannot register D-Bus objects: %m");
 		goto fail;
 	}

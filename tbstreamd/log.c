@@ -33,18 +33,53 @@ void tbs_log_set_target(TbsLogTarget t)
 	resolved = -1;
 }
 
+TbsLogTarget tbs_log_get_target(void)
+{
+	return target;
+}
+
+static const char *const level_names[] = {"emerg",   "alert",  "crit", "err",
+					  "warning", "notice", "info", "debug"};
+
 int tbs_log_parse_level(const char *s)
 {
-	static const char *const names[] = {"emerg",   "alert",	 "crit", "err",
-					    "warning", "notice", "info", "debug"};
 	for (int i = 0; i < 8; i++)
-		if (strcmp(s, names[i]) == 0)
+		if (strcmp(s, level_names[i]) == 0)
 			return i;
 	if (strcmp(s, "error") == 0)
 		return LOG_ERR;
 	if (s[0] >= '0' && s[0] <= '7' && s[1] == '\0')
 		return s[0] - '0';
 	return -EINVAL;
+}
+
+const char *tbs_log_level_to_string(int level)
+{
+	return level >= 0 && level < 8 ? level_names[level] : NULL;
+}
+
+static const char *const target_names[] = {
+	[TBS_LOG_TARGET_AUTO] = "auto",
+	[TBS_LOG_TARGET_JOURNAL] = "journal",
+	[TBS_LOG_TARGET_STDERR] = "console",
+	[TBS_LOG_TARGET_NULL] = "null",
+};
+
+int tbs_log_parse_target(const char *s)
+{
+	for (size_t i = 0; i < sizeof(target_names) / sizeof(target_names[0]); i++)
+		if (strcmp(s, target_names[i]) == 0)
+			return (int)i;
+	/* our command line said "stderr" before LogControl1 taught us systemd's word */
+	if (strcmp(s, "stderr") == 0)
+		return TBS_LOG_TARGET_STDERR;
+	return -EINVAL;
+}
+
+const char *tbs_log_target_to_string(TbsLogTarget t)
+{
+	return (unsigned)t < sizeof(target_names) / sizeof(target_names[0]) ? target_names[t]
+									     : NULL;
 }
 
 /* The systemd protocol: $JOURNAL_STREAM names the device:inode of the journal stream. */

@@ -21,7 +21,12 @@ typedef enum TbsLogTarget {
 void tbs_log_set_max_level(int level);
 int tbs_log_get_max_level(void);
 void tbs_log_set_target(TbsLogTarget target);
+TbsLogTarget tbs_log_get_target(void);
+/* Names as systemd spells them ("err", "debug"; "console" for stderr), for LogControl1 too. */
 int tbs_log_parse_level(const char *s);
+const char *tbs_log_level_to_string(int level);
+int tbs_log_parse_target(const char *s);
+const char *tbs_log_target_to_string(TbsLogTarget target);
 
 int tbs_log_internal(int level, int error, const char *peer, const char *stream, const char *file,
 		     int line, const char *func, const char *format, ...)

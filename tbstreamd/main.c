@@ -24,7 +24,7 @@ static void help(void)
 	       "     --version              Show the version\n"
 	       "  -d --debug                Log everything to stderr (foreground debugging)\n"
 	       "     --log-level=LEVEL      err, warning, notice, info (default) or debug\n"
-	       "     --log-target=TARGET    auto (default), journal, stderr or null\n"
+	       "     --log-target=TARGET    auto (default), journal, console (stderr) or null\n"
 	       "     --configfs-root=DIR    ConfigFS mount (default /sys/kernel/config)\n"
 	       "     --dev-root=DIR         Where tbstreamN device nodes appear (default /dev)\n"
 	       "     --state-dir=DIR        Peer store (default $STATE_DIRECTORY or "
@@ -99,18 +99,12 @@ static int parse_argv(int argc, char **argv, Args *a)
 			tbs_log_set_max_level(l);
 			break;
 		case ARG_LOG_TARGET:
-			if (strcmp(optarg, "auto") == 0)
-				tbs_log_set_target(TBS_LOG_TARGET_AUTO);
-			else if (strcmp(optarg, "journal") == 0)
-				tbs_log_set_target(TBS_LOG_TARGET_JOURNAL);
-			else if (strcmp(optarg, "stderr") == 0)
-				tbs_log_set_target(TBS_LOG_TARGET_STDERR);
-			else if (strcmp(optarg, "null") == 0)
-				tbs_log_set_target(TBS_LOG_TARGET_NULL);
-			else {
+			l = tbs_log_parse_target(optarg);
+			if (l < 0) {
 				fprintf(stderr, "Unknown log target \"%s\"\n", optarg);
 				return -EINVAL;
 			}
+			tbs_log_set_target(l);
 			break;
 		case ARG_CONFIGFS_ROOT:
 			a->config.configfs_root = optarg;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -347,12 +348,22 @@ static bool child_exited(World *w, const void *data)
 	return c->exited;
 }
 
-int bus_world_busctl(BusWorld *bw, const char *const *argv, char **out, char **err)
+/* runs in the child between fork and exec: become @data (a uid), with that gid and no groups */
+static void drop_privileges(gpointer data)
+{
+	uid_t uid = GPOINTER_TO_UINT(data);
+
+	if (setgroups(0, NULL) < 0 || setresgid(uid, uid, uid) < 0 || setresuid(uid, uid, uid) < 0)
+		_exit(127);
+}
+
+int bus_world_busctl_as(BusWorld *bw, uid_t uid, const char *const *argv, char **out, char **err)
 {
 	g_autofree char *out_path = g_build_filename(bw->env->dir, "busctl.out", NULL);
 	g_autofree char *err_path = g_build_filename(bw->env->dir, "busctl.err", NULL);
 	g_auto(GStrv) env = child_env(bw->env->address);
 	g_autoptr(GPtrArray) args = g_ptr_array_new();
+	bool as_other = uid != geteuid();
 	Child c = {};
 	int ofd, efd;
 
@@ -364,7 +375,8 @@ int bus_world_busctl(BusWorld *bw, const char *const *argv, char **out, char **e
 		g_ptr_array_add(args, (char *)*a);
 	g_ptr_array_add(args, NULL);
 	g_assert(g_spawn_async_with_fds(NULL, (char **)args->pdata, env,
-					G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+					G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD,
+					as_other ? drop_privileges : NULL, GUINT_TO_POINTER(uid),
 					&c.pid, -1, ofd, efd, NULL));
 	close(ofd);
 	close(efd);
@@ -372,6 +384,11 @@ int bus_world_busctl(BusWorld *bw, const char *const *argv, char **out, char **e
 	g_assert(g_file_get_contents(out_path, out, NULL, NULL));
 	g_assert(g_file_get_contents(err_path, err, NULL, NULL));
 	return c.status;
+}
+
+int bus_world_busctl(BusWorld *bw, const char *const *argv, char **out, char **err)
+{
+	return bus_world_busctl_as(bw, geteuid(), argv, out, err);
 }
 
 static bool never(World *w, const void *data)

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include <systemd/sd-bus.h>
 
@@ -62,5 +63,7 @@ sd_bus_message *bus_world_method(sd_bus *c, const char *path, const char *iface,
  * argv without "busctl"; returns its exit status, stdout and stderr in out and err.
  */
 int bus_world_busctl(BusWorld *bw, const char *const *argv, char **out, char **err);
+/* The same as another user (needs root when uid is not ours). */
+int bus_world_busctl_as(BusWorld *bw, uid_t uid, const char *const *argv, char **out, char **err);
 /* Run the loop for ms milliseconds. */
 void bus_world_run(BusWorld *bw, unsigned ms);

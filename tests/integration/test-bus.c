@@ -14,6 +14,7 @@
 #include "../unit/helpers.h"
 #include "bus-errors.h"
 #include "bus-world.h"
+#include "log.h"
 
 #define UUID_A "3a1cb984-c4d9-4469-a277-ce2fdfd11f0d"
 #define UUID_B "11111111-2222-3333-4444-555555555555"
@@ -464,6 +465,76 @@ START_TEST(test_busctl_user_path)
 }
 END_TEST
 
+/* ---- org.freedesktop.LogControl1 -------------------------------------------------------- */
+
+#define LOG_CONTROL "/org/freedesktop/LogControl1", "org.freedesktop.LogControl1"
+
+START_TEST(test_log_control)
+{
+	g_autofree char *out = NULL, *err = NULL;
+	const char *get_level[] = {"--system", "get-property", "io.github.tbstream1", LOG_CONTROL,
+				   "LogLevel", NULL};
+	const char *set_debug[] = {"--system", "set-property", "io.github.tbstream1", LOG_CONTROL,
+				   "LogLevel", "s", "debug", NULL};
+	const char *set_bogus[] = {"--system", "set-property", "io.github.tbstream1", LOG_CONTROL,
+				   "LogLevel", "s", "loud", NULL};
+	const char *set_target[] = {"--system", "set-property", "io.github.tbstream1", LOG_CONTROL,
+				    "LogTarget", "s", "null", NULL};
+	const char *set_kmsg[] = {"--system", "set-property", "io.github.tbstream1", LOG_CONTROL,
+				  "LogTarget", "s", "kmsg", NULL};
+	const char *get_ident[] = {"--system", "get-property", "io.github.tbstream1", LOG_CONTROL,
+				   "SyslogIdentifier", NULL};
+	int level = tbs_log_get_max_level();
+	TbsLogTarget target = tbs_log_get_target();
+
+	ck_assert_msg(bus_world_busctl(&bw, get_level, &out, &err) == 0, "busctl: %s", err);
+	g_autofree char *expect = g_strdup_printf("s \"%s\"\n", tbs_log_level_to_string(level));
+	ck_assert_str_eq(out, expect);
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+	ck_assert_msg(bus_world_busctl(&bw, get_ident, &out, &err) == 0, "busctl: %s", err);
+	ck_assert_str_eq(out, "s \"tbstreamd\"\n");
+
+	/* bad values are refused by name and change nothing */
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+	ck_assert_int_ne(bus_world_busctl(&bw, set_bogus, &out, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err, "Unknown log level \"loud\""));
+	ck_assert_int_eq(tbs_log_get_max_level(), level);
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+	ck_assert_int_ne(bus_world_busctl(&bw, set_kmsg, &out, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err, "Unsupported log target \"kmsg\""));
+	ck_assert_int_eq(tbs_log_get_target(), target);
+
+	/* someone without CAP_SYS_ADMIN may read but not change it */
+	if (geteuid() == 0) {
+		g_clear_pointer(&out, g_free);
+		g_clear_pointer(&err, g_free);
+		ck_assert_int_ne(bus_world_busctl_as(&bw, 65534, set_debug, &out, &err), 0);
+		ck_assert_msg(strstr(err, "ccess denied") || strstr(err, "ermission denied"),
+			      "unexpected: %s", err);
+		ck_assert_int_eq(tbs_log_get_max_level(), level);
+		g_clear_pointer(&out, g_free);
+		g_clear_pointer(&err, g_free);
+		ck_assert_msg(bus_world_busctl_as(&bw, 65534, get_level, &out, &err) == 0,
+			      "busctl as nobody: %s", err);
+	}
+
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+	ck_assert_msg(bus_world_busctl(&bw, set_debug, &out, &err) == 0, "busctl: %s", err);
+	ck_assert_int_eq(tbs_log_get_max_level(), LOG_DEBUG);
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+	ck_assert_msg(bus_world_busctl(&bw, set_target, &out, &err) == 0, "busctl: %s", err);
+	ck_assert_int_eq(tbs_log_get_target(), TBS_LOG_TARGET_NULL);
+
+	tbs_log_set_max_level(level);
+	tbs_log_set_target(target);
+}
+END_TEST
+
 /* ---- concurrency ------------------------------------------------------------------------ */
 
 typedef struct Concurrent {
@@ -732,6 +803,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_request_times_out_with_named_error);
 	tcase_add_test(tc, test_peer_label_and_trust_are_writable);
 	tcase_add_test(tc, test_reload);
+	tcase_add_test(tc, test_log_control);
 	tcase_add_test(tc, test_busctl_user_path);
 	tcase_add_test(tc, test_50_concurrent_requests_from_different_connections);
 	tcase_add_test(tc, test_caller_leaving_during_pending_check);
