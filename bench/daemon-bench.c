@@ -180,7 +180,9 @@ static unsigned count_nodes(const char *dev, mode_t mode)
 	return c;
 }
 
-static void idle_window(pid_t pid, const char *what, unsigned seconds)
+/* Prints the window's figures; returns the RSS without the test preloads. */
+static unsigned long idle_window(pid_t pid, const char *what, unsigned seconds,
+				 unsigned long floor_kib)
 {
 	Sample a = sample(pid), b;
 	long hz = sysconf(_SC_CLK_TCK);
@@ -192,14 +194,68 @@ static void idle_window(pid_t pid, const char *what, unsigned seconds)
 	       "    CPU %.1f ms and %lu wake-ups (context switches) over %us idle\n",
 	       what, b.rss_kib, b.rss_kib - b.preload_kib, b.anon_kib, b.pss_kib,
 	       (b.cpu_ticks - a.cpu_ticks) * 1000.0 / hz, b.ctxt - a.ctxt, seconds);
+	if (floor_kib)
+		printf("    %+ld KiB RSS above the floor program\n",
+		       (long)(b.rss_kib - b.preload_kib) - (long)floor_kib);
+	return b.rss_kib - b.preload_kib;
 }
 
-static void footprint(const char *daemon, const char *preload, unsigned idle_s)
+/* preload NULL: none at all, not even umockdev's */
+static pid_t spawn_with_preload(const char *preload, World *w, const char *const *argv)
+{
+	const char *old_preload = getenv("LD_PRELOAD");
+	g_autofree char *new_preload =
+		g_strdup_printf("%s%s%s", preload ? preload : "", old_preload ? " " : "",
+				old_preload ? old_preload : "");
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (preload)
+			setenv("LD_PRELOAD", new_preload, 1);
+		else
+			unsetenv("LD_PRELOAD");
+		setenv("TBS_FAKE_CONFIGFS", w->cfs, 1);
+		setenv("TBS_FAKE_DEV", w->dev, 1);
+		setenv("SYSTEMD_DEVICE_VERIFY_SYSFS", "0", 1);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+/*
+ * The same libraries doing nothing: what no daemon built on them can go
+ * below, measured now rather than quoted.  Bare, and under the preloads the
+ * daemon runs with (umockdev's links GLib itself, so there even the floor
+ * without GLib maps it).  Returns the latter, comparable to the daemon.
+ */
+static unsigned long floor_footprint(const char *floor, const char *what, const char *preload,
+				     World *w, unsigned idle_s)
+{
+	const char *argv[] = {floor, NULL};
+	unsigned long kib = 0;
+
+	printf("footprint floor: %s (%s, sd-event loop, udev monitor)\n", floor, what);
+	for (int with_preloads = 0; with_preloads <= 1; with_preloads++) {
+		pid_t pid = spawn_with_preload(with_preloads ? preload : NULL, w, argv);
+
+		sleep(1);
+		kib = idle_window(pid,
+				  with_preloads ? "idle, under the test preloads:" : "idle, bare:",
+				  idle_s, 0);
+		kill(pid, SIGTERM);
+		waitpid(pid, NULL, 0);
+	}
+	return kib;
+}
+
+static void footprint(const char *daemon, const char *preload, const char *floor,
+		      const char *floor_no_glib, unsigned idle_s)
 {
 	World w;
 	GString *conf = g_string_new("[Stream s0]\nMode=0660\n");
-	const char *old_preload = getenv("LD_PRELOAD");
-	g_autofree char *new_preload = NULL;
+	unsigned long floor_kib = 0;
 	pid_t pid;
 
 	world_init(&w);
@@ -209,24 +265,31 @@ static void footprint(const char *daemon, const char *preload, unsigned idle_s)
 	world_policy(&w, conf->str);
 	g_string_free(conf, TRUE);
 
-	new_preload = g_strdup_printf("%s%s%s", preload, old_preload ? " " : "",
-				      old_preload ? old_preload : "");
-	pid = fork();
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		setenv("LD_PRELOAD", new_preload, 1);
-		setenv("TBS_FAKE_CONFIGFS", w.cfs, 1);
-		setenv("TBS_FAKE_DEV", w.dev, 1);
-		setenv("SYSTEMD_DEVICE_VERIFY_SYSFS", "0", 1);
-		execl(daemon, daemon, getenv("TBS_BENCH_DEBUG") ? "--debug" : "--log-target=null",
-		      "--configfs-root", w.cfs, "--dev-root", w.dev, "--state-dir", w.state,
-		      "--config-dir", w.etc, "--vendor-dir", w.vendor, "--subsystem", "thunderbolt",
-		      "--no-bus", (char *)NULL);
-		_exit(127);
-	}
+	if (floor_no_glib)
+		(void)floor_footprint(floor_no_glib, "libsystemd only", preload, &w, idle_s);
+	if (floor)
+		floor_kib = floor_footprint(floor, "libsystemd + GLib", preload, &w, idle_s);
+
+	const char *argv[] = {daemon,
+			      getenv("TBS_BENCH_DEBUG") ? "--debug" : "--log-target=null",
+			      "--configfs-root",
+			      w.cfs,
+			      "--dev-root",
+			      w.dev,
+			      "--state-dir",
+			      w.state,
+			      "--config-dir",
+			      w.etc,
+			      "--vendor-dir",
+			      w.vendor,
+			      "--subsystem",
+			      "thunderbolt",
+			      "--no-bus",
+			      NULL};
+	pid = spawn_with_preload(preload, &w, argv);
 	sleep(1); /* start-up is not idle */
 	printf("footprint: %s (fake kernel preloaded)\n", daemon);
-	idle_window(pid, "idle, no peers:", idle_s);
+	idle_window(pid, "idle, no peers:", idle_s, floor_kib);
 
 	uint64_t t0 = tbs_now(CLOCK_MONOTONIC);
 	for (int i = 0; i < 64; i++) {
@@ -244,7 +307,7 @@ static void footprint(const char *daemon, const char *preload, unsigned idle_s)
 	printf("  64 peers x 8 streams: %u streams ready after %.0f ms\n", count_nodes(w.dev, 0660),
 	       (tbs_now(CLOCK_MONOTONIC) - t0) / 1000.0);
 	sleep(1); /* the last plug's write-behind is not idle either */
-	idle_window(pid, "idle, 64 peers x 8 streams:", idle_s);
+	idle_window(pid, "idle, 64 peers x 8 streams:", idle_s, floor_kib);
 
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
@@ -253,7 +316,7 @@ static void footprint(const char *daemon, const char *preload, unsigned idle_s)
 
 int main(int argc, char **argv)
 {
-	const char *daemon = NULL, *preload = NULL;
+	const char *daemon = NULL, *preload = NULL, *floor = NULL, *floor_no_glib = NULL;
 	unsigned plugs = 500, idle = 5;
 
 	for (int i = 1; i < argc; i++) {
@@ -261,6 +324,10 @@ int main(int argc, char **argv)
 			daemon = argv[++i];
 		else if (strcmp(argv[i], "--preload") == 0 && i + 1 < argc)
 			preload = argv[++i];
+		else if (strcmp(argv[i], "--floor") == 0 && i + 1 < argc)
+			floor = argv[++i];
+		else if (strcmp(argv[i], "--floor-no-glib") == 0 && i + 1 < argc)
+			floor_no_glib = argv[++i];
 		else if (strcmp(argv[i], "--plugs") == 0 && i + 1 < argc)
 			plugs = (unsigned)atoi(argv[++i]);
 		else if (strcmp(argv[i], "--idle") == 0 && i + 1 < argc)
@@ -268,7 +335,8 @@ int main(int argc, char **argv)
 		else {
 			fprintf(stderr,
 				"Usage: umockdev-wrapper %s [--plugs N] [--idle SECONDS] "
-				"[--daemon PATH --preload FAKEKERNEL.so]\n",
+				"[--daemon PATH --preload FAKEKERNEL.so [--floor PATH] "
+				"[--floor-no-glib PATH]]\n",
 				argv[0]);
 			return 2;
 		}
@@ -287,6 +355,6 @@ int main(int argc, char **argv)
 	}
 	latency(plugs);
 	if (daemon && preload)
-		footprint(daemon, preload, idle);
+		footprint(daemon, preload, floor, floor_no_glib, idle);
 	return 0;
 }
