@@ -33,9 +33,10 @@ struct TbsManager {
 	TbsStore *store;
 	TbsUdev *udev;
 
-	GHashTable *peers;   /* id -> TbsPeer* (owning) */
-	GHashTable *streams; /* key -> TbsStream* (owning) */
-	GHashTable *owned;   /* "group" -> "", "group/name" -> peer id: what we created */
+	GHashTable *peers;     /* id -> TbsPeer* (owning) */
+	GHashTable *streams;   /* key -> TbsStream* (owning) */
+	GHashTable *owned;     /* "group" -> "", "group/name" -> peer id: what we created */
+	GHashTable *requested; /* keys of owned streams made on request, not by policy */
 
 	TbsConfigfsState cfs_state;
 	sd_event_source *cfs_retry;

@@ -99,7 +99,12 @@ static void adopt_one(const char *group, const char *name, void *userdata)
 	s = mgr_stream_add(m, group, name);
 	peer_id = g_hash_table_lookup(m->owned, s->key);
 	s->owned = peer_id != NULL;
-	s->origin = s->owned ? TBS_ORIGIN_POLICY : TBS_ORIGIN_ADOPTED;
+	if (!s->owned)
+		s->origin = TBS_ORIGIN_ADOPTED;
+	else if (g_hash_table_contains(m->requested, s->key))
+		s->origin = TBS_ORIGIN_REQUEST;
+	else
+		s->origin = TBS_ORIGIN_POLICY;
 	s->peer_id = peer_id && *peer_id ? g_strdup(peer_id) : NULL;
 	log_stream(LOG_INFO, 0, s->peer_id, s->name, "Found existing stream %s (%s)", s->key,
 		   s->owned ? "made by an earlier tbstreamd" : "not ours, leaving it alone");
@@ -125,8 +130,10 @@ static void adopt_existing(TbsManager *m)
 		if (!g_file_test(path, G_FILE_TEST_IS_DIR))
 			g_ptr_array_add(stale, g_strdup(key));
 	}
-	for (unsigned i = 0; i < stale->len; i++)
+	for (unsigned i = 0; i < stale->len; i++) {
 		g_hash_table_remove(m->owned, stale->pdata[i]);
+		g_hash_table_remove(m->requested, stale->pdata[i]);
+	}
 	mgr_owned_save(m);
 }
 
@@ -165,6 +172,7 @@ void mgr_probe_configfs(TbsManager *m)
 		for (unsigned i = 0; i < all->len; i++)
 			mgr_stream_drop(m, all->pdata[i]);
 		g_hash_table_remove_all(m->owned);
+		g_hash_table_remove_all(m->requested);
 		mgr_owned_save(m);
 	}
 	/* Periodic only while degraded; a module load (uevent) re-probes at once. */
@@ -243,7 +251,7 @@ void mgr_flush(TbsManager *m)
 	if (!m->store)
 		return;
 	if (m->owned_dirty)
-		(void)tbs_store_save_owned(m->store, m->boot_id, m->owned);
+		(void)tbs_store_save_owned(m->store, m->boot_id, m->owned, m->requested);
 	m->owned_dirty = false;
 	g_hash_table_iter_init(&it, m->dirty_records);
 	while (g_hash_table_iter_next(&it, (gpointer *)&uuid, NULL)) {
@@ -295,6 +303,7 @@ int tbs_manager_new(sd_event *event, const TbsManagerConfig *c, TbsManager **ret
 	m->streams = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
 					   (GDestroyNotify)tbs_stream_free);
 	m->owned = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	m->requested = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	m->dirty_records = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	m->observers = g_array_new(FALSE, FALSE, sizeof(Observer));
 	m->cfs_state = TBS_CONFIGFS_NOT_MOUNTED;
@@ -313,6 +322,7 @@ TbsManager *tbs_manager_free(TbsManager *m)
 	g_hash_table_unref(m->streams);
 	g_hash_table_unref(m->peers);
 	g_hash_table_unref(m->owned);
+	g_hash_table_unref(m->requested);
 	g_hash_table_unref(m->dirty_records);
 	sd_event_source_disable_unref(m->cfs_retry);
 	sd_event_source_disable_unref(m->dev_watch);
@@ -372,7 +382,7 @@ int tbs_manager_start(TbsManager *m)
 	r = tbs_store_open(m->state_dir, &m->store);
 	if (r < 0)
 		return r;
-	(void)tbs_store_load_owned(m->store, m->boot_id, m->owned);
+	(void)tbs_store_load_owned(m->store, m->boot_id, m->owned, m->requested);
 	mgr_probe_configfs(m);
 	subsystems = m->subsystems_override ? m->subsystems_override : m->policy->subsystems;
 	g_autofree char *list = g_strjoinv(" ", (char **)subsystems);
@@ -429,6 +439,16 @@ const GPtrArray *tbs_manager_policy_errors(TbsManager *m)
 TbsStore *tbs_manager_store(TbsManager *m)
 {
 	return m->store;
+}
+
+const char *tbs_manager_state_dir(TbsManager *m)
+{
+	return m->state_dir;
+}
+
+const char *tbs_manager_boot_id(TbsManager *m)
+{
+	return m->boot_id;
 }
 
 GHashTable *tbs_manager_peers(TbsManager *m)

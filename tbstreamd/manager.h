@@ -42,6 +42,10 @@ const TbsPolicy *tbs_manager_policy(TbsManager *m);
 /* Errors of the last policy load ("file:line: message"), empty if it was good. */
 const GPtrArray *tbs_manager_policy_errors(TbsManager *m);
 TbsStore *tbs_manager_store(TbsManager *m);
+/* $STATE_DIRECTORY, known before start (the store opens at start) */
+const char *tbs_manager_state_dir(TbsManager *m);
+/* this boot's ID ("" if unknown): state from another boot is stale */
+const char *tbs_manager_boot_id(TbsManager *m);
 
 /* Queries; tables are owned by the manager: id -> TbsPeer*, "group/name" -> TbsStream*. */
 GHashTable *tbs_manager_peers(TbsManager *m);

@@ -286,7 +286,7 @@ int tbs_store_forget(TbsStore *s, const char *uuid)
 	return 0;
 }
 
-int tbs_store_load_owned(TbsStore *s, const char *boot_id, GHashTable *owned)
+int tbs_store_load_owned(TbsStore *s, const char *boot_id, GHashTable *owned, GHashTable *requested)
 {
 	g_autofree char *path = g_build_filename(s->dir, "configfs.state", NULL);
 	g_autoptr(GKeyFile) kf = g_key_file_new();
@@ -340,10 +340,15 @@ int tbs_store_load_owned(TbsStore *s, const char *boot_id, GHashTable *owned)
 		*slash = '/';
 		g_hash_table_replace(owned, g_strdup(items[i]), g_strdup(second ? second : ""));
 	}
+	g_strfreev(items);
+	items = g_key_file_get_string_list(kf, "Configfs", "Requested", NULL, NULL);
+	for (unsigned i = 0; requested && items && items[i]; i++)
+		if (g_hash_table_contains(owned, items[i]) && strchr(items[i], '/'))
+			g_hash_table_add(requested, g_strdup(items[i]));
 	return 0;
 }
 
-int tbs_store_save_owned(TbsStore *s, const char *boot_id, GHashTable *owned)
+int tbs_store_save_owned(TbsStore *s, const char *boot_id, GHashTable *owned, GHashTable *requested)
 {
 	g_autofree char *path = g_build_filename(s->dir, "configfs.state", NULL);
 	g_autoptr(GKeyFile) kf = g_key_file_new();
@@ -361,6 +366,12 @@ int tbs_store_save_owned(TbsStore *s, const char *boot_id, GHashTable *owned)
 	g_key_file_set_string(kf, "Configfs", "BootID", boot_id ? boot_id : "");
 	g_key_file_set_string_list(kf, "Configfs", "Owned", (const char *const *)list->pdata,
 				   list->len);
+	if (requested && g_hash_table_size(requested)) {
+		g_autofree const char **keys =
+			(const char **)g_hash_table_get_keys_as_array(requested, NULL);
+		g_key_file_set_string_list(kf, "Configfs", "Requested", keys,
+					   g_hash_table_size(requested));
+	}
 	data = g_key_file_to_data(kf, &len, NULL);
 	r = tbs_write_file_atomic(path, data, len, 0644);
 	if (r < 0)

@@ -46,9 +46,16 @@ int tbs_store_forget(TbsStore *s, const char *uuid);
 /* All records, uuid -> TbsPeerRecord*, owned by the store. */
 GHashTable *tbs_store_records(TbsStore *s);
 
-/* owned: "group" -> "" and "group/name" -> peer uuid ("" if none). */
-int tbs_store_load_owned(TbsStore *s, const char *boot_id, GHashTable *owned);
-int tbs_store_save_owned(TbsStore *s, const char *boot_id, GHashTable *owned);
+/*
+ * owned: "group" -> "" and "group/name" -> peer uuid ("" if none).
+ * requested: the "group/name" keys among them made on request (D-Bus), not by
+ * policy, so that a restart does not mistake them for policy streams the
+ * policy no longer lists; may be NULL.
+ */
+int tbs_store_load_owned(TbsStore *s, const char *boot_id, GHashTable *owned,
+			 GHashTable *requested);
+int tbs_store_save_owned(TbsStore *s, const char *boot_id, GHashTable *owned,
+			 GHashTable *requested);
 
 void tbs_peer_record_free(TbsPeerRecord *r);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(TbsPeerRecord, tbs_peer_record_free)

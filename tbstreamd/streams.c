@@ -276,6 +276,7 @@ int mgr_stream_remove(TbsManager *m, TbsStream *s, bool force, const char *why)
 		return log_stream(LOG_ERR, r, peer, name, "Cannot remove stream %s: %m", s->key);
 	log_stream(LOG_INFO, 0, peer, name, "Removed stream %s (%s)", s->key, why);
 	g_hash_table_remove(m->owned, s->key);
+	g_hash_table_remove(m->requested, s->key);
 	mgr_stream_drop(m, s);
 
 	if (g_hash_table_contains(m->owned, group) && !group_has_streams(m, group)) {
@@ -333,6 +334,8 @@ TbsStream *mgr_stream_create(TbsManager *m, TbsPeer *p, const TbsStreamTemplate 
 		s->owned = true;
 		s->origin = origin;
 		g_hash_table_replace(m->owned, g_strdup(s->key), g_strdup(p->id));
+		if (origin == TBS_ORIGIN_REQUEST)
+			g_hash_table_add(m->requested, g_strdup(s->key));
 		dirty = true;
 	} else {
 		/* made by hand since we last looked: adopt, do not reconfigure */

@@ -160,18 +160,26 @@ START_TEST(test_owned_items_survive_restart_only_within_a_boot)
 	g_autoptr(GHashTable) back = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	g_autoptr(GHashTable) other =
 		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	g_autoptr(GHashTable) requested =
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_autoptr(GHashTable) requested_back =
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 
 	ck_assert_int_eq(tbs_store_open(dir, &s), 0);
 	g_hash_table_insert(owned, g_strdup("0-1.0"), g_strdup(""));
 	g_hash_table_insert(owned, g_strdup("0-1.0/backup"), g_strdup(UUID1));
-	ck_assert_int_eq(tbs_store_save_owned(s, "boot-a", owned), 0);
+	g_hash_table_insert(owned, g_strdup("0-1.0/asked"), g_strdup(UUID1));
+	g_hash_table_add(requested, g_strdup("0-1.0/asked"));
+	ck_assert_int_eq(tbs_store_save_owned(s, "boot-a", owned, requested), 0);
 
-	ck_assert_int_eq(tbs_store_load_owned(s, "boot-a", back), 0);
-	ck_assert_uint_eq(g_hash_table_size(back), 2);
+	ck_assert_int_eq(tbs_store_load_owned(s, "boot-a", back, requested_back), 0);
+	ck_assert_uint_eq(g_hash_table_size(back), 3);
 	ck_assert_str_eq(g_hash_table_lookup(back, "0-1.0/backup"), UUID1);
 	ck_assert_str_eq(g_hash_table_lookup(back, "0-1.0"), "");
+	ck_assert_uint_eq(g_hash_table_size(requested_back), 1);
+	ck_assert(g_hash_table_contains(requested_back, "0-1.0/asked"));
 
-	ck_assert_int_eq(tbs_store_load_owned(s, "boot-b", other), 0);
+	ck_assert_int_eq(tbs_store_load_owned(s, "boot-b", other, NULL), 0);
 	ck_assert_uint_eq(g_hash_table_size(other), 0);
 }
 END_TEST
@@ -183,16 +191,21 @@ START_TEST(test_owned_state_garbage_is_moved_aside)
 
 	ck_assert_int_eq(tbs_store_open(dir, &s), 0);
 	th_write(dir, "configfs.state", "\x01\x02 not a key file");
-	ck_assert_int_eq(tbs_store_load_owned(s, "boot", back), 0);
+	ck_assert_int_eq(tbs_store_load_owned(s, "boot", back, NULL), 0);
 	ck_assert_uint_eq(g_hash_table_size(back), 0);
 	ck_assert(th_exists(dir, "configfs.state.corrupt"));
 
 	/* entries that are not group names or stream names are dropped, not trusted */
 	th_write(dir, "configfs.state",
 		 "[Configfs]\nVersion=1\nBootID=boot\nOwned=0-1.0/ok/x;../etc;0-1.0/../../"
-		 "x;0-2.0\n");
-	ck_assert_int_eq(tbs_store_load_owned(s, "boot", back), 0);
+		 "x;0-2.0\nRequested=../etc;0-9.0/never-owned;0-1.0/ok\n");
+	g_autoptr(GHashTable) requested =
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	ck_assert_int_eq(tbs_store_load_owned(s, "boot", back, requested), 0);
 	ck_assert_uint_eq(g_hash_table_size(back), 2);
+	/* only streams that are owned can have been requested */
+	ck_assert_uint_eq(g_hash_table_size(requested), 1);
+	ck_assert(g_hash_table_contains(requested, "0-1.0/ok"));
 	ck_assert(g_hash_table_contains(back, "0-1.0/ok"));
 	ck_assert(g_hash_table_contains(back, "0-2.0"));
 }
