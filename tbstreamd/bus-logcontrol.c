@@ -15,17 +15,14 @@
 #define LOG_CONTROL_PATH "/org/freedesktop/LogControl1"
 #define LOG_CONTROL_IFACE "org.freedesktop.LogControl1"
 
-static int get_log_level(sd_bus *bus, const char *path, const char *interface,
-			 const char *property, sd_bus_message *reply, void *userdata,
-			 sd_bus_error *error)
+static int get_log_level(sd_bus *bus, const char *path, const char *interface, const char *property,
+			 sd_bus_message *reply, void *userdata, sd_bus_error *error)
 {
-	return sd_bus_message_append(reply, "s",
-				     tbs_log_level_to_string(tbs_log_get_max_level()));
+	return sd_bus_message_append(reply, "s", tbs_log_level_to_string(tbs_log_get_max_level()));
 }
 
-static int set_log_level(sd_bus *bus, const char *path, const char *interface,
-			 const char *property, sd_bus_message *value, void *userdata,
-			 sd_bus_error *error)
+static int set_log_level(sd_bus *bus, const char *path, const char *interface, const char *property,
+			 sd_bus_message *value, void *userdata, sd_bus_error *error)
 {
 	const char *s;
 	int r, level;

@@ -79,11 +79,21 @@ struct TbsBus {
 	} creating;
 	uint64_t request_timeout_usec;
 	char *last_state;
+	/* bus-owners.c: owners read at start, applied as the streams are adopted */
+	GHashTable *restored;	     /* stream key -> BusOwnerRecord* */
+	GPtrArray *restored_pending; /* keys of non-persistent streams to re-track */
+	sd_event_source *restored_check;
 };
 
 extern const sd_bus_vtable bus_manager_vtable[];
 extern const sd_bus_vtable bus_peer_vtable[];
 extern const sd_bus_vtable bus_stream_vtable[];
+
+/* bus-owners.c: who requested which stream, across restarts */
+int bus_owners_load(TbsBus *b);
+void bus_owners_save(TbsBus *b);
+/* A stream seen for the first time: take its owner from the previous instance, if any. */
+void bus_owners_restore(BusStream *bs);
 
 /* bus-logcontrol.c: org.freedesktop.LogControl1 at /org/freedesktop/LogControl1 */
 int bus_log_control_add(sd_bus *bus);
@@ -116,6 +126,8 @@ void bus_stream_free(BusStream *bs);
 /* The stream's state changed: answer a waiting RequestStream if it is settled. */
 void bus_stream_settle_request(BusStream *bs, int removed_error);
 int bus_stream_track_owner(BusStream *bs, sd_bus_message *m);
+/* The same for an owner known by name; fails if the name is not on the bus. */
+int bus_stream_track_owner_name(BusStream *bs, const char *name);
 /* Reply to m with the stream's path once it is ready (or a named error), at most after the timeout.
  */
 int bus_stream_wait_ready(BusStream *bs, sd_bus_message *m);

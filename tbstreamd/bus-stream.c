@@ -185,6 +185,18 @@ int bus_stream_track_owner(BusStream *bs, sd_bus_message *m)
 	return 0;
 }
 
+int bus_stream_track_owner_name(BusStream *bs, const char *name)
+{
+	int r;
+
+	r = sd_bus_track_new(bs->b->bus, &bs->track, on_owner_gone, bs);
+	if (r >= 0)
+		r = sd_bus_track_add_name(bs->track, name);
+	if (r < 0)
+		bs->track = sd_bus_track_unref(bs->track);
+	return r;
+}
+
 /* ---- properties ------------------------------------------------------------------------- */
 
 #define STREAM(u) (((BusStream *)(u))->s)

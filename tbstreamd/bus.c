@@ -55,14 +55,17 @@ static BusStream *stream_attach(TbsBus *b, TbsStream *s)
 		g_free(bs);
 		return NULL;
 	}
+	g_hash_table_insert(b->streams, g_strdup(s->key), bs);
 	/* made for the RequestStream running right now: record who asked, before anyone reads */
 	if (b->creating.key && strcmp(b->creating.key, s->key) == 0) {
 		bs->persistent = b->creating.persistent;
 		bs->owner = g_strdup(sd_bus_message_get_sender(b->creating.m));
 		if (!bs->persistent)
 			(void)bus_stream_track_owner(bs, b->creating.m);
+		bus_owners_save(b);
+	} else {
+		bus_owners_restore(bs);
 	}
-	g_hash_table_insert(b->streams, g_strdup(s->key), bs);
 	return bs;
 }
 
@@ -109,6 +112,7 @@ static void on_peer(TbsManager *m, TbsPeer *p, TbsChange change, void *userdata)
 static void on_stream(TbsManager *m, TbsStream *s, TbsChange change, void *userdata)
 {
 	TbsBus *b = userdata;
+	bool had_owner;
 	BusStream *bs;
 	int r;
 
@@ -135,7 +139,10 @@ static void on_stream(TbsManager *m, TbsStream *s, TbsChange change, void *userd
 			break;
 		bus_stream_settle_request(bs, -ECANCELED);
 		(void)sd_bus_emit_object_removed(b->bus, bs->path);
+		had_owner = bs->owner != NULL;
 		g_hash_table_remove(b->streams, s->key);
+		if (had_owner)
+			bus_owners_save(b);
 		emit_peer_streams(b, s->peer_id);
 		break;
 	}
@@ -209,6 +216,8 @@ int tbs_bus_new(sd_event *event, TbsManager *m, const char *address, TbsBus **re
 		log_error_errno(r, "Cannot attach the bus to the event loop: %m");
 		goto fail;
 	}
+	b->restored_pending = g_ptr_array_new_with_free_func(g_free);
+	(void)bus_owners_load(b);
 	r = tbs_polkit_new(b->bus, &b->polkit);
 	if (r < 0)
 		goto fail;
@@ -266,6 +275,11 @@ TbsBus *tbs_bus_free(TbsBus *b)
 	tbs_manager_remove_observer(b->m, &bus_observer, b);
 	/* pending checks and requests first: their callbacks still see the tables */
 	b->polkit = tbs_polkit_free(b->polkit);
+	b->restored_check = sd_event_source_disable_unref(b->restored_check);
+	if (b->restored_pending)
+		g_ptr_array_unref(b->restored_pending);
+	if (b->restored)
+		g_hash_table_unref(b->restored);
 	g_hash_table_unref(b->streams);
 	g_hash_table_unref(b->peers);
 	if (b->bus) {

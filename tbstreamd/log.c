@@ -79,7 +79,7 @@ int tbs_log_parse_target(const char *s)
 const char *tbs_log_target_to_string(TbsLogTarget t)
 {
 	return (unsigned)t < sizeof(target_names) / sizeof(target_names[0]) ? target_names[t]
-									     : NULL;
+									    : NULL;
 }
 
 /* The systemd protocol: $JOURNAL_STREAM names the device:inode of the journal stream. */

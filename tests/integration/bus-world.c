@@ -252,6 +252,12 @@ void bus_world_start(BusWorld *bw)
 	g_assert(tbs_bus_start(bw->bus) >= 0);
 }
 
+void bus_world_stop(BusWorld *bw)
+{
+	bw->bus = tbs_bus_free(bw->bus);
+	world_stop(&bw->w);
+}
+
 void bus_world_destroy(BusWorld *bw)
 {
 	bw->bus = tbs_bus_free(bw->bus);

@@ -45,6 +45,8 @@ typedef struct BusWorld {
 void bus_world_init(BusWorld *bw, BusEnv *env);
 void bus_world_start(BusWorld *bw);
 void bus_world_destroy(BusWorld *bw);
+/* Stop the daemon (bus layer and manager) as a restart would; the world stays. */
+void bus_world_stop(BusWorld *bw);
 
 /* A client connection on the World's loop. */
 sd_bus *bus_world_client(BusWorld *bw);

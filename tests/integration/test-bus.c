@@ -353,6 +353,89 @@ START_TEST(test_stream_of_departed_caller_is_removed)
 }
 END_TEST
 
+/* Restart the daemon and wait until it has adopted the streams and checked their owners. */
+static void restart_daemon(bool (*between)(void))
+{
+	bus_world_stop(&bw);
+	if (between)
+		between();
+	bus_world_start(&bw);
+	bus_world_run(&bw, 200);
+}
+
+START_TEST(test_restart_keeps_temporary_stream_tied_to_its_owner)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+	g_autofree char *path = NULL, *owner = NULL;
+	sd_bus *other = bus_world_client(&bw);
+	const char *unique = NULL;
+
+	ck_assert_int_ge(sd_bus_get_unique_name(other, &unique), 0);
+	ck_assert_int_eq(request(other, UUID_A, "temp", false, &path, &e), 0);
+	restart_daemon(NULL);
+
+	ck_assert_ptr_nonnull(world_stream(&bw.w, "0-1.0", "temp"));
+	owner = get_string(path, STREAM_IFACE, "Owner");
+	ck_assert_str_eq(owner, unique);
+	/* still temporary: it goes when its owner does, although another daemon made it */
+	sd_bus_flush_close_unref(other);
+	for (int i = 0; i < 300 && world_stream(&bw.w, "0-1.0", "temp"); i++)
+		bus_world_run(&bw, 10);
+	ck_assert_ptr_null(world_stream(&bw.w, "0-1.0", "temp"));
+	ck_assert_uint_eq(n_items(), 0);
+}
+END_TEST
+
+static sd_bus *leaving;
+
+static bool owner_leaves(void)
+{
+	leaving = sd_bus_flush_close_unref(leaving);
+	return true;
+}
+
+START_TEST(test_restart_removes_temporary_stream_whose_owner_left_meanwhile)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+
+	leaving = bus_world_client(&bw);
+	ck_assert_int_eq(request(leaving, UUID_A, "temp", false, NULL, &e), 0);
+	ck_assert_int_eq(request(client, UUID_A, "keep", true, NULL, &e), 0);
+	restart_daemon(owner_leaves);
+
+	for (int i = 0; i < 300 && world_stream(&bw.w, "0-1.0", "temp"); i++)
+		bus_world_run(&bw, 10);
+	ck_assert_ptr_null(world_stream(&bw.w, "0-1.0", "temp"));
+	ck_assert_ptr_nonnull(world_stream(&bw.w, "0-1.0", "keep"));
+	ck_assert_uint_eq(n_items(), 1);
+}
+END_TEST
+
+START_TEST(test_garbage_owners_file_is_ignored)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+	g_autofree char *path = NULL, *owner = NULL;
+	g_autofree char *file = g_build_filename(bw.w.state, "bus-owners.state", NULL);
+	g_autofree char *data = NULL;
+	const char *unique = NULL;
+
+	ck_assert_int_ge(sd_bus_get_unique_name(client, &unique), 0);
+	ck_assert_int_eq(request(client, UUID_A, "keep", true, &path, &e), 0);
+	ck_assert(g_file_get_contents(file, &data, NULL, NULL));
+	ck_assert_ptr_nonnull(strstr(data, unique));
+	/* an owner that is no unique name, a bad key, junk: none of it may remove a stream */
+	ck_assert(g_file_set_contents(file,
+				      "[BusOwners]\nVersion=1\nInstance=x\n"
+				      "[Stream 0-1.0/keep]\nOwner=org.evil\nPersistent=false\n"
+				      "[Stream ../../etc]\nOwner=:1.1\n\x01\xff",
+				      -1, NULL));
+	restart_daemon(NULL);
+	ck_assert_ptr_nonnull(world_stream(&bw.w, "0-1.0", "keep"));
+	owner = get_string(path, STREAM_IFACE, "Owner");
+	ck_assert_str_eq(owner, "");
+}
+END_TEST
+
 START_TEST(test_request_times_out_with_named_error)
 {
 	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
@@ -472,18 +555,42 @@ END_TEST
 START_TEST(test_log_control)
 {
 	g_autofree char *out = NULL, *err = NULL;
-	const char *get_level[] = {"--system", "get-property", "io.github.tbstream1", LOG_CONTROL,
-				   "LogLevel", NULL};
-	const char *set_debug[] = {"--system", "set-property", "io.github.tbstream1", LOG_CONTROL,
-				   "LogLevel", "s", "debug", NULL};
-	const char *set_bogus[] = {"--system", "set-property", "io.github.tbstream1", LOG_CONTROL,
-				   "LogLevel", "s", "loud", NULL};
-	const char *set_target[] = {"--system", "set-property", "io.github.tbstream1", LOG_CONTROL,
-				    "LogTarget", "s", "null", NULL};
-	const char *set_kmsg[] = {"--system", "set-property", "io.github.tbstream1", LOG_CONTROL,
-				  "LogTarget", "s", "kmsg", NULL};
-	const char *get_ident[] = {"--system", "get-property", "io.github.tbstream1", LOG_CONTROL,
-				   "SyslogIdentifier", NULL};
+	const char *get_level[] = {"--system",	"get-property", "io.github.tbstream1",
+				   LOG_CONTROL, "LogLevel",	NULL};
+	const char *set_debug[] = {"--system",
+				   "set-property",
+				   "io.github.tbstream1",
+				   LOG_CONTROL,
+				   "LogLevel",
+				   "s",
+				   "debug",
+				   NULL};
+	const char *set_bogus[] = {"--system",
+				   "set-property",
+				   "io.github.tbstream1",
+				   LOG_CONTROL,
+				   "LogLevel",
+				   "s",
+				   "loud",
+				   NULL};
+	const char *set_target[] = {"--system",
+				    "set-property",
+				    "io.github.tbstream1",
+				    LOG_CONTROL,
+				    "LogTarget",
+				    "s",
+				    "null",
+				    NULL};
+	const char *set_kmsg[] = {"--system",
+				  "set-property",
+				  "io.github.tbstream1",
+				  LOG_CONTROL,
+				  "LogTarget",
+				  "s",
+				  "kmsg",
+				  NULL};
+	const char *get_ident[] = {"--system",	"get-property",	    "io.github.tbstream1",
+				   LOG_CONTROL, "SyslogIdentifier", NULL};
 	int level = tbs_log_get_max_level();
 	TbsLogTarget target = tbs_log_get_target();
 
@@ -800,6 +907,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_open_stream_fd_reads_and_writes);
 	tcase_add_test(tc, test_open_stream_not_attached);
 	tcase_add_test(tc, test_stream_of_departed_caller_is_removed);
+	tcase_add_test(tc, test_restart_keeps_temporary_stream_tied_to_its_owner);
+	tcase_add_test(tc, test_restart_removes_temporary_stream_whose_owner_left_meanwhile);
+	tcase_add_test(tc, test_garbage_owners_file_is_ignored);
 	tcase_add_test(tc, test_request_times_out_with_named_error);
 	tcase_add_test(tc, test_peer_label_and_trust_are_writable);
 	tcase_add_test(tc, test_reload);
