@@ -334,24 +334,18 @@ sd_bus_message *bus_world_method(sd_bus *c, const char *path, const char *iface,
 	return m;
 }
 
-typedef struct Child {
-	GPid pid;
-	int status;
-	bool exited;
-} Child;
-
-static bool child_exited(World *w, const void *data)
+static bool tool_exited(World *w, const void *data)
 {
-	Child *c = (Child *)data;
+	BusTool *t = (BusTool *)data;
 	int st;
 
-	if (c->exited)
+	if (t->exited)
 		return true;
-	if (waitpid(c->pid, &st, WNOHANG) == c->pid) {
-		c->exited = true;
-		c->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	if (waitpid(t->pid, &st, WNOHANG) == t->pid) {
+		t->exited = true;
+		t->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 	}
-	return c->exited;
+	return t->exited;
 }
 
 /* runs in the child between fork and exec: become @data (a uid), with that gid and no groups */
@@ -363,33 +357,88 @@ static void drop_privileges(gpointer data)
 		_exit(127);
 }
 
-int bus_world_busctl_as(BusWorld *bw, uid_t uid, const char *const *argv, char **out, char **err)
+static void tool_start_as(BusWorld *bw, BusTool *t, uid_t uid, const char *const *argv)
 {
-	g_autofree char *out_path = g_build_filename(bw->env->dir, "busctl.out", NULL);
-	g_autofree char *err_path = g_build_filename(bw->env->dir, "busctl.err", NULL);
+	static unsigned serial;
 	g_auto(GStrv) env = child_env(bw->env->address);
-	g_autoptr(GPtrArray) args = g_ptr_array_new();
-	bool as_other = uid != geteuid();
-	Child c = {};
 	int ofd, efd;
 
-	ofd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	efd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	memset(t, 0, sizeof(*t));
+	serial++;
+	t->out_path = g_strdup_printf("%s/tool-%u.out", bw->env->dir, serial);
+	t->err_path = g_strdup_printf("%s/tool-%u.err", bw->env->dir, serial);
+	ofd = open(t->out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	efd = open(t->err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	g_assert(ofd >= 0 && efd >= 0);
+	g_assert(g_spawn_async_with_fds(NULL, (char **)argv, env,
+					G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD,
+					uid != geteuid() ? drop_privileges : NULL,
+					GUINT_TO_POINTER(uid), &t->pid, -1, ofd, efd, NULL));
+	close(ofd);
+	close(efd);
+}
+
+void bus_world_tool_start(BusWorld *bw, BusTool *t, const char *const *argv)
+{
+	tool_start_as(bw, t, geteuid(), argv);
+}
+
+static char *slurp(const char *path)
+{
+	char *s = NULL;
+
+	g_assert(g_file_get_contents(path, &s, NULL, NULL));
+	return s;
+}
+
+char *bus_world_tool_stdout(BusTool *t)
+{
+	return slurp(t->out_path);
+}
+
+char *bus_world_tool_stderr(BusTool *t)
+{
+	return slurp(t->err_path);
+}
+
+int bus_world_tool_wait(BusWorld *bw, BusTool *t, unsigned timeout_ms, char **out, char **err)
+{
+	if (!world_run_until(&bw->w, tool_exited, t, timeout_ms)) {
+		g_autofree char *e = bus_world_tool_stderr(t);
+		kill(t->pid, SIGKILL);
+		g_error("%s did not exit within %u ms; stderr: %s", t->out_path, timeout_ms, e);
+	}
+	if (out)
+		*out = bus_world_tool_stdout(t);
+	if (err)
+		*err = bus_world_tool_stderr(t);
+	unlink(t->out_path);
+	unlink(t->err_path);
+	g_free(t->out_path);
+	g_free(t->err_path);
+	t->out_path = t->err_path = NULL;
+	return t->status;
+}
+
+int bus_world_tool(BusWorld *bw, const char *const *argv, char **out, char **err)
+{
+	BusTool t;
+
+	bus_world_tool_start(bw, &t, argv);
+	return bus_world_tool_wait(bw, &t, 20000, out, err);
+}
+
+int bus_world_busctl_as(BusWorld *bw, uid_t uid, const char *const *argv, char **out, char **err)
+{
+	g_autoptr(GPtrArray) args = g_ptr_array_new();
+	BusTool t;
+
 	g_ptr_array_add(args, (char *)"busctl");
 	for (const char *const *a = argv; *a; a++)
 		g_ptr_array_add(args, (char *)*a);
 	g_ptr_array_add(args, NULL);
-	g_assert(g_spawn_async_with_fds(NULL, (char **)args->pdata, env,
-					G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD,
-					as_other ? drop_privileges : NULL, GUINT_TO_POINTER(uid),
-					&c.pid, -1, ofd, efd, NULL));
-	close(ofd);
-	close(efd);
-	g_assert(world_run_until(&bw->w, child_exited, &c, 20000));
-	g_assert(g_file_get_contents(out_path, out, NULL, NULL));
-	g_assert(g_file_get_contents(err_path, err, NULL, NULL));
-	return c.status;
+	tool_start_as(bw, &t, uid, (const char *const *)args->pdata);
+	return bus_world_tool_wait(bw, &t, 20000, out, err);
 }
 
 int bus_world_busctl(BusWorld *bw, const char *const *argv, char **out, char **err)

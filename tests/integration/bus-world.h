@@ -67,5 +67,25 @@ sd_bus_message *bus_world_method(sd_bus *c, const char *path, const char *iface,
 int bus_world_busctl(BusWorld *bw, const char *const *argv, char **out, char **err);
 /* The same as another user (needs root when uid is not ours). */
 int bus_world_busctl_as(BusWorld *bw, uid_t uid, const char *const *argv, char **out, char **err);
+
+/*
+ * Any program (argv[0], searched in PATH) with the private bus as system bus,
+ * stdin from /dev/null, stdout and stderr to files. Start it, look at what it
+ * has written so far, and wait for it while the loop runs (the daemon serves it).
+ */
+typedef struct BusTool {
+	GPid pid;
+	char *out_path, *err_path;
+	int status; /* exit status, or 128 + signal */
+	bool exited;
+} BusTool;
+
+void bus_world_tool_start(BusWorld *bw, BusTool *t, const char *const *argv);
+char *bus_world_tool_stdout(BusTool *t);
+char *bus_world_tool_stderr(BusTool *t);
+/* Waits up to timeout_ms (asserting it exits); returns the status; frees t's paths. */
+int bus_world_tool_wait(BusWorld *bw, BusTool *t, unsigned timeout_ms, char **out, char **err);
+/* Start and wait (20 s). */
+int bus_world_tool(BusWorld *bw, const char *const *argv, char **out, char **err);
 /* Run the loop for ms milliseconds. */
 void bus_world_run(BusWorld *bw, unsigned ms);

@@ -148,8 +148,10 @@ static void on_mkdir(FakeKernel *fk, const char *path)
 
 static void on_rmdir(FakeKernel *fk, const char *path)
 {
-	const char *attrs[] = {"in_hopid",   "out_hopid", "ring_size",
-			       "throttling", "state",	  "index"};
+	/* our module's counters too, which tests write when they play traffic */
+	const char *attrs[] = {"in_hopid",  "out_hopid", "ring_size", "throttling",
+			       "state",	    "index",	 "rx_bytes",  "tx_bytes",
+			       "rx_frames", "tx_frames", "rx_errors", "tx_errors"};
 	gpointer v;
 
 	if (!is_item(fk, path) || !(v = g_hash_table_lookup(fk->items, path)))
