@@ -119,7 +119,8 @@ static uint64_t parse_interval(const char *s)
  * Parses options anywhere before "--"; what follows "--" is kept as arguments
  * (for open, COMMAND and its own options). Returns -1 to go on, else an exit code.
  */
-static int parse_argv(int argc, char **argv, Ctl *c, unsigned *used, char ***args, int *n_args)
+static int parse_argv(int argc, char **argv, Ctl *c, unsigned *used, char ***args, int *n_args,
+		      int *n_before_dashdash)
 {
 	enum {
 		ARG_VERSION = 0x100,
@@ -267,6 +268,7 @@ static int parse_argv(int argc, char **argv, Ctl *c, unsigned *used, char ***arg
 		return CTL_EXIT_FAILURE;
 	for (int i = optind; i < dashdash; i++)
 		a[n++] = argv[i];
+	*n_before_dashdash = dashdash < argc ? n : -1;
 	for (int i = dashdash + 1; i < argc; i++)
 		a[n++] = argv[i];
 	*args = a;
@@ -311,9 +313,9 @@ static int run(int argc, char **argv)
 	static char *const list_argv[] = {(char *)"list", NULL};
 	unsigned used = 0;
 	const Verb *v;
-	int r, n = 0;
+	int r, n = 0, n_before = -1;
 
-	r = parse_argv(argc, argv, &c, &used, &args, &n);
+	r = parse_argv(argc, argv, &c, &used, &args, &n, &n_before);
 	if (r >= 0)
 		return r;
 	if (n == 0) {
@@ -337,6 +339,11 @@ static int run(int argc, char **argv)
 		fprintf(stderr, "tbstreamctl: '%s' takes %s%d argument%s (see --help)\n", v->name,
 			v->max_args < 0 ? "at least " : "", v->min_args,
 			v->min_args == 1 ? "" : "s");
+		return CTL_EXIT_USAGE;
+	}
+	/* open STREAM x -- cmd: is x a typo or part of the command? Refuse to guess. */
+	if (v->run == verb_open && n_before > 2) {
+		fprintf(stderr, "tbstreamctl: open takes STREAM, then -- COMMAND [ARGS...]\n");
 		return CTL_EXIT_USAGE;
 	}
 	if (v->run == verb_open && !c.read && !c.write) {

@@ -5,7 +5,7 @@
 
 /*
  * polkit's text agent (pkttyagent), as systemd's tools start it: only when
- * asked and standard input is a terminal, registered before the call that may
+ * asked, not for root, and when standard input is a terminal; registered before the call that may
  * need a password, and stopped afterwards. Returns the agent's pid, or 0 when
  * none was started (none is needed, or it could not run: then polkit answers
  * as without an agent).

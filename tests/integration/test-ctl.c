@@ -541,6 +541,7 @@ START_TEST(test_usage_errors_exit_2_and_change_nothing)
 		{"request", "alpha", "x", "--on-unplug=explode"},
 		{"monitor", "--interval=0"},
 		{"remove", "a", "b"},
+		{"open", "io", "extra", "--read", "--", "true"},
 		{"--no-such-option"},
 	};
 
