@@ -129,13 +129,8 @@ int verb_request(Ctl *c, int argc, char **argv)
 	Hold h = {};
 	int r;
 
-	r = ctl_connect(c);
-	if (!r)
-		r = objects_fetch(c, &o);
+	r = objects_load_peer(c, &o, argv[1], &peer);
 	if (r)
-		return r;
-	peer = objects_find_peer(&o, argv[1], &r);
-	if (!peer)
 		return r;
 
 	if (!c->persistent) {
@@ -183,13 +178,8 @@ int verb_remove(Ctl *c, int argc, char **argv)
 	const Object *stream;
 	int r;
 
-	r = ctl_connect(c);
-	if (!r)
-		r = objects_fetch(c, &o);
+	r = objects_load_stream(c, &o, argv[1], &stream);
 	if (r)
-		return r;
-	stream = objects_find_stream(&o, argv[1], &r);
-	if (!stream)
 		return r;
 	return ctl_call(c, "Cannot remove the stream", NULL, "RemoveStream", "o", stream->path);
 }
@@ -216,13 +206,8 @@ static int set_peer(Ctl *c, const char *arg, const char *what, const char *prop,
 	const Object *peer;
 	int r;
 
-	r = ctl_connect(c);
-	if (!r)
-		r = objects_fetch(c, &o);
+	r = objects_load_peer(c, &o, arg, &peer);
 	if (r)
-		return r;
-	peer = objects_find_peer(&o, arg, &r);
-	if (!peer)
 		return r;
 	if (type[0] == 'b')
 		return ctl_set_property(c, what, peer->path, TBS_IFACE_PEER, prop, type,

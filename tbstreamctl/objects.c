@@ -329,3 +329,27 @@ void object_to_json(const Object *obj, JsonWriter *j)
 	}
 	json_end_object(j);
 }
+
+static int load_and_find(Ctl *c, Objects *o, const char *arg, const Object **ret,
+			 const Object *(*lookup)(const Objects *, const char *, int *))
+{
+	int r;
+
+	r = ctl_connect(c);
+	if (!r)
+		r = objects_fetch(c, o);
+	if (r)
+		return r;
+	*ret = lookup(o, arg, &r);
+	return *ret ? 0 : r;
+}
+
+int objects_load_peer(Ctl *c, Objects *o, const char *arg, const Object **ret)
+{
+	return load_and_find(c, o, arg, ret, objects_find_peer);
+}
+
+int objects_load_stream(Ctl *c, Objects *o, const char *arg, const Object **ret)
+{
+	return load_and_find(c, o, arg, ret, objects_find_stream);
+}

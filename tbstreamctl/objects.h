@@ -39,6 +39,12 @@ const Object *objects_peer_by_path(const Objects *o, const char *path);
  */
 const Object *objects_find_peer(const Objects *o, const char *arg, int *code);
 const Object *objects_find_stream(const Objects *o, const char *arg, int *code);
+/*
+ * What most verbs start with: connect, fetch, find ARG. 0 and *ret, or an exit
+ * code having printed why.
+ */
+int objects_load_peer(Ctl *c, Objects *o, const char *arg, const Object **ret);
+int objects_load_stream(Ctl *c, Objects *o, const char *arg, const Object **ret);
 /* Like both; exactly one of *peer and *stream is set on success. */
 int objects_find_any(const Objects *o, const char *arg, const Object **peer, const Object **stream);
 

@@ -30,13 +30,8 @@ int verb_open(Ctl *c, int argc, char **argv)
 	const Object *stream;
 	int r, fd, passed;
 
-	r = ctl_connect(c);
-	if (!r)
-		r = objects_fetch(c, &o);
+	r = objects_load_stream(c, &o, argv[1], &stream);
 	if (r)
-		return r;
-	stream = objects_find_stream(&o, argv[1], &r);
-	if (!stream)
 		return r;
 	r = ctl_call(c, "Cannot open the stream", &reply, "OpenStream", "ou", stream->path, flags);
 	if (r)

@@ -123,6 +123,14 @@ static unsigned n_items(void)
 	return n;
 }
 
+/* the daemon removes a stream asynchronously (its owner left, its peer went) */
+static void wait_stream_gone(const char *name)
+{
+	for (int i = 0; i < 300 && world_stream(&bw.w, "0-1.0", name); i++)
+		bus_world_run(&bw, 10);
+	ck_assert_ptr_null(world_stream(&bw.w, "0-1.0", name));
+}
+
 #define ASSERT_ERROR(r, err, want)                                                                 \
 	do {                                                                                       \
 		ck_assert_msg((r) < 0, "call succeeded, expected %s", want);                       \
@@ -345,9 +353,7 @@ START_TEST(test_stream_of_departed_caller_is_removed)
 	ck_assert_int_eq(request(other, UUID_A, "keep", true, NULL, &e), 0);
 	ck_assert_uint_eq(n_items(), 2);
 	sd_bus_flush_close_unref(other);
-	for (int i = 0; i < 300 && world_stream(&bw.w, "0-1.0", "temp"); i++)
-		bus_world_run(&bw, 10);
-	ck_assert_ptr_null(world_stream(&bw.w, "0-1.0", "temp"));
+	wait_stream_gone("temp");
 	ck_assert_ptr_nonnull(world_stream(&bw.w, "0-1.0", "keep"));
 	ck_assert_uint_eq(n_items(), 1);
 }
@@ -379,9 +385,7 @@ START_TEST(test_restart_keeps_temporary_stream_tied_to_its_owner)
 	ck_assert_str_eq(owner, unique);
 	/* still temporary: it goes when its owner does, although another daemon made it */
 	sd_bus_flush_close_unref(other);
-	for (int i = 0; i < 300 && world_stream(&bw.w, "0-1.0", "temp"); i++)
-		bus_world_run(&bw, 10);
-	ck_assert_ptr_null(world_stream(&bw.w, "0-1.0", "temp"));
+	wait_stream_gone("temp");
 	ck_assert_uint_eq(n_items(), 0);
 }
 END_TEST
@@ -403,9 +407,7 @@ START_TEST(test_restart_removes_temporary_stream_whose_owner_left_meanwhile)
 	ck_assert_int_eq(request(client, UUID_A, "keep", true, NULL, &e), 0);
 	restart_daemon(owner_leaves);
 
-	for (int i = 0; i < 300 && world_stream(&bw.w, "0-1.0", "temp"); i++)
-		bus_world_run(&bw, 10);
-	ck_assert_ptr_null(world_stream(&bw.w, "0-1.0", "temp"));
+	wait_stream_gone("temp");
 	ck_assert_ptr_nonnull(world_stream(&bw.w, "0-1.0", "keep"));
 	ck_assert_uint_eq(n_items(), 1);
 }
@@ -542,9 +544,7 @@ START_TEST(test_busctl_user_path)
 	g_free(out);
 	g_free(err);
 	ck_assert_msg(bus_world_busctl(&bw, temp, &out, &err) == 0, "busctl: %s", err);
-	for (int i = 0; i < 300 && world_stream(&bw.w, "0-1.0", "temp"); i++)
-		bus_world_run(&bw, 10);
-	ck_assert_ptr_null(world_stream(&bw.w, "0-1.0", "temp"));
+	wait_stream_gone("temp");
 }
 END_TEST
 
