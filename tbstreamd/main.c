@@ -30,7 +30,7 @@ static void help(void)
 	       "     --state-dir=DIR        Peer store (default $STATE_DIRECTORY or "
 	       "/var/lib/tbstreamd)\n"
 	       "     --config-dir=DIR       Policy (default /etc/tbstreamd)\n"
-	       "     --vendor-dir=DIR       Vendor policy (default /usr/lib/tbstreamd)\n"
+	       "     --vendor-dir=DIR       Vendor policy (default " TBSTREAMD_VENDOR_DIR ")\n"
 	       "     --subsystem=NAME       udev subsystem to watch; repeat for several\n"
 	       "                            (overrides Subsystems=, default thunderbolt)\n"
 	       "     --no-bus               Do not offer the D-Bus API (io.github.tbstream1)\n"

@@ -9,6 +9,10 @@
 #include "log.h"
 #include "manager-private.h"
 
+#ifndef TBSTREAMD_VENDOR_DIR
+#define TBSTREAMD_VENDOR_DIR "/usr/lib/tbstreamd"
+#endif
+
 /* ---- notifications ---------------------------------------------------------------------- */
 
 void mgr_notify_peer(TbsManager *m, TbsPeer *p, TbsChange c)
@@ -289,7 +293,7 @@ int tbs_manager_new(sd_event *event, const TbsManagerConfig *c, TbsManager **ret
 		m->config_dir = g_strndup(cd, strcspn(cd, ":"));
 	else
 		m->config_dir = g_strdup("/etc/tbstreamd");
-	m->vendor_dir = g_strdup(c->vendor_dir ? c->vendor_dir : "/usr/lib/tbstreamd");
+	m->vendor_dir = g_strdup(c->vendor_dir ? c->vendor_dir : TBSTREAMD_VENDOR_DIR);
 	m->subsystems_override = g_strdupv(c->subsystems);
 	m->retry_usec = c->configfs_retry_usec ? c->configfs_retry_usec : DEFAULT_RETRY_USEC;
 	m->attr_timeout_usec =

@@ -17,7 +17,7 @@ typedef struct TbsManagerConfig {
 	const char *dev_root;	      /* default /dev */
 	const char *state_dir;	      /* default $STATE_DIRECTORY, else /var/lib/tbstreamd */
 	const char *config_dir;	      /* default /etc/tbstreamd */
-	const char *vendor_dir;	      /* default /usr/lib/tbstreamd */
+	const char *vendor_dir;	      /* default where vendor/ is installed (/usr/lib/tbstreamd) */
 	char **subsystems;	      /* non-NULL: overrides the policy's Subsystems= */
 	uint64_t configfs_retry_usec; /* re-probe period while ConfigFS is missing (default 5 s) */
 	uint64_t attr_timeout_usec;   /* give up on an item the kernel never populates (5 s) */
