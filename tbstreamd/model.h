@@ -38,6 +38,7 @@ typedef struct TbsPeer {
 	char *group;	       /* = the service's name, its ConfigFS group */
 	bool allowed;	       /* last policy decision */
 	char *rule;	       /* the rule that decided, NULL if none matched */
+	bool decided;	       /* a decision was logged since it connected */
 	TbsPeerRecord *record; /* store record (first/last seen, label, trust); NULL without UUID */
 } TbsPeer;
 

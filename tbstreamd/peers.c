@@ -41,24 +41,28 @@ void mgr_evaluate_peer(TbsManager *m, TbsPeer *p)
 	};
 	TbsDecision d = {0};
 	g_autoptr(GPtrArray) current = NULL;
-	bool was_allowed = p->allowed;
+	bool was_allowed = p->allowed, same;
 
 	if (!p->connected || !p->group || m->cfs_state != TBS_CONFIGFS_READY)
 		return;
 
 	tbs_policy_decide(m->policy, &facts, &d);
+	/* every announcement change re-evaluates: say it once per connection and change */
+	same = p->decided && was_allowed == d.allowed && g_strcmp0(p->rule, d.rule) == 0;
+	p->decided = true;
 	p->allowed = d.allowed;
 	g_free(p->rule);
 	p->rule = g_strdup(d.rule);
 	if (d.allowed)
-		log_peer(LOG_INFO, 0, p->id, "Peer %s allowed by [Peer %s]: %u stream(s)",
-			 tbs_peer_display_name(p), d.rule, d.streams->len);
+		log_peer(same ? LOG_DEBUG : LOG_INFO, 0, p->id,
+			 "Peer %s allowed by [Peer %s]: %u stream(s)", tbs_peer_display_name(p), d.rule,
+			 d.streams->len);
 	else if (d.rule)
-		log_peer(LOG_NOTICE, 0, p->id, "Peer %s denied by [Peer %s]",
+		log_peer(same ? LOG_DEBUG : LOG_NOTICE, 0, p->id, "Peer %s denied by [Peer %s]",
 			 tbs_peer_display_name(p), d.rule);
 	else
-		log_peer(LOG_INFO, 0, p->id, "Peer %s: no policy rule allows it, no streams",
-			 tbs_peer_display_name(p));
+		log_peer(same ? LOG_DEBUG : LOG_INFO, 0, p->id,
+			 "Peer %s: no policy rule allows it, no streams", tbs_peer_display_name(p));
 	if (was_allowed != p->allowed)
 		mgr_notify_peer(m, p, TBS_CHANGED);
 
@@ -188,6 +192,7 @@ static void on_xdomain(void *userdata, const TbsXdomainInfo *x, bool change)
 	if (p && strcmp(p->id, id) != 0) {
 		unplug_streams(m, p);
 		p->connected = false;
+		p->decided = false;
 		mgr_notify_peer(m, p, TBS_CHANGED);
 		p = NULL;
 	}
@@ -267,6 +272,7 @@ static void peer_disconnect(TbsManager *m, TbsPeer *p)
 	if (p->group)
 		unplug_streams(m, p);
 	p->connected = false;
+	p->decided = false;
 	g_clear_pointer(&p->syspath, g_free);
 	g_clear_pointer(&p->service_syspath, g_free);
 	g_clear_pointer(&p->group, g_free);

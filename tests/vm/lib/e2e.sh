@@ -1,0 +1,196 @@
+# shellcheck shell=bash disable=SC2034,SC3043
+# (bash, sourced by bash scripts: "local" is fine; A, B, UA, UB are used there)
+# The end-to-end scenario's building blocks (tests/vm/e2e/*.sh, tools/demo):
+# install the project into the guest the way an administrator would, plug and
+# unplug a simulated cable, find streams, and narrate. Sourced after guest.sh,
+# in the systemd mode of tests/vm/run (systemd is PID 1, the root is a
+# writable overlay of the host's).
+#
+# Narration: with E2E_NARRATE=1 (tools/demo) `say`, `note` and `show` print a
+# readable account of what happens; in the test they print nothing, and the
+# checks' "ok -" lines tell the story.
+
+E2E_NARRATE=${E2E_NARRATE:-0}
+E2E_LINK=/sys/kernel/config/tbstream_sim/cable
+E2E_STREAMS=/sys/kernel/config/thunderbolt/stream
+E2E_SRC=/tmp/e2e-src	# 64 MiB of random data, made once
+
+say() {
+	[ "$E2E_NARRATE" = 1 ] && printf '\n\033[1m--> %s\033[0m\n' "$*"
+	return 0
+}
+
+note() {
+	[ "$E2E_NARRATE" = 1 ] && printf '    %s\n' "$*"
+	return 0
+}
+
+# show CMD...: print the command (narrating), then run it
+show() {
+	[ "$E2E_NARRATE" = 1 ] && printf '    \033[2m# %s\033[0m\n' "$*" >&2
+	"$@"
+}
+
+# Journal lines of tbstreamd since the cursor taken by journal_mark.
+journal_mark() {
+	E2E_CURSOR=$(journalctl -n 0 --show-cursor -q 2>/dev/null | sed -n 's/^-- cursor: //p')
+}
+
+journal_since_mark() {
+	journalctl --no-pager -q -o cat -u tbstreamd.service ${E2E_CURSOR:+--after-cursor="$E2E_CURSOR"} \
+		2>/dev/null
+}
+
+# note the daemon's journal lines since journal_mark (narrating)
+narrate_journal() {
+	[ "$E2E_NARRATE" = 1 ] || return 0
+	journalctl --sync 2>/dev/null
+	journal_since_mark | sed 's/^/    tbstreamd: /'
+}
+
+# e2e_install: tbstream as an administrator installs it. The modules go to
+# /lib/modules/KVER/extra (depmod), everything else by `cmake --install` of
+# the build tree with its configured prefix; then systemd and udev re-read
+# their configuration. cmake --install writes its manifest into the build
+# tree, so the tree must be writable at the path it was configured at: the
+# host's path, visible through the guest's overlay root unless it is under
+# /tmp or /run, which the guest mounts afresh (then an overlay is put there).
+e2e_install() {
+	local kdir d host guest
+	kdir=/lib/modules/$(uname -r)/extra
+	mkdir -p "$kdir"
+	cp /tbstream-test/tbstream.ko /tbstream-test/tbstream_sim.ko "$kdir/"
+	depmod -a || return 1
+	for d in "$TBSTREAM_HOST_TOP:$TBSTREAM_TOP" "$TBSTREAM_HOST_BUILD:$TBSTREAM_BUILD"; do
+		host=${d%%:*}
+		guest=${d#*:}
+		[ -n "$(ls -A "$host" 2>/dev/null)" ] && continue
+		mkdir -p "$host" "/run/e2e-ovl$host/upper" "/run/e2e-ovl$host/work"
+		mount -t overlay -o "lowerdir=$guest,upperdir=/run/e2e-ovl$host/upper,workdir=/run/e2e-ovl$host/work" \
+			overlay "$host" || return 1
+	done
+	cmake --install "$TBSTREAM_HOST_BUILD" >/tmp/e2e-install.log 2>&1 || {
+		cat /tmp/e2e-install.log
+		return 1
+	}
+	systemctl daemon-reload || return 1
+	udevadm control --reload || return 1
+	# dbus-daemon and polkitd pick up the new bus policy and actions by
+	# themselves (inotify); make sure of it before anyone calls
+	busctl call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
+		ReloadConfig >/dev/null
+}
+
+# e2e_policy: the administrator's policy. Both simulated hosts live in this
+# one kernel and one tbstreamd serves both, so one policy names both peers.
+# "backup" (fixed, symmetric HopIDs so the two sides agree) is for group
+# tbstream, mode 0660; "inbox" is kept across unplug.
+e2e_policy() {
+	getent group tbstream >/dev/null || groupadd --system tbstream
+	mkdir -p /etc/tbstreamd
+	cat >/etc/tbstreamd/tbstreamd.conf <<'POLICY'
+[Daemon]
+Subsystems=thunderbolt;tbstream_sim
+OnUnplug=remove
+
+[Stream backup]
+HopIDs=9,9
+Group=tbstream
+Mode=0660
+
+[Stream inbox]
+HopIDs=10,10
+OnUnplug=keep
+
+[Peer lab]
+MatchName=my-laptop;desktop
+Streams=backup;inbox
+POLICY
+}
+
+# e2e_cable: create the simulated cable between "my-laptop" (side a) and
+# "desktop" (side b), unplugged. Sets A and B: the ConfigFS group on the
+# laptop for the desktop and on the desktop for the laptop; UA, UB: the
+# hosts' UUIDs.
+e2e_cable() {
+	modprobe tbstream_sim || return 1
+	mkdir "$E2E_LINK" || return 1
+	echo my-laptop >"$E2E_LINK/a/hostname"
+	echo desktop >"$E2E_LINK/b/hostname"
+	A=$(cat "$E2E_LINK/a_service")
+	B=$(cat "$E2E_LINK/b_service")
+	UA=$(cat "$E2E_LINK/a/unique_id")
+	UB=$(cat "$E2E_LINK/b/unique_id")
+}
+
+plug() {
+	echo 1 >"$E2E_LINK/connected"
+}
+
+unplug() {
+	echo 0 >"$E2E_LINK/connected"
+}
+
+# dev_of GROUP STREAM: its /dev/tbstreamN from the ConfigFS index
+dev_of() {
+	local i
+	i=$(cat "$E2E_STREAMS/$1/$2/index" 2>/dev/null) || return 1
+	echo "/dev/tbstream$i"
+}
+
+# link_ready LINK GROUP STREAM: LINK resolves to the stream's device node
+link_ready() {
+	local d
+	d=$(dev_of "$2" "$3") || return 1
+	[ -c "$1" ] && [ "$(readlink -f "$1")" = "$d" ]
+}
+
+# bus_stream_path PEER_UUID NAME: the object of stream NAME of that peer
+# (through the peer's Streams property, as a client would)
+bus_stream_path() {
+	local peer
+	peer=$(busctl call io.github.tbstream1 /io/github/tbstream1 \
+		org.freedesktop.DBus.ObjectManager GetManagedObjects --json=short 2>/dev/null |
+		python3 -c '
+import json, sys
+uuid, name = sys.argv[1], sys.argv[2]
+objs = json.load(sys.stdin)["data"][0]
+for path, ifaces in objs.items():
+    s = ifaces.get("io.github.tbstream1.Stream")
+    if s and s["PeerId"]["data"] == uuid and s["Name"]["data"] == name:
+        print(path)
+' "$1" "$2")
+	[ -n "$peer" ] && echo "$peer"
+}
+
+# stream_prop PATH PROPERTY: a Stream property's value, unquoted
+stream_prop() {
+	busctl get-property io.github.tbstream1 "$1" io.github.tbstream1.Stream "$2" 2>/dev/null |
+		sed -e 's/^[a-z] //' -e 's/^"//' -e 's/"$//'
+}
+
+# random_source: the 64 MiB every transfer sends
+random_source() {
+	[ -f "$E2E_SRC" ] || dd if=/dev/urandom of="$E2E_SRC" bs=1M count=64 status=none
+	chmod 0644 "$E2E_SRC"
+}
+
+# copy_across FROM_DEV TO_DEV DEST: dd the source into FROM_DEV while a reader
+# copies TO_DEV into DEST; the reader opens first (frames sent to a peer that
+# has not opened its end are lost, as upstream)
+copy_across() {
+	local reader
+	timeout 180 dd if="$2" of="$3" bs=256k status=none &
+	reader=$!
+	sleep 0.5
+	timeout 180 dd if="$E2E_SRC" of="$1" bs=256k status=none
+	wait "$reader"
+}
+
+service_active() {
+	[ "$(systemctl is-active tbstreamd.service)" = active ]
+}
+
+service_pid() {
+	systemctl show -P MainPID tbstreamd.service
+}
