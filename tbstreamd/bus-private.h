@@ -83,6 +83,10 @@ struct TbsBus {
 	GHashTable *restored;	     /* stream key -> BusOwnerRecord* */
 	GPtrArray *restored_pending; /* keys of non-persistent streams to re-track */
 	sd_event_source *restored_check;
+	void (*activity)(void *userdata);
+	void *activity_userdata;
+	void (*released)(void *userdata);
+	void *released_userdata;
 };
 
 extern const sd_bus_vtable bus_manager_vtable[];

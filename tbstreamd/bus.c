@@ -159,6 +159,15 @@ static const TbsObserver bus_observer = {
 	.status = on_status,
 };
 
+static int on_message(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	TbsBus *b = userdata;
+
+	if (b->activity)
+		b->activity(b->activity_userdata);
+	return 0; /* observe only: every message goes on to its handler */
+}
+
 static int bus_open(const char *address, sd_bus **ret)
 {
 	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
@@ -221,6 +230,11 @@ int tbs_bus_new(sd_event *event, TbsManager *m, const char *address, TbsBus **re
 	r = tbs_polkit_new(b->bus, &b->polkit);
 	if (r < 0)
 		goto fail;
+	r = sd_bus_add_filter(b->bus, NULL, on_message, b);
+	if (r < 0) {
+		log_error_errno(r, "Cannot watch bus activity: %m");
+		goto fail;
+	}
 
 	if ((r = sd_bus_add_object_manager(b->bus, NULL, TBS_BUS_PATH)) < 0 ||
 	    (r = sd_bus_add_object_vtable(b->bus, NULL, TBS_BUS_PATH, TBS_BUS_IFACE_MANAGER,
@@ -265,6 +279,54 @@ int tbs_bus_start(TbsBus *b)
 	if (r < 0)
 		return log_error_errno(r, "Cannot own the bus name %s: %m", TBS_BUS_NAME);
 	log_debug("Acquired bus name %s", TBS_BUS_NAME);
+	return 0;
+}
+
+void tbs_bus_set_activity_handler(TbsBus *b, void (*handler)(void *userdata), void *userdata)
+{
+	b->activity = handler;
+	b->activity_userdata = userdata;
+}
+
+bool tbs_bus_has_work(TbsBus *b)
+{
+	GHashTableIter it;
+	BusStream *bs;
+
+	if (tbs_polkit_n_pending(b->polkit) > 0)
+		return true;
+	g_hash_table_iter_init(&it, b->streams);
+	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&bs))
+		if (bs->request || bs->track)
+			return true;
+	return false;
+}
+
+static int on_name_released(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	TbsBus *b = userdata;
+
+	if (sd_bus_message_is_method_error(m, NULL))
+		log_warning("Cannot release the bus name %s: %s", TBS_BUS_NAME,
+			    sd_bus_message_get_error(m)->message);
+	if (b->released)
+		b->released(b->released_userdata);
+	return 0;
+}
+
+int tbs_bus_release_name(TbsBus *b, void (*done)(void *userdata), void *userdata)
+{
+	int r;
+
+	b->released = done;
+	b->released_userdata = userdata;
+	/*
+	 * Calls already routed to us arrive before the reply and are answered;
+	 * later ones make the bus activate the service again.
+	 */
+	r = sd_bus_release_name_async(b->bus, NULL, TBS_BUS_NAME, on_name_released, b);
+	if (r < 0)
+		return log_error_errno(r, "Cannot release the bus name %s: %m", TBS_BUS_NAME);
 	return 0;
 }
 

@@ -22,6 +22,16 @@ int tbs_bus_new(sd_event *event, TbsManager *m, const char *address, TbsBus **re
 int tbs_bus_start(TbsBus *b);
 TbsBus *tbs_bus_free(TbsBus *b);
 
+/* Call handler(userdata) for every message the daemon receives (NULL: stop). */
+void tbs_bus_set_activity_handler(TbsBus *b, void (*handler)(void *userdata), void *userdata);
+/*
+ * Work an exit would lose: polkit checks in flight, RequestStream calls waiting
+ * for their stream, streams that live only as long as their caller is on the bus.
+ */
+bool tbs_bus_has_work(TbsBus *b);
+/* Give up the bus name, asynchronously; done(userdata) once the bus answered. */
+int tbs_bus_release_name(TbsBus *b, void (*done)(void *userdata), void *userdata);
+
 /* For tests: how long RequestStream waits for a stream to be ready (default 10 s). */
 void tbs_bus_set_request_timeout(TbsBus *b, uint64_t usec);
 /* For tests: polkit checks in flight and RequestStream calls waiting for their stream. */

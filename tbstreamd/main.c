@@ -9,8 +9,10 @@
 #include <systemd/sd-event.h>
 
 #include "bus.h"
+#include "idle.h"
 #include "log.h"
 #include "manager.h"
+#include "util.h"
 
 #ifndef TBSTREAM_VERSION
 #define TBSTREAM_VERSION "unknown"
@@ -35,6 +37,8 @@ static void help(void)
 	       "                            (overrides Subsystems=, default thunderbolt)\n"
 	       "     --no-bus               Do not offer the D-Bus API (io.github.tbstream1)\n"
 	       "     --bus-address=ADDRESS  Bus to use instead of the system bus\n"
+	       "     --idle-timeout=SEC     Exit after SEC seconds without peers, clients or\n"
+	       "                            work (default 0: never; udev and D-Bus start it again)\n"
 	       "\nSee tbstreamd(8) and tbstreamd.conf(5).\n");
 }
 
@@ -43,7 +47,11 @@ typedef struct Args {
 	GPtrArray *subsystems;
 	bool no_bus;
 	const char *bus_address;
+	uint64_t idle_usec;
 } Args;
+
+/* Longest --idle-timeout=: a day; longer is "never" (0). */
+#define IDLE_TIMEOUT_MAX_SEC 86400
 
 static int parse_argv(int argc, char **argv, Args *a)
 {
@@ -59,6 +67,7 @@ static int parse_argv(int argc, char **argv, Args *a)
 		ARG_SUBSYSTEM,
 		ARG_NO_BUS,
 		ARG_BUS_ADDRESS,
+		ARG_IDLE_TIMEOUT,
 	};
 	static const struct option options[] = {
 		{"help", no_argument, NULL, 'h'},
@@ -74,6 +83,7 @@ static int parse_argv(int argc, char **argv, Args *a)
 		{"subsystem", required_argument, NULL, ARG_SUBSYSTEM},
 		{"no-bus", no_argument, NULL, ARG_NO_BUS},
 		{"bus-address", required_argument, NULL, ARG_BUS_ADDRESS},
+		{"idle-timeout", required_argument, NULL, ARG_IDLE_TIMEOUT},
 		{},
 	};
 	int c, l;
@@ -134,6 +144,14 @@ static int parse_argv(int argc, char **argv, Args *a)
 		case ARG_BUS_ADDRESS:
 			a->bus_address = optarg;
 			break;
+		case ARG_IDLE_TIMEOUT:
+			if (tbs_parse_seconds(optarg, IDLE_TIMEOUT_MAX_SEC, &a->idle_usec) < 0) {
+				fprintf(stderr,
+					"Invalid idle timeout \"%s\": seconds, 0 to %d, e.g. 60 or 0.5\n",
+					optarg, IDLE_TIMEOUT_MAX_SEC);
+				return -EINVAL;
+			}
+			break;
 		default:
 			return -EINVAL;
 		}
@@ -145,9 +163,10 @@ static int parse_argv(int argc, char **argv, Args *a)
 	return 1;
 }
 
+/* userdata: non-NULL when the D-Bus API was wanted but the bus is not there */
 static void on_status(TbsManager *m, const char *status, void *userdata)
 {
-	(void)sd_notifyf(false, "STATUS=%s", status);
+	(void)sd_notifyf(false, "STATUS=%s%s", status, userdata ? "; no D-Bus API" : "");
 }
 
 static const TbsObserver status_observer = {.status = on_status};
@@ -166,6 +185,28 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 	return 0;
 }
 
+static void on_name_released(void *userdata)
+{
+	(void)sd_event_exit(userdata, 0);
+}
+
+typedef struct Daemon {
+	sd_event *event;
+	TbsBus *bus;
+} Daemon;
+
+static void on_idle(TbsIdle *idle, void *userdata)
+{
+	Daemon *d = userdata;
+
+	log_info("No peer, no client, nothing to do: exiting (udev or D-Bus start tbstreamd again)");
+	(void)sd_notify(false, "STOPPING=1\nSTATUS=Idle, exiting");
+	/* a caller that comes now activates a new instance instead of talking to this one */
+	if (d->bus && tbs_bus_release_name(d->bus, on_name_released, d->event) >= 0)
+		return;
+	(void)sd_event_exit(d->event, 0);
+}
+
 static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
 	(void)sd_notify(false, "STOPPING=1\nSTATUS=Shutting down");
@@ -178,6 +219,9 @@ int main(int argc, char **argv)
 	sd_event *event = NULL;
 	TbsManager *m = NULL;
 	TbsBus *bus = NULL;
+	TbsIdle *idle = NULL;
+	Daemon d = {};
+	bool bus_missing = false;
 	sigset_t mask;
 	int r;
 
@@ -213,7 +257,6 @@ int main(int argc, char **argv)
 	r = tbs_manager_new(event, &a.config, &m);
 	if (r < 0)
 		goto out;
-	tbs_manager_add_observer(m, &status_observer, NULL);
 	r = sd_event_add_signal(event, NULL, SIGHUP, on_sighup, m);
 	if (r < 0) {
 		log_error_errno(r, "Cannot watch SIGHUP: %m");
@@ -223,9 +266,16 @@ int main(int argc, char **argv)
 	/* objects before the core starts, so they see every peer; the name once all is known */
 	if (!a.no_bus) {
 		r = tbs_bus_new(event, m, a.bus_address, &bus);
-		if (r < 0)
-			goto out;
+		if (r < 0) {
+			/*
+			 * A recovery initramfs or an early boot has no bus: the policy's streams
+			 * are what matters there, so go on without the API.
+			 */
+			log_warning_errno(r, "Continuing without the D-Bus API: %m");
+			bus_missing = true;
+		}
 	}
+	tbs_manager_add_observer(m, &status_observer, bus_missing ? &bus_missing : NULL);
 	log_info("tbstreamd %s starting", TBSTREAM_VERSION);
 	r = tbs_manager_start(m);
 	if (r < 0) {
@@ -237,12 +287,21 @@ int main(int argc, char **argv)
 		if (r < 0)
 			goto out;
 	}
-	(void)sd_notifyf(false, "READY=1\nSTATUS=%s", tbs_manager_status(m));
+	if (a.idle_usec > 0) {
+		d.event = event;
+		d.bus = bus;
+		r = tbs_idle_new(event, m, bus, a.idle_usec, on_idle, &d, &idle);
+		if (r < 0)
+			goto out;
+	}
+	(void)sd_notifyf(false, "READY=1\nSTATUS=%s%s", tbs_manager_status(m),
+			 bus_missing ? "; no D-Bus API" : "");
 
 	r = sd_event_loop(event);
 	if (r < 0)
 		log_error_errno(r, "Event loop failed: %m");
 out:
+	tbs_idle_free(idle);
 	tbs_bus_free(bus);
 	tbs_manager_free(m);
 	sd_event_unref(event);

@@ -53,6 +53,23 @@ void tbs_manager_remove_observer(TbsManager *m, const TbsObserver *obs, void *us
 	}
 }
 
+bool tbs_manager_is_busy(TbsManager *m)
+{
+	GHashTableIter it;
+	TbsPeer *p;
+	TbsStream *s;
+
+	g_hash_table_iter_init(&it, m->peers);
+	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&p))
+		if (p->connected)
+			return true;
+	g_hash_table_iter_init(&it, m->streams);
+	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&s))
+		if (s->state == TBS_STREAM_CONFIGURING || s->state == TBS_STREAM_WAITING_DEVICE)
+			return true;
+	return false;
+}
+
 void mgr_update_status(TbsManager *m)
 {
 	unsigned connected = 0, ready = 0, total = g_hash_table_size(m->streams);

@@ -35,6 +35,12 @@ int tbs_manager_reload(TbsManager *m);
 int tbs_manager_add_observer(TbsManager *m, const TbsObserver *obs, void *userdata);
 void tbs_manager_remove_observer(TbsManager *m, const TbsObserver *obs, void *userdata);
 
+/*
+ * Whether the core has anything to do: a peer connected or a stream still being
+ * set up. Kept (detached) and ready streams of unplugged peers need nothing.
+ */
+bool tbs_manager_is_busy(TbsManager *m);
+
 /* One line for sd_notify STATUS= and humans. */
 const char *tbs_manager_status(TbsManager *m);
 TbsConfigfsState tbs_manager_configfs_state(TbsManager *m);

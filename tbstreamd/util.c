@@ -170,6 +170,37 @@ int tbs_parse_long(const char *s, long min, long max, long *ret)
 	return 0;
 }
 
+int tbs_parse_seconds(const char *s, uint64_t max_sec, uint64_t *ret_usec)
+{
+	uint64_t sec = 0, usec = 0, scale = 100000;
+	const char *c = s;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	for (; isdigit((unsigned char)*c); c++) {
+		sec = sec * 10 + (uint64_t)(*c - '0');
+		if (sec > max_sec)
+			return -ERANGE;
+	}
+	if (*c == '.') {
+		c++;
+		if (!isdigit((unsigned char)*c))
+			return -EINVAL;
+		for (; isdigit((unsigned char)*c); c++) {
+			if (scale == 0)
+				return -EINVAL; /* finer than a microsecond */
+			usec += (uint64_t)(*c - '0') * scale;
+			scale /= 10;
+		}
+	}
+	if (*c != '\0')
+		return -EINVAL;
+	if (sec == max_sec && usec > 0)
+		return -ERANGE;
+	*ret_usec = sec * 1000000 + usec;
+	return 0;
+}
+
 int tbs_parse_bool(const char *s, bool *ret)
 {
 	static const char *const yes[] = {"1", "yes", "y", "true", "t", "on"};

@@ -51,6 +51,8 @@ char *tbs_sanitize_string(const char *in, size_t len, size_t max);
 
 int tbs_parse_long(const char *s, long min, long max, long *ret);
 int tbs_parse_bool(const char *s, bool *ret);
+/* "N" or "N.FRACTION" seconds (at most microseconds, at most max_sec) -> microseconds */
+int tbs_parse_seconds(const char *s, uint64_t max_sec, uint64_t *ret_usec);
 /* "%u.0 Gb/s" as the thunderbolt driver prints link speeds. */
 int tbs_parse_speed(const char *s, unsigned *ret);
 

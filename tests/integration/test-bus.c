@@ -15,6 +15,7 @@
 #include "bus-errors.h"
 #include "bus-world.h"
 #include "log.h"
+#include "idle.h"
 
 #define UUID_A "3a1cb984-c4d9-4469-a277-ce2fdfd11f0d"
 #define UUID_B "11111111-2222-3333-4444-555555555555"
@@ -438,6 +439,52 @@ START_TEST(test_garbage_owners_file_is_ignored)
 }
 END_TEST
 
+START_TEST(test_caller_owned_stream_is_work_that_holds_off_idle_exit)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+	sd_bus *other = bus_world_client(&bw);
+
+	ck_assert(!tbs_bus_has_work(bw.bus));
+	ck_assert_int_eq(request(other, UUID_A, "keep", true, NULL, &e), 0);
+	ck_assert_msg(!tbs_bus_has_work(bw.bus), "a persistent stream needs nobody");
+	ck_assert_int_eq(request(other, UUID_A, "temp", false, NULL, &e), 0);
+	ck_assert_msg(tbs_bus_has_work(bw.bus), "exiting would forget to remove it");
+	sd_bus_flush_close_unref(other);
+	wait_stream_gone("temp");
+	ck_assert(!tbs_bus_has_work(bw.bus));
+}
+END_TEST
+
+static void on_idle_fired(TbsIdle *idle, void *userdata)
+{
+	*(bool *)userdata = true;
+}
+
+START_TEST(test_idle_exit_waits_for_unplug_and_a_quiet_bus)
+{
+	TbsIdle *idle = NULL;
+	bool fired = false;
+
+	ck_assert_int_eq(
+		tbs_idle_new(bw.w.event, bw.w.m, bw.bus, 300 * 1000, on_idle_fired, &fired, &idle),
+		0);
+	bus_world_run(&bw, 600);
+	ck_assert_msg(!fired, "two peers are connected");
+	world_remove_peer(&bw.w, "/sys/devices/0-1");
+	world_remove_peer(&bw.w, "/sys/devices/0-3");
+	/* a client keeps talking: every call starts the quiet period again */
+	for (int i = 0; i < 8; i++) {
+		g_free(get_string(PATH, MANAGER, "Status"));
+		bus_world_run(&bw, 100);
+	}
+	ck_assert_msg(!fired, "the bus was busy");
+	for (int i = 0; i < 100 && !fired; i++)
+		bus_world_run(&bw, 10);
+	ck_assert_msg(fired, "quiet, no peers: time to go");
+	tbs_idle_free(idle);
+}
+END_TEST
+
 START_TEST(test_request_times_out_with_named_error)
 {
 	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
@@ -502,7 +549,8 @@ START_TEST(test_reload)
 }
 END_TEST
 
-/* ---- the user's path: busctl itself ----------------------------------------------------- */
+/* ---- the user's path: busctl itself -----------------------------------------------------
+ */
 
 START_TEST(test_busctl_user_path)
 {
@@ -548,7 +596,8 @@ START_TEST(test_busctl_user_path)
 }
 END_TEST
 
-/* ---- org.freedesktop.LogControl1 -------------------------------------------------------- */
+/* ---- org.freedesktop.LogControl1 --------------------------------------------------------
+ */
 
 #define LOG_CONTROL "/org/freedesktop/LogControl1", "org.freedesktop.LogControl1"
 
@@ -642,7 +691,8 @@ START_TEST(test_log_control)
 }
 END_TEST
 
-/* ---- concurrency ------------------------------------------------------------------------ */
+/* ---- concurrency ------------------------------------------------------------------------
+ */
 
 typedef struct Concurrent {
 	unsigned done, ok;
@@ -704,8 +754,10 @@ START_TEST(test_caller_leaving_during_pending_check)
 	ck_assert_int_ge(sd_bus_message_append(m, "a{sv}", 0), 0);
 	ck_assert_int_ge(sd_bus_call_async(leaver, NULL, m, NULL, NULL, 0), 0);
 	ck_assert(world_run_until(&bw.w, checks_pending, &one, 5000));
+	ck_assert_msg(tbs_bus_has_work(bw.bus), "a pending check holds off idle exit");
 	sd_bus_flush_close_unref(leaver);
 	ck_assert(world_run_until(&bw.w, checks_pending, &zero, 5000));
+	ck_assert(!tbs_bus_has_work(bw.bus));
 
 	/* polkit's late "yes" must not create anything for the departed caller */
 	bus_env_polkit_hang(&env, NULL);
@@ -743,7 +795,8 @@ START_TEST(test_held_check_delays_nobody)
 }
 END_TEST
 
-/* ---- polkit says no, or is not there ---------------------------------------------------- */
+/* ---- polkit says no, or is not there ----------------------------------------------------
+ */
 
 START_TEST(test_denied_changes_nothing)
 {
@@ -787,7 +840,8 @@ START_TEST(test_no_polkit_denies)
 }
 END_TEST
 
-/* ---- the shipped XML is what the daemon says -------------------------------------------- */
+/* ---- the shipped XML is what the daemon says --------------------------------------------
+ */
 
 static const char *emits(GDBusAnnotationInfo **a)
 {
@@ -901,6 +955,8 @@ static Suite *suite(void)
 	tcase_add_unchecked_fixture(tc, env_with_polkit, env_stop);
 	tcase_add_checked_fixture(tc, setup_allow_all, teardown);
 	tcase_add_test(tc, test_request_stream_returns_configured_stream);
+	tcase_add_test(tc, test_caller_owned_stream_is_work_that_holds_off_idle_exit);
+	tcase_add_test(tc, test_idle_exit_waits_for_unplug_and_a_quiet_bus);
 	tcase_add_test(tc, test_request_stream_options_reach_configfs);
 	tcase_add_test(tc, test_bad_arguments_get_named_errors_and_change_nothing);
 	tcase_add_test(tc, test_remove_stream);

@@ -56,7 +56,7 @@ static void teardown(void)
 	g_object_unref(tb);
 }
 
-static pid_t spawn(const char *extra)
+static pid_t spawn_full(bool bus, const char *extra)
 {
 	g_autofree char *cfg = g_build_filename(tmp, "cfg", NULL);
 	g_autofree char *dev = g_build_filename(tmp, "dev", NULL);
@@ -69,12 +69,43 @@ static pid_t spawn(const char *extra)
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
-		execl(TBSTREAMD_PATH, TBSTREAMD_PATH, "--log-target=null", "--no-bus",
-		      "--configfs-root", cfg, "--dev-root", dev, "--state-dir", state,
-		      "--config-dir", etc, "--vendor-dir", vendor, extra, (char *)NULL);
+		execl(TBSTREAMD_PATH, TBSTREAMD_PATH, "--log-target=null",
+		      bus ? "--log-level=info" : "--no-bus", "--configfs-root", cfg, "--dev-root",
+		      dev, "--state-dir", state, "--config-dir", etc, "--vendor-dir", vendor, extra,
+		      (char *)NULL);
 		_exit(127);
 	}
 	return pid;
+}
+
+static pid_t spawn(const char *extra)
+{
+	return spawn_full(false, extra);
+}
+
+/* waitpid with a deadline: the exit status, or -1 if it still runs after timeout_ms */
+static int wait_exit(pid_t pid, unsigned timeout_ms)
+{
+	int status;
+
+	for (unsigned i = 0; i < timeout_ms / 10; i++) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+		ck_assert_int_ge(r, 0);
+		if (r == pid)
+			return status;
+		usleep(10000);
+	}
+	return -1;
+}
+
+static char *add_peer(void)
+{
+	char *xd = umockdev_testbed_add_device(
+		tb, "thunderbolt", "0-1", NULL, "device_name", "alpha", "unique_id",
+		"3a1cb984-c4d9-4469-a277-ce2fdfd11f0d", "vendor", "0x8086", "vendor_name", "Intel",
+		"device", "0x1", "maxhopid", "15", NULL, "DEVTYPE", "thunderbolt_xdomain", NULL);
+	ck_assert_ptr_nonnull(xd);
+	return xd;
 }
 
 /* Collects notify messages until one contains needle; returns all of them. */
@@ -170,11 +201,69 @@ START_TEST(test_watchdog_is_pinged_when_systemd_asks)
 }
 END_TEST
 
+START_TEST(test_idle_daemon_exits_cleanly_after_idle_timeout)
+{
+	daemon_pid = spawn("--idle-timeout=0.5");
+	g_autofree char *start = wait_notify("READY=1");
+	g_autofree char *stop = wait_notify("STOPPING=1");
+	int status = wait_exit(daemon_pid, 10000);
+	daemon_pid = 0;
+	ck_assert(status != -1 && WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	ck_assert_ptr_nonnull(strstr(stop, "STATUS=Idle, exiting"));
+}
+END_TEST
+
+START_TEST(test_connected_peer_keeps_daemon_until_unplugged)
+{
+	g_autofree char *xd = add_peer();
+
+	daemon_pid = spawn("--idle-timeout=0.3");
+	g_autofree char *start = wait_notify("READY=1");
+	ck_assert_ptr_nonnull(strstr(start, "1 peer(s) connected"));
+	/* many idle periods with the peer plugged: still there */
+	ck_assert_int_eq(wait_exit(daemon_pid, 1500), -1);
+
+	umockdev_testbed_uevent(tb, xd, "remove");
+	umockdev_testbed_remove_device(tb, xd);
+	g_autofree char *stop = wait_notify("STOPPING=1");
+	int status = wait_exit(daemon_pid, 10000);
+	daemon_pid = 0;
+	ck_assert(status != -1 && WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+}
+END_TEST
+
+START_TEST(test_daemon_without_system_bus_keeps_running)
+{
+	g_autofree char *nobus = g_strdup_printf("unix:path=%s/no-bus-here", tmp);
+	g_autofree char *xd = add_peer();
+
+	/* as in a recovery initramfs: no system bus at all */
+	setenv("DBUS_SYSTEM_BUS_ADDRESS", nobus, 1);
+	daemon_pid = spawn_full(true, NULL);
+	unsetenv("DBUS_SYSTEM_BUS_ADDRESS");
+	g_autofree char *start = wait_notify("READY=1");
+	ck_assert_ptr_nonnull(strstr(start, "1 peer(s) connected"));
+	ck_assert_ptr_nonnull(strstr(start, "no D-Bus API"));
+	ck_assert_int_eq(wait_exit(daemon_pid, 500), -1);
+	ck_assert_int_eq(kill(daemon_pid, SIGTERM), 0);
+	int status = wait_exit(daemon_pid, 10000);
+	daemon_pid = 0;
+	ck_assert(status != -1 && WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+}
+END_TEST
+
 START_TEST(test_bad_option_fails_and_help_succeeds)
 {
 	int status;
 	pid_t pid = spawn("--no-such-option");
 
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 1);
+	pid = spawn("--idle-timeout=soon");
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFEXITED(status));
 	ck_assert_int_eq(WEXITSTATUS(status), 1);
@@ -196,6 +285,9 @@ static Suite *main_suite(void)
 	tcase_add_test(tc, test_daemon_reports_missing_stream_module_in_status);
 	tcase_add_test(tc, test_idle_daemon_does_not_wake_up);
 	tcase_add_test(tc, test_watchdog_is_pinged_when_systemd_asks);
+	tcase_add_test(tc, test_idle_daemon_exits_cleanly_after_idle_timeout);
+	tcase_add_test(tc, test_connected_peer_keeps_daemon_until_unplugged);
+	tcase_add_test(tc, test_daemon_without_system_bus_keeps_running);
 	tcase_add_test(tc, test_bad_option_fails_and_help_succeeds);
 	suite_add_tcase(s, tc);
 	return s;

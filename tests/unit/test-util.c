@@ -181,6 +181,31 @@ START_TEST(test_parse_long_and_bool_are_strict)
 }
 END_TEST
 
+START_TEST(test_parse_seconds_takes_decimal_seconds_only)
+{
+	uint64_t u;
+	ck_assert_int_eq(tbs_parse_seconds("60", 86400, &u), 0);
+	ck_assert_uint_eq(u, 60000000);
+	ck_assert_int_eq(tbs_parse_seconds("0.25", 86400, &u), 0);
+	ck_assert_uint_eq(u, 250000);
+	ck_assert_int_eq(tbs_parse_seconds("1.000001", 86400, &u), 0);
+	ck_assert_uint_eq(u, 1000001);
+	ck_assert_int_eq(tbs_parse_seconds("86400", 86400, &u), 0);
+	ck_assert_uint_eq(u, 86400000000ULL);
+	ck_assert_int_eq(tbs_parse_seconds("86400.5", 86400, &u), -ERANGE);
+	ck_assert_int_eq(tbs_parse_seconds("86401", 86400, &u), -ERANGE);
+	ck_assert_int_eq(tbs_parse_seconds("99999999999999999999999", 86400, &u), -ERANGE);
+	ck_assert_int_eq(tbs_parse_seconds("1.0000001", 86400, &u), -EINVAL);
+	ck_assert_int_eq(tbs_parse_seconds("", 86400, &u), -EINVAL);
+	ck_assert_int_eq(tbs_parse_seconds("-1", 86400, &u), -EINVAL);
+	ck_assert_int_eq(tbs_parse_seconds(" 1", 86400, &u), -EINVAL);
+	ck_assert_int_eq(tbs_parse_seconds("1.", 86400, &u), -EINVAL);
+	ck_assert_int_eq(tbs_parse_seconds(".5", 86400, &u), -EINVAL);
+	ck_assert_int_eq(tbs_parse_seconds("5s", 86400, &u), -EINVAL);
+	ck_assert_int_eq(tbs_parse_seconds("1e3", 86400, &u), -EINVAL);
+}
+END_TEST
+
 START_TEST(test_read_attr_is_bounded_and_strips_newlines)
 {
 	g_autofree char *dir = th_mkdtemp();
@@ -264,6 +289,7 @@ static Suite *util_suite(void)
 	tcase_add_test(tc, test_write_attr_never_creates_files);
 	tcase_add_test(tc, test_atomic_write_replaces_and_leaves_no_temporary);
 	tcase_add_test(tc, test_log_returns_negative_errno);
+	tcase_add_test(tc, test_parse_seconds_takes_decimal_seconds_only);
 	suite_add_tcase(s, tc);
 	return s;
 }
