@@ -8,7 +8,7 @@
 # tools/demo runs this script with --narrate.
 . "$TBSTREAM_GUEST_LIB/guest.sh"
 . "$TBSTREAM_GUEST_LIB/e2e.sh"
-[ "${1:-}" = --narrate ] && E2E_NARRATE=1
+[ "${1:-}" = --narrate ] && export E2E_NARRATE=1
 OPEN_STREAM="/usr/bin/python3 $TBSTREAM_TOP/tests/vm/e2e/open-stream.py"
 exec 2>&1
 

@@ -169,6 +169,10 @@ stream_prop() {
 		sed -e 's/^[a-z] //' -e 's/^"//' -e 's/"$//'
 }
 
+stream_state_is() { # PATH STATE
+	[ "$(stream_prop "$1" State)" = "$2" ]
+}
+
 # random_source: the 64 MiB every transfer sends
 random_source() {
 	[ -f "$E2E_SRC" ] || dd if=/dev/urandom of="$E2E_SRC" bs=1M count=64 status=none
