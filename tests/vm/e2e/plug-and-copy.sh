@@ -8,9 +8,8 @@
 # tools/demo runs this script with --narrate.
 . "$TBSTREAM_GUEST_LIB/guest.sh"
 . "$TBSTREAM_GUEST_LIB/e2e.sh"
-[ "${1:-}" = --narrate ] && export E2E_NARRATE=1
+e2e_args "$@"
 OPEN_STREAM="/usr/bin/python3 $TBSTREAM_TOP/tests/vm/e2e/open-stream.py"
-exec 2>&1
 
 bail_out() {
 	fail "$1"

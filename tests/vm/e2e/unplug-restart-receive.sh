@@ -14,8 +14,7 @@
 # tools/demo runs this script with --narrate after plug-and-copy.sh.
 . "$TBSTREAM_GUEST_LIB/guest.sh"
 . "$TBSTREAM_GUEST_LIB/e2e.sh"
-[ "${1:-}" = --narrate ] && export E2E_NARRATE=1
-exec 2>&1
+e2e_args "$@"
 IDLE=15
 
 bail_out() {

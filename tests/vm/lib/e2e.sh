@@ -15,6 +15,18 @@ E2E_LINK=/sys/kernel/config/tbstream_sim/cable
 E2E_STREAMS=/sys/kernel/config/thunderbolt/stream
 E2E_SRC=/tmp/e2e-src	# 64 MiB of random data, made once
 
+# e2e_args "$@": handle the scripts' one option, --narrate. Narration goes
+# straight to the console, so tools/demo shows it as it happens, without the
+# journal's prefixes.
+e2e_args() {
+	if [ "${1:-}" = --narrate ]; then
+		E2E_NARRATE=1
+		exec >/dev/console 2>&1
+	else
+		exec 2>&1
+	fi
+}
+
 say() {
 	[ "$E2E_NARRATE" = 1 ] && printf '\n\033[1m--> %s\033[0m\n' "$*"
 	return 0
