@@ -4,12 +4,11 @@
 # udev start tbstreamd, the policy's streams appear on both hosts with their
 # /dev/tbstream/by-name links, root creates more streams with busctl and dd
 # carries 64 MiB across, and an unprivileged user whom polkit allows does the
-# same through OpenStream without any right on the device node.
+# same with tbstreamctl (OpenStream) without any right on the device node.
 # tools/demo runs this script with --narrate.
 . "$TBSTREAM_GUEST_LIB/guest.sh"
 . "$TBSTREAM_GUEST_LIB/e2e.sh"
 e2e_args "$@"
-OPEN_STREAM="/usr/bin/python3 $TBSTREAM_TOP/tests/vm/e2e/open-stream.py"
 
 bail_out() {
 	fail "$1"
@@ -121,17 +120,27 @@ qb=$(bus_stream_path "$UA" backup)
 check "the policy's streams are on the bus" test -n "$qa" -a -n "$qb"
 check_fails "alice cannot open the node herself (group tbstream, 0660)" \
 	runuser -u alice -- dd if=/dev/null of="$(readlink -f $LAPTOP_BACKUP)" count=0 status=none
-err=$(runuser -u bob -- $OPEN_STREAM "$qa" write true 2>&1)
-case $err in
-*AccessDenied* | *InteractiveAuthorizationRequired*) pass "polkit refuses bob ($err)" ;;
-*) fail "polkit refuses bob" "$err" ;;
-esac
-# shellcheck disable=SC2086 # OPEN_STREAM is a command and its script
-runuser -u alice -- timeout 180 $OPEN_STREAM "$qb" read dd of=/tmp/alice.img bs=256k status=none &
+CTL=$(command -v tbstreamctl) || bail_out "tbstreamctl is installed"
+say "alice runs: tbstreamctl list"
+runuser -u alice -- "$CTL" list >/tmp/ctl-list.txt 2>&1
+check "tbstreamctl list works for alice (reading needs no authorization)" test $? -eq 0
+[ "$E2E_NARRATE" = 1 ] && sed 's/^/    /' /tmp/ctl-list.txt
+peers=$(runuser -u alice -- "$CTL" --json=short list | python3 -c '
+import json, sys
+print(" ".join(sorted(p["Name"] for p in json.load(sys.stdin)["Peers"])))')
+check_eq "its JSON names both simulated hosts" "desktop my-laptop" "$peers"
+err=$(runuser -u bob -- "$CTL" --no-ask-password open desktop/backup --write -- true 2>&1)
+rc=$?
+check_eq "polkit refuses bob: tbstreamctl exits 4 (not authorized)" 4 "$rc"
+note "bob was told: $err"
+runuser -u alice -- timeout 180 "$CTL" --no-ask-password open my-laptop/backup --read -- \
+	dd of=/tmp/alice.img bs=256k status=none &
 reader=$!
 sleep 1
-# shellcheck disable=SC2086
-show runuser -u alice -- timeout 180 $OPEN_STREAM "$qa" write dd if="$E2E_SRC" bs=256k status=none
+note "alice: tbstreamctl open desktop/backup --write -- dd if=<64 MiB> bs=256k"
+note "alice: tbstreamctl open my-laptop/backup --read -- dd of=/tmp/alice.img bs=256k"
+runuser -u alice -- timeout 180 "$CTL" --no-ask-password open desktop/backup --write -- \
+	dd if="$E2E_SRC" bs=256k status=none
 check "alice's writer succeeds" test $? -eq 0
 wait $reader
 check "alice's reader succeeds" test $? -eq 0
