@@ -194,6 +194,13 @@ const char *tbs_stream_state(struct tbs_stream *s);
 int tbs_session_open(struct tbs_stream *s, bool nonblock,
 		     struct tbs_session **sessp);
 void tbs_session_release(struct tbs_session *sess);
+
+/* session.c */
+extern atomic_t tbs_live_sessions;
+int tbs_session_start(struct tbs_stream *s, struct tbs_session **sessp);
+void tbs_session_teardown(struct tbs_session *sess, int reason);
+void tbs_session_close(struct tbs_session *sess);
+void tbs_session_put(struct tbs_session *sess);
 ssize_t tbs_session_read(struct tbs_session *sess, struct iov_iter *to,
 			 bool nonblock);
 ssize_t tbs_session_write(struct tbs_session *sess, struct iov_iter *from,

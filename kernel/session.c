@@ -1,0 +1,585 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tbstream: the data path of an open stream (a session): rings and frames,
+ * RX and TX completions, read, write, poll, and the start and teardown of
+ * it all.  Locks and lifetimes are written down at the top of stream.c.
+ */
+#include <linux/mm.h>
+#include <linux/poll.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uio.h>
+
+#include "tbstream.h"
+
+atomic_t tbs_live_sessions = ATOMIC_INIT(0);
+
+static void tbs_session_free(struct kref *kref)
+{
+	struct tbs_session *sess = container_of(kref, struct tbs_session, kref);
+	struct tbs_stream *s = sess->stream;
+
+	WARN_ON(!sess->torn_down);
+	kfree(sess);
+	atomic_dec(&tbs_live_sessions);
+	tbs_stream_put(s);
+}
+
+/**
+ * tbs_session_put() - drop a reference on a session
+ * @sess: the session
+ */
+void tbs_session_put(struct tbs_session *sess)
+{
+	kref_put(&sess->kref, tbs_session_free);
+}
+
+static void tbs_tx_done(struct tbs_ring *ring, struct tbs_frame *f,
+			bool canceled)
+{
+	struct tbs_session *sess = ring->priv;
+	unsigned int n;
+
+	spin_lock(&sess->tx_lock);
+	list_add(&f->list, &sess->tx_free);
+	n = ++sess->tx_nfree;
+	spin_unlock(&sess->tx_lock);
+
+	/* Batch wakeups: a writer refills a quarter of the ring at once. */
+	if ((n >= max(sess->nframes / 4, 1U) || n == sess->nframes) &&
+	    wq_has_sleeper(&sess->tx_wq))
+		wake_up(&sess->tx_wq);
+}
+
+static void tbs_rx_repost(struct tbs_session *sess, struct tbs_frame *f)
+{
+	/* Fails only while the ring stops; the frame then stays idle. */
+	sess->port->ops->ring_post(&sess->rx, f);
+}
+
+static void tbs_rx_done(struct tbs_ring *ring, struct tbs_frame *f,
+			bool canceled)
+{
+	struct tbs_session *sess = ring->priv;
+	struct tbs_stream *s = sess->stream;
+	bool bad = false, queue = false, first = false;
+
+	if (canceled)
+		return;
+
+	if (f->status & (TBS_FRAME_CRC_ERROR | TBS_FRAME_OVERRUN))
+		bad = true;
+	else if (f->eof == TBS_PDF_CLOSE)
+		queue = true;
+	else if (f->eof == TBS_PDF_DATA && f->sof == TBS_PDF_SOF &&
+		 f->size <= TBS_FRAME_SIZE)
+		queue = f->size > 0;
+	else
+		bad = true;
+
+	spin_lock(&sess->rx_lock);
+	if (bad && !sess->rx_err) {
+		sess->rx_err = -EIO;
+		first = true;
+	}
+	if (sess->rx_err)
+		queue = false;
+	if (queue) {
+		list_add_tail(&f->list, &sess->rx_ready);
+		sess->rx_peer_closed = f->eof == TBS_PDF_CLOSE;
+	}
+	spin_unlock(&sess->rx_lock);
+
+	if (bad) {
+		atomic64_inc(&s->counters[TBS_RX_ERRORS]);
+		if (first)
+			dev_warn(sess->port->dev,
+				 "%s: bad RX frame (status %#x, sof %u, eof %u, %u bytes): stream failed\n",
+				 s->name, f->status, f->sof, f->eof, f->size);
+	} else {
+		atomic64_inc(&s->counters[TBS_RX_FRAMES]);
+	}
+	if (!queue)
+		tbs_rx_repost(sess, f);
+	if ((queue || first) && wq_has_sleeper(&sess->rx_wq))
+		wake_up(&sess->rx_wq);
+}
+
+static void tbs_session_free_frames(struct tbs_session *sess, unsigned int n)
+{
+	const struct tbs_port_ops *ops = sess->port->ops;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		struct tbs_frame *f = &sess->frames[i];
+
+		ops->buf_free(f->ring, f);
+	}
+	kvfree(sess->frames);
+	sess->frames = NULL;
+}
+
+/**
+ * tbs_session_start() - start a stream's session: rings, frames, paths
+ * @s: the stream (s->lock held; attached and configured)
+ * @sessp: the new session, referenced by @s->session and by the opener
+ *
+ * Return: 0 or a negative errno; nothing is left behind on failure.
+ */
+int tbs_session_start(struct tbs_stream *s, struct tbs_session **sessp)
+{
+	struct tbs_port *port = s->port;
+	const struct tbs_port_ops *ops = port->ops;
+	unsigned int n = s->ring_size, i;
+	struct tbs_session *sess;
+	int ret;
+
+	sess = kzalloc(sizeof(*sess), GFP_KERNEL);
+	if (!sess)
+		return -ENOMEM;
+	atomic_inc(&tbs_live_sessions);
+	kref_init(&sess->kref);
+	init_rwsem(&sess->io_lock);
+	spin_lock_init(&sess->tx_lock);
+	spin_lock_init(&sess->rx_lock);
+	mutex_init(&sess->tx_mutex);
+	mutex_init(&sess->rx_mutex);
+	init_waitqueue_head(&sess->tx_wq);
+	init_waitqueue_head(&sess->rx_wq);
+	INIT_LIST_HEAD(&sess->tx_free);
+	INIT_LIST_HEAD(&sess->rx_ready);
+	sess->stream = s;
+	sess->port = port;
+	sess->nframes = n;
+	sess->tx_hopid = s->out_hopid;
+	sess->rx_hopid = s->in_hopid;
+
+	sess->frames = kvcalloc(2 * n, sizeof(*sess->frames), GFP_KERNEL);
+	if (!sess->frames) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+
+	sess->tx.tx = true;
+	sess->tx.size = n;
+	sess->tx.done = tbs_tx_done;
+	sess->tx.priv = sess;
+	ret = ops->ring_alloc(port, &sess->tx);
+	if (ret)
+		goto err_frames;
+
+	sess->rx.tx = false;
+	sess->rx.size = n;
+	sess->rx.e2e_tx_hop = sess->tx.hop;
+	sess->rx.done = tbs_rx_done;
+	sess->rx.priv = sess;
+	ret = ops->ring_alloc(port, &sess->rx);
+	if (ret)
+		goto err_tx_ring;
+
+	for (i = 0; i < 2 * n; i++) {
+		struct tbs_frame *f = &sess->frames[i];
+
+		f->ring = i < n ? &sess->tx : &sess->rx;
+		f->core_priv = sess;
+		ret = ops->buf_alloc(f->ring, f);
+		if (ret)
+			goto err_bufs;
+		if (i < n)
+			list_add_tail(&f->list, &sess->tx_free);
+	}
+	sess->tx_nfree = n;
+
+	ret = ops->ring_start(&sess->tx);
+	if (ret)
+		goto err_bufs;
+	ret = ops->ring_start(&sess->rx);
+	if (ret)
+		goto err_stop_tx;
+	/* Prime RX before the path exists, so credits are there from the start. */
+	for (i = n; i < 2 * n; i++) {
+		ret = ops->ring_post(&sess->rx, &sess->frames[i]);
+		if (ret)
+			goto err_stop_rx;
+	}
+	ret = ops->enable_paths(port, sess->tx_hopid, &sess->tx,
+				sess->rx_hopid, &sess->rx);
+	if (ret)
+		goto err_stop_rx;
+
+	/*
+	 * The session takes over the opener's stream reference; it is
+	 * referenced by s->session and by the opening file.
+	 */
+	kref_get(&sess->kref);
+	sess->nfiles = 1;
+	s->session = sess;
+	*sessp = sess;
+	dev_dbg(port->dev, "%s: open: tx hop %d -> HopID %d, HopID %d -> rx hop %d, %u descriptors\n",
+		s->name, sess->tx.hop, sess->tx_hopid, sess->rx_hopid,
+		sess->rx.hop, n);
+	return 0;
+
+err_stop_rx:
+	ops->ring_stop(&sess->rx);
+err_stop_tx:
+	ops->ring_stop(&sess->tx);
+	i = 2 * n;
+err_bufs:
+	tbs_session_free_frames(sess, i);
+	ops->ring_free(&sess->rx);
+err_tx_ring:
+	ops->ring_free(&sess->tx);
+	goto err_free;
+err_frames:
+	kvfree(sess->frames);
+err_free:
+	kfree(sess);
+	atomic_dec(&tbs_live_sessions);
+	dev_warn(port->dev, "%s: cannot start the stream: %d\n", s->name, ret);
+	return ret;
+}
+
+/**
+ * tbs_session_teardown() - end a session's data path
+ * @sess: the session (its stream's lock held)
+ * @reason: what I/O reports from now on (-ENXIO, -EPIPE, -EIO)
+ *
+ * After it nothing touches the port on behalf of @sess.
+ */
+void tbs_session_teardown(struct tbs_session *sess, int reason)
+{
+	const struct tbs_port_ops *ops = sess->port->ops;
+
+	WRITE_ONCE(sess->gone, reason);
+	wake_up_all(&sess->rx_wq);
+	wake_up_all(&sess->tx_wq);
+
+	down_write(&sess->io_lock);
+	ops->disable_paths(sess->port, sess->tx_hopid, &sess->tx,
+			   sess->rx_hopid, &sess->rx);
+	ops->ring_stop(&sess->rx);
+	ops->ring_stop(&sess->tx);
+	spin_lock(&sess->rx_lock);
+	INIT_LIST_HEAD(&sess->rx_ready);
+	spin_unlock(&sess->rx_lock);
+	spin_lock(&sess->tx_lock);
+	INIT_LIST_HEAD(&sess->tx_free);
+	sess->tx_nfree = 0;
+	spin_unlock(&sess->tx_lock);
+	tbs_session_free_frames(sess, 2 * sess->nframes);
+	ops->ring_free(&sess->rx);
+	ops->ring_free(&sess->tx);
+	sess->torn_down = true;
+	up_write(&sess->io_lock);
+}
+
+static bool tbs_tx_has_free(struct tbs_session *sess)
+{
+	return READ_ONCE(sess->tx_nfree) || READ_ONCE(sess->gone);
+}
+
+static bool tbs_tx_drained(struct tbs_session *sess)
+{
+	return READ_ONCE(sess->tx_nfree) == sess->nframes ||
+	       READ_ONCE(sess->gone);
+}
+
+/**
+ * tbs_session_close() - last close: send CLOSE, let TX drain, tear down
+ * @sess: the session (its stream's lock held)
+ *
+ * TX gets at most %TBS_CLOSE_TIMEOUT_MS to drain.
+ */
+void tbs_session_close(struct tbs_session *sess)
+{
+	long left = msecs_to_jiffies(TBS_CLOSE_TIMEOUT_MS);
+	struct tbs_stream *s = sess->stream;
+	struct tbs_frame *f = NULL;
+	bool peer_closed;
+
+	/*
+	 * The peer's CLOSE is the last thing it sent: it is not listening, and
+	 * a CLOSE now would only wait on its TX ring and end the peer's *next*
+	 * session at once if it reopened in the meantime.
+	 */
+	spin_lock(&sess->rx_lock);
+	peer_closed = sess->rx_peer_closed;
+	spin_unlock(&sess->rx_lock);
+	if (!peer_closed)
+		left = wait_event_timeout(sess->tx_wq, tbs_tx_has_free(sess),
+					  left);
+	spin_lock(&sess->tx_lock);
+	if (!peer_closed && !sess->gone && sess->tx_nfree) {
+		f = list_first_entry(&sess->tx_free, struct tbs_frame, list);
+		list_del(&f->list);
+		sess->tx_nfree--;
+	}
+	spin_unlock(&sess->tx_lock);
+	if (f) {
+		memset(f->buf, 0, TBS_CLOSE_FRAME_SIZE);
+		f->size = TBS_CLOSE_FRAME_SIZE;
+		f->sof = TBS_PDF_SOF;
+		f->eof = TBS_PDF_CLOSE;
+		if (sess->port->ops->ring_post(&sess->tx, f))
+			tbs_tx_done(&sess->tx, f, true);
+		else
+			atomic64_inc(&s->counters[TBS_TX_FRAMES]);
+	}
+	if (!peer_closed && left &&
+	    !wait_event_timeout(sess->tx_wq, tbs_tx_drained(sess), left))
+		dev_warn_ratelimited(sess->port->dev,
+				     "%s: TX did not drain on close\n", s->name);
+	tbs_session_teardown(sess, -EPIPE);
+}
+
+static bool tbs_rx_readable(struct tbs_session *sess)
+{
+	return !list_empty(&sess->rx_ready) || sess->rx_eof ||
+	       READ_ONCE(sess->rx_err) || READ_ONCE(sess->gone);
+}
+
+/*
+ * Copy queued frames to @to (io_lock shared and rx_mutex held).  Returns
+ * bytes copied or -EFAULT; *eof when the reader is to see end of file.
+ */
+static ssize_t tbs_rx_copy(struct tbs_session *sess, struct iov_iter *to,
+			   bool *eof)
+{
+	size_t copied = 0, n, c;
+	struct tbs_frame *f;
+
+	*eof = false;
+	while (iov_iter_count(to)) {
+		spin_lock(&sess->rx_lock);
+		f = list_first_entry_or_null(&sess->rx_ready, struct tbs_frame,
+					     list);
+		spin_unlock(&sess->rx_lock);
+		if (!f)
+			break;
+
+		if (f->eof == TBS_PDF_CLOSE) {
+			if (copied)
+				break;
+			spin_lock(&sess->rx_lock);
+			list_del(&f->list);
+			spin_unlock(&sess->rx_lock);
+			tbs_rx_repost(sess, f);
+			sess->rx_eof = true;
+			break;
+		}
+
+		sess->rx_eof = false;
+		n = min_t(size_t, f->size - sess->rx_off, iov_iter_count(to));
+		c = copy_to_iter(f->buf + sess->rx_off, n, to);
+		copied += c;
+		sess->rx_off += c;
+		if (c < n) {
+			if (!copied)
+				return -EFAULT;
+			break;
+		}
+		if (sess->rx_off == f->size) {
+			sess->rx_off = 0;
+			spin_lock(&sess->rx_lock);
+			list_del(&f->list);
+			spin_unlock(&sess->rx_lock);
+			tbs_rx_repost(sess, f);
+		}
+	}
+	if (!copied && sess->rx_eof)
+		*eof = true;
+	return copied;
+}
+
+/**
+ * tbs_session_read() - read(2)/read_iter on a stream
+ * @sess: the session
+ * @to: where to copy
+ * @nonblock: -EAGAIN instead of waiting
+ *
+ * Return: bytes read (> 0: what is available, up to the request), 0 at end
+ * of file (peer closed, or stream removed), -EIO (bad frame received),
+ * -ENXIO (peer unplugged), -EAGAIN, -ERESTARTSYS, -EFAULT.
+ */
+ssize_t tbs_session_read(struct tbs_session *sess, struct iov_iter *to,
+			 bool nonblock)
+{
+	struct tbs_stream *s = sess->stream;
+	ssize_t ret;
+	bool eof;
+	int gone;
+
+	if (!iov_iter_count(to))
+		return 0;
+	if (mutex_lock_interruptible(&sess->rx_mutex))
+		return -ERESTARTSYS;
+	for (;;) {
+		down_read(&sess->io_lock);
+		gone = READ_ONCE(sess->gone);
+		if (gone) {
+			up_read(&sess->io_lock);
+			ret = gone == -EPIPE ? 0 : gone;
+			break;
+		}
+		ret = tbs_rx_copy(sess, to, &eof);
+		up_read(&sess->io_lock);
+		if (ret > 0) {
+			atomic64_add(ret, &s->counters[TBS_RX_BYTES]);
+			break;
+		}
+		if (ret < 0 || eof)
+			break;
+		ret = READ_ONCE(sess->rx_err);
+		if (ret)
+			break;
+		if (nonblock) {
+			ret = -EAGAIN;
+			break;
+		}
+		if (wait_event_interruptible(sess->rx_wq,
+					     tbs_rx_readable(sess))) {
+			ret = -ERESTARTSYS;
+			break;
+		}
+	}
+	mutex_unlock(&sess->rx_mutex);
+	return ret;
+}
+
+/* Fill and post as many TX frames as are free (io_lock shared). */
+static size_t tbs_tx_fill(struct tbs_session *sess, struct iov_iter *from,
+			  unsigned int *nposted, int *err)
+{
+	const struct tbs_port_ops *ops = sess->port->ops;
+	size_t done = 0, n, c;
+	struct tbs_frame *f;
+	LIST_HEAD(batch);
+	unsigned int want, got = 0;
+
+	want = DIV_ROUND_UP(iov_iter_count(from), TBS_FRAME_SIZE);
+	spin_lock(&sess->tx_lock);
+	while (got < want && !list_empty(&sess->tx_free)) {
+		list_move_tail(sess->tx_free.next, &batch);
+		got++;
+	}
+	sess->tx_nfree -= got;
+	spin_unlock(&sess->tx_lock);
+
+	while (!list_empty(&batch)) {
+		f = list_first_entry(&batch, struct tbs_frame, list);
+		n = min_t(size_t, iov_iter_count(from), TBS_FRAME_SIZE);
+		if (!n)
+			break;
+		c = copy_from_iter(f->buf, n, from);
+		if (!c) {
+			*err = -EFAULT;
+			break;
+		}
+		list_del(&f->list);
+		f->size = c;
+		f->sof = TBS_PDF_SOF;
+		f->eof = TBS_PDF_DATA;
+		*err = ops->ring_post(&sess->tx, f);
+		if (*err) {
+			iov_iter_revert(from, c);
+			list_add(&f->list, &batch);
+			break;
+		}
+		done += c;
+		(*nposted)++;
+		if (c < n) {
+			*err = -EFAULT;
+			break;
+		}
+	}
+
+	if (!list_empty(&batch)) {
+		spin_lock(&sess->tx_lock);
+		list_for_each_entry(f, &batch, list)
+			sess->tx_nfree++;
+		list_splice(&batch, &sess->tx_free);
+		spin_unlock(&sess->tx_lock);
+	}
+	return done;
+}
+
+/**
+ * tbs_session_write() - write(2)/write_iter on a stream
+ * @sess: the session
+ * @from: the data
+ * @nonblock: -EAGAIN instead of waiting for room
+ *
+ * A blocking write returns when every byte is queued, or with the count
+ * queued so far when an error or a signal interrupts it after progress.
+ *
+ * Return: bytes queued, -EPIPE (removed), -ENXIO (unplugged), -EAGAIN,
+ * -ERESTARTSYS, -EFAULT or the fabric's error.
+ */
+ssize_t tbs_session_write(struct tbs_session *sess, struct iov_iter *from,
+			  bool nonblock)
+{
+	struct tbs_stream *s = sess->stream;
+	unsigned int nposted = 0;
+	size_t done = 0;
+	int err = 0;
+
+	if (!iov_iter_count(from))
+		return 0;
+	if (mutex_lock_interruptible(&sess->tx_mutex))
+		return -ERESTARTSYS;
+	while (iov_iter_count(from)) {
+		down_read(&sess->io_lock);
+		err = READ_ONCE(sess->gone);
+		if (!err)
+			done += tbs_tx_fill(sess, from, &nposted, &err);
+		up_read(&sess->io_lock);
+		if (err || !iov_iter_count(from))
+			break;
+		if (nonblock && !READ_ONCE(sess->tx_nfree)) {
+			err = -EAGAIN;
+			break;
+		}
+		if (wait_event_interruptible(sess->tx_wq,
+					     tbs_tx_has_free(sess))) {
+			err = -ERESTARTSYS;
+			break;
+		}
+	}
+	mutex_unlock(&sess->tx_mutex);
+
+	if (err && err != -EAGAIN && err != -ERESTARTSYS && err != -EPIPE &&
+	    err != -ENXIO)
+		atomic64_inc(&s->counters[TBS_TX_ERRORS]);
+	atomic64_add(done, &s->counters[TBS_TX_BYTES]);
+	atomic64_add(nposted, &s->counters[TBS_TX_FRAMES]);
+	return done ? done : err;
+}
+
+/**
+ * tbs_session_poll() - poll(2) on a stream
+ * @sess: the session
+ * @file: the file
+ * @wait: the poll table
+ *
+ * Return: EPOLLIN when data or end of file is readable, EPOLLOUT when a TX
+ * frame is free, EPOLLHUP | EPOLLERR once the stream is gone.
+ */
+__poll_t tbs_session_poll(struct tbs_session *sess, struct file *file,
+			  poll_table *wait)
+{
+	__poll_t mask = 0;
+
+	poll_wait(file, &sess->rx_wq, wait);
+	poll_wait(file, &sess->tx_wq, wait);
+
+	if (READ_ONCE(sess->gone))
+		return EPOLLIN | EPOLLRDNORM | EPOLLHUP | EPOLLERR;
+	if (!list_empty(&sess->rx_ready) || sess->rx_eof)
+		mask |= EPOLLIN | EPOLLRDNORM;
+	if (READ_ONCE(sess->rx_err))
+		mask |= EPOLLIN | EPOLLRDNORM | EPOLLERR;
+	if (READ_ONCE(sess->tx_nfree))
+		mask |= EPOLLOUT | EPOLLWRNORM;
+	return mask;
+}
