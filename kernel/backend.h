@@ -70,8 +70,11 @@ struct tbs_ring;
  * struct tbs_frame - one descriptor's worth of data, TX or RX
  * @list: free for the owner of the frame (the core while it holds it)
  * @ring: the ring the frame was last posted to
- * @buf: CPU address of the buffer; %NULL for a frame whose data lives in
- *	 memory the core does not map (a dma-buf segment)
+ * @buf: CPU address of the buffer; %NULL for a TX frame whose data lives in
+ *	 memory the core does not map (a dma-buf segment, mapped by the core
+ *	 for dma_device()): the fabric then sends from @dma, neither syncs
+ *	 nor frees it; the core gives the frame its own buffer back after
+ *	 completion
  * @dma: DMA address of the buffer for the ring's DMA device
  * @size: TX: bytes to send; RX: bytes received (set by the fabric)
  * @sof: start-of-frame PDF (TX: set by the core; RX: set by the fabric)
@@ -161,6 +164,8 @@ struct tbs_ring {
  * @buf_alloc: give @frame a TBS_FRAME_SIZE buffer DMA-able by @ring
  * @buf_free: free it
  * @dma_device: the device that DMAs for @ring (dma-buf mappings use it)
+ * @dma_p2p: optional: true if @ring's DMA device may read the memory of
+ *	another PCIe device (peer-to-peer); %NULL means never
  * @enable_paths: set up the DMA paths: @tx_hopid over @tx ring, @rx_hopid
  *	into @rx ring.  Called with RX frames already posted.
  * @disable_paths: tear them down; called before the rings stop
@@ -181,6 +186,7 @@ struct tbs_port_ops {
 	int (*buf_alloc)(struct tbs_ring *ring, struct tbs_frame *frame);
 	void (*buf_free)(struct tbs_ring *ring, struct tbs_frame *frame);
 	struct device *(*dma_device)(struct tbs_ring *ring);
+	bool (*dma_p2p)(struct tbs_ring *ring);
 
 	int (*enable_paths)(struct tbs_port *port, int tx_hopid,
 			    struct tbs_ring *tx, int rx_hopid,

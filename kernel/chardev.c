@@ -48,6 +48,7 @@ static int tbs_open(struct inode *inode, struct file *file)
 
 static int tbs_release(struct inode *inode, struct file *file)
 {
+	tbs_dmabuf_release_file(file->private_data, file);
 	tbs_session_release(file->private_data);
 	return 0;
 }
@@ -75,6 +76,11 @@ static __poll_t tbs_poll(struct file *file, poll_table *wait)
 	return tbs_session_poll(file->private_data, file, wait);
 }
 
+static long tbs_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	return tbs_dmabuf_ioctl(file->private_data, file, cmd, arg);
+}
+
 static const struct file_operations tbs_fops = {
 	.owner		= THIS_MODULE,
 	.open		= tbs_open,
@@ -82,6 +88,8 @@ static const struct file_operations tbs_fops = {
 	.read_iter	= tbs_read_iter,
 	.write_iter	= tbs_write_iter,
 	.poll		= tbs_poll,
+	.unlocked_ioctl	= tbs_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
 	.splice_read	= tbs_splice_read,
 	.splice_write	= iter_file_splice_write,
 };

@@ -7,6 +7,7 @@
 #define TBSTREAM_COMPAT_H
 
 #include <linux/device.h>
+#include <linux/dma-buf.h>
 #include <linux/fs.h>
 #include <linux/splice.h>
 #include <linux/version.h>
@@ -26,6 +27,28 @@
 #define tbs_splice_read		generic_file_splice_read
 #else
 #define tbs_splice_read		copy_splice_read
+#endif
+
+/*
+ * dma_buf_vmap() takes the reservation lock itself up to 6.1 and wants it
+ * held from 6.2 on, where dma_buf_vmap_unlocked() takes it.  (Mapping an
+ * attachment needs no wrapper: Debian's 6.1.192 carries the backport of
+ * dma_buf_map_attachment_unlocked(); an older 6.1.y would call
+ * dma_buf_map_attachment() for a static importer instead.)
+ */
+#if KERNEL_VERSION(6, 2, 0) > LINUX_VERSION_CODE
+#define tbs_dma_buf_vmap	dma_buf_vmap
+#define tbs_dma_buf_vunmap	dma_buf_vunmap
+#else
+#define tbs_dma_buf_vmap	dma_buf_vmap_unlocked
+#define tbs_dma_buf_vunmap	dma_buf_vunmap_unlocked
+#endif
+
+/* MODULE_IMPORT_NS() takes a string literal from 6.13 on. */
+#if KERNEL_VERSION(6, 13, 0) > LINUX_VERSION_CODE
+#define TBS_IMPORT_NS_DMA_BUF()	MODULE_IMPORT_NS(DMA_BUF)
+#else
+#define TBS_IMPORT_NS_DMA_BUF()	MODULE_IMPORT_NS("DMA_BUF")
 #endif
 
 #endif /* TBSTREAM_COMPAT_H */

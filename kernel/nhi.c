@@ -194,8 +194,10 @@ static int tbs_nhi_ring_post(struct tbs_ring *ring, struct tbs_frame *f)
 	nf->rf.buffer_phy = f->dma;
 	nf->rf.callback = tbs_nhi_frame_done;
 	if (ring->tx) {
-		dma_sync_single_for_device(nf->dev, f->dma, f->size,
-					   DMA_TO_DEVICE);
+		/* A dma-buf segment (no @buf) is the exporter's to sync. */
+		if (f->buf)
+			dma_sync_single_for_device(nf->dev, f->dma, f->size,
+						   DMA_TO_DEVICE);
 		nf->rf.size = f->size & 0xfff;
 		nf->rf.sof = f->sof;
 		nf->rf.eof = f->eof;
@@ -252,6 +254,15 @@ static struct device *tbs_nhi_dma_device(struct tbs_ring *ring)
 	return tb_ring_dma_device(tbs_nhi_ring(ring));
 }
 
+/*
+ * Peer-to-peer reads by the NHI need the kernel's PCI P2PDMA support; the
+ * exporter still decides per buffer (pci_p2pdma_distance() on its side).
+ */
+static bool tbs_nhi_dma_p2p(struct tbs_ring *ring)
+{
+	return IS_ENABLED(CONFIG_PCI_P2PDMA);
+}
+
 static int tbs_nhi_enable_paths(struct tbs_port *port, int tx_hopid,
 				struct tbs_ring *tx, int rx_hopid,
 				struct tbs_ring *rx)
@@ -288,6 +299,7 @@ static const struct tbs_port_ops tbs_nhi_port_ops = {
 	.buf_alloc		= tbs_nhi_buf_alloc,
 	.buf_free		= tbs_nhi_buf_free,
 	.dma_device		= tbs_nhi_dma_device,
+	.dma_p2p		= tbs_nhi_dma_p2p,
 	.enable_paths		= tbs_nhi_enable_paths,
 	.disable_paths		= tbs_nhi_disable_paths,
 };

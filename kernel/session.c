@@ -20,6 +20,7 @@ static void tbs_session_free(struct kref *kref)
 	struct tbs_stream *s = sess->stream;
 
 	WARN_ON(!sess->torn_down);
+	tbs_dmabuf_session_free(sess);
 	kfree(sess);
 	atomic_dec(&tbs_live_sessions);
 	tbs_stream_put(s);
@@ -40,6 +41,7 @@ static void tbs_tx_done(struct tbs_ring *ring, struct tbs_frame *f,
 	struct tbs_session *sess = ring->priv;
 	unsigned int n;
 
+	tbs_dmabuf_tx_done(sess, f);
 	spin_lock(&sess->tx_lock);
 	list_add(&f->list, &sess->tx_free);
 	n = ++sess->tx_nfree;
@@ -153,6 +155,9 @@ int tbs_session_start(struct tbs_stream *s, struct tbs_session **sessp)
 	sess->nframes = n;
 	sess->tx_hopid = s->out_hopid;
 	sess->rx_hopid = s->in_hopid;
+	ret = tbs_dmabuf_session_init(sess);
+	if (ret)
+		goto err_free;
 
 	sess->frames = kvcalloc(2 * n, sizeof(*sess->frames), GFP_KERNEL);
 	if (!sess->frames) {
@@ -234,6 +239,7 @@ err_tx_ring:
 err_frames:
 	kvfree(sess->frames);
 err_free:
+	tbs_dmabuf_session_free(sess);
 	kfree(sess);
 	atomic_dec(&tbs_live_sessions);
 	dev_warn(port->dev, "%s: cannot start the stream: %d\n", s->name, ret);
@@ -260,6 +266,7 @@ void tbs_session_teardown(struct tbs_session *sess, int reason)
 			   sess->rx_hopid, &sess->rx);
 	ops->ring_stop(&sess->rx);
 	ops->ring_stop(&sess->tx);
+	tbs_dmabuf_session_teardown(sess);
 	spin_lock(&sess->rx_lock);
 	INIT_LIST_HEAD(&sess->rx_ready);
 	spin_unlock(&sess->rx_lock);
@@ -448,16 +455,17 @@ ssize_t tbs_session_read(struct tbs_session *sess, struct iov_iter *to,
 }
 
 /* Fill and post as many TX frames as are free (io_lock shared). */
-static size_t tbs_tx_fill(struct tbs_session *sess, struct iov_iter *from,
+static size_t tbs_tx_fill(struct tbs_session *sess, struct tbs_tx_src *src,
 			  unsigned int *nposted, int *err)
 {
 	const struct tbs_port_ops *ops = sess->port->ops;
-	size_t done = 0, n, c;
+	unsigned int want, got = 0;
 	struct tbs_frame *f;
 	LIST_HEAD(batch);
-	unsigned int want, got = 0;
+	size_t done = 0;
+	u32 size;
 
-	want = DIV_ROUND_UP(iov_iter_count(from), TBS_FRAME_SIZE);
+	want = DIV_ROUND_UP(src->left, TBS_FRAME_SIZE);
 	spin_lock(&sess->tx_lock);
 	while (got < want && !list_empty(&sess->tx_free)) {
 		list_move_tail(sess->tx_free.next, &batch);
@@ -466,30 +474,25 @@ static size_t tbs_tx_fill(struct tbs_session *sess, struct iov_iter *from,
 	sess->tx_nfree -= got;
 	spin_unlock(&sess->tx_lock);
 
-	while (!list_empty(&batch)) {
+	while (!list_empty(&batch) && src->left) {
 		f = list_first_entry(&batch, struct tbs_frame, list);
-		n = min_t(size_t, iov_iter_count(from), TBS_FRAME_SIZE);
-		if (!n)
+		*err = src->fill(src, sess, f);
+		if (*err)
 			break;
-		c = copy_from_iter(f->buf, n, from);
-		if (!c) {
-			*err = -EFAULT;
-			break;
-		}
 		list_del(&f->list);
-		f->size = c;
+		size = f->size;
 		f->sof = TBS_PDF_SOF;
 		f->eof = TBS_PDF_DATA;
 		*err = ops->ring_post(&sess->tx, f);
 		if (*err) {
-			iov_iter_revert(from, c);
+			src->unfill(src, sess, f);
 			list_add(&f->list, &batch);
 			break;
 		}
-		done += c;
+		done += size;
 		(*nposted)++;
-		if (c < n) {
-			*err = -EFAULT;
+		if (src->stop) {
+			*err = src->stop;
 			break;
 		}
 	}
@@ -505,36 +508,39 @@ static size_t tbs_tx_fill(struct tbs_session *sess, struct iov_iter *from,
 }
 
 /**
- * tbs_session_write() - write(2)/write_iter on a stream
+ * tbs_session_send() - queue the bytes of @src as DATA frames, in order
  * @sess: the session
- * @from: the data
+ * @src: where the bytes come from
  * @nonblock: -EAGAIN instead of waiting for room
  *
- * A blocking write returns when every byte is queued, or with the count
- * queued so far when an error or a signal interrupts it after progress.
+ * Every sender (write(2), dma-buf sends) goes through here under
+ * @sess->tx_mutex, so the bytes of one send are never interleaved with
+ * another's and the peer sees them in the order they were queued.  A
+ * blocking send returns when every byte is queued, or with the count queued
+ * so far when an error or a signal interrupts it after progress.
  *
  * Return: bytes queued, -EPIPE (removed), -ENXIO (unplugged), -EAGAIN,
- * -ERESTARTSYS, -EFAULT or the fabric's error.
+ * -ERESTARTSYS, the source's error or the fabric's.
  */
-ssize_t tbs_session_write(struct tbs_session *sess, struct iov_iter *from,
-			  bool nonblock)
+ssize_t tbs_session_send(struct tbs_session *sess, struct tbs_tx_src *src,
+			 bool nonblock)
 {
 	struct tbs_stream *s = sess->stream;
 	unsigned int nposted = 0;
 	size_t done = 0;
 	int err = 0;
 
-	if (!iov_iter_count(from))
+	if (!src->left)
 		return 0;
 	if (mutex_lock_interruptible(&sess->tx_mutex))
 		return -ERESTARTSYS;
-	while (iov_iter_count(from)) {
+	while (src->left) {
 		down_read(&sess->io_lock);
 		err = READ_ONCE(sess->gone);
 		if (!err)
-			done += tbs_tx_fill(sess, from, &nposted, &err);
+			done += tbs_tx_fill(sess, src, &nposted, &err);
 		up_read(&sess->io_lock);
-		if (err || !iov_iter_count(from))
+		if (err || !src->left)
 			break;
 		if (nonblock && !READ_ONCE(sess->tx_nfree)) {
 			err = -EAGAIN;
@@ -556,6 +562,58 @@ ssize_t tbs_session_write(struct tbs_session *sess, struct iov_iter *from,
 	return done ? done : err;
 }
 
+/* write(2): the bytes come from user memory, copied into the frame. */
+struct tbs_iter_src {
+	struct tbs_tx_src src;
+	struct iov_iter *from;
+};
+
+static int tbs_iter_fill(struct tbs_tx_src *src, struct tbs_session *sess,
+			 struct tbs_frame *f)
+{
+	struct tbs_iter_src *is = container_of(src, struct tbs_iter_src, src);
+	size_t n = min_t(size_t, src->left, TBS_FRAME_SIZE), c;
+
+	c = copy_from_iter(f->buf, n, is->from);
+	if (!c)
+		return -EFAULT;
+	if (c < n)
+		src->stop = -EFAULT;	/* post what was copied, then stop */
+	f->size = c;
+	src->left -= c;
+	return 0;
+}
+
+static void tbs_iter_unfill(struct tbs_tx_src *src, struct tbs_session *sess,
+			    struct tbs_frame *f)
+{
+	struct tbs_iter_src *is = container_of(src, struct tbs_iter_src, src);
+
+	iov_iter_revert(is->from, f->size);
+	src->left += f->size;
+}
+
+/**
+ * tbs_session_write() - write(2)/write_iter on a stream
+ * @sess: the session
+ * @from: the data
+ * @nonblock: -EAGAIN instead of waiting for room
+ *
+ * Return: see tbs_session_send(); -EFAULT for a bad user address.
+ */
+ssize_t tbs_session_write(struct tbs_session *sess, struct iov_iter *from,
+			  bool nonblock)
+{
+	struct tbs_iter_src is = {
+		.src.left = iov_iter_count(from),
+		.src.fill = tbs_iter_fill,
+		.src.unfill = tbs_iter_unfill,
+		.from = from,
+	};
+
+	return tbs_session_send(sess, &is.src, nonblock);
+}
+
 /**
  * tbs_session_poll() - poll(2) on a stream
  * @sess: the session
@@ -563,18 +621,21 @@ ssize_t tbs_session_write(struct tbs_session *sess, struct iov_iter *from,
  * @wait: the poll table
  *
  * Return: EPOLLIN when data or end of file is readable, EPOLLOUT when a TX
- * frame is free, EPOLLHUP | EPOLLERR once the stream is gone.
+ * frame is free, EPOLLPRI while dma-buf sends completed that no
+ * TBSTREAM_IOC_DMABUF_WAIT reported yet, EPOLLHUP | EPOLLERR once the stream
+ * is gone.
  */
 __poll_t tbs_session_poll(struct tbs_session *sess, struct file *file,
 			  poll_table *wait)
 {
-	__poll_t mask = 0;
+	__poll_t mask;
 
 	poll_wait(file, &sess->rx_wq, wait);
 	poll_wait(file, &sess->tx_wq, wait);
+	mask = tbs_dmabuf_poll(sess, file, wait);
 
 	if (READ_ONCE(sess->gone))
-		return EPOLLIN | EPOLLRDNORM | EPOLLHUP | EPOLLERR;
+		return mask | EPOLLIN | EPOLLRDNORM | EPOLLHUP | EPOLLERR;
 	if (!list_empty(&sess->rx_ready) || sess->rx_eof)
 		mask |= EPOLLIN | EPOLLRDNORM;
 	if (READ_ONCE(sess->rx_err))

@@ -18,6 +18,7 @@
 #include <linux/wait.h>
 
 #include "backend.h"
+#include "dmabuf.h"
 
 #define TBS_NAME_MAX		8	/* stream names: XDomain property keys */
 #define TBS_MAX_STREAMS		256	/* minors of the tbstream char region */
@@ -143,6 +144,7 @@ struct tbs_stream {
  * @rx_off: bytes of the head of @rx_ready already read
  * @rx_eof: the peer closed and no data arrived since: reads return 0
  * @rx_wq: readers wait here
+ * @dmabuf: sends from dma-bufs (dmabuf.c)
  */
 struct tbs_session {
 	struct kref kref;
@@ -173,6 +175,28 @@ struct tbs_session {
 	unsigned int rx_off;
 	bool rx_eof;
 	wait_queue_head_t rx_wq;
+
+	struct tbs_dmabuf_state dmabuf;
+};
+
+/**
+ * struct tbs_tx_src - where the bytes of a send come from
+ * @left: bytes not queued yet
+ * @fill: put the next bytes (at most %TBS_FRAME_SIZE) into @f: set
+ *	@f->size (and @f->buf/@f->dma for memory the core does not own),
+ *	subtract it from @left, return 0; or return a negative errno having
+ *	changed nothing.  Runs with io_lock shared and tx_mutex held; must not
+ *	sleep for long
+ * @unfill: @f could not be posted: undo what @fill did
+ * @stop: set by @fill to stop after posting this frame, with this error
+ */
+struct tbs_tx_src {
+	size_t left;
+	int (*fill)(struct tbs_tx_src *src, struct tbs_session *sess,
+		    struct tbs_frame *f);
+	void (*unfill)(struct tbs_tx_src *src, struct tbs_session *sess,
+		       struct tbs_frame *f);
+	int stop;
 };
 
 /* main.c */
@@ -202,6 +226,8 @@ void tbs_session_teardown(struct tbs_session *sess, int reason);
 void tbs_session_close(struct tbs_session *sess);
 void tbs_session_put(struct tbs_session *sess);
 ssize_t tbs_session_read(struct tbs_session *sess, struct iov_iter *to,
+			 bool nonblock);
+ssize_t tbs_session_send(struct tbs_session *sess, struct tbs_tx_src *src,
 			 bool nonblock);
 ssize_t tbs_session_write(struct tbs_session *sess, struct iov_iter *from,
 			  bool nonblock);

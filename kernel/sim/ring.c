@@ -68,16 +68,22 @@ void tbsim_kick(struct tbsim_host *host)
 	queue_work(tbsim_wq, &host->engine);
 }
 
-/* The CPU address of a frame's data, or NULL if it cannot be reached. */
+/*
+ * The CPU address of a frame's data, or NULL if it cannot be reached.  A
+ * frame without @buf (a dma-buf segment) is read where its DMA address
+ * points, as the NHI would read it: the core must have cut it within one
+ * DMA segment, or the bytes past the segment's end are whatever memory
+ * follows.
+ */
 static void *tbsim_frame_data(struct tbs_frame *frame)
 {
+	u32 len = frame->size ? frame->size : TBS_FRAME_SIZE;
 	phys_addr_t phys;
 
 	if (frame->buf)
 		return frame->buf;
 	phys = dma_to_phys(tbsim_root, frame->dma);
-	if (!pfn_valid(PHYS_PFN(phys)) ||
-	    !pfn_valid(PHYS_PFN(phys + TBS_FRAME_SIZE - 1)))
+	if (!pfn_valid(PHYS_PFN(phys)) || !pfn_valid(PHYS_PFN(phys + len - 1)))
 		return NULL;
 	return phys_to_virt(phys);
 }

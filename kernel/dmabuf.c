@@ -1,0 +1,1074 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tbstream: sending from dma-bufs (the ioctls of kernel/uapi/linux/tbstream.h).
+ *
+ * Negotiation
+ * ===========
+ * Modelled on the dma-buf "private interconnect" proposal: the importer (the
+ * stream) states what it can use, the exporter accepts or refuses each, and
+ * the attachment records the outcome, as PCIe peer-to-peer is negotiated.
+ * Nothing of that proposal exists in 6.1 or 6.12, so the stream tries the
+ * mappings those kernels have, best first, and lets the exporter's answer
+ * decide:
+ *   DIRECT  dma_buf_attach() to the fabric's DMA device + map: frames point
+ *           into the buffer's DMA segments;
+ *   P2P     dma_buf_dynamic_attach() with allow_peer2peer, pinned: only a
+ *           dynamic exporter (one that can place buffers in device memory)
+ *           that kept peer2peer set, and only if the fabric says its DMA
+ *           device can reach PCIe peers (tbs_port_ops.dma_p2p);
+ *   CPU     dma_buf_vmap(): the buffer is copied into the frames' own
+ *           buffers.
+ * A path the stream does not offer is never tried; a required path that is
+ * not offered is EOPNOTSUPP, one the exporter refuses is EMEDIUMTYPE.
+ *
+ * Objects and lifetimes
+ * =====================
+ *   struct tbs_dmabuf       an attachment (kref): one reference for its
+ *                           handle, one for each send that has frames in
+ *                           flight.  It holds a dma_buf reference and, while
+ *                           ->mapped, a mapping on the session's DMA device.
+ *   struct tbs_dmabuf_send  one SEND ioctl: its frames in flight (+1 while
+ *                           the sender still posts); freed when they are all
+ *                           back, which completes it.
+ * Handles live in one xarray for the module, so a handle of another file or
+ * stream is told apart (ENOENT) from one of this file.  Only the file that
+ * attached may use a handle; its release detaches what it still holds.
+ *
+ * A mapping is released by the attachment's last reference, or by the
+ * session's teardown, whichever comes first: teardown runs after the rings
+ * stopped (every frame came back) and before tbs_port_remove() returns, so
+ * no mapping outlives the DMA device it was made for, and no frame outlives
+ * its mapping.  An attachment whose session is gone keeps its handle (SEND
+ * reports the session's error, DETACH works) but has no mapping.
+ *
+ * Frames
+ * ======
+ * A send takes TX frames from the same free list as write(2), under the same
+ * tx_mutex (tbs_session_send()), so byte order across both is the order of
+ * the calls.  On the DMA paths a frame's @buf is set to %NULL and its @dma to
+ * a place in the buffer's mapping, at most TBS_FRAME_SIZE bytes that never
+ * cross a DMA segment; the frame's own buffer is kept in
+ * &struct tbs_dmabuf_frame and given back when the frame returns.  On the CPU
+ * path the bytes are copied into the frame's own buffer.
+ *
+ * Locks
+ *   sess->io_lock (shared) -> dmabuf.att_lock -> the dma-buf's reservation
+ *   lock (inside the dma-buf core).  Completions take only dmabuf.lock (a
+ *   spinlock); the last reference to an attachment dropped there is handed
+ *   to a work item (dmabuf.reap), flushed by teardown and by the session's
+ *   release.
+ */
+#include <linux/dma-buf.h>
+#include <linux/dma-mapping.h>
+#include <linux/dma-resv.h>
+#include <linux/fs.h>
+#include <linux/iosys-map.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/poll.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/xarray.h>
+
+#include "compat.h"
+#include "tbstream.h"
+#include "uapi/linux/tbstream.h"
+
+TBS_IMPORT_NS_DMA_BUF();
+
+/**
+ * struct tbs_dmabuf - a dma-buf attached to a session
+ * @kref: see "Objects and lifetimes"
+ * @node: in the session's attachment list (att_lock)
+ * @tmp_node: on a caller's private list
+ * @reap_node: on the session's reap list (dmabuf.lock)
+ * @sess: the session
+ * @owner: the file that attached it; identity only, no reference
+ * @handle: its handle, 0 once detached (the xarray's lock)
+ * @path: %TBSTREAM_PATH_DIRECT, _P2P or _CPU
+ * @dmabuf: the buffer (a reference)
+ * @attach: DIRECT, P2P: the attachment to the session's DMA device
+ * @sgt: DIRECT, P2P: its mapping
+ * @map: CPU: the kernel mapping
+ * @nsegs: DMA segments of @sgt
+ * @mapped: the mapping is held (att_lock)
+ * @nsends: sends of it not completed
+ */
+struct tbs_dmabuf {
+	struct kref kref;
+	struct list_head node;
+	struct list_head tmp_node;
+	struct list_head reap_node;
+	struct tbs_session *sess;
+	struct file *owner;
+	u32 handle;
+	u32 path;
+	struct dma_buf *dmabuf;
+	struct dma_buf_attachment *attach;
+	struct sg_table *sgt;
+	struct iosys_map map;
+	unsigned int nsegs;
+	bool mapped;
+	atomic_t nsends;
+};
+
+/**
+ * struct tbs_dmabuf_send - one queued range of an attachment
+ * @node: in the session's list of sends (dmabuf.lock)
+ * @att: the attachment (holds a reference)
+ * @seq: its number, assigned when its first frame is posted
+ * @pending: frames in flight, +1 while the sender still posts
+ * @done: all of its frames came back (dmabuf.lock)
+ */
+struct tbs_dmabuf_send {
+	struct list_head node;
+	struct tbs_dmabuf *att;
+	u64 seq;
+	atomic_t pending;
+	bool done;
+};
+
+/**
+ * struct tbs_dmabuf_path - one way of reaching a dma-buf's bytes
+ * @name: for messages
+ * @map: make the mapping for @dev; 0 or a negative errno
+ * @unmap: release it
+ */
+struct tbs_dmabuf_path {
+	const char *name;
+	int (*map)(struct tbs_dmabuf *att, struct device *dev);
+	void (*unmap)(struct tbs_dmabuf *att);
+};
+
+static DEFINE_XARRAY_ALLOC1(tbs_dmabuf_handles);
+static u32 tbs_dmabuf_next_handle;
+
+/* Live objects, for leak checks: /sys/module/tbstream/parameters/live_dmabuf */
+static atomic_t tbs_live_atts = ATOMIC_INIT(0);
+static atomic_t tbs_live_sends = ATOMIC_INIT(0);
+
+static int tbs_dmabuf_live_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "attachments %d sends %d\n",
+			  atomic_read(&tbs_live_atts),
+			  atomic_read(&tbs_live_sends));
+}
+
+static const struct kernel_param_ops tbs_dmabuf_live_ops = {
+	.get = tbs_dmabuf_live_get,
+};
+module_param_cb(live_dmabuf, &tbs_dmabuf_live_ops, NULL, 0444);
+MODULE_PARM_DESC(live_dmabuf, "dma-buf attachments and sends alive (leak checks)");
+
+/* ---- the paths ---------------------------------------------------------- */
+
+/* The exporter's table must cover the buffer: frames are cut from it. */
+static int tbs_dmabuf_check_sgt(struct tbs_dmabuf *att, struct sg_table *sgt)
+{
+	struct scatterlist *sg;
+	u64 total = 0;
+	unsigned int i;
+
+	for_each_sgtable_dma_sg(sgt, sg, i)
+		total += sg_dma_len(sg);
+	if (total < att->dmabuf->size)
+		return -EINVAL;
+	att->sgt = sgt;
+	att->nsegs = sgt->nents;
+	return 0;
+}
+
+static int tbs_dmabuf_direct_map(struct tbs_dmabuf *att, struct device *dev)
+{
+	struct dma_buf_attachment *attach;
+	struct sg_table *sgt;
+	int ret;
+
+	attach = dma_buf_attach(att->dmabuf, dev);
+	if (IS_ERR(attach))
+		return PTR_ERR(attach);
+	sgt = dma_buf_map_attachment_unlocked(attach, DMA_TO_DEVICE);
+	if (IS_ERR(sgt)) {
+		ret = PTR_ERR(sgt);
+		goto err_detach;
+	}
+	ret = tbs_dmabuf_check_sgt(att, sgt);
+	if (ret)
+		goto err_unmap;
+	att->attach = attach;
+	return 0;
+
+err_unmap:
+	dma_buf_unmap_attachment_unlocked(attach, sgt, DMA_TO_DEVICE);
+err_detach:
+	dma_buf_detach(att->dmabuf, attach);
+	return ret;
+}
+
+static void tbs_dmabuf_direct_unmap(struct tbs_dmabuf *att)
+{
+	dma_buf_unmap_attachment_unlocked(att->attach, att->sgt, DMA_TO_DEVICE);
+	dma_buf_detach(att->dmabuf, att->attach);
+}
+
+/*
+ * The buffer stays pinned while attached, so an exporter has no business
+ * moving it; frames may be in flight, so nothing can be done but say so.
+ */
+static void tbs_dmabuf_move_notify(struct dma_buf_attachment *attach)
+{
+	struct tbs_dmabuf *att = attach->importer_priv;
+
+	pr_warn_ratelimited("tbstream: dma-buf from %s moved while pinned for peer-to-peer\n",
+			    att->dmabuf->exp_name);
+}
+
+static const struct dma_buf_attach_ops tbs_dmabuf_p2p_ops = {
+	.allow_peer2peer = true,
+	.move_notify = tbs_dmabuf_move_notify,
+};
+
+static int tbs_dmabuf_p2p_map(struct tbs_dmabuf *att, struct device *dev)
+{
+	struct dma_buf_attachment *attach;
+	struct sg_table *sgt;
+	int ret;
+
+	/* A static exporter's buffers are system memory: that is DIRECT. */
+	if (!dma_buf_is_dynamic(att->dmabuf))
+		return -EOPNOTSUPP;
+	attach = dma_buf_dynamic_attach(att->dmabuf, dev, &tbs_dmabuf_p2p_ops,
+					att);
+	if (IS_ERR(attach))
+		return PTR_ERR(attach);
+	if (!attach->peer2peer) {
+		ret = -EOPNOTSUPP;
+		goto err_detach;
+	}
+	dma_resv_lock(att->dmabuf->resv, NULL);
+	ret = dma_buf_pin(attach);
+	if (ret)
+		goto err_unlock;
+	sgt = dma_buf_map_attachment(attach, DMA_TO_DEVICE);
+	if (IS_ERR(sgt)) {
+		ret = PTR_ERR(sgt);
+		goto err_unpin;
+	}
+	ret = tbs_dmabuf_check_sgt(att, sgt);
+	if (ret)
+		goto err_unmap;
+	dma_resv_unlock(att->dmabuf->resv);
+	att->attach = attach;
+	return 0;
+
+err_unmap:
+	dma_buf_unmap_attachment(attach, sgt, DMA_TO_DEVICE);
+err_unpin:
+	dma_buf_unpin(attach);
+err_unlock:
+	dma_resv_unlock(att->dmabuf->resv);
+err_detach:
+	dma_buf_detach(att->dmabuf, attach);
+	return ret;
+}
+
+static void tbs_dmabuf_p2p_unmap(struct tbs_dmabuf *att)
+{
+	dma_resv_lock(att->dmabuf->resv, NULL);
+	dma_buf_unmap_attachment(att->attach, att->sgt, DMA_TO_DEVICE);
+	dma_buf_unpin(att->attach);
+	dma_resv_unlock(att->dmabuf->resv);
+	dma_buf_detach(att->dmabuf, att->attach);
+}
+
+static int tbs_dmabuf_cpu_map(struct tbs_dmabuf *att, struct device *dev)
+{
+	return tbs_dma_buf_vmap(att->dmabuf, &att->map);
+}
+
+static void tbs_dmabuf_cpu_unmap(struct tbs_dmabuf *att)
+{
+	tbs_dma_buf_vunmap(att->dmabuf, &att->map);
+}
+
+static const struct tbs_dmabuf_path tbs_dmabuf_paths[] = {
+	[TBSTREAM_PATH_DIRECT] = {
+		.name = "direct",
+		.map = tbs_dmabuf_direct_map,
+		.unmap = tbs_dmabuf_direct_unmap,
+	},
+	[TBSTREAM_PATH_P2P] = {
+		.name = "p2p",
+		.map = tbs_dmabuf_p2p_map,
+		.unmap = tbs_dmabuf_p2p_unmap,
+	},
+	[TBSTREAM_PATH_CPU] = {
+		.name = "cpu",
+		.map = tbs_dmabuf_cpu_map,
+		.unmap = tbs_dmabuf_cpu_unmap,
+	},
+};
+
+/* What the session can use (io_lock held, session not gone). */
+static u32 tbs_dmabuf_offered(struct tbs_session *sess)
+{
+	const struct tbs_port_ops *ops = sess->port->ops;
+	u32 paths = TBSTREAM_PATH_BIT(TBSTREAM_PATH_CPU);
+
+	if (ops->dma_device && ops->dma_device(&sess->tx))
+		paths |= TBSTREAM_PATH_BIT(TBSTREAM_PATH_DIRECT);
+	if (ops->dma_p2p && ops->dma_p2p(&sess->tx))
+		paths |= TBSTREAM_PATH_BIT(TBSTREAM_PATH_P2P);
+	return paths;
+}
+
+/* Errors that say nothing about the buffer: give up, do not fall back. */
+static bool tbs_dmabuf_fatal(int err)
+{
+	return err == -ENOMEM || err == -EINTR || err == -ERESTARTSYS;
+}
+
+static int tbs_dmabuf_try(struct tbs_session *sess, struct tbs_dmabuf *att,
+			  u32 path, struct device *dev)
+{
+	int ret = tbs_dmabuf_paths[path].map(att, dev);
+
+	dev_dbg(sess->port->dev, "%s: dma-buf from %s, %zu bytes: %s %s (%d)\n",
+		sess->stream->name, att->dmabuf->exp_name, att->dmabuf->size,
+		tbs_dmabuf_paths[path].name, ret ? "refused" : "mapped", ret);
+	if (!ret) {
+		att->path = path;
+		att->mapped = true;
+	}
+	return ret;
+}
+
+/*
+ * Map @att by the path wanted (tried first; only it if @require), then by
+ * the others the session offers, best first (io_lock and att_lock held).
+ */
+static int tbs_dmabuf_negotiate(struct tbs_session *sess,
+				struct tbs_dmabuf *att, u32 want, bool require)
+{
+	static const u32 order[] = {
+		TBSTREAM_PATH_DIRECT, TBSTREAM_PATH_P2P, TBSTREAM_PATH_CPU,
+	};
+	u32 offered = tbs_dmabuf_offered(sess);
+	struct device *dev = NULL;
+	unsigned int i;
+	int ret;
+
+	if (offered & TBSTREAM_PATH_BIT(TBSTREAM_PATH_DIRECT))
+		dev = sess->port->ops->dma_device(&sess->tx);
+	if (want != TBSTREAM_PATH_ANY) {
+		if (!(offered & TBSTREAM_PATH_BIT(want))) {
+			if (require)
+				return -EOPNOTSUPP;
+		} else {
+			ret = tbs_dmabuf_try(sess, att, want, dev);
+			if (!ret || tbs_dmabuf_fatal(ret))
+				return ret;
+			if (require)
+				return -EMEDIUMTYPE;
+		}
+	}
+	for (i = 0; i < ARRAY_SIZE(order); i++) {
+		if (order[i] == want || !(offered & TBSTREAM_PATH_BIT(order[i])))
+			continue;
+		ret = tbs_dmabuf_try(sess, att, order[i], dev);
+		if (!ret || tbs_dmabuf_fatal(ret))
+			return ret;
+	}
+	return -EMEDIUMTYPE;
+}
+
+/* ---- attachments -------------------------------------------------------- */
+
+static void tbs_dmabuf_free(struct tbs_dmabuf *att)
+{
+	struct tbs_dmabuf_state *d = &att->sess->dmabuf;
+
+	mutex_lock(&d->att_lock);
+	list_del(&att->node);
+	d->natts--;
+	if (att->mapped) {
+		tbs_dmabuf_paths[att->path].unmap(att);
+		att->mapped = false;
+	}
+	mutex_unlock(&d->att_lock);
+	dma_buf_put(att->dmabuf);
+	kfree(att);
+	atomic_dec(&tbs_live_atts);
+}
+
+/* The last reference, in process context without dmabuf locks held. */
+static void tbs_dmabuf_release(struct kref *kref)
+{
+	tbs_dmabuf_free(container_of(kref, struct tbs_dmabuf, kref));
+}
+
+/* The last reference, from a completion: the work item frees it. */
+static void tbs_dmabuf_release_later(struct kref *kref)
+{
+	struct tbs_dmabuf *att = container_of(kref, struct tbs_dmabuf, kref);
+	struct tbs_dmabuf_state *d = &att->sess->dmabuf;
+
+	spin_lock(&d->lock);
+	list_add_tail(&att->reap_node, &d->reap_list);
+	spin_unlock(&d->lock);
+	schedule_work(&d->reap);
+}
+
+static void tbs_dmabuf_reap(struct work_struct *work)
+{
+	struct tbs_dmabuf_state *d =
+		container_of(work, struct tbs_dmabuf_state, reap);
+	struct tbs_dmabuf *att, *tmp;
+	LIST_HEAD(list);
+
+	spin_lock(&d->lock);
+	list_splice_init(&d->reap_list, &list);
+	spin_unlock(&d->lock);
+	list_for_each_entry_safe(att, tmp, &list, reap_node)
+		tbs_dmabuf_free(att);
+}
+
+/* The attachment @handle of @file, with a reference, or NULL. */
+static struct tbs_dmabuf *tbs_dmabuf_get(struct tbs_session *sess,
+					 struct file *file, u32 handle)
+{
+	struct tbs_dmabuf *att;
+
+	xa_lock(&tbs_dmabuf_handles);
+	att = xa_load(&tbs_dmabuf_handles, handle);
+	if (att && att->owner == file && att->sess == sess)
+		kref_get(&att->kref);
+	else
+		att = NULL;
+	xa_unlock(&tbs_dmabuf_handles);
+	return att;
+}
+
+/* Remove @att's handle if it still has one (process context). */
+static bool tbs_dmabuf_unpublish(struct tbs_dmabuf *att)
+{
+	bool had;
+
+	xa_lock(&tbs_dmabuf_handles);
+	had = att->handle && xa_load(&tbs_dmabuf_handles, att->handle) == att;
+	if (had)
+		__xa_erase(&tbs_dmabuf_handles, att->handle);
+	att->handle = 0;
+	xa_unlock(&tbs_dmabuf_handles);
+	return had;
+}
+
+static int tbs_dmabuf_attach(struct tbs_session *sess, struct file *file,
+			     void __user *uarg)
+{
+	struct tbs_dmabuf_state *d = &sess->dmabuf;
+	struct tbstream_dmabuf_attach a;
+	struct tbs_dmabuf *att;
+	struct dma_buf *dmabuf;
+	int ret;
+
+	if (copy_from_user(&a, uarg, sizeof(a)))
+		return -EFAULT;
+	if ((a.flags & ~TBSTREAM_ATTACH_FLAGS) || a.reserved[0] ||
+	    a.reserved[1] || a.path > TBSTREAM_PATH_CPU)
+		return -EINVAL;
+	if ((a.flags & TBSTREAM_ATTACH_REQUIRE) && a.path == TBSTREAM_PATH_ANY)
+		return -EINVAL;
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+
+	dmabuf = dma_buf_get(a.fd);
+	if (IS_ERR(dmabuf))
+		return PTR_ERR(dmabuf);
+	att = kzalloc(sizeof(*att), GFP_KERNEL);
+	if (!att) {
+		dma_buf_put(dmabuf);
+		return -ENOMEM;
+	}
+	atomic_inc(&tbs_live_atts);
+	kref_init(&att->kref);
+	INIT_LIST_HEAD(&att->node);
+	att->sess = sess;
+	att->owner = file;
+	att->dmabuf = dmabuf;
+	atomic_set(&att->nsends, 0);
+
+	down_read(&sess->io_lock);
+	mutex_lock(&d->att_lock);
+	ret = READ_ONCE(sess->gone);
+	if (!ret && d->dead)
+		ret = -ENXIO;
+	if (!ret && d->natts >= TBS_DMABUF_MAX_ATTACH)
+		ret = -ENOSPC;
+	if (!ret)
+		ret = tbs_dmabuf_negotiate(sess, att, a.path,
+					   a.flags & TBSTREAM_ATTACH_REQUIRE);
+	if (!ret) {
+		ret = xa_alloc_cyclic(&tbs_dmabuf_handles, &att->handle, att,
+				      XA_LIMIT(1, INT_MAX),
+				      &tbs_dmabuf_next_handle, GFP_KERNEL);
+		if (ret < 0) {
+			tbs_dmabuf_paths[att->path].unmap(att);
+			att->mapped = false;
+		} else {
+			ret = 0;
+			list_add_tail(&att->node, &d->atts);
+			d->natts++;
+		}
+	}
+	mutex_unlock(&d->att_lock);
+	up_read(&sess->io_lock);
+	if (ret) {
+		dma_buf_put(dmabuf);
+		kfree(att);
+		atomic_dec(&tbs_live_atts);
+		return ret;
+	}
+
+	a.path = att->path;
+	a.handle = att->handle;
+	a.size = dmabuf->size;
+	if (copy_to_user(uarg, &a, sizeof(a))) {
+		/* Nobody learnt the handle: undo. */
+		tbs_dmabuf_unpublish(att);
+		kref_put(&att->kref, tbs_dmabuf_release);
+		return -EFAULT;
+	}
+	return 0;
+}
+
+static int tbs_dmabuf_detach(struct tbs_session *sess, struct file *file,
+			     void __user *uarg)
+{
+	struct tbstream_dmabuf_detach a;
+	struct tbs_dmabuf *att;
+
+	if (copy_from_user(&a, uarg, sizeof(a)))
+		return -EFAULT;
+	if (a.flags || a.reserved[0] || a.reserved[1])
+		return -EINVAL;
+
+	xa_lock(&tbs_dmabuf_handles);
+	att = xa_load(&tbs_dmabuf_handles, a.handle);
+	if (att && att->owner == file && att->sess == sess) {
+		__xa_erase(&tbs_dmabuf_handles, a.handle);
+		att->handle = 0;
+	} else {
+		att = NULL;
+	}
+	xa_unlock(&tbs_dmabuf_handles);
+	if (!att)
+		return -ENOENT;
+	/* Frames in flight keep it (and its mapping) until they are back. */
+	kref_put(&att->kref, tbs_dmabuf_release);
+	return 0;
+}
+
+static int tbs_dmabuf_query(struct tbs_session *sess, struct file *file,
+			    void __user *uarg)
+{
+	struct tbs_dmabuf_state *d = &sess->dmabuf;
+	struct tbstream_dmabuf_query a;
+	struct tbs_dmabuf *att;
+
+	if (copy_from_user(&a, uarg, sizeof(a)))
+		return -EFAULT;
+	if (a.reserved[0] || a.reserved[1])
+		return -EINVAL;
+	att = tbs_dmabuf_get(sess, file, a.handle);
+	if (!att)
+		return -ENOENT;
+	mutex_lock(&d->att_lock);
+	a.path = att->path;
+	a.size = att->dmabuf->size;
+	a.segments = att->mapped && att->sgt ? att->nsegs : 0;
+	a.sends = atomic_read(&att->nsends);
+	mutex_unlock(&d->att_lock);
+	kref_put(&att->kref, tbs_dmabuf_release);
+	return copy_to_user(uarg, &a, sizeof(a)) ? -EFAULT : 0;
+}
+
+/* ---- sends -------------------------------------------------------------- */
+
+/* Drop a reference on @send; the last completes it (any context). */
+static void tbs_dmabuf_send_put(struct tbs_session *sess,
+				struct tbs_dmabuf_send *send)
+{
+	struct tbs_dmabuf_state *d = &sess->dmabuf;
+	struct tbs_dmabuf_send *s, *tmp;
+	LIST_HEAD(done);
+
+	if (!atomic_dec_and_test(&send->pending))
+		return;
+	spin_lock(&d->lock);
+	send->done = true;
+	/* Sends complete in order: a later one waits for every earlier one. */
+	while ((s = list_first_entry_or_null(&d->sends, struct tbs_dmabuf_send,
+					     node)) && s->done) {
+		d->completed = s->seq;
+		list_move_tail(&s->node, &done);
+	}
+	spin_unlock(&d->lock);
+	if (list_empty(&done))
+		return;
+	wake_up_all(&d->wq);
+	list_for_each_entry_safe(s, tmp, &done, node) {
+		atomic_dec(&s->att->nsends);
+		kref_put(&s->att->kref, tbs_dmabuf_release_later);
+		kfree(s);
+		atomic_dec(&tbs_live_sends);
+	}
+}
+
+/**
+ * struct tbs_dmabuf_src - the bytes of one send, as tbs_session_send() takes
+ *	them
+ * @src: the generic part
+ * @send: the send
+ * @att: its attachment
+ * @sg: DIRECT, P2P: the DMA segment of the next byte
+ * @segs: segments left from @sg on
+ * @sg_off: offset of the next byte in @sg
+ * @off: offset of the next byte in the buffer
+ * @sought: @sg, @segs and @sg_off are set
+ */
+struct tbs_dmabuf_src {
+	struct tbs_tx_src src;
+	struct tbs_dmabuf_send *send;
+	struct tbs_dmabuf *att;
+	struct scatterlist *sg;
+	unsigned int segs;
+	u64 sg_off;
+	u64 off;
+	bool sought;
+};
+
+/* @f carries bytes of @ds->send from now on (tx_mutex, io_lock held). */
+static struct tbs_dmabuf_frame *tbs_dmabuf_frame_take(struct tbs_session *sess,
+						      struct tbs_dmabuf_src *ds,
+						      struct tbs_frame *f)
+{
+	struct tbs_dmabuf_frame *fi = &sess->dmabuf.frames[f - sess->frames];
+	struct tbs_dmabuf_state *d = &sess->dmabuf;
+	struct tbs_dmabuf_send *send = ds->send;
+
+	if (!send->seq) {
+		/* Numbered by its first frame: numbers follow the wire order. */
+		spin_lock(&d->lock);
+		send->seq = ++d->queued;
+		list_add_tail(&send->node, &d->sends);
+		spin_unlock(&d->lock);
+	}
+	atomic_inc(&send->pending);
+	fi->send = send;
+	fi->buf = NULL;
+	return fi;
+}
+
+/*
+ * Find the DMA segment of the first byte.  Only under io_lock with the
+ * session not gone: the mapping exists then (teardown releases it with
+ * io_lock held exclusive).
+ */
+static void tbs_dmabuf_seek(struct tbs_dmabuf_src *ds)
+{
+	struct sg_table *sgt = ds->att->sgt;
+	u64 offset = ds->off;
+	struct scatterlist *sg;
+	unsigned int i;
+
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		if (offset < sg_dma_len(sg))
+			break;
+		offset -= sg_dma_len(sg);
+	}
+	ds->sg = sg;
+	ds->segs = sgt->nents - i;
+	ds->sg_off = offset;
+	ds->sought = true;
+}
+
+static int tbs_dmabuf_fill_dma(struct tbs_tx_src *src, struct tbs_session *sess,
+			       struct tbs_frame *f)
+{
+	struct tbs_dmabuf_src *ds = container_of(src, struct tbs_dmabuf_src, src);
+	struct tbs_dmabuf_frame *fi;
+	u64 len;
+
+	if (!ds->sought)
+		tbs_dmabuf_seek(ds);
+	while (ds->segs && ds->sg_off == sg_dma_len(ds->sg)) {
+		ds->sg = sg_next(ds->sg);
+		ds->sg_off = 0;
+		ds->segs--;
+	}
+	if (!ds->segs)
+		return -EIO;	/* checked at attach: cannot happen */
+	len = min3((u64)src->left, (u64)TBS_FRAME_SIZE,
+		   sg_dma_len(ds->sg) - ds->sg_off);
+
+	fi = tbs_dmabuf_frame_take(sess, ds, f);
+	fi->buf = f->buf;
+	fi->dma = f->dma;
+	f->buf = NULL;
+	f->dma = sg_dma_address(ds->sg) + ds->sg_off;
+	f->size = len;
+	ds->sg_off += len;
+	ds->off += len;
+	src->left -= len;
+	return 0;
+}
+
+static int tbs_dmabuf_fill_cpu(struct tbs_tx_src *src, struct tbs_session *sess,
+			       struct tbs_frame *f)
+{
+	struct tbs_dmabuf_src *ds = container_of(src, struct tbs_dmabuf_src, src);
+	size_t len = min_t(size_t, src->left, TBS_FRAME_SIZE);
+
+	iosys_map_memcpy_from(f->buf, &ds->att->map, ds->off, len);
+	tbs_dmabuf_frame_take(sess, ds, f);
+	f->size = len;
+	ds->off += len;
+	src->left -= len;
+	return 0;
+}
+
+/* The frame was not posted (the ring stops): give it back as it was. */
+static void tbs_dmabuf_unfill(struct tbs_tx_src *src, struct tbs_session *sess,
+			      struct tbs_frame *f)
+{
+	struct tbs_dmabuf_frame *fi = &sess->dmabuf.frames[f - sess->frames];
+
+	if (fi->buf) {
+		f->buf = fi->buf;
+		f->dma = fi->dma;
+	}
+	fi->buf = NULL;
+	fi->send = NULL;
+	atomic_dec(&container_of(src, struct tbs_dmabuf_src, src)->send->pending);
+	src->left += f->size;
+	src->stop = -ESHUTDOWN;	/* the cursor moved on: never resume */
+}
+
+/* Wait for whoever writes the buffer (a GPU, a decoder) to finish. */
+static int tbs_dmabuf_wait_writers(struct tbs_dmabuf *att, bool nonblock)
+{
+	long t;
+
+	if (nonblock)
+		return dma_resv_test_signaled(att->dmabuf->resv,
+					      DMA_RESV_USAGE_WRITE) ? 0 : -EAGAIN;
+	t = dma_resv_wait_timeout(att->dmabuf->resv, DMA_RESV_USAGE_WRITE, true,
+				  msecs_to_jiffies(TBS_DMABUF_FENCE_TIMEOUT_MS));
+	if (t < 0)
+		return t;
+	return t ? 0 : -ETIMEDOUT;
+}
+
+static int tbs_dmabuf_send(struct tbs_session *sess, struct file *file,
+			   void __user *uarg)
+{
+	bool nonblock = file->f_flags & O_NONBLOCK;
+	struct tbstream_dmabuf_send a;
+	struct tbs_dmabuf_send *send;
+	struct tbs_dmabuf_src ds = {};
+	struct tbs_dmabuf *att;
+	ssize_t queued;
+	bool cpu;
+	u64 seq;
+	int ret;
+
+	if (copy_from_user(&a, uarg, sizeof(a)))
+		return -EFAULT;
+	if (a.flags || a.reserved[0] || a.reserved[1] || !a.length)
+		return -EINVAL;
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	att = tbs_dmabuf_get(sess, file, a.handle);
+	if (!att)
+		return -ENOENT;
+	if (a.offset > att->dmabuf->size ||
+	    a.length > att->dmabuf->size - a.offset) {
+		ret = -ERANGE;
+		goto err_put;
+	}
+	ret = READ_ONCE(sess->gone);
+	if (ret)
+		goto err_put;
+	ret = tbs_dmabuf_wait_writers(att, nonblock);
+	if (ret)
+		goto err_put;
+
+	send = kzalloc(sizeof(*send), GFP_KERNEL);
+	if (!send) {
+		ret = -ENOMEM;
+		goto err_put;
+	}
+	atomic_inc(&tbs_live_sends);
+	INIT_LIST_HEAD(&send->node);
+	send->att = att;		/* takes over our reference */
+	atomic_set(&send->pending, 1);	/* ours, while we post */
+	atomic_inc(&att->nsends);
+
+	cpu = att->path == TBSTREAM_PATH_CPU;
+	ds.src.left = a.length;
+	ds.src.fill = cpu ? tbs_dmabuf_fill_cpu : tbs_dmabuf_fill_dma;
+	ds.src.unfill = tbs_dmabuf_unfill;
+	ds.send = send;
+	ds.att = att;
+	ds.off = a.offset;
+	if (cpu)
+		dma_buf_begin_cpu_access(att->dmabuf, DMA_FROM_DEVICE);
+	queued = tbs_session_send(sess, &ds.src, nonblock);
+	if (cpu)
+		dma_buf_end_cpu_access(att->dmabuf, DMA_FROM_DEVICE);
+
+	seq = send->seq;
+	if (!seq) {
+		/* Nothing posted: the send never existed. */
+		atomic_dec(&att->nsends);
+		kfree(send);
+		atomic_dec(&tbs_live_sends);
+		kref_put(&att->kref, tbs_dmabuf_release);
+	} else {
+		tbs_dmabuf_send_put(sess, send);
+	}
+	if (queued <= 0)
+		return queued ? queued : -EIO;
+
+	a.seq = seq;
+	a.queued = queued;
+	return copy_to_user(uarg, &a, sizeof(a)) ? -EFAULT : 0;
+
+err_put:
+	kref_put(&att->kref, tbs_dmabuf_release);
+	return ret;
+}
+
+static bool tbs_dmabuf_reached(struct tbs_session *sess, u64 seq)
+{
+	struct tbs_dmabuf_state *d = &sess->dmabuf;
+	bool ret;
+
+	spin_lock(&d->lock);
+	ret = d->completed >= seq;
+	spin_unlock(&d->lock);
+	return ret || READ_ONCE(sess->gone);
+}
+
+static int tbs_dmabuf_wait(struct tbs_session *sess, void __user *uarg)
+{
+	struct tbs_dmabuf_state *d = &sess->dmabuf;
+	struct tbstream_dmabuf_wait a;
+	long t;
+
+	if (copy_from_user(&a, uarg, sizeof(a)))
+		return -EFAULT;
+	if (a.flags || a.reserved0 || a.reserved[0] || a.reserved[1])
+		return -EINVAL;
+	spin_lock(&d->lock);
+	a.queued = d->queued;
+	spin_unlock(&d->lock);
+	if (a.seq > a.queued)
+		return -EINVAL;		/* never queued: it would never come */
+	if (a.seq && a.timeout_ms) {
+		t = wait_event_interruptible_timeout(d->wq,
+						     tbs_dmabuf_reached(sess, a.seq),
+						     msecs_to_jiffies(a.timeout_ms));
+		if (t < 0)
+			return t;
+	}
+	spin_lock(&d->lock);
+	a.completed = d->completed;
+	a.queued = d->queued;
+	d->acked = max(d->acked, d->completed);
+	spin_unlock(&d->lock);
+	a.status = READ_ONCE(sess->gone);
+	return copy_to_user(uarg, &a, sizeof(a)) ? -EFAULT : 0;
+}
+
+static int tbs_dmabuf_info(struct tbs_session *sess, void __user *uarg)
+{
+	struct tbstream_info a;
+	unsigned int i;
+	int ret = 0;
+
+	if (copy_from_user(&a, uarg, sizeof(a)))
+		return -EFAULT;
+	for (i = 0; i < ARRAY_SIZE(a.reserved); i++)
+		if (a.reserved[i])
+			return -EINVAL;
+	down_read(&sess->io_lock);
+	ret = READ_ONCE(sess->gone);
+	if (!ret)
+		a.paths = tbs_dmabuf_offered(sess);
+	up_read(&sess->io_lock);
+	if (ret)
+		return ret;
+	a.abi_version = TBSTREAM_ABI_VERSION;
+	a.max_attachments = TBS_DMABUF_MAX_ATTACH;
+	a.frame_size = TBS_FRAME_SIZE;
+	return copy_to_user(uarg, &a, sizeof(a)) ? -EFAULT : 0;
+}
+
+/**
+ * tbs_dmabuf_ioctl() - the ioctls of /dev/tbstreamX
+ * @sess: the file's session
+ * @file: the file
+ * @cmd: the command
+ * @arg: its argument (a user pointer)
+ *
+ * Return: 0, a negative errno (see kernel/README.md), -ENOTTY for an
+ * unknown command.
+ */
+long tbs_dmabuf_ioctl(struct tbs_session *sess, struct file *file,
+		      unsigned int cmd, unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case TBSTREAM_IOC_INFO:
+		return tbs_dmabuf_info(sess, uarg);
+	case TBSTREAM_IOC_DMABUF_ATTACH:
+		return tbs_dmabuf_attach(sess, file, uarg);
+	case TBSTREAM_IOC_DMABUF_QUERY:
+		return tbs_dmabuf_query(sess, file, uarg);
+	case TBSTREAM_IOC_DMABUF_SEND:
+		return tbs_dmabuf_send(sess, file, uarg);
+	case TBSTREAM_IOC_DMABUF_WAIT:
+		return tbs_dmabuf_wait(sess, uarg);
+	case TBSTREAM_IOC_DMABUF_DETACH:
+		return tbs_dmabuf_detach(sess, file, uarg);
+	}
+	return -ENOTTY;
+}
+
+/* ---- the session's side ------------------------------------------------- */
+
+/**
+ * tbs_dmabuf_tx_done() - a TX frame came back (completion context)
+ * @sess: the session
+ * @f: the frame; gets its own buffer back if a send had replaced it
+ */
+void tbs_dmabuf_tx_done(struct tbs_session *sess, struct tbs_frame *f)
+{
+	struct tbs_dmabuf_frame *fi = &sess->dmabuf.frames[f - sess->frames];
+	struct tbs_dmabuf_send *send = fi->send;
+
+	if (!send)
+		return;
+	if (fi->buf) {
+		f->buf = fi->buf;
+		f->dma = fi->dma;
+		fi->buf = NULL;
+	}
+	fi->send = NULL;
+	tbs_dmabuf_send_put(sess, send);
+}
+
+/**
+ * tbs_dmabuf_poll() - EPOLLPRI while completions are unreported
+ * @sess: the session
+ * @file: the file
+ * @wait: the poll table
+ *
+ * Return: EPOLLPRI or 0.
+ */
+__poll_t tbs_dmabuf_poll(struct tbs_session *sess, struct file *file,
+			 struct poll_table_struct *wait)
+{
+	struct tbs_dmabuf_state *d = &sess->dmabuf;
+	bool pri;
+
+	poll_wait(file, &d->wq, wait);
+	spin_lock(&d->lock);
+	pri = d->completed > d->acked;
+	spin_unlock(&d->lock);
+	return pri ? EPOLLPRI : 0;
+}
+
+/**
+ * tbs_dmabuf_release_file() - a file of the session is closed
+ * @sess: the session
+ * @file: the file; what it attached is detached
+ */
+void tbs_dmabuf_release_file(struct tbs_session *sess, struct file *file)
+{
+	struct tbs_dmabuf_state *d = &sess->dmabuf;
+	struct tbs_dmabuf *att, *tmp;
+	LIST_HEAD(mine);
+
+	mutex_lock(&d->att_lock);
+	list_for_each_entry(att, &d->atts, node)
+		if (att->owner == file && tbs_dmabuf_unpublish(att))
+			list_add_tail(&att->tmp_node, &mine);
+	mutex_unlock(&d->att_lock);
+	list_for_each_entry_safe(att, tmp, &mine, tmp_node)
+		kref_put(&att->kref, tbs_dmabuf_release);
+}
+
+/**
+ * tbs_dmabuf_session_init() - prepare a new session for dma-buf sends
+ * @sess: the session; its ring size (nframes) is set
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int tbs_dmabuf_session_init(struct tbs_session *sess)
+{
+	struct tbs_dmabuf_state *d = &sess->dmabuf;
+
+	mutex_init(&d->att_lock);
+	INIT_LIST_HEAD(&d->atts);
+	spin_lock_init(&d->lock);
+	INIT_LIST_HEAD(&d->sends);
+	INIT_LIST_HEAD(&d->reap_list);
+	INIT_WORK(&d->reap, tbs_dmabuf_reap);
+	init_waitqueue_head(&d->wq);
+	d->frames = kvcalloc(sess->nframes, sizeof(*d->frames), GFP_KERNEL);
+	return d->frames ? 0 : -ENOMEM;
+}
+
+/**
+ * tbs_dmabuf_session_teardown() - release every mapping of the session
+ * @sess: the session; its rings are stopped (every frame came back) and
+ *	io_lock is held exclusive
+ *
+ * Attachments stay (their handles still answer) without a mapping.
+ */
+void tbs_dmabuf_session_teardown(struct tbs_session *sess)
+{
+	struct tbs_dmabuf_state *d = &sess->dmabuf;
+	struct tbs_dmabuf *att;
+
+	flush_work(&d->reap);
+	mutex_lock(&d->att_lock);
+	d->dead = true;
+	list_for_each_entry(att, &d->atts, node) {
+		if (att->mapped) {
+			tbs_dmabuf_paths[att->path].unmap(att);
+			att->mapped = false;
+		}
+	}
+	mutex_unlock(&d->att_lock);
+	wake_up_all(&d->wq);
+}
+
+/**
+ * tbs_dmabuf_session_free() - the session's memory goes
+ * @sess: the session; every file of it is closed
+ */
+void tbs_dmabuf_session_free(struct tbs_session *sess)
+{
+	struct tbs_dmabuf_state *d = &sess->dmabuf;
+
+	flush_work(&d->reap);
+	WARN_ON(!list_empty(&d->atts));
+	kvfree(d->frames);
+	d->frames = NULL;
+}

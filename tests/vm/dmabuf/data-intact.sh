@@ -1,0 +1,105 @@
+# Bytes sent from dma-bufs arrive intact and in order with write(2) data
+# around them; the direct path cuts frames at DMA segment ends and the
+# simulated NHI reads them from the buffer's own pages (no copy by the core);
+# the CPU path copies; a camera-style loop reuses buffers only after their
+# sends completed.  Exporters: vgem (6.1, 6.12), udmabuf (6.12).
+. /lib/tbstream/guest.sh
+plug_cable
+stream_pair s
+stat_of() { awk -v k="$1" '$1 == k { print $2 }' "$L/b/stats"; }
+
+# receive DEV OUT: read DEV into OUT until the sender closes, in the background
+receive() {
+	dd if="$1" of="$2" bs=64k 2>/dev/null &
+	rd=$!
+	sleep 0.3
+}
+
+check_eq "the stream offers direct DMA and CPU copy, no peer-to-peer" \
+	"open OK
+info abi=1 paths=direct|cpu max=64 frame=4096" "$(dmabuf-probe open:$deva info)"
+
+# vgem: odd ranges, interleaved with write(2)
+receive $devb /tmp/got
+copied0=$(stat_of copied)
+dmabuf-probe open:$deva record:/tmp/sent vgem:1048576 fill:1 attach query \
+	send:100:10000 write:5000:2 send:0:1048576 send:4095:1 send:4096:8193 \
+	write:1:3 send:1048575:1 waitdone:5000 close > /tmp/out
+wait $rd
+check_eq "vgem: attached on the direct path, sends queued whole" "open OK
+vgem OK
+attach OK direct
+send OK queued=10000
+write 5000
+send OK queued=1048576
+send OK queued=1
+send OK queued=8193
+write 1
+send OK queued=1
+waitdone yes
+close OK" "$(grep -v '^query' /tmp/out)"
+check "vgem: the mapping has DMA segments" grep -Eq '^query direct size=1048576 segments=[1-9][0-9]* sends=0$' /tmp/out
+check_eq "vgem: every byte arrived, in order" "$(sha /tmp/sent)" "$(sha /tmp/got)"
+check_eq "vgem: ...all of them" 1071772 "$(wc -c < /tmp/got)"
+# 1 MiB from offset 0 is 256 whole frames; the 10000, 1, 8193 and 1 byte
+# sends add at least 3 + 1 + 3 + 1
+check "vgem: the NHI read >= 264 frames from the buffer itself" \
+	test $(($(stat_of copied) - copied0)) -ge 264
+
+# the CPU path: one copy into the frames' own buffers
+rm -f /tmp/sent
+receive $devb /tmp/got
+copied0=$(stat_of copied)
+check_eq "vgem: CPU copy when required" "open OK
+vgem OK
+attach OK cpu
+query cpu size=262144 segments=0 sends=0
+send OK queued=200000
+write 7
+send OK queued=62144
+waitdone yes
+close OK" "$(dmabuf-probe open:$deva record:/tmp/sent vgem:262144 fill:7 attach:cpu,require query \
+	send:0:200000 write:7:4 send:200000:62144 waitdone:5000 close)"
+wait $rd
+check_eq "cpu: every byte arrived, in order" "$(sha /tmp/sent)" "$(sha /tmp/got)"
+check_eq "cpu: the NHI read nothing from the dma-buf" "$copied0" "$(stat_of copied)"
+
+# a camera: 3 buffers, 24 frames of 256 KiB, each behind a 16-byte header
+rm -f /tmp/sent
+receive $devb /tmp/got
+check_eq "camera loop" "open OK
+camera 24 OK
+close OK" "$(dmabuf-probe open:$deva record:/tmp/sent camera:3:24:262144 close)"
+wait $rd
+check_eq "camera: every frame and header arrived, in order" "$(sha /tmp/sent)" "$(sha /tmp/got)"
+check_eq "camera: ...all of them" $((24 * (262144 + 16))) "$(wc -c < /tmp/got)"
+
+# udmabuf: one DMA segment per page, so a frame never spans two pages
+case $(uname -r) in
+6.1.*)
+	check "6.1 has no udmabuf" test ! -e /dev/udmabuf
+	;;
+*)
+	rm -f /tmp/sent
+	echo 0 > "$L/a/frames"
+	receive $devb /tmp/got
+	check_eq "udmabuf: attached on the direct path" "open OK
+udmabuf OK
+attach OK direct
+query direct size=65536 segments=16 sends=0
+send OK queued=10000
+waitdone yes
+close OK" "$(dmabuf-probe open:$deva record:/tmp/sent udmabuf:65536 fill:5 attach query \
+		send:100:10000 waitdone:5000 close)"
+	wait $rd
+	check_eq "udmabuf: frames end where pages (segments) end" "3996 4096 1908" \
+		"$(awk '$4 == 2 { print $5 }' "$L/a/frames" | tr '\n' ' ' | sed 's/ $//')"
+	check_eq "udmabuf: every byte arrived" "$(sha /tmp/sent)" "$(sha /tmp/got)"
+	;;
+esac
+
+check_eq "no attachment or send left" "attachments 0 sends 0" "$(cat /sys/module/tbstream/parameters/live_dmabuf)"
+rmdir "$A/s" "$B/s" "$A" "$B" "$L"
+check "modules unload" sh -c 'rmmod tbstream_sim && rmmod tbstream'
+check "vgem unloads: no dma-buf reference left behind" rmmod vgem
+summary
