@@ -859,7 +859,11 @@ static bool tbs_dmabuf_reached(struct tbs_session *sess, u64 seq)
 	spin_lock(&d->lock);
 	ret = d->completed >= seq;
 	spin_unlock(&d->lock);
-	return ret || READ_ONCE(sess->gone);
+	/*
+	 * Not merely gone: once torn down the rings have returned every
+	 * frame, so all sends but one still being posted have completed.
+	 */
+	return ret || READ_ONCE(d->dead);
 }
 
 static int tbs_dmabuf_wait(struct tbs_session *sess, void __user *uarg)
@@ -1048,7 +1052,7 @@ void tbs_dmabuf_session_teardown(struct tbs_session *sess)
 
 	flush_work(&d->reap);
 	mutex_lock(&d->att_lock);
-	d->dead = true;
+	WRITE_ONCE(d->dead, true);
 	list_for_each_entry(att, &d->atts, node) {
 		if (att->mapped) {
 			tbs_dmabuf_paths[att->path].unmap(att);

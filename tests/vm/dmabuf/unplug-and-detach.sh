@@ -1,0 +1,115 @@
+# Frames in flight keep their mapping: a buffer detached (and its fd closed)
+# while its frames wait still arrives intact; an unplug in the middle of a
+# send completes every send with ENXIO and releases every mapping before the
+# fabric goes, so the simulator unloads while the file is still open; the
+# file then detaches cleanly and nothing is left.
+. /lib/tbstream/guest.sh
+plug_cable
+stream_pair s
+# b's RX ring takes 32 frames: the rest of a's 256 wait in its TX ring
+echo 32 > "$B/s/ring_size"
+live() { cat /sys/module/tbstream/parameters/live_dmabuf; }
+
+# A reader that opens now and reads only once /tmp/go exists.
+late_reader() {
+	rm -f /tmp/go /tmp/ropen
+	(
+		exec 3< "$devb"
+		touch /tmp/ropen
+		while [ ! -e /tmp/go ]; do sleep 0.1; done
+		dd of=/tmp/got bs=64k <&3 2>/dev/null
+	) &
+	rd=$!
+	wait_for 5 test -e /tmp/ropen
+}
+
+# detach while frames are in flight
+late_reader
+dmabuf-probe open:$deva,nonblock record:/tmp/sent vgem:4194304 fill:9 attach \
+	send:0:4194304 query detach query live closebuf touch:/tmp/go nonblock:0 \
+	waitdone:10000 close > /tmp/out
+wait $rd
+queued=$(sed -n 's/^send OK queued=//p' /tmp/out)
+check "a non-blocking send queued part of the buffer" test "${queued:-0}" -gt 0 -a "${queued:-0}" -lt 4194304
+check_eq "detached with its frames in flight; the frames kept it alive" "open OK
+vgem OK
+attach OK direct
+query direct sends=1
+detach OK
+query ENOENT
+live attachments 1 sends 1
+closebuf OK
+waitdone yes
+close OK" "$(grep -v '^send' /tmp/out | sed 's/ size=[0-9]* segments=[0-9]*//')"
+check_eq "every queued byte arrived intact" "$(sha /tmp/sent)" "$(sha /tmp/got)"
+check_eq "...$queued of them" "$queued" "$(wc -c < /tmp/got)"
+check "the attachment went with its last frame" wait_for 5 sh -c \
+	"grep -qx 'attachments 0 sends 0' /sys/module/tbstream/parameters/live_dmabuf"
+
+# detach with frames in flight, then unplug: the mapping goes with the session
+late_reader
+dmabuf-probe open:$deva,nonblock vgem:4194304 attach send:0:4194304 detach live \
+	touch:/tmp/detached waitfile:/tmp/unplugged wait:last:5000 close > /tmp/out &
+sp=$!
+wait_for 10 test -e /tmp/detached
+echo 0 > "$L/connected"
+touch /tmp/unplugged /tmp/go
+wait $sp
+wait $rd
+check_eq "unplugged with a detached buffer in flight" "open OK
+vgem OK
+attach OK direct
+detach OK
+live attachments 1 sends 1
+wait completed=1 queued=1 status=ENXIO
+close OK" "$(grep -v '^send' /tmp/out)"
+check_eq "nothing left" "attachments 0 sends 0" "$(live)"
+echo 1 > "$L/connected"
+check "re-plugged" wait_for 5 sh -c "errno-of open $deva wronly | grep -qx OK"
+
+# unplug from the data path in the middle of a blocking send, both fates
+# of frames left in a dead cable
+for drop in 0 1; do
+	echo $drop > "$L/drop_on_unplug"
+	dd if=$devb of=/dev/null bs=64k 2>/dev/null &
+	rd=$!
+	sleep 0.3
+	echo 300 > "$L/unplug_after"
+	rm -f /tmp/simgone
+	dmabuf-probe open:$deva vgem:4194304 fill:4 attach send:0:4194304 \
+		wait:last:5000 query touch:/tmp/sendend waitfile:/tmp/simgone \
+		query detach send:0:1 live close > /tmp/out &
+	sp=$!
+	wait_for 20 test -e /tmp/sendend
+	wait $rd
+	if [ $drop = 1 ]; then
+		# the mappings are gone with the session: the simulated
+		# fabric and its DMA device unload under an open file
+		rmdir "$L"
+		check "drop $drop: tbstream_sim unloads while the file is open" rmmod tbstream_sim
+	fi
+	touch /tmp/simgone
+	wait $sp
+	queued=$(sed -n 's/^send OK queued=//p' /tmp/out)
+	check "drop $drop: the send stopped part way" test "${queued:-0}" -ge $((300 * 4096)) -a "${queued:-0}" -lt 4194304
+	check_eq "drop $drop: every send completed, with ENXIO; the mapping is gone" "open OK
+vgem OK
+attach OK direct
+wait completed=1 queued=1 status=ENXIO
+query direct size=4194304 segments=0 sends=0
+query direct size=4194304 segments=0 sends=0
+detach OK
+send ENOENT
+live attachments 0 sends 0
+close OK" "$(grep -v '^send OK' /tmp/out)"
+	if [ $drop = 0 ]; then
+		echo 1 > "$L/connected"
+		check "drop $drop: re-plugged" wait_for 5 sh -c "errno-of open $deva wronly | grep -qx OK"
+	fi
+done
+
+check_eq "nothing alive" "streams 2 sessions 0" "$(cat /sys/module/tbstream/parameters/live)"
+rmdir "$A/s" "$B/s" "$A" "$B"
+check "tbstream unloads" rmmod tbstream
+check "vgem unloads: every dma-buf reference was dropped" rmmod vgem
+summary
