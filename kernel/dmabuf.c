@@ -805,10 +805,17 @@ static int tbs_dmabuf_send(struct tbs_session *sess, struct file *file,
 	if (ret)
 		goto err_put;
 
+	cpu = att->path == TBSTREAM_PATH_CPU;
+	if (cpu) {
+		/* Lets the exporter make the CPU's view of the bytes current. */
+		ret = dma_buf_begin_cpu_access(att->dmabuf, DMA_FROM_DEVICE);
+		if (ret)
+			goto err_put;
+	}
 	send = kzalloc(sizeof(*send), GFP_KERNEL);
 	if (!send) {
 		ret = -ENOMEM;
-		goto err_put;
+		goto err_cpu;
 	}
 	atomic_inc(&tbs_live_sends);
 	INIT_LIST_HEAD(&send->node);
@@ -816,15 +823,12 @@ static int tbs_dmabuf_send(struct tbs_session *sess, struct file *file,
 	atomic_set(&send->pending, 1);	/* ours, while we post */
 	atomic_inc(&att->nsends);
 
-	cpu = att->path == TBSTREAM_PATH_CPU;
 	ds.src.left = a.length;
 	ds.src.fill = cpu ? tbs_dmabuf_fill_cpu : tbs_dmabuf_fill_dma;
 	ds.src.unfill = tbs_dmabuf_unfill;
 	ds.send = send;
 	ds.att = att;
 	ds.off = a.offset;
-	if (cpu)
-		dma_buf_begin_cpu_access(att->dmabuf, DMA_FROM_DEVICE);
 	queued = tbs_session_send(sess, &ds.src, nonblock);
 	if (cpu)
 		dma_buf_end_cpu_access(att->dmabuf, DMA_FROM_DEVICE);
@@ -846,6 +850,9 @@ static int tbs_dmabuf_send(struct tbs_session *sess, struct file *file,
 	a.queued = queued;
 	return copy_to_user(uarg, &a, sizeof(a)) ? -EFAULT : 0;
 
+err_cpu:
+	if (cpu)
+		dma_buf_end_cpu_access(att->dmabuf, DMA_FROM_DEVICE);
 err_put:
 	kref_put(&att->kref, tbs_dmabuf_release);
 	return ret;

@@ -69,48 +69,25 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <linux/dma-buf.h>
-#include <linux/udmabuf.h>
 #include <linux/tbstream.h>
 
-/* The few DRM and vgem uapi definitions needed (no libdrm in the guest). */
-struct drm_mode_create_dumb {
-	uint32_t height, width, bpp, flags, handle, pitch;
-	uint64_t size;
-};
-
-struct drm_prime_handle {
-	uint32_t handle, flags;
-	int32_t fd;
-};
-
-struct drm_vgem_fence_attach {
-	uint32_t handle, flags, out_fence, pad;
-};
-
-struct drm_vgem_fence_signal {
-	uint32_t fence, flags;
-};
-
-#define DRM_IOCTL_MODE_CREATE_DUMB	_IOWR('d', 0xB2, struct drm_mode_create_dumb)
-#define DRM_IOCTL_PRIME_HANDLE_TO_FD	_IOWR('d', 0x2d, struct drm_prime_handle)
-#define DRM_IOCTL_VGEM_FENCE_ATTACH	_IOWR('d', 0x41, struct drm_vgem_fence_attach)
-#define DRM_IOCTL_VGEM_FENCE_SIGNAL	_IOW('d', 0x42, struct drm_vgem_fence_signal)
-#define VGEM_FENCE_WRITE		0x1
+#include "dmabuf-source.h"
 
 #define MAX_FILES	4
 #define MAX_BUFS	8
 
+/**
+ * struct buffer - a dma-buf of the probe
+ * @b: the buffer
+ * @handle: its tbstream attachment, 0 if none
+ * @seq: its last send
+ * @fence: its vgem fence
+ */
 struct buffer {
-	int fd;
-	uint8_t *map;
-	uint64_t size;
-	uint32_t gem;		/* vgem handle, 0 for udmabuf */
-	uint32_t handle;	/* tbstream attachment, 0 if none */
-	int file;		/* the file it is attached on */
-	uint64_t seq;		/* its last send */
-	uint32_t fence;
-	int has_fence;
+	struct dmabuf_buf b;
+	uint32_t handle;
+	uint64_t seq;
+	int fence;
 };
 
 static int files[MAX_FILES], nfiles, cur_file = -1;
@@ -157,81 +134,23 @@ static void record(const void *data, size_t len)
 		perror("record");
 }
 
-static int buf_sync(struct buffer *b, uint64_t flags)
+static int new_buffer(int vgem, uint64_t size)
 {
-	struct dma_buf_sync s = { .flags = flags };
-
-	return ioctl(b->fd, DMA_BUF_IOCTL_SYNC, &s);
-}
-
-static int buf_map(struct buffer *b)
-{
-	b->map = mmap(NULL, b->size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      b->fd, 0);
-	return b->map == MAP_FAILED ? -1 : 0;
-}
-
-static int new_vgem(uint64_t size)
-{
-	struct drm_mode_create_dumb c = { 0 };
-	struct drm_prime_handle p = { 0 };
 	struct buffer *b = &bufs[nbufs];
 
 	if (nbufs == MAX_BUFS) {
 		errno = ENOSPC;
 		return -1;
 	}
-	if (drm_fd < 0) {
-		drm_fd = open("/dev/dri/card0", O_RDWR | O_CLOEXEC);
+	memset(b, 0, sizeof(*b));
+	if (vgem) {
 		if (drm_fd < 0)
+			drm_fd = dmabuf_vgem_open();
+		if (drm_fd < 0 || dmabuf_vgem_new(drm_fd, size, &b->b))
 			return -1;
-	}
-	c.width = 1024;
-	c.bpp = 32;
-	c.height = (size + 4095) / 4096;
-	if (ioctl(drm_fd, DRM_IOCTL_MODE_CREATE_DUMB, &c))
-		return -1;
-	p.handle = c.handle;
-	p.flags = O_CLOEXEC | O_RDWR;
-	if (ioctl(drm_fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &p))
-		return -1;
-	b->fd = p.fd;
-	b->size = c.size;
-	b->gem = c.handle;
-	if (buf_map(b))
-		return -1;
-	cur_buf = nbufs++;
-	return 0;
-}
-
-static int new_udmabuf(uint64_t size)
-{
-	struct udmabuf_create c = { 0 };
-	struct buffer *b = &bufs[nbufs];
-	int dev, mfd;
-
-	if (nbufs == MAX_BUFS) {
-		errno = ENOSPC;
+	} else if (dmabuf_udmabuf_new(size, &b->b)) {
 		return -1;
 	}
-	dev = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
-	if (dev < 0)
-		return -1;
-	mfd = memfd_create("dmabuf-probe", MFD_ALLOW_SEALING);
-	if (mfd < 0 || ftruncate(mfd, size) ||
-	    fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK))
-		return -1;
-	c.memfd = mfd;
-	c.flags = UDMABUF_FLAGS_CLOEXEC;
-	c.size = size;
-	b->fd = ioctl(dev, UDMABUF_CREATE, &c);
-	close(mfd);
-	close(dev);
-	if (b->fd < 0)
-		return -1;
-	b->size = size;
-	if (buf_map(b))
-		return -1;
 	cur_buf = nbufs++;
 	return 0;
 }
@@ -240,10 +159,10 @@ static void fill(struct buffer *b, unsigned int seed)
 {
 	uint64_t i;
 
-	buf_sync(b, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
-	for (i = 0; i < b->size; i++)
-		b->map[i] = pattern(seed, i);
-	buf_sync(b, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
+	dmabuf_cpu_begin(&b->b);
+	for (i = 0; i < b->b.size; i++)
+		b->b.map[i] = pattern(seed, i);
+	dmabuf_cpu_end(&b->b);
 }
 
 /* Value of KEY=... in OPTS, or NULL; a bare KEY yields "". */
@@ -281,7 +200,7 @@ static void do_attach(const char *opts)
 	const char *v;
 	int pfd[2] = { -1, -1 };
 
-	a.fd = b ? b->fd : -1;
+	a.fd = b ? b->b.fd : -1;
 	if (opt(opts, "direct"))
 		a.path = TBSTREAM_PATH_DIRECT;
 	else if (opt(opts, "p2p"))
@@ -309,15 +228,13 @@ static void do_attach(const char *opts)
 		printf("attach %s\n", ename(errno));
 	} else {
 		printf("attach OK %s\n", path_name(a.path));
-		if (b) {
+		if (b)
 			b->handle = a.handle;
-			b->file = cur_file;
-		}
 		last_handle = a.handle;
-		if (b && a.size != b->size)
+		if (b && a.size != b->b.size)
 			printf("attach: size %llu, buffer %llu\n",
 			       (unsigned long long)a.size,
-			       (unsigned long long)b->size);
+			       (unsigned long long)b->b.size);
 	}
 	if (pfd[0] >= 0) {
 		close(pfd[0]);
@@ -366,8 +283,8 @@ static long send_range(uint32_t handle, uint64_t off, uint64_t len,
 	last_seq = s.seq;
 	if (b) {
 		b->seq = s.seq;
-		if (b->map && b->map != MAP_FAILED && off + s.queued <= b->size)
-			record(b->map + off, s.queued);
+		if (b->b.map && off + s.queued <= b->b.size)
+			record(b->b.map + off, s.queued);
 	}
 	return (long)s.queued;
 }
@@ -413,12 +330,12 @@ static void do_camera(int nbuf, int frames, uint64_t size)
 	char hdr[32];
 
 	for (i = 0; i < nbuf; i++) {
-		if (new_vgem(size)) {
+		if (new_buffer(1, size)) {
 			printf("camera vgem %s\n", ename(errno));
 			return;
 		}
 		memset(&a, 0, sizeof(a));
-		a.fd = bufs[nbufs - 1].fd;
+		a.fd = bufs[nbufs - 1].b.fd;
 		if (ioctl(cur(), TBSTREAM_IOC_DMABUF_ATTACH, &a)) {
 			printf("camera attach %s\n", ename(errno));
 			return;
@@ -444,8 +361,8 @@ static void do_camera(int nbuf, int frames, uint64_t size)
 		}
 		record(hdr, 16);
 		fill(b, i);
-		if (send_range(b->handle, 0, b->size, "", &seq) !=
-		    (long)b->size) {
+		if (send_range(b->handle, 0, b->b.size, "", &seq) !=
+		    (long)b->b.size) {
 			printf("camera send %s\n", ename(errno));
 			return;
 		}
@@ -501,9 +418,9 @@ int main(int argc, char **argv)
 
 			fcntl(cur(), F_SETFL, n ? fl | O_NONBLOCK : fl & ~O_NONBLOCK);
 		} else if (!strcmp(op, "vgem")) {
-			printf("vgem %s\n", new_vgem(n) ? ename(errno) : "OK");
+			printf("vgem %s\n", new_buffer(1, n) ? ename(errno) : "OK");
 		} else if (!strcmp(op, "udmabuf")) {
-			printf("udmabuf %s\n", new_udmabuf(n) ? ename(errno) : "OK");
+			printf("udmabuf %s\n", new_buffer(0, n) ? ename(errno) : "OK");
 		} else if (!strcmp(op, "buf")) {
 			cur_buf = n;
 		} else if (!strcmp(op, "fill")) {
@@ -511,31 +428,21 @@ int main(int argc, char **argv)
 		} else if (!strcmp(op, "closebuf")) {
 			struct buffer *b = &bufs[cur_buf];
 
-			munmap(b->map, b->size);
-			b->map = NULL;
-			printf("closebuf %s\n", close(b->fd) ? ename(errno) : "OK");
+			munmap(b->b.map, b->b.size);
+			b->b.map = NULL;
+			printf("closebuf %s\n", close(b->b.fd) ? ename(errno) : "OK");
 		} else if (!strcmp(op, "fence")) {
-			struct drm_vgem_fence_attach f = { 0 };
 			struct buffer *b = &bufs[cur_buf];
 
-			f.handle = b->gem;
-			f.flags = VGEM_FENCE_WRITE;
-			if (ioctl(drm_fd, DRM_IOCTL_VGEM_FENCE_ATTACH, &f)) {
-				printf("fence %s\n", ename(errno));
-			} else {
-				b->fence = f.out_fence;
-				b->has_fence = 1;
-				printf("fence OK\n");
-			}
+			b->fence = dmabuf_vgem_fence(drm_fd, &b->b);
+			printf("fence %s\n", b->fence < 0 ? ename(errno) : "OK");
 		} else if (!strcmp(op, "signal-after")) {
 			struct buffer *b = &bufs[cur_buf];
 
 			if (fork() == 0) {
-				struct drm_vgem_fence_signal s = { b->fence, 0 };
-
 				msleep(n);
 				close(open("/tmp/signalled", O_CREAT | O_WRONLY, 0644));
-				_exit(ioctl(drm_fd, DRM_IOCTL_VGEM_FENCE_SIGNAL, &s) ? 1 : 0);
+				_exit(dmabuf_vgem_signal(drm_fd, b->fence) ? 1 : 0);
 			}
 		} else if (!strcmp(op, "info")) {
 			struct tbstream_info in = { 0 };
