@@ -589,6 +589,7 @@ static struct config_group *tbsim_make_link(struct config_group *group,
 	link->index = ret;
 	mutex_init(&link->lock);
 	spin_lock_init(&link->q_lock);
+	init_waitqueue_head(&link->transit_wq);
 	link->maxhopid = TBSIM_DEFAULT_MAXHOPID;
 	link->speed = 20;
 	link->lanes = 2;

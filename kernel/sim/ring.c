@@ -37,12 +37,20 @@
  *    called from any context.
  *  - While posted, a frame's @list is the simulator's: it is on its ring's
  *    @posted list, then on its @done list until the engine returns it.
+ *  - An engine takes up to TBSIM_TRANSIT_BATCH frame pairs off the lists
+ *    under q_lock, releases it while it moves their bytes (a DMA engine
+ *    takes no CPU lock, and a 4 KiB copy under a spinlock with interrupts
+ *    off would make every poster spin for it), then retakes it to complete
+ *    them.  Meanwhile the frames are on no list; their rings count them in
+ *    @transit.
  *  - Only the host's engine calls a ring's callback with canceled=false.  It
  *    pops one frame under q_lock and calls back without the lock.
  *  - ring_stop() marks the ring stopped and takes every frame off it under
- *    q_lock, waits for the engine of its host (flush_work: a callback it had
- *    already popped returns first), then returns the frames canceled in the
- *    caller's context.  From the engine itself (a callback stopping a ring)
+ *    q_lock, waits until no frame of it is in transit (an engine moving
+ *    bytes waits for nothing, so this ends) and takes those too, waits for
+ *    the engine of its host (flush_work: a callback it had already popped
+ *    returns first), then returns the frames canceled in the caller's
+ *    context.  From the engine itself (a callback stopping a ring)
  *    it does not wait: nothing of the ring is outside its lists then.
  *  - The peer's engine reaches a ring only through the tables, under
  *    q_lock; ring_free() unlinks it there and frees it at once.
@@ -88,25 +96,33 @@ static void *tbsim_frame_data(struct tbs_frame *frame)
 	return phys_to_virt(phys);
 }
 
+/* What the frame log keeps of a frame's bytes (no lock needed). */
+static void tbsim_log_data(struct tbsim_log_entry *e, const void *data,
+			   u32 size)
+{
+	memset(e->head, 0, sizeof(e->head));
+	if (data) {
+		memcpy(e->head, data, min_t(u32, size, sizeof(e->head)));
+		e->zero = !memchr_inv(data, 0, size);
+	} else {
+		e->zero = 0;
+	}
+}
+
+/* Append @e, filled by tbsim_log_data(), to @host's log (q_lock held). */
 static void tbsim_log(struct tbsim_host *host, int hop,
-		      const struct tbs_frame *frame, const void *data,
-		      enum tbsim_fate fate)
+		      const struct tbs_frame *frame,
+		      const struct tbsim_log_entry *data, enum tbsim_fate fate)
 {
 	struct tbsim_log_entry *e = &host->log[host->log_seq % TBSIM_LOG_LEN];
 
+	*e = *data;
 	e->seq = ++host->log_seq;
 	e->hop = hop;
 	e->sof = frame->sof;
 	e->eof = frame->eof;
 	e->size = frame->size;
 	e->fate = fate;
-	memset(e->head, 0, sizeof(e->head));
-	if (data) {
-		memcpy(e->head, data, min_t(u32, frame->size, sizeof(e->head)));
-		e->zero = !memchr_inv(data, 0, frame->size);
-	} else {
-		e->zero = 0;
-	}
 }
 
 /* Decide which faults hit a frame arriving at @rx_host (q_lock held). */
@@ -131,24 +147,41 @@ static u8 tbsim_faults(struct tbsim_host *rx_host)
 	return status;
 }
 
-/*
- * Move one frame across the cable: TX frame @tf of @host on HopID @hop lands
- * in RX frame @rf of the peer (q_lock held).
+/**
+ * struct tbsim_transit - a frame on its way across the cable
+ * @tf: the TX frame
+ * @rf: the RX frame it lands in
+ * @tx: @tf's ring
+ * @rx: @rf's ring
+ * @hop: the HopID it travels on
+ * @status: the faults that hit it
+ * @log: what the frame log keeps of it
  */
-static void tbsim_deliver(struct tbsim_host *host, int hop,
-			  struct tbs_frame *tf, struct tbs_frame *rf)
-{
-	struct tbsim_host *peer = host->peer;
-	u32 size = tf->size;
-	enum tbsim_fate fate;
-	void *data;
+struct tbsim_transit {
+	struct tbs_frame *tf;
+	struct tbs_frame *rf;
+	struct tbsim_ring *tx;
+	struct tbsim_ring *rx;
+	int hop;
 	u8 status;
+	struct tbsim_log_entry log;
+};
+
+/*
+ * The part of a transfer the DMA engines of both NHIs do: move the bytes.
+ * Runs without q_lock, as hardware takes no CPU lock: the frames are off
+ * every list and their rings wait for them (@transit) if they stop.
+ */
+static void tbsim_move(struct tbsim_host *host, struct tbsim_transit *t)
+{
+	struct tbs_frame *tf = t->tf, *rf = t->rf;
+	u32 size = tf->size;
+	void *data;
 
 	if (tf->buf && rf->buf) {
 		swap(tf->buf, rf->buf);
 		swap(tf->dma, rf->dma);
 		data = rf->buf;
-		peer->stats.swapped++;
 	} else {
 		void *src = tbsim_frame_data(tf);
 
@@ -158,108 +191,174 @@ static void tbsim_deliver(struct tbsim_host *host, int hop,
 		} else {
 			dev_warn_ratelimited(host->dev,
 					     "frame on HopID %d: unreachable DMA address\n",
-					     hop);
+					     t->hop);
 			data = NULL;
+			t->status |= TBS_FRAME_CRC_ERROR;
 		}
-		peer->stats.copied++;
-		peer->stats.copied_bytes += size;
 	}
-
-	status = tbsim_faults(peer);
-	if (!data)
-		status |= TBS_FRAME_CRC_ERROR;
-	if (status & TBS_FRAME_CRC_ERROR)
-		fate = TBSIM_FATE_CRC;
-	else if (status & TBS_FRAME_OVERRUN)
-		fate = TBSIM_FATE_OVERRUN;
-	else
-		fate = TBSIM_FATE_OK;
-	tbsim_log(host, hop, tf, data, fate);
-
-	if (data && (status & TBS_FRAME_CRC_ERROR)) {
+	tbsim_log_data(&t->log, data, size);
+	if (data && (t->status & TBS_FRAME_CRC_ERROR)) {
 		/* What a bad CRC usually means: bits flipped on the way. */
 		((u8 *)data)[0] ^= 0xff;
 		((u8 *)data)[size / 2] ^= 0x5a;
-		peer->stats.crc_errors++;
-	} else if (status & TBS_FRAME_CRC_ERROR) {
-		peer->stats.crc_errors++;
 	}
-	if (status & TBS_FRAME_OVERRUN)
+}
+
+/* Account for a moved frame and complete both halves (q_lock held). */
+static void tbsim_land(struct tbsim_host *host, struct tbsim_transit *t)
+{
+	struct tbsim_host *peer = host->peer;
+	struct tbs_frame *tf = t->tf, *rf = t->rf;
+	enum tbsim_fate fate;
+
+	if (t->status & TBS_FRAME_CRC_ERROR)
+		fate = TBSIM_FATE_CRC;
+	else if (t->status & TBS_FRAME_OVERRUN)
+		fate = TBSIM_FATE_OVERRUN;
+	else
+		fate = TBSIM_FATE_OK;
+	tbsim_log(host, t->hop, tf, &t->log, fate);
+	if (t->status & TBS_FRAME_CRC_ERROR)
+		peer->stats.crc_errors++;
+	if (t->status & TBS_FRAME_OVERRUN)
 		peer->stats.overruns++;
 
-	rf->size = size;
+	rf->size = tf->size;
 	rf->sof = tf->sof;
 	rf->eof = tf->eof;
-	rf->status = status;
+	rf->status = t->status;
 
 	host->stats.tx_frames++;
-	host->stats.tx_bytes += size;
+	host->stats.tx_bytes += tf->size;
 	peer->stats.rx_frames++;
-	peer->stats.rx_bytes += size;
+	peer->stats.rx_bytes += tf->size;
+
+	/* A ring stopped meanwhile gets them from ring_stop(). */
+	list_add_tail(&tf->list, &t->tx->done);
+	list_add_tail(&rf->list, &t->rx->done);
+	t->tx->transit--;
+	t->rx->transit--;
 }
 
 /*
- * Move what can move out of @host's TX rings (q_lock held).  Returns true if
- * the peer has new RX completions.
+ * Take the frames that can move out of @tx (q_lock held): each needs an E2E
+ * credit, a posted buffer on the peer's RX ring of the path.  At most @max
+ * frames are used, counted in *@used: those lost in a dead cable complete
+ * at once, the others go into @batch.  Returns how many are in @batch.
  */
-static bool tbsim_transfer(struct tbsim_host *host, unsigned int *budget)
+static unsigned int tbsim_take(struct tbsim_host *host, struct tbsim_ring *tx,
+			       struct tbsim_transit *batch, unsigned int max,
+			       unsigned int *used)
 {
 	struct tbsim_link *link = host->link;
 	struct tbsim_host *peer = host->peer;
-	bool delivered = false;
-	int i;
+	unsigned int n = 0;
 
-	for (i = 1; i < TBSIM_MAX_RINGS && *budget; i++) {
-		struct tbsim_ring *tx = host->tx_rings[i];
+	*used = 0;
+	while (*used < max && !list_empty(&tx->posted)) {
+		struct tbs_frame *tf, *rf;
+		struct tbsim_ring *rx = NULL;
+		struct tbsim_log_entry drop;
+		struct tbsim_transit *t;
 
-		if (!tx || !tx->running)
-			continue;
-
-		while (*budget && !list_empty(&tx->posted)) {
-			struct tbs_frame *tf, *rf;
-			struct tbsim_ring *rx = NULL;
-
-			tf = list_first_entry(&tx->posted, struct tbs_frame,
-					      list);
-			if (!link->up && link->drop_on_unplug) {
-				/* Sent into a dead cable: lost. */
-				tbsim_log(host, tx->path_hop, tf,
-					  tbsim_frame_data(tf), TBSIM_FATE_DROP);
-				list_move_tail(&tf->list, &tx->done);
-				host->stats.dropped++;
-				(*budget)--;
-				continue;
-			}
-			if (link->up && tx->path_hop)
-				rx = peer->in_path[tx->path_hop];
-			if (rx && !rx->running)
-				rx = NULL;
-
-			if (!rx || list_empty(&rx->posted)) {
-				/*
-				 * No receiving ring on the path (or no link), or
-				 * no buffer posted in it: no E2E credit.
-				 */
-				if (!tx->stalled) {
-					tx->stalled = true;
-					host->stats.stalls++;
-				}
-				break;
-			}
-			tx->stalled = false;
-
-			rf = list_first_entry(&rx->posted, struct tbs_frame,
-					      list);
-			tbsim_deliver(host, tx->path_hop, tf, rf);
+		tf = list_first_entry(&tx->posted, struct tbs_frame, list);
+		if (!link->up && link->drop_on_unplug) {
+			/* Sent into a dead cable: lost. */
+			tbsim_log_data(&drop, tbsim_frame_data(tf), tf->size);
+			tbsim_log(host, tx->path_hop, tf, &drop, TBSIM_FATE_DROP);
 			list_move_tail(&tf->list, &tx->done);
-			list_move_tail(&rf->list, &rx->done);
-			delivered = true;
-			(*budget)--;
+			host->stats.dropped++;
+			(*used)++;
+			continue;
+		}
+		if (link->up && tx->path_hop)
+			rx = peer->in_path[tx->path_hop];
+		if (rx && !rx->running)
+			rx = NULL;
 
-			if (link->unplug_after && !--link->unplug_after) {
-				link->up = false;
-				queue_work(tbsim_wq, &link->unplug_work);
+		if (!rx || list_empty(&rx->posted)) {
+			/*
+			 * No receiving ring on the path (or no link), or no
+			 * buffer posted in it: no E2E credit.
+			 */
+			if (!tx->stalled) {
+				tx->stalled = true;
+				host->stats.stalls++;
 			}
+			break;
+		}
+		tx->stalled = false;
+
+		rf = list_first_entry(&rx->posted, struct tbs_frame, list);
+		list_del(&tf->list);
+		list_del(&rf->list);
+		tx->transit++;
+		rx->transit++;
+		(*used)++;
+		t = &batch[n++];
+		t->tf = tf;
+		t->rf = rf;
+		t->tx = tx;
+		t->rx = rx;
+		t->hop = tx->path_hop;
+		t->status = tbsim_faults(peer);
+		if (tf->buf && rf->buf) {
+			peer->stats.swapped++;
+		} else {
+			peer->stats.copied++;
+			peer->stats.copied_bytes += tf->size;
+		}
+
+		if (link->unplug_after && !--link->unplug_after) {
+			link->up = false;
+			queue_work(tbsim_wq, &link->unplug_work);
+		}
+	}
+	return n;
+}
+
+/*
+ * Move what can move out of @host's TX rings (called and returns with
+ * q_lock held, saved in @flags; releases it while bytes move).  Returns
+ * true if the peer has new RX completions.
+ */
+static bool tbsim_transfer(struct tbsim_host *host, unsigned int *budget,
+			   unsigned long *flags)
+	__must_hold(&host->link->q_lock)
+{
+	struct tbsim_transit batch[TBSIM_TRANSIT_BATCH];
+	struct tbsim_link *link = host->link;
+	bool delivered = false, stopped;
+	unsigned int n, i, used;
+	int r;
+
+	for (r = 1; r < TBSIM_MAX_RINGS && *budget; r++) {
+		struct tbsim_ring *tx = host->tx_rings[r];
+
+		while (*budget && tx && tx->running && !list_empty(&tx->posted)) {
+			n = tbsim_take(host, tx, batch,
+				       min_t(unsigned int, *budget,
+					     TBSIM_TRANSIT_BATCH), &used);
+			*budget -= used;
+			if (!used)
+				break;
+			if (!n)
+				continue;
+			spin_unlock_irqrestore(&link->q_lock, *flags);
+			for (i = 0; i < n; i++)
+				tbsim_move(host, &batch[i]);
+			spin_lock_irqsave(&link->q_lock, *flags);
+			stopped = false;
+			for (i = 0; i < n; i++) {
+				tbsim_land(host, &batch[i]);
+				stopped |= !batch[i].tx->running ||
+					   !batch[i].rx->running;
+			}
+			delivered = true;
+			if (stopped)
+				wake_up_all(&link->transit_wq);
+			/* The table may have changed while unlocked. */
+			tx = host->tx_rings[r];
 		}
 	}
 	return delivered;
@@ -302,7 +401,7 @@ void tbsim_engine_work(struct work_struct *work)
 	bool kick_peer;
 
 	spin_lock_irqsave(&link->q_lock, flags);
-	kick_peer = tbsim_transfer(host, &budget);
+	kick_peer = tbsim_transfer(host, &budget, &flags);
 	spin_unlock_irqrestore(&link->q_lock, flags);
 	if (kick_peer)
 		tbsim_kick(host->peer);
@@ -427,6 +526,18 @@ int tbsim_ring_start(struct tbs_ring *ring)
 	return 0;
 }
 
+static bool tbsim_ring_idle(struct tbsim_ring *r)
+{
+	struct tbsim_link *link = r->host->link;
+	unsigned long flags;
+	bool idle;
+
+	spin_lock_irqsave(&link->q_lock, flags);
+	idle = !r->transit;
+	spin_unlock_irqrestore(&link->q_lock, flags);
+	return idle;
+}
+
 /**
  * tbsim_ring_stop() - stop a ring, cancel its frames
  * @ring: the ring
@@ -449,6 +560,15 @@ void tbsim_ring_stop(struct tbs_ring *ring)
 	r->stalled = false;
 	list_splice_tail_init(&r->done, &canceled);
 	list_splice_tail_init(&r->posted, &canceled);
+	spin_unlock_irqrestore(&link->q_lock, flags);
+
+	/*
+	 * Frames an engine is moving land on @done: wait for them (an engine
+	 * never waits for anything while it moves bytes) and take them too.
+	 */
+	wait_event(link->transit_wq, tbsim_ring_idle(r));
+	spin_lock_irqsave(&link->q_lock, flags);
+	list_splice_tail_init(&r->done, &canceled);
 	list_for_each_entry(frame, &canceled, list)
 		n++;
 	host->stats.canceled += n;

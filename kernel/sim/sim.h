@@ -17,6 +17,7 @@
 #include <linux/spinlock.h>
 #include <linux/uuid.h>
 #include <linux/version.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 
 #include "backend.h"
@@ -41,6 +42,7 @@
 #define TBSIM_LOG_LEN		64	/* frame log entries per side */
 #define TBSIM_RX_DELAY_MAX	1000000	/* us */
 #define TBSIM_ENGINE_BUDGET	256	/* frames per engine run */
+#define TBSIM_TRANSIT_BATCH	16	/* frames moved per q_lock release */
 
 /* device_type.uevent() takes a const device since 6.3. */
 #if KERNEL_VERSION(6, 3, 0) > LINUX_VERSION_CODE
@@ -145,6 +147,8 @@ struct tbsim_host;
  * @path_hop: TX: output HopID of the enabled path; RX: input HopID; 0: none
  * @posted: frames posted and not yet completed, in order
  * @done: frames completed, waiting for the host's engine to return them
+ * @transit: frames of the ring an engine is moving across the cable with
+ *	q_lock released (on neither list); ring_stop() waits for 0
  *
  * Everything but @core, @host, @hop and @tx is under link->q_lock.
  */
@@ -158,6 +162,7 @@ struct tbsim_ring {
 	int path_hop;
 	struct list_head posted;
 	struct list_head done;
+	unsigned int transit;
 };
 
 /**
@@ -286,6 +291,7 @@ struct tbsim_host {
  * @drop_on_unplug: TX into an unplugged cable completes (dropped) instead
  *	of waiting for credits that never come (@q_lock)
  * @unplug_after: unplug once this many more frames crossed (@q_lock)
+ * @transit_wq: ring_stop() waits here for frames in transit
  * @props_work: re-reads both hosts' announcements (as a real XDomain does
  *	on a "properties changed" notification)
  * @unplug_work: unplugs from process context when @unplug_after fires
@@ -305,6 +311,7 @@ struct tbsim_link {
 	bool up;
 	bool drop_on_unplug;
 	unsigned int unplug_after;
+	wait_queue_head_t transit_wq;
 
 	struct work_struct props_work;
 	struct work_struct unplug_work;
