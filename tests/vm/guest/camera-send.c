@@ -1,0 +1,1 @@
+../../../examples/camera-send.c
