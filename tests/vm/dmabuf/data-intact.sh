@@ -64,6 +64,20 @@ wait $rd
 check_eq "cpu: every byte arrived, in order" "$(sha /tmp/sent)" "$(sha /tmp/got)"
 check_eq "cpu: the NHI read nothing from the dma-buf" "$copied0" "$(stat_of copied)"
 
+# EPOLLPRI: completions that no WAIT has reported yet
+receive $devb /tmp/got
+check_eq "EPOLLPRI until a WAIT reports the completion" "open OK
+vgem OK
+attach OK direct
+poll OUT
+send OK queued=65536
+poll PRI
+wait completed=1 queued=1 status=OK
+poll OUT
+close OK" "$(dmabuf-probe open:$deva vgem:65536 attach poll:0 send:0:65536 pollpri:5000 \
+	wait:0:0 poll:0 close)"
+wait $rd
+
 # a camera: 3 buffers, 24 frames of 256 KiB, each behind a 16-byte header
 rm -f /tmp/sent
 receive $devb /tmp/got

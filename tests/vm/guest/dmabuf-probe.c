@@ -37,6 +37,7 @@
  *   detach[:OPTS] OPTS: handle=N|foreign. "detach OK"
  *   badioctl      an unknown command: "badioctl ENOTTY"
  *   poll:MS       poll(2) for PRI|OUT: "poll PRI|OUT" / "poll none"
+ *   pollpri:MS    poll(2) for PRI only, same output
  *
  * Data
  *   record:FILE   from now on append every byte queued on the stream (by
@@ -508,10 +509,13 @@ int main(int argc, char **argv)
 			printf("badioctl %s\n",
 			       ioctl(cur(), _IOWR(TBSTREAM_IOC_MAGIC, 0x7f, int),
 				     &dummy) ? ename(errno) : "OK");
-		} else if (!strcmp(op, "poll")) {
-			struct pollfd p = { cur(), POLLPRI | POLLOUT, 0 };
-			int r = poll(&p, 1, n);
+		} else if (!strcmp(op, "poll") || !strcmp(op, "pollpri")) {
+			struct pollfd p = { cur(), POLLPRI, 0 };
+			int r;
 
+			if (!strcmp(op, "poll"))
+				p.events |= POLLOUT;
+			r = poll(&p, 1, n);
 			if (r <= 0)
 				printf("poll none\n");
 			else
