@@ -310,14 +310,23 @@ static const struct tbs_dmabuf_path tbs_dmabuf_paths[] = {
 	},
 };
 
+/* The fabric's DMA device for the session's TX ring, or NULL (io_lock). */
+static struct device *tbs_dmabuf_device(struct tbs_session *sess)
+{
+	const struct tbs_port_ops *ops = sess->port->ops;
+
+	return ops->dma_device ? ops->dma_device(&sess->tx) : NULL;
+}
+
 /* What the session can use (io_lock held, session not gone). */
 static u32 tbs_dmabuf_offered(struct tbs_session *sess)
 {
 	const struct tbs_port_ops *ops = sess->port->ops;
 	u32 paths = TBSTREAM_PATH_BIT(TBSTREAM_PATH_CPU);
 
-	if (ops->dma_device && ops->dma_device(&sess->tx))
-		paths |= TBSTREAM_PATH_BIT(TBSTREAM_PATH_DIRECT);
+	if (!tbs_dmabuf_device(sess))
+		return paths;
+	paths |= TBSTREAM_PATH_BIT(TBSTREAM_PATH_DIRECT);
 	if (ops->dma_p2p && ops->dma_p2p(&sess->tx))
 		paths |= TBSTREAM_PATH_BIT(TBSTREAM_PATH_P2P);
 	return paths;
@@ -355,12 +364,10 @@ static int tbs_dmabuf_negotiate(struct tbs_session *sess,
 		TBSTREAM_PATH_DIRECT, TBSTREAM_PATH_P2P, TBSTREAM_PATH_CPU,
 	};
 	u32 offered = tbs_dmabuf_offered(sess);
-	struct device *dev = NULL;
+	struct device *dev = tbs_dmabuf_device(sess);
 	unsigned int i;
 	int ret;
 
-	if (offered & TBSTREAM_PATH_BIT(TBSTREAM_PATH_DIRECT))
-		dev = sess->port->ops->dma_device(&sess->tx);
 	if (want != TBSTREAM_PATH_ANY) {
 		if (!(offered & TBSTREAM_PATH_BIT(want))) {
 			if (require)

@@ -48,8 +48,9 @@
  *   Sets session->gone, wakes every waiter, takes io_lock exclusive (waits
  *   for in-flight I/O to leave the rings), disables the paths, stops the
  *   RX then TX ring (every posted frame comes back canceled, no callback
- *   runs afterwards), frees buffers and rings.  I/O that enters later sees
- *   ->gone under io_lock and never touches a ring.  It runs:
+ *   runs afterwards), releases every dma-buf mapping made for the port's
+ *   DMA device (dmabuf.c), frees buffers and rings.  I/O that enters later
+ *   sees ->gone under io_lock and never touches a ring.  It runs:
  *   - on last close: after sending CLOSE and waiting up to
  *     TBS_CLOSE_TIMEOUT_MS for the TX ring to drain;
  *   - on hot-unplug: tbs_port_remove() -> tbs_stream_detach(-ENXIO); the
