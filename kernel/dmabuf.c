@@ -1,25 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * tbstream: sending from dma-bufs (the ioctls of kernel/uapi/linux/tbstream.h).
- *
- * Negotiation
- * ===========
- * Modelled on the dma-buf "private interconnect" proposal: the importer (the
- * stream) states what it can use, the exporter accepts or refuses each, and
- * the attachment records the outcome, as PCIe peer-to-peer is negotiated.
- * Nothing of that proposal exists in 6.1 or 6.12, so the stream tries the
- * mappings those kernels have, best first, and lets the exporter's answer
- * decide:
- *   DIRECT  dma_buf_attach() to the fabric's DMA device + map: frames point
- *           into the buffer's DMA segments;
- *   P2P     dma_buf_dynamic_attach() with allow_peer2peer, pinned: only a
- *           dynamic exporter (one that can place buffers in device memory)
- *           that kept peer2peer set, and only if the fabric says its DMA
- *           device can reach PCIe peers (tbs_port_ops.dma_p2p);
- *   CPU     dma_buf_vmap(): the buffer is copied into the frames' own
- *           buffers.
- * A path the stream does not offer is never tried; a required path that is
- * not offered is EOPNOTSUPP, one the exporter refuses is EMEDIUMTYPE.
+ * tbstream: sending from dma-bufs (the ioctls of kernel/uapi/linux/tbstream.h):
+ * attachments, sends, completions.  How an attachment reaches its buffer
+ * (the negotiated path) is dmabuf-path.c.
  *
  * Objects and lifetimes
  * =====================
@@ -78,42 +61,6 @@
 TBS_IMPORT_NS_DMA_BUF();
 
 /**
- * struct tbs_dmabuf - a dma-buf attached to a session
- * @kref: see "Objects and lifetimes"
- * @node: in the session's attachment list (att_lock)
- * @tmp_node: on a caller's private list
- * @reap_node: on the session's reap list (dmabuf.lock)
- * @sess: the session
- * @owner: the file that attached it; identity only, no reference
- * @handle: its handle, 0 once detached (the xarray's lock)
- * @path: %TBSTREAM_PATH_DIRECT, _P2P or _CPU
- * @dmabuf: the buffer (a reference)
- * @attach: DIRECT, P2P: the attachment to the session's DMA device
- * @sgt: DIRECT, P2P: its mapping
- * @map: CPU: the kernel mapping
- * @nsegs: DMA segments of @sgt
- * @mapped: the mapping is held (att_lock)
- * @nsends: sends of it not completed
- */
-struct tbs_dmabuf {
-	struct kref kref;
-	struct list_head node;
-	struct list_head tmp_node;
-	struct list_head reap_node;
-	struct tbs_session *sess;
-	struct file *owner;
-	u32 handle;
-	u32 path;
-	struct dma_buf *dmabuf;
-	struct dma_buf_attachment *attach;
-	struct sg_table *sgt;
-	struct iosys_map map;
-	unsigned int nsegs;
-	bool mapped;
-	atomic_t nsends;
-};
-
-/**
  * struct tbs_dmabuf_send - one queued range of an attachment
  * @node: in the session's list of sends (dmabuf.lock)
  * @att: the attachment (holds a reference)
@@ -127,18 +74,6 @@ struct tbs_dmabuf_send {
 	u64 seq;
 	atomic_t pending;
 	bool done;
-};
-
-/**
- * struct tbs_dmabuf_path - one way of reaching a dma-buf's bytes
- * @name: for messages
- * @map: make the mapping for @dev; 0 or a negative errno
- * @unmap: release it
- */
-struct tbs_dmabuf_path {
-	const char *name;
-	int (*map)(struct tbs_dmabuf *att, struct device *dev);
-	void (*unmap)(struct tbs_dmabuf *att);
 };
 
 static DEFINE_XARRAY_ALLOC1(tbs_dmabuf_handles);
@@ -161,235 +96,6 @@ static const struct kernel_param_ops tbs_dmabuf_live_ops = {
 module_param_cb(live_dmabuf, &tbs_dmabuf_live_ops, NULL, 0444);
 MODULE_PARM_DESC(live_dmabuf, "dma-buf attachments and sends alive (leak checks)");
 
-/* ---- the paths ---------------------------------------------------------- */
-
-/* The exporter's table must cover the buffer: frames are cut from it. */
-static int tbs_dmabuf_check_sgt(struct tbs_dmabuf *att, struct sg_table *sgt)
-{
-	struct scatterlist *sg;
-	u64 total = 0;
-	unsigned int i;
-
-	for_each_sgtable_dma_sg(sgt, sg, i)
-		total += sg_dma_len(sg);
-	if (total < att->dmabuf->size)
-		return -EINVAL;
-	att->sgt = sgt;
-	att->nsegs = sgt->nents;
-	return 0;
-}
-
-static int tbs_dmabuf_direct_map(struct tbs_dmabuf *att, struct device *dev)
-{
-	struct dma_buf_attachment *attach;
-	struct sg_table *sgt;
-	int ret;
-
-	attach = dma_buf_attach(att->dmabuf, dev);
-	if (IS_ERR(attach))
-		return PTR_ERR(attach);
-	sgt = dma_buf_map_attachment_unlocked(attach, DMA_TO_DEVICE);
-	if (IS_ERR(sgt)) {
-		ret = PTR_ERR(sgt);
-		goto err_detach;
-	}
-	ret = tbs_dmabuf_check_sgt(att, sgt);
-	if (ret)
-		goto err_unmap;
-	att->attach = attach;
-	return 0;
-
-err_unmap:
-	dma_buf_unmap_attachment_unlocked(attach, sgt, DMA_TO_DEVICE);
-err_detach:
-	dma_buf_detach(att->dmabuf, attach);
-	return ret;
-}
-
-static void tbs_dmabuf_direct_unmap(struct tbs_dmabuf *att)
-{
-	dma_buf_unmap_attachment_unlocked(att->attach, att->sgt, DMA_TO_DEVICE);
-	dma_buf_detach(att->dmabuf, att->attach);
-}
-
-/*
- * The buffer stays pinned while attached, so an exporter has no business
- * moving it; frames may be in flight, so nothing can be done but say so.
- */
-static void tbs_dmabuf_move_notify(struct dma_buf_attachment *attach)
-{
-	struct tbs_dmabuf *att = attach->importer_priv;
-
-	pr_warn_ratelimited("tbstream: dma-buf from %s moved while pinned for peer-to-peer\n",
-			    att->dmabuf->exp_name);
-}
-
-static const struct dma_buf_attach_ops tbs_dmabuf_p2p_ops = {
-	.allow_peer2peer = true,
-	.move_notify = tbs_dmabuf_move_notify,
-};
-
-static int tbs_dmabuf_p2p_map(struct tbs_dmabuf *att, struct device *dev)
-{
-	struct dma_buf_attachment *attach;
-	struct sg_table *sgt;
-	int ret;
-
-	/* A static exporter's buffers are system memory: that is DIRECT. */
-	if (!dma_buf_is_dynamic(att->dmabuf))
-		return -EOPNOTSUPP;
-	attach = dma_buf_dynamic_attach(att->dmabuf, dev, &tbs_dmabuf_p2p_ops,
-					att);
-	if (IS_ERR(attach))
-		return PTR_ERR(attach);
-	if (!attach->peer2peer) {
-		ret = -EOPNOTSUPP;
-		goto err_detach;
-	}
-	dma_resv_lock(att->dmabuf->resv, NULL);
-	ret = dma_buf_pin(attach);
-	if (ret)
-		goto err_unlock;
-	sgt = dma_buf_map_attachment(attach, DMA_TO_DEVICE);
-	if (IS_ERR(sgt)) {
-		ret = PTR_ERR(sgt);
-		goto err_unpin;
-	}
-	ret = tbs_dmabuf_check_sgt(att, sgt);
-	if (ret)
-		goto err_unmap;
-	dma_resv_unlock(att->dmabuf->resv);
-	att->attach = attach;
-	return 0;
-
-err_unmap:
-	dma_buf_unmap_attachment(attach, sgt, DMA_TO_DEVICE);
-err_unpin:
-	dma_buf_unpin(attach);
-err_unlock:
-	dma_resv_unlock(att->dmabuf->resv);
-err_detach:
-	dma_buf_detach(att->dmabuf, attach);
-	return ret;
-}
-
-static void tbs_dmabuf_p2p_unmap(struct tbs_dmabuf *att)
-{
-	dma_resv_lock(att->dmabuf->resv, NULL);
-	dma_buf_unmap_attachment(att->attach, att->sgt, DMA_TO_DEVICE);
-	dma_buf_unpin(att->attach);
-	dma_resv_unlock(att->dmabuf->resv);
-	dma_buf_detach(att->dmabuf, att->attach);
-}
-
-static int tbs_dmabuf_cpu_map(struct tbs_dmabuf *att, struct device *dev)
-{
-	return tbs_dma_buf_vmap(att->dmabuf, &att->map);
-}
-
-static void tbs_dmabuf_cpu_unmap(struct tbs_dmabuf *att)
-{
-	tbs_dma_buf_vunmap(att->dmabuf, &att->map);
-}
-
-static const struct tbs_dmabuf_path tbs_dmabuf_paths[] = {
-	[TBSTREAM_PATH_DIRECT] = {
-		.name = "direct",
-		.map = tbs_dmabuf_direct_map,
-		.unmap = tbs_dmabuf_direct_unmap,
-	},
-	[TBSTREAM_PATH_P2P] = {
-		.name = "p2p",
-		.map = tbs_dmabuf_p2p_map,
-		.unmap = tbs_dmabuf_p2p_unmap,
-	},
-	[TBSTREAM_PATH_CPU] = {
-		.name = "cpu",
-		.map = tbs_dmabuf_cpu_map,
-		.unmap = tbs_dmabuf_cpu_unmap,
-	},
-};
-
-/* The fabric's DMA device for the session's TX ring, or NULL (io_lock). */
-static struct device *tbs_dmabuf_device(struct tbs_session *sess)
-{
-	const struct tbs_port_ops *ops = sess->port->ops;
-
-	return ops->dma_device ? ops->dma_device(&sess->tx) : NULL;
-}
-
-/* What the session can use (io_lock held, session not gone). */
-static u32 tbs_dmabuf_offered(struct tbs_session *sess)
-{
-	const struct tbs_port_ops *ops = sess->port->ops;
-	u32 paths = TBSTREAM_PATH_BIT(TBSTREAM_PATH_CPU);
-
-	if (!tbs_dmabuf_device(sess))
-		return paths;
-	paths |= TBSTREAM_PATH_BIT(TBSTREAM_PATH_DIRECT);
-	if (ops->dma_p2p && ops->dma_p2p(&sess->tx))
-		paths |= TBSTREAM_PATH_BIT(TBSTREAM_PATH_P2P);
-	return paths;
-}
-
-/* Errors that say nothing about the buffer: give up, do not fall back. */
-static bool tbs_dmabuf_fatal(int err)
-{
-	return err == -ENOMEM || err == -EINTR || err == -ERESTARTSYS;
-}
-
-static int tbs_dmabuf_try(struct tbs_session *sess, struct tbs_dmabuf *att,
-			  u32 path, struct device *dev)
-{
-	int ret = tbs_dmabuf_paths[path].map(att, dev);
-
-	dev_dbg(sess->port->dev, "%s: dma-buf from %s, %zu bytes: %s %s (%d)\n",
-		sess->stream->name, att->dmabuf->exp_name, att->dmabuf->size,
-		tbs_dmabuf_paths[path].name, ret ? "refused" : "mapped", ret);
-	if (!ret) {
-		att->path = path;
-		att->mapped = true;
-	}
-	return ret;
-}
-
-/*
- * Map @att by the path wanted (tried first; only it if @require), then by
- * the others the session offers, best first (io_lock and att_lock held).
- */
-static int tbs_dmabuf_negotiate(struct tbs_session *sess,
-				struct tbs_dmabuf *att, u32 want, bool require)
-{
-	static const u32 order[] = {
-		TBSTREAM_PATH_DIRECT, TBSTREAM_PATH_P2P, TBSTREAM_PATH_CPU,
-	};
-	u32 offered = tbs_dmabuf_offered(sess);
-	struct device *dev = tbs_dmabuf_device(sess);
-	unsigned int i;
-	int ret;
-
-	if (want != TBSTREAM_PATH_ANY) {
-		if (!(offered & TBSTREAM_PATH_BIT(want))) {
-			if (require)
-				return -EOPNOTSUPP;
-		} else {
-			ret = tbs_dmabuf_try(sess, att, want, dev);
-			if (!ret || tbs_dmabuf_fatal(ret))
-				return ret;
-			if (require)
-				return -EMEDIUMTYPE;
-		}
-	}
-	for (i = 0; i < ARRAY_SIZE(order); i++) {
-		if (order[i] == want || !(offered & TBSTREAM_PATH_BIT(order[i])))
-			continue;
-		ret = tbs_dmabuf_try(sess, att, order[i], dev);
-		if (!ret || tbs_dmabuf_fatal(ret))
-			return ret;
-	}
-	return -EMEDIUMTYPE;
-}
-
 /* ---- attachments -------------------------------------------------------- */
 
 static void tbs_dmabuf_free(struct tbs_dmabuf *att)
@@ -399,10 +105,8 @@ static void tbs_dmabuf_free(struct tbs_dmabuf *att)
 	mutex_lock(&d->att_lock);
 	list_del(&att->node);
 	d->natts--;
-	if (att->mapped) {
-		tbs_dmabuf_paths[att->path].unmap(att);
-		att->mapped = false;
-	}
+	if (att->mapped)
+		tbs_dmabuf_unmap(att);
 	mutex_unlock(&d->att_lock);
 	dma_buf_put(att->dmabuf);
 	kfree(att);
@@ -521,8 +225,7 @@ static int tbs_dmabuf_attach(struct tbs_session *sess, struct file *file,
 				      XA_LIMIT(1, INT_MAX),
 				      &tbs_dmabuf_next_handle, GFP_KERNEL);
 		if (ret < 0) {
-			tbs_dmabuf_paths[att->path].unmap(att);
-			att->mapped = false;
+			tbs_dmabuf_unmap(att);
 		} else {
 			ret = 0;
 			list_add_tail(&att->node, &d->atts);
@@ -1067,12 +770,9 @@ void tbs_dmabuf_session_teardown(struct tbs_session *sess)
 	flush_work(&d->reap);
 	mutex_lock(&d->att_lock);
 	WRITE_ONCE(d->dead, true);
-	list_for_each_entry(att, &d->atts, node) {
-		if (att->mapped) {
-			tbs_dmabuf_paths[att->path].unmap(att);
-			att->mapped = false;
-		}
-	}
+	list_for_each_entry(att, &d->atts, node)
+		if (att->mapped)
+			tbs_dmabuf_unmap(att);
 	mutex_unlock(&d->att_lock);
 	wake_up_all(&d->wq);
 }
