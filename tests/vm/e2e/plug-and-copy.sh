@@ -10,14 +10,6 @@
 . "$TBSTREAM_GUEST_LIB/e2e.sh"
 e2e_args "$@"
 
-bail_out() {
-	fail "$1"
-	systemctl status --no-pager tbstreamd.service
-	journalctl --no-pager -b -u tbstreamd.service | tail -n 40
-	summary
-	exit 1
-}
-
 say "Installing tbstream as an administrator would"
 show e2e_install || bail_out "install the project into the guest"
 pass "cmake --install, modules in /lib/modules/$(uname -r)/extra, daemon-reload"

@@ -17,14 +17,6 @@
 e2e_args "$@"
 IDLE=15
 
-bail_out() {
-	fail "$1"
-	systemctl status --no-pager tbstreamd.service
-	journalctl --no-pager -b -u tbstreamd.service | tail -n 40
-	summary
-	exit 1
-}
-
 say "Installing tbstream; tbstreamd may exit after ${IDLE}s without peers or clients"
 e2e_install || bail_out "install the project into the guest"
 e2e_policy

@@ -210,3 +210,13 @@ service_active() {
 service_pid() {
 	systemctl show -P MainPID tbstreamd.service
 }
+
+# bail_out WHAT: a failure the rest of the script cannot go on after; shows
+# the daemon's state and journal, the summary, and ends the test
+bail_out() {
+	fail "$1"
+	systemctl status --no-pager tbstreamd.service
+	journalctl --no-pager -b -u tbstreamd.service | tail -n 40
+	summary
+	exit 1
+}
