@@ -632,6 +632,7 @@ void tbsim_host_init(struct tbsim_link *link, struct tbsim_host *host,
 	snprintf(host->hostname, sizeof(host->hostname), "sim-%c", side);
 	uuid_gen(&host->uuid);
 	host->nhi_rings = TBSIM_DEFAULT_RINGS;
+	host->dma_direct = true;
 	mutex_init(&host->props_lock);
 	INIT_WORK(&host->engine, tbsim_engine_work);
 	snprintf(host->name, sizeof(host->name), "sim-%u", host->domain);

@@ -512,10 +512,32 @@ static ssize_t tbsim_host_announcement_show(struct config_item *item,
 }
 
 CONFIGFS_ATTR_RO(tbsim_host_, domain);
+static ssize_t tbsim_host_dma_direct_show(struct config_item *item,
+					  char *page)
+{
+	return sysfs_emit(page, "%d\n",
+			  READ_ONCE(tbsim_to_host(item)->dma_direct));
+}
+
+/* Takes effect for the next dma-buf attachment; mapped ones stay mapped. */
+static ssize_t tbsim_host_dma_direct_store(struct config_item *item,
+					   const char *page, size_t count)
+{
+	unsigned int val;
+	ssize_t ret;
+
+	ret = tbsim_parse_uint(page, 0, 1, &val);
+	if (ret)
+		return ret;
+	WRITE_ONCE(tbsim_to_host(item)->dma_direct, val);
+	return count;
+}
+
 CONFIGFS_ATTR_RO(tbsim_host_, service);
 CONFIGFS_ATTR(tbsim_host_, hostname);
 CONFIGFS_ATTR(tbsim_host_, unique_id);
 CONFIGFS_ATTR(tbsim_host_, nhi_rings);
+CONFIGFS_ATTR(tbsim_host_, dma_direct);
 CONFIGFS_ATTR(tbsim_host_, frames);
 CONFIGFS_ATTR_RO(tbsim_host_, stats);
 CONFIGFS_ATTR_RO(tbsim_host_, announcement);
@@ -526,6 +548,7 @@ static struct configfs_attribute *tbsim_host_attrs[] = {
 	&tbsim_host_attr_hostname,
 	&tbsim_host_attr_unique_id,
 	&tbsim_host_attr_nhi_rings,
+	&tbsim_host_attr_dma_direct,
 	&tbsim_host_attr_crc_next,
 	&tbsim_host_attr_crc_every,
 	&tbsim_host_attr_overrun_next,

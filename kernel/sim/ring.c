@@ -689,15 +689,20 @@ void tbsim_buf_free(struct tbs_ring *ring, struct tbs_frame *frame)
 
 /**
  * tbsim_dma_device() - the device that "DMAs" for every simulated NHI
- * @ring: any ring
+ * @ring: a ring of the host whose NHI would map the buffer
  *
  * All simulated hosts share one memory, so they share one DMA device: a
  * buffer handed from one host to the other stays valid for it.
  *
- * Return: tbsim_root.
+ * Return: tbsim_root, or %NULL when the host's dma_direct is 0 (no direct
+ * path to offer).
  */
 struct device *tbsim_dma_device(struct tbs_ring *ring)
 {
+	struct tbsim_ring *r = ring->fabric_priv;
+
+	if (!r || !READ_ONCE(r->host->dma_direct))
+		return NULL;
 	return tbsim_root;
 }
 

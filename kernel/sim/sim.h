@@ -225,6 +225,8 @@ struct tbsim_service {
  * @group: its ConfigFS group ("a" or "b" under the link)
  * @hostname: announced name (link->lock)
  * @uuid: its UUID: the peer's XDomain shows it as unique_id (link->lock)
+ * @dma_direct: its NHI may map dma-bufs for DMA (0 models a platform or
+ *	exporter that refuses, so the direct path is not offered)
  * @nhi_rings: rings of its NHI, ring 0 reserved (link->lock; q_lock to read
  *	while plugged)
  * @props_lock: protects @props
@@ -257,6 +259,7 @@ struct tbsim_host {
 	char hostname[TBSIM_HOSTNAME_MAX];
 	uuid_t uuid;
 	unsigned int nhi_rings;
+	bool dma_direct;
 
 	struct mutex props_lock;	/* @props, @props_gen */
 	struct tb_property_dir *props;

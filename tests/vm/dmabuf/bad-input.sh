@@ -1,7 +1,8 @@
 # Every bad input to the dma-buf ioctls gets its own errno and changes
 # nothing: no byte leaves, no attachment is left, the good handle keeps
 # working.  Handles belong to the file that attached.  A required path the
-# stream cannot have fails instead of falling back.  Write fences are waited
+# stream cannot have (peer-to-peer; direct on a host whose dma_direct is 0)
+# fails instead of falling back.  Write fences are waited
 # for before the bytes go out.
 . /lib/tbstream/guest.sh
 plug_cable
@@ -93,6 +94,25 @@ attach OK direct
 attach OK cpu
 attach OK direct
 close OK" "$(dmabuf-probe open:$deva vgem:4096 attach:p2p attach:cpu attach:any close)"
+
+# a platform that refuses DMA to dma-bufs: the stream does not offer direct,
+# a required direct path fails, a preferred one falls back to the CPU copy
+echo 0 > "$L/a/dma_direct"
+rm -f /tmp/sent
+receive $devb /tmp/got
+check_eq "without DMA, require-direct fails and direct falls back to the CPU" "open OK
+info abi=1 paths=cpu max=64 frame=4096
+vgem OK
+attach EOPNOTSUPP
+attach OK cpu
+send OK queued=4096
+waitdone yes
+close OK" "$(dmabuf-probe open:$deva info record:/tmp/sent vgem:4096 fill:5 \
+	attach:direct,require attach:direct send:0:4096 waitdone:5000 close)"
+wait $rd
+check_eq "...and the CPU path sends the buffer" "$(sha /tmp/sent)" "$(sha /tmp/got)"
+echo 1 > "$L/a/dma_direct"
+check_errno "dma_direct refuses what is not 0 or 1" EINVAL write "$L/a/dma_direct" 2
 
 args="open:$deva vgem:4096"
 i=0
