@@ -104,12 +104,18 @@ load_sim() {
 # (the stream ConfigFS directory), L (the link) and A, B (the group each side
 # uses for the other: host a's view of b, host b's view of a), not yet created.
 plug_cable() {
+	lay_cable "$@"
+	echo 1 > "$L/connected"
+}
+
+# lay_cable [LINK]: the same cable, left unplugged (groups made now attach
+# when it is plugged in)
+lay_cable() {
 	load_tbstream
 	load_sim
 	C=/sys/kernel/config/thunderbolt/stream
 	L=/sys/kernel/config/tbstream_sim/${1:-cable}
 	mkdir "$L"
-	echo 1 > "$L/connected"
 	A=$C/$(cat "$L/a_service")
 	B=$C/$(cat "$L/b_service")
 }

@@ -3,22 +3,9 @@
 # transfer every tenth cycle: no device, port, ring or HopID is left behind,
 # and the modules unload.
 . /lib/tbstream/guest.sh
-load_tbstream
-load_sim
-
-L=/sys/kernel/config/tbstream_sim/cycles
-S=/sys/kernel/config/thunderbolt/stream
 bus=/sys/bus/tbstream_sim/devices
-mkdir $L
-A=$S/$(cat $L/a_service)
-B=$S/$(cat $L/b_service)
-mkdir $A $A/s $B $B/s
-echo 8 > $B/s/in_hopid
-echo 9 > $B/s/out_hopid
-echo 9 > $A/s/in_hopid
-echo 8 > $A/s/out_hopid
-da=/dev/tbstream$(cat $A/s/index)
-db=/dev/tbstream$(cat $B/s/index)
+lay_cable cycles
+crossed_stream_pair s
 head -c 262144 /dev/urandom > /tmp/src
 # kmalloc-4k holds the frame buffers; count its objects with caches dropped.
 # A lost ring leaks ring_size (>= 32) buffers per cycle, thousands over 100

@@ -4,26 +4,13 @@
 # drop_on_unplug, and rmdir of a link while a stream is open.  Open files
 # see ENXIO; devices go away; a replug works again; nothing oopses.
 . /lib/tbstream/guest.sh
-load_tbstream
-load_sim
-
-L=/sys/kernel/config/tbstream_sim/unplug
-S=/sys/kernel/config/thunderbolt/stream
 bus=/sys/bus/tbstream_sim/devices
-mkdir $L
-A=$S/$(cat $L/a_service)
-B=$S/$(cat $L/b_service)
-# Groups before the cable: they attach when the services appear.
-mkdir $A $A/s $B $B/s
-echo 8 > $B/s/in_hopid
-echo 9 > $B/s/out_hopid
-echo 9 > $A/s/in_hopid
-echo 8 > $A/s/out_hopid
+# Groups before the cable is plugged: they attach when the services appear.
+lay_cable unplug
+crossed_stream_pair s
 check_eq "detached while unplugged" detached "$(cat $A/s/state)"
 echo 1 > $L/connected
 check "attached on plug" wait_for 5 grep -qx ready $A/s/state
-da=/dev/tbstream$(cat $A/s/index)
-db=/dev/tbstream$(cat $B/s/index)
 head -c 4194304 /dev/urandom > /tmp/src
 
 # start_transfer: reader on b, writer on a, in the background
