@@ -120,7 +120,7 @@ static ssize_t tbsim_link_store_unplugged(struct tbsim_link *link,
 
 static ssize_t tbsim_link_maxhopid_show(struct config_item *item, char *page)
 {
-	return sysfs_emit(page, "%d\n", tbsim_to_link(item)->maxhopid);
+	return sysfs_emit(page, "%u\n", tbsim_to_link(item)->maxhopid);
 }
 
 static ssize_t tbsim_link_maxhopid_store(struct config_item *item,
@@ -133,15 +133,7 @@ static ssize_t tbsim_link_maxhopid_store(struct config_item *item,
 	ret = tbsim_parse_uint(page, TBS_MIN_HOPID, TBSIM_MAX_HOPID, &val);
 	if (ret)
 		return ret;
-	mutex_lock(&link->lock);
-	if (link->connected) {
-		ret = -EBUSY;
-	} else {
-		link->maxhopid = val;
-		ret = count;
-	}
-	mutex_unlock(&link->lock);
-	return ret;
+	return tbsim_link_store_unplugged(link, &link->maxhopid, val, count);
 }
 
 static ssize_t tbsim_link_speed_show(struct config_item *item, char *page)

@@ -306,7 +306,7 @@ struct tbsim_link {
 
 	struct mutex lock;	/* plug state, devices, configuration */
 	bool connected;
-	int maxhopid;
+	unsigned int maxhopid;
 	unsigned int speed;
 	unsigned int lanes;
 
