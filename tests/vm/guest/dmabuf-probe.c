@@ -73,6 +73,7 @@
 #include <linux/tbstream.h>
 
 #include "dmabuf-source.h"
+#include "probe-util.h"
 
 #define MAX_FILES	4
 #define MAX_BUFS	8
@@ -97,20 +98,6 @@ static int nbufs, cur_buf = -1;
 static int drm_fd = -1, record_fd = -1;
 static uint32_t last_handle;
 static uint64_t last_seq;
-
-static const char *ename(int e)
-{
-	const char *n = strerrorname_np(e);
-
-	return n ? n : "E?";
-}
-
-static void msleep(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
 
 static uint8_t pattern(unsigned int seed, uint64_t i)
 {

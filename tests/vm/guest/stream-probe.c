@@ -39,21 +39,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "probe-util.h"
+
 static char buf[1 << 20];
-
-static const char *ename(int e)
-{
-	const char *n = strerrorname_np(e);
-
-	return n ? n : "E?";
-}
-
-static void msleep(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
 
 static void on_alarm(int sig)
 {
