@@ -10,9 +10,9 @@
 . "$TBSTREAM_GUEST_LIB/e2e.sh"
 e2e_args "$@"
 
-say "Installing tbstream as an administrator would"
-show e2e_install || bail_out "install the project into the guest"
-pass "cmake --install, modules in /lib/modules/$(uname -r)/extra, daemon-reload"
+say "tbstream is installed as an administrator would install it"
+show e2e_installed || bail_out "the project is installed in the guest"
+pass "installed: units, udev rules, D-Bus and polkit files, modules in /lib/modules/$(uname -r)/extra"
 note "units:  $(systemctl cat tbstreamd.service | sed -n 's/^ExecStart=//p' | head -n1) (tbstreamd.service)"
 note "udev:   $(ls /lib/udev/rules.d/*tbstream*)"
 e2e_policy

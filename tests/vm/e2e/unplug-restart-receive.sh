@@ -17,8 +17,8 @@
 e2e_args "$@"
 IDLE=15
 
-say "Installing tbstream; tbstreamd may exit after ${IDLE}s without peers or clients"
-e2e_install || bail_out "install the project into the guest"
+say "tbstream is installed; tbstreamd may exit after ${IDLE}s without peers or clients"
+e2e_installed || bail_out "the project is installed in the guest"
 e2e_policy
 mkdir -p /etc/systemd/system/tbstreamd.service.d
 printf '[Service]\nEnvironment=TBSTREAMD_IDLE_TIMEOUT=%s\n' "$IDLE" \

@@ -25,14 +25,25 @@ mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,ro,cache=loose hostroo
 	die "cannot mount the host's root"
 mount -t tmpfs -o mode=0755 rw /mnt/rw
 mkdir -p /mnt/rw/upper /mnt/rw/work /mnt/rw/mods/upper /mnt/rw/mods/work
-mount -t overlay -o lowerdir=/mnt/host,upperdir=/mnt/rw/upper,workdir=/mnt/rw/work overlay /newroot ||
+# With --install, the staged installation (in this initramfs, which
+# switch_root empties: hence the copy) is the top read-only layer: the guest
+# boots with tbstream installed, as after `cmake --install`.
+lower=/mnt/host
+modlower=/mnt/host$TBSTREAM_KMODS
+if [ -n "${TBSTREAM_STAGE:-}" ]; then
+	mkdir -p /mnt/rw/stage
+	cp -a "$TBSTREAM_STAGE/." /mnt/rw/stage/ || die "cannot copy the staged installation"
+	lower=/mnt/rw/stage/root:$lower
+	modlower=/mnt/rw/stage/modules:$modlower
+fi
+mount -t overlay -o "lowerdir=$lower,upperdir=/mnt/rw/upper,workdir=/mnt/rw/work" overlay /newroot ||
 	die "cannot build the overlay root"
 # A container marker on the host makes systemd believe it runs in one.
 rm -f /newroot/.dockerenv
 
 # The guest kernel's modules, writable so tests may add the project's.
 mkdir -p "/newroot/usr/lib/modules/$TBSTREAM_KVER"
-mount -t overlay -o "lowerdir=/mnt/host$TBSTREAM_KMODS,upperdir=/mnt/rw/mods/upper,workdir=/mnt/rw/mods/work" \
+mount -t overlay -o "lowerdir=$modlower,upperdir=/mnt/rw/mods/upper,workdir=/mnt/rw/mods/work" \
 	overlay "/newroot/usr/lib/modules/$TBSTREAM_KVER" || die "cannot mount the guest's modules"
 
 mkdir -p /newroot/tbstream-test/bin /newroot/tbstream-test/lib /newroot/tbstream-test/results

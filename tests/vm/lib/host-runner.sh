@@ -28,8 +28,9 @@ eval "set -- $(cat /tbstream-test/test.args)"
 bash /tbstream-test/test.sh "$@"
 rc=$?
 echo "$rc" >/tbstream-test/results/rc
-echo "TBSTREAM-VM-RESULT: rc=$rc" >/dev/console
 sync
+# the harness ends the VM as soon as it reads this line
+echo "TBSTREAM-VM-RESULT: rc=$rc" >/dev/console
 if [ $$ = 1 ]; then
 	/bin/busybox poweroff -f
 else
