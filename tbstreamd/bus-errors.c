@@ -46,6 +46,9 @@ const char *tbs_bus_error_name(int error)
 }
 
 static int error_setv(sd_bus_error *e, const char *name, int error, const char *format, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+
+static int error_setv(sd_bus_error *e, const char *name, int error, const char *format, va_list ap)
 {
 	char *msg = NULL;
 

@@ -390,7 +390,7 @@ int bus_object_paths(GHashTable *objects, size_t path_offset, char ***ret)
 		return -ENOMEM;
 	g_hash_table_iter_init(&it, objects);
 	while (g_hash_table_iter_next(&it, NULL, &obj)) {
-		l[n] = strdup(*(char **)((char *)obj + path_offset));
+		l[n] = strdup(*(char **)(void *)((char *)obj + path_offset));
 		if (!l[n]) {
 			while (n > 0)
 				free(l[--n]);

@@ -152,7 +152,7 @@ int tbs_log_internal(int level, int error, const char *peer, const char *stream,
 			break;
 	}
 		/* journal gone: fall back to stderr rather than lose the message */
-		/* fall through */
+		__attribute__((fallthrough));
 	case TBS_LOG_TARGET_STDERR:
 	case TBS_LOG_TARGET_AUTO:
 		if (peer && stream)

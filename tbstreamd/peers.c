@@ -310,7 +310,10 @@ static int on_service(void *userdata, const TbsServiceInfo *s)
 		/* only one stream service per peer makes sense; the newest wins */
 		unplug_streams(m, p);
 	}
-	if (str_update(&p->group, s->sysname) | str_update(&p->service_syspath, s->syspath))
+	bool group_changed = str_update(&p->group, s->sysname);
+	bool path_changed = str_update(&p->service_syspath, s->syspath);
+
+	if (group_changed || path_changed)
 		mgr_notify_peer(m, p, TBS_CHANGED);
 	mgr_evaluate_peer(m, p);
 	return 0;
