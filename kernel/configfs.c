@@ -213,6 +213,8 @@ static struct config_item *tbs_group_make_item(struct config_group *group,
 
 	if (strlen(name) > TBS_NAME_MAX)
 		return ERR_PTR(-ENAMETOOLONG);
+	if (tbs_props_name_reserved(name))
+		return ERR_PTR(-EINVAL);
 	s = tbs_stream_create(tbs_to_group(&group->cg_item), name);
 	if (IS_ERR(s))
 		return ERR_CAST(s);

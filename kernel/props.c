@@ -13,6 +13,7 @@
  * fabric, which swaps it in whole: a published directory is never mutated
  * (see nhi.c for why).
  */
+#include <linux/kernel.h>
 #include <linux/string.h>
 #include <linux/thunderbolt.h>
 
@@ -23,6 +24,32 @@ const uuid_t tbs_service_uuid =
 	UUID_INIT(0x3a1cb984, 0xc4d9, 0x4469,
 		  0xa2, 0x77, 0xce, 0x2f, 0xdf, 0xd1, 0x1f, 0x0d);
 EXPORT_SYMBOL_GPL(tbs_service_uuid);
+
+/*
+ * The service directory's own keys.  A stream of one of these names would be
+ * announced beside the value of the same key, and a peer looking it up finds
+ * the value first: it could never be configured by name.
+ */
+static const char *const tbs_props_own_keys[] = {
+	"prtcid", "prtcvers", "prtcrevs", "prtcstns",
+};
+
+/**
+ * tbs_props_name_reserved() - whether @name collides with the service's keys
+ * @name: a stream name
+ *
+ * Return: %true if no stream may be called @name.
+ */
+bool tbs_props_name_reserved(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(tbs_props_own_keys); i++) {
+		if (!strcmp(name, tbs_props_own_keys[i]))
+			return true;
+	}
+	return false;
+}
 
 static int tbs_props_add_stream(struct tb_property_dir *dir,
 				struct tbs_stream *s)

@@ -247,6 +247,7 @@ struct tbs_stream *tbs_item_to_stream(struct config_item *item);
 
 /* props.c */
 struct tb_property_dir *tbs_props_build(struct tbs_fabric *fabric);
+bool tbs_props_name_reserved(const char *name);
 
 /* nhi.c */
 int tbs_nhi_init(void);
