@@ -144,6 +144,9 @@ char *tbs_sanitize_string(const char *in, size_t len, size_t max)
 			cut--;
 		g_string_truncate(out, cut);
 	}
+	/* a cut may end inside the value's own spaces: what is kept ends clean too */
+	while (out->len && g_ascii_isspace(out->str[out->len - 1]))
+		g_string_truncate(out, out->len - 1);
 
 	/* hand out malloc()ed memory so callers can use free() */
 	char *r = strdup(out->str);

@@ -119,6 +119,10 @@ START_TEST(test_sanitize_replaces_invalid_utf8_and_control_characters)
 	_cleanup_free_ char *trimmed = tbs_sanitize_string("  laptop \n", 10, 64);
 	ck_assert_str_eq(trimmed, "laptop");
 
+	/* a cut inside inner spaces must not leave them at the end (fuzz/store) */
+	_cleanup_free_ char *cut = tbs_sanitize_string("my laptop    end", 16, 12);
+	ck_assert_str_eq(cut, "my laptop");
+
 	_cleanup_free_ char *empty = tbs_sanitize_string("", 0, 64);
 	ck_assert_str_eq(empty, "");
 
