@@ -27,7 +27,14 @@ bool tbs_stream_name_is_valid(const char *name)
 			return false;
 	}
 	/* a leading '-' reads as an option to every tool that gets the name */
-	return name[0] != '-';
+	if (name[0] == '-')
+		return false;
+	/*
+	 * The stream service's own keys: the kernel refuses them, because a peer
+	 * looking up such a stream would find the protocol value instead.
+	 */
+	return strcmp(name, "prtcid") && strcmp(name, "prtcvers") && strcmp(name, "prtcrevs") &&
+	       strcmp(name, "prtcstns");
 }
 
 int tbs_uuid_normalize(const char *in, char out[static 37])
