@@ -240,7 +240,8 @@ static void on_request_authorized(sd_bus_message *m, int r, const sd_bus_error *
 	b->creating.key = key;
 	b->creating.persistent = rq->persistent;
 	b->creating.m = m;
-	r = tbs_manager_request_stream(b->m, p, &rq->t, &s);
+	/* a temporary stream is removed when its caller leaves: only one we make can be */
+	r = tbs_manager_request_stream(b->m, p, &rq->t, !rq->persistent, &s);
 	b->creating.key = NULL;
 	b->creating.m = NULL;
 	if (r < 0) {

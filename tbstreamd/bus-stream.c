@@ -162,9 +162,15 @@ static int on_owner_gone(sd_bus_track *t, void *userdata)
 		   bs->s->key);
 	/* frees bs through the REMOVED notification */
 	r = tbs_manager_remove_stream(b->m, bs->s, false);
-	if (r < 0)
+	if (r < 0) {
+		/*
+		 * An empty tracker is dispatched again at once: retrying would spin and
+		 * flood the journal. Stop watching; the stream stays for RemoveStream.
+		 */
 		log_stream(LOG_ERR, r, bs->s->peer_id, bs->s->name,
-			   "Cannot remove stream %s of departed owner: %m", bs->s->key);
+			   "Cannot remove stream %s of departed owner, leaving it: %m", bs->s->key);
+		bs->track = sd_bus_track_unref(bs->track);
+	}
 	return 0;
 }
 

@@ -57,7 +57,7 @@ static BusStream *stream_attach(TbsBus *b, TbsStream *s)
 	}
 	g_hash_table_insert(b->streams, g_strdup(s->key), bs);
 	/* made for the RequestStream running right now: record who asked, before anyone reads */
-	if (b->creating.key && strcmp(b->creating.key, s->key) == 0) {
+	if (b->creating.key && strcmp(b->creating.key, s->key) == 0 && s->made) {
 		bs->persistent = b->creating.persistent;
 		bs->owner = g_strdup(sd_bus_message_get_sender(b->creating.m));
 		if (!bs->persistent)

@@ -499,7 +499,7 @@ GPtrArray *tbs_manager_peer_streams(TbsManager *m, TbsPeer *p)
 }
 
 int tbs_manager_request_stream(TbsManager *m, TbsPeer *p, const TbsStreamTemplate *t,
-			       TbsStream **ret)
+			       bool exclusive, TbsStream **ret)
 {
 	TbsStream *s;
 	int r;
@@ -515,6 +515,9 @@ int tbs_manager_request_stream(TbsManager *m, TbsPeer *p, const TbsStreamTemplat
 	s = mgr_stream_create(m, p, t, TBS_ORIGIN_REQUEST, &r);
 	if (!s)
 		return r;
+	/* someone made the item behind our back: it stays, adopted, but it is not the caller's */
+	if (exclusive && !s->made)
+		return -EEXIST;
 	if (ret)
 		*ret = s;
 	return 0;

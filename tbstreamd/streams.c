@@ -332,6 +332,7 @@ TbsStream *mgr_stream_create(TbsManager *m, TbsPeer *p, const TbsStreamTemplate 
 	s->has_template = true;
 	if (r > 0) {
 		s->owned = true;
+		s->made = true;
 		s->origin = origin;
 		g_hash_table_replace(m->owned, g_strdup(s->key), g_strdup(p->id));
 		if (origin == TBS_ORIGIN_REQUEST)

@@ -360,6 +360,50 @@ START_TEST(test_stream_of_departed_caller_is_removed)
 }
 END_TEST
 
+static bool no_work(World *w, const void *data)
+{
+	return !tbs_bus_has_work(bw.bus);
+}
+
+/* An item made by hand is someone else's: a temporary request cannot make it the caller's. */
+START_TEST(test_temporary_request_for_existing_item_is_refused)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+	g_autofree char *g = g_build_filename(bw.w.stream_dir, "0-1.0", NULL);
+	g_autofree char *i = g_build_filename(g, "byhand", NULL);
+	sd_bus *other = bus_world_client(&bw);
+
+	ck_assert_int_eq(mkdir(g, 0755), 0);
+	ck_assert_int_eq(mkdir(i, 0755), 0);
+	ASSERT_ERROR(request(other, UUID_A, "byhand", false, NULL, &e), e, ERR "StreamExists");
+	ck_assert_msg(!tbs_bus_has_work(bw.bus), "nothing to watch for a refused request");
+	sd_bus_flush_close_unref(other);
+	bus_world_run(&bw, 100);
+	ck_assert(g_file_test(i, G_FILE_TEST_IS_DIR));
+	TbsStream *s = world_stream(&bw.w, "0-1.0", "byhand");
+	ck_assert_ptr_nonnull(s);
+	ck_assert_int_eq(s->origin, TBS_ORIGIN_ADOPTED);
+}
+END_TEST
+
+/* A removal that fails once is not retried in a loop, and leaves nothing to wait for. */
+START_TEST(test_failed_removal_of_departed_owners_stream_does_not_spin)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+	g_autofree char *stray = g_build_filename(bw.w.stream_dir, "0-1.0", "temp", "stray", NULL);
+	sd_bus *other = bus_world_client(&bw);
+
+	ck_assert_int_eq(request(other, UUID_A, "temp", false, NULL, &e), 0);
+	/* rmdir of the item fails (ENOTEMPTY), as EPERM or EBUSY would on ConfigFS */
+	ck_assert(g_file_set_contents(stray, "", 0, NULL));
+	ck_assert(tbs_bus_has_work(bw.bus));
+	sd_bus_flush_close_unref(other);
+	ck_assert_msg(world_run_until(&bw.w, no_work, NULL, 3000),
+		      "the departed owner's tracker is still dispatched");
+	ck_assert_ptr_nonnull(world_stream(&bw.w, "0-1.0", "temp"));
+}
+END_TEST
+
 /* Restart the daemon and wait until it has adopted the streams and checked their owners. */
 static void restart_daemon(bool (*between)(void))
 {
@@ -963,6 +1007,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_open_stream_fd_reads_and_writes);
 	tcase_add_test(tc, test_open_stream_not_attached);
 	tcase_add_test(tc, test_stream_of_departed_caller_is_removed);
+	tcase_add_test(tc, test_temporary_request_for_existing_item_is_refused);
+	tcase_add_test(tc, test_failed_removal_of_departed_owners_stream_does_not_spin);
 	tcase_add_test(tc, test_restart_keeps_temporary_stream_tied_to_its_owner);
 	tcase_add_test(tc, test_restart_removes_temporary_stream_whose_owner_left_meanwhile);
 	tcase_add_test(tc, test_garbage_owners_file_is_ignored);
