@@ -262,6 +262,19 @@ static void on_request_authorized(sd_bus_message *m, int r, const sd_bus_error *
 		tbs_polkit_reply_error(m, &e);
 		return;
 	}
+	if (!bs->persistent && !bs->track) {
+		/* the caller left between polkit's answer and now: nothing is done for it */
+		r = tbs_manager_remove_stream(b->m, s, false);
+		if (r < 0)
+			log_stream(LOG_ERR, r, p->id, rq->t.name,
+				   "Cannot remove stream of departed caller %s: %m",
+				   strna(sd_bus_message_get_sender(m)));
+		tbs_bus_error_set_name(&e, TBS_BUS_ERROR_STREAM_REMOVED, ECANCELED,
+				       "Cannot watch the caller of stream \"%s\"; removed it",
+				       rq->t.name);
+		tbs_polkit_reply_error(m, &e);
+		return;
+	}
 	r = bus_stream_wait_ready(bs, m);
 	if (r < 0) {
 		tbs_bus_error_set(&e, r, "Cannot wait for stream %s: %s", s->key, strerror(-r));

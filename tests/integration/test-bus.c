@@ -813,6 +813,33 @@ START_TEST(test_caller_leaving_during_pending_check)
 }
 END_TEST
 
+/* polkit says yes, then the caller dies before its name is watched: nothing may stay */
+START_TEST(test_caller_dying_right_after_authorization_leaves_nothing)
+{
+	const char *hang[] = {"io.github.tbstream1.request-stream", NULL};
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+	sd_bus *leaver = bus_world_client(&bw);
+	unsigned one = 1;
+
+	bus_env_polkit_hang(&env, hang);
+	m = request_msg(leaver, UUID_A, "dying");
+	ck_assert_int_ge(sd_bus_message_append(m, "a{sv}", 0), 0);
+	ck_assert_int_ge(sd_bus_call_async(leaver, NULL, m, NULL, NULL, 0), 0);
+	ck_assert(world_run_until(&bw.w, checks_pending, &one, 5000));
+	/*
+	 * The mock sends its "yes" before answering the release, so the daemon reads it
+	 * before the caller's NameOwnerChanged: the order that lost 7 of 100 streams.
+	 */
+	bus_env_polkit_hang(&env, NULL);
+	bus_env_polkit_release(&env);
+	sd_bus_flush_close_unref(leaver);
+	ck_assert(world_run_until(&bw.w, no_work, NULL, 5000));
+	bus_world_run(&bw, 100);
+	ck_assert_ptr_null(world_stream(&bw.w, "0-1.0", "dying"));
+	ck_assert_uint_eq(n_items(), 0);
+}
+END_TEST
+
 START_TEST(test_held_check_delays_nobody)
 {
 	const char *hang[] = {"io.github.tbstream1.open-stream", NULL};
@@ -1019,6 +1046,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_busctl_user_path);
 	tcase_add_test(tc, test_50_concurrent_requests_from_different_connections);
 	tcase_add_test(tc, test_caller_leaving_during_pending_check);
+	tcase_add_test(tc, test_caller_dying_right_after_authorization_leaves_nothing);
 	tcase_add_test(tc, test_held_check_delays_nobody);
 	tcase_add_test(tc, test_shipped_xml_matches_introspection);
 	suite_add_tcase(s, tc);
