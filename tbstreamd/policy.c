@@ -187,6 +187,10 @@ static void load_file(Loader *l, const char *path)
 		loader_error(l, file, 0, "File is larger than %u bytes", POLICY_FILE_MAX);
 		return;
 	}
+	if (r == -EBADFD) {
+		loader_error(l, file, 0, "Not a regular file");
+		return;
+	}
 	if (r < 0) {
 		loader_error(l, file, 0, "Cannot read: %s", strerror(-r));
 		return;

@@ -326,7 +326,11 @@ int tbs_read_file(const char *path, size_t max, char **ret, size_t *ret_len)
 	struct stat st;
 	size_t len = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+	/*
+	 * O_NONBLOCK: a FIFO (or a device) put where a policy or state file belongs
+	 * must not hang the event loop in open() or read(); only regular files pass.
+	 */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) < 0)

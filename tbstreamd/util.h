@@ -66,7 +66,7 @@ int tbs_write_attr(const char *dir, const char *name, const char *value);
 /* Write via a temporary file in the same directory and rename(2) over path. */
 int tbs_write_file_atomic(const char *path, const char *data, size_t len, mode_t mode);
 
-/* Read a whole small file; -EFBIG if it is larger than max. */
+/* Read a whole small regular file (else -EBADFD, never blocking); -EFBIG if larger than max. */
 int tbs_read_file(const char *path, size_t max, char **ret, size_t *ret_len);
 
 uint64_t tbs_now(int clock); /* microseconds */

@@ -258,6 +258,23 @@ START_TEST(test_atomic_write_replaces_and_leaves_no_temporary)
 }
 END_TEST
 
+/* A FIFO where a file belongs (policy, store, state) is refused at once, not waited on. */
+START_TEST(test_read_file_refuses_fifos_and_devices_without_blocking)
+{
+	g_autofree char *dir = th_mkdtemp();
+	g_autofree char *fifo = g_build_filename(dir, "fifo", NULL);
+	_cleanup_free_ char *data = NULL;
+	size_t len;
+
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	ck_assert_int_eq(tbs_read_file(fifo, 100, &data, &len), -EBADFD);
+	ck_assert_int_eq(tbs_read_file("/dev/null", 100, &data, &len), -EBADFD);
+	ck_assert_int_eq(tbs_read_file(dir, 100, &data, &len), -EBADFD);
+	ck_assert_ptr_null(data);
+	th_rm_rf(dir);
+}
+END_TEST
+
 START_TEST(test_log_returns_negative_errno)
 {
 	tbs_log_set_target(TBS_LOG_TARGET_NULL);
@@ -288,6 +305,7 @@ static Suite *util_suite(void)
 	tcase_add_test(tc, test_read_attr_is_bounded_and_strips_newlines);
 	tcase_add_test(tc, test_write_attr_never_creates_files);
 	tcase_add_test(tc, test_atomic_write_replaces_and_leaves_no_temporary);
+	tcase_add_test(tc, test_read_file_refuses_fifos_and_devices_without_blocking);
 	tcase_add_test(tc, test_log_returns_negative_errno);
 	tcase_add_test(tc, test_parse_seconds_takes_decimal_seconds_only);
 	suite_add_tcase(s, tc);
