@@ -156,10 +156,18 @@ int tbs_parse_long(const char *s, long min, long max, long *ret)
 	char *end;
 	long v;
 
-	if (!s || !*s || isspace((unsigned char)*s))
+	/*
+	 * Decimal digits only: strtol's base 0 made "010" octal and took "0x8" and
+	 * "+8", while the documentation (and a user) reads numbers as decimal. A
+	 * minus sign only where negative values are allowed (the kernel's -1).
+	 */
+	if (!s || !(isdigit((unsigned char)*s) || (*s == '-' && min < 0)))
 		return -EINVAL;
+	for (const char *c = *s == '-' ? s + 1 : s; *c; c++)
+		if (!isdigit((unsigned char)*c))
+			return -EINVAL;
 	errno = 0;
-	v = strtol(s, &end, 0);
+	v = strtol(s, &end, 10);
 	if (errno == ERANGE)
 		return -ERANGE;
 	if (*end != '\0' || end == s)

@@ -49,6 +49,7 @@ int tbs_xdomain_name_parse(const char *s, unsigned *domain, uint64_t *route);
  */
 char *tbs_sanitize_string(const char *in, size_t len, size_t max);
 
+/* Decimal only (no base prefix, no '+', '-' only if min < 0); -ERANGE outside min..max. */
 int tbs_parse_long(const char *s, long min, long max, long *ret);
 int tbs_parse_bool(const char *s, bool *ret);
 /* "N" or "N.FRACTION" seconds (at most microseconds, at most max_sec) -> microseconds */

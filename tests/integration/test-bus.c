@@ -187,6 +187,24 @@ START_TEST(test_request_stream_options_reach_configfs)
 }
 END_TEST
 
+/* HopIDs are decimal, as documented: "010,011" is 10 and 11, not octal 8 and 9 */
+START_TEST(test_hopids_with_leading_zeros_are_decimal)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+
+	m = request_msg(client, UUID_A, "zeros");
+	ck_assert_int_ge(sd_bus_message_append(m, "a{sv}", 2, "HopIDs", "s", "010,011",
+					       "Persistent", "b", 1),
+			 0);
+	ck_assert_msg(bus_world_call(&bw, m, CALL_MS, &reply, &e) == 0, "%s", e.message);
+	g_autofree char *in = th_read(bw.w.stream_dir, "0-1.0/zeros/in_hopid");
+	g_autofree char *out = th_read(bw.w.stream_dir, "0-1.0/zeros/out_hopid");
+	ck_assert_str_eq(in, "10");
+	ck_assert_str_eq(out, "11");
+}
+END_TEST
+
 typedef struct BadCase {
 	const char *peer, *name, *key, *type, *value_s;
 	uint32_t value_u;
@@ -212,6 +230,9 @@ START_TEST(test_bad_arguments_get_named_errors_and_change_nothing)
 		/* the peer announces maxhopid 15 */
 		{UUID_A, "ok", "HopIDs", "s", "8,16", 0, ERR "InvalidArgument"},
 		{UUID_A, "ok", "HopIDs", "s", "x", 0, ERR "InvalidArgument"},
+		/* decimal only: 0x8 and +8 were taken, 010 was 8 (octal) */
+		{UUID_A, "ok", "HopIDs", "s", "0x8,9", 0, ERR "InvalidArgument"},
+		{UUID_A, "ok", "HopIDs", "s", "+8,9", 0, ERR "InvalidArgument"},
 		{UUID_A, "ok", "RingSize", "u", NULL, 31, ERR "InvalidArgument"},
 		{UUID_A, "ok", "RingSize", "u", NULL, 4097, ERR "InvalidArgument"},
 		{UUID_A, "ok", "RingSize", "s", "64", 0, ERR "InvalidArgument"},
@@ -1029,6 +1050,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_caller_owned_stream_is_work_that_holds_off_idle_exit);
 	tcase_add_test(tc, test_idle_exit_waits_for_unplug_and_a_quiet_bus);
 	tcase_add_test(tc, test_request_stream_options_reach_configfs);
+	tcase_add_test(tc, test_hopids_with_leading_zeros_are_decimal);
 	tcase_add_test(tc, test_bad_arguments_get_named_errors_and_change_nothing);
 	tcase_add_test(tc, test_remove_stream);
 	tcase_add_test(tc, test_open_stream_fd_reads_and_writes);

@@ -173,6 +173,16 @@ START_TEST(test_parse_long_and_bool_are_strict)
 	ck_assert_int_eq(tbs_parse_long(" 1", 0, 100, &v), -EINVAL);
 	ck_assert_int_eq(tbs_parse_long("", 0, 100, &v), -EINVAL);
 	ck_assert_int_eq(tbs_parse_long("99999999999999999999999", 0, 100, &v), -ERANGE);
+	/* decimal only: no octal, hex or sign (HopIDs "010,011" were 8 and 9) */
+	ck_assert_int_eq(tbs_parse_long("010", 0, 100, &v), 0);
+	ck_assert_int_eq(v, 10);
+	ck_assert_int_eq(tbs_parse_long("0x8", 0, 100, &v), -EINVAL);
+	ck_assert_int_eq(tbs_parse_long("+8", 0, 100, &v), -EINVAL);
+	ck_assert_int_eq(tbs_parse_long("-8", 0, 100, &v), -EINVAL);
+	ck_assert_int_eq(tbs_parse_long("8 ", 0, 100, &v), -EINVAL);
+	ck_assert_int_eq(tbs_parse_long("-1", -1, 100, &v), 0);
+	ck_assert_int_eq(v, -1);
+	ck_assert_int_eq(tbs_parse_long("-", -1, 100, &v), -EINVAL);
 	ck_assert_int_eq(tbs_parse_bool("yes", &b), 0);
 	ck_assert(b);
 	ck_assert_int_eq(tbs_parse_bool("Off", &b), 0);
