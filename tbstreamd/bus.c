@@ -163,7 +163,14 @@ static int on_message(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	TbsBus *b = userdata;
 
-	if (b->activity)
+	/*
+	 * Only the verbs are work that keeps the daemon from its idle exit: reads
+	 * (Get, GetManagedObjects, Introspect) and signals are not, or any user
+	 * polling a property would keep it running forever.
+	 */
+	if (b->activity &&
+	    (sd_bus_message_is_method_call(m, TBS_BUS_IFACE_MANAGER, NULL) ||
+	     sd_bus_message_is_method_call(m, "org.freedesktop.DBus.Properties", "Set")))
 		b->activity(b->activity_userdata);
 	return 0; /* observe only: every message goes on to its handler */
 }
