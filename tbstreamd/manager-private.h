@@ -58,6 +58,8 @@ void mgr_notify_stream(TbsManager *m, TbsStream *s, TbsChange c);
 void mgr_update_status(TbsManager *m);
 void mgr_probe_configfs(TbsManager *m);
 void mgr_owned_save(TbsManager *m);
+/* Written before returning: an intent to record before acting on ConfigFS. */
+int mgr_owned_save_now(TbsManager *m);
 void mgr_record_save(TbsManager *m, const TbsPeerRecord *rec);
 void mgr_flush(TbsManager *m);
 

@@ -258,6 +258,18 @@ void mgr_owned_save(TbsManager *m)
 	schedule_save(m);
 }
 
+int mgr_owned_save_now(TbsManager *m)
+{
+	int r;
+
+	if (!m->store)
+		return 0;
+	r = tbs_store_save_owned(m->store, m->boot_id, m->owned, m->requested);
+	if (r >= 0)
+		m->owned_dirty = false;
+	return r;
+}
+
 void mgr_record_save(TbsManager *m, const TbsPeerRecord *rec)
 {
 	g_hash_table_add(m->dirty_records, g_strdup(rec->uuid));

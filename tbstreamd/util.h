@@ -64,7 +64,8 @@ int tbs_parse_speed(const char *s, unsigned *ret);
 int tbs_read_attr(const char *dir, const char *name, char *buf, size_t size);
 int tbs_write_attr(const char *dir, const char *name, const char *value);
 
-/* Write via a temporary file in the same directory and rename(2) over path. */
+/* Write via a temporary file in the same directory, fsync, rename(2) over path, fsync the
+ * directory. */
 int tbs_write_file_atomic(const char *path, const char *data, size_t len, mode_t mode);
 
 /* Read a whole small regular file (else -EBADFD, never blocking); -EFBIG if larger than max. */

@@ -235,6 +235,58 @@ START_TEST(test_hand_made_stream_is_adopted_untouched_and_never_removed)
 }
 END_TEST
 
+typedef struct Snapshot {
+	char *path;
+	char *data; /* the state file when an item's mkdir returned; NULL if absent */
+	bool taken;
+} Snapshot;
+
+static void snapshot_state(const char *item, void *userdata)
+{
+	Snapshot *snap = userdata;
+
+	if (snap->taken)
+		return;
+	snap->taken = true;
+	if (!g_file_get_contents(snap->path, &snap->data, NULL, NULL))
+		snap->data = NULL;
+}
+
+/*
+ * A daemon killed right after its mkdir: what it had written by then must name
+ * the item as its own, or the next instance adopts it as someone else's and
+ * never removes it.
+ */
+START_TEST(test_crash_right_after_mkdir_keeps_ownership)
+{
+	Snapshot snap = {.path = g_build_filename(w.state, "configfs.state", NULL)};
+
+	world_policy(&w, allow_a);
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop");
+	fake_kernel_set_mkdir_hook(w.fk, snapshot_state, &snap);
+	world_start(&w);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
+	fake_kernel_set_mkdir_hook(w.fk, NULL, NULL);
+	ck_assert(snap.taken);
+	world_stop(&w);
+	/* the disk as the crash left it */
+	if (snap.data)
+		ck_assert(g_file_set_contents(snap.path, snap.data, -1, NULL));
+	else
+		ck_assert_int_eq(unlink(snap.path), 0);
+
+	world_start(&w);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
+	TbsStream *s = world_stream(&w, "0-1.0", "backup");
+	ck_assert_msg(s->owned, "state at the crash: %s", snap.data ? snap.data : "(none)");
+	world_remove_peer(&w, xd);
+	WAIT_GONE("0-1.0", "backup");
+	ck_assert(!th_exists(w.stream_dir, "0-1.0"));
+	g_free(snap.path);
+	g_free(snap.data);
+}
+END_TEST
+
 START_TEST(test_restart_adopts_own_streams_without_touching_them)
 {
 	world_policy(&w, allow_a);
@@ -632,6 +684,7 @@ static Suite *daemon_suite(void)
 	tcase_add_test(tc, test_default_policy_denies_every_peer);
 	tcase_add_test(tc, test_hand_made_stream_is_adopted_untouched_and_never_removed);
 	tcase_add_test(tc, test_restart_adopts_own_streams_without_touching_them);
+	tcase_add_test(tc, test_crash_right_after_mkdir_keeps_ownership);
 	tcase_add_test(tc, test_missing_stream_module_is_reported_and_recovered_from);
 	tcase_add_test(tc, test_module_unloaded_while_running_is_noticed_and_recovered_from);
 	tcase_add_test(tc, test_unmounted_configfs_root_is_reported);
