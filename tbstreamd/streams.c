@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/inotify.h>
@@ -68,9 +69,19 @@ static void stream_fail(TbsStream *s, int error)
 static int apply_permissions(TbsStream *s)
 {
 	const TbsStreamTemplate *t = &s->tmpl;
+	_cleanup_close_ int fd = -1;
+	char proc[64];
 	struct stat st;
 
-	if (lstat(s->devnode, &st) < 0)
+	/*
+	 * Everything on one O_PATH descriptor of the node that was checked: a node
+	 * replaced by a symbolic link (or anything else) after the check is never
+	 * what gets the owner and mode. O_PATH opens no device.
+	 */
+	fd = open(s->devnode, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
 		return -errno;
 	/* devtmpfs makes character devices; test roots use regular files. Never follow links. */
 	if (!S_ISCHR(st.st_mode) && !S_ISREG(st.st_mode))
@@ -78,10 +89,12 @@ static int apply_permissions(TbsStream *s)
 	if (!s->has_template || !s->owned)
 		return 0;
 	if ((t->owner != (uid_t)-1 || t->group != (gid_t)-1) &&
-	    lchown(s->devnode, t->owner, t->group) < 0)
+	    fchownat(fd, "", t->owner, t->group, AT_EMPTY_PATH) < 0)
 		return log_stream(LOG_ERR, errno, s->peer_id, s->name, "Cannot set owner of %s: %m",
 				  s->devnode);
-	if (t->mode != (mode_t)-1 && chmod(s->devnode, t->mode) < 0)
+	/* fchmod() refuses O_PATH descriptors; the /proc link reaches the same inode */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (t->mode != (mode_t)-1 && chmod(proc, t->mode) < 0)
 		return log_stream(LOG_ERR, errno, s->peer_id, s->name, "Cannot set mode of %s: %m",
 				  s->devnode);
 	return 0;

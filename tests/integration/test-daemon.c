@@ -3,8 +3,11 @@
  * The daemon core against fake udev (umockdev) and a fake ConfigFS: plug,
  * unplug, adopt, recover, and survive garbage. Runs under umockdev-wrapper.
  */
+#include <dlfcn.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../unit/helpers.h"
 #include "world.h"
@@ -41,6 +44,12 @@ static bool stream_gone(World *wd, const void *data)
 {
 	const Want *want = data;
 	return !world_stream(wd, want->group, want->name);
+}
+
+static bool stream_settled(World *wd, const void *data)
+{
+	TbsStream *s = world_stream(wd, "0-1.0", data);
+	return s && (s->state == TBS_STREAM_READY || s->state == TBS_STREAM_FAILED);
 }
 
 static bool n_ready(World *wd, const void *data)
@@ -200,6 +209,66 @@ START_TEST(test_default_policy_denies_every_peer)
 	ck_assert(!th_exists(w.stream_dir, "0-1.0"));
 	world_settle(&w);
 	ck_assert(th_exists(w.state, "peers/" UUID_A ".peer"));
+}
+END_TEST
+
+/*
+ * The daemon's chown, whichever call it uses: when armed, the node is replaced by
+ * a symbolic link to swap_target right after it, as a racing attacker would.
+ */
+static const char *swap_node, *swap_target;
+
+static void swap_after_chown(void)
+{
+	if (!swap_node)
+		return;
+	ck_assert_int_eq(unlink(swap_node), 0);
+	ck_assert_int_eq(symlink(swap_target, swap_node), 0);
+	swap_node = NULL;
+}
+
+int lchown(const char *path, uid_t uid, gid_t gid)
+{
+	static int (*real)(const char *, uid_t, gid_t);
+	int r;
+
+	if (!real)
+		real = (int (*)(const char *, uid_t, gid_t))dlsym(RTLD_NEXT, "lchown");
+	r = real(path, uid, gid);
+	swap_after_chown();
+	return r;
+}
+
+int fchownat(int dfd, const char *path, uid_t uid, gid_t gid, int flags)
+{
+	static int (*real)(int, const char *, uid_t, gid_t, int);
+	int r;
+
+	if (!real)
+		real = (int (*)(int, const char *, uid_t, gid_t, int))dlsym(RTLD_NEXT, "fchownat");
+	r = real(dfd, path, uid, gid, flags);
+	swap_after_chown();
+	return r;
+}
+
+/* The node swapped for a link between chown and chmod: the link's target keeps its mode. */
+START_TEST(test_node_swapped_for_a_symlink_does_not_redirect_chmod)
+{
+	g_autofree char *node = g_build_filename(w.dev, "tbstream0", NULL);
+	g_autofree char *victim = g_build_filename(w.tmp, "victim", NULL);
+	struct stat st;
+
+	ck_assert(g_file_set_contents(victim, "secret", -1, NULL));
+	ck_assert_int_eq(chmod(victim, 0600), 0);
+	world_policy(&w, allow_a); /* Mode=0640 */
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop");
+	swap_node = node;
+	swap_target = victim;
+	world_start(&w);
+	WAIT_FOR(stream_settled, "backup");
+	ck_assert_ptr_null(swap_node);
+	ck_assert_int_eq(stat(victim, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
 }
 END_TEST
 
@@ -685,6 +754,7 @@ static Suite *daemon_suite(void)
 	tcase_add_test(tc, test_hand_made_stream_is_adopted_untouched_and_never_removed);
 	tcase_add_test(tc, test_restart_adopts_own_streams_without_touching_them);
 	tcase_add_test(tc, test_crash_right_after_mkdir_keeps_ownership);
+	tcase_add_test(tc, test_node_swapped_for_a_symlink_does_not_redirect_chmod);
 	tcase_add_test(tc, test_missing_stream_module_is_reported_and_recovered_from);
 	tcase_add_test(tc, test_module_unloaded_while_running_is_noticed_and_recovered_from);
 	tcase_add_test(tc, test_unmounted_configfs_root_is_reported);
