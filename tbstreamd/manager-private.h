@@ -45,6 +45,7 @@ struct TbsManager {
 
 	/* write-behind: state files are written after the event that changed them */
 	sd_event_source *save_source;
+	sd_event_source *save_retry; /* a state write failed: try again later */
 	bool owned_dirty;
 	GHashTable *dirty_records; /* peer UUIDs whose record needs writing */
 

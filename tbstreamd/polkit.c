@@ -101,9 +101,12 @@ static int on_check_reply(sd_bus_message *reply, void *userdata, sd_bus_error *r
 		/* No polkit (not installed, not running, crashed): deny, and say why. */
 		log_warning("Cannot check authorization for %s with polkit, denying: %s: %s",
 			    c->action, e->name, strna(e->message));
-		sd_bus_error_setf(&error, SD_BUS_ERROR_ACCESS_DENIED,
-				  "Authorization for %s is not available (polkit: %s); denied",
-				  c->action, e->message ? e->message : e->name);
+		/* the details are for the journal; the caller learns only that polkit failed */
+		sd_bus_error_setf(
+			&error, SD_BUS_ERROR_ACCESS_DENIED,
+			"Authorization for %s is not available (polkit did not answer; see "
+			"journalctl -u tbstreamd); denied",
+			c->action);
 		check_finish(c, -EACCES, &error);
 		return 0;
 	}

@@ -356,6 +356,55 @@ START_TEST(test_crash_right_after_mkdir_keeps_ownership)
 }
 END_TEST
 
+/* A state write that failed is tried again, not forgotten. */
+START_TEST(test_failed_state_write_is_retried)
+{
+	g_autofree char *blocker = g_build_filename(w.state, "configfs.state", NULL);
+
+	/* rename(2) cannot replace a non-empty directory: every write of the file fails */
+	th_write(blocker, "x", "");
+	world_policy(&w, allow_a);
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop");
+	world_start(&w);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
+	world_settle(&w);
+	th_rm_rf(blocker);
+	/* the next write of anything (or the retry timer) writes what failed before */
+	ck_assert_int_eq(tbs_manager_set_peer_label(w.m, tbs_manager_find_peer(w.m, UUID_A), "l"),
+			 0);
+	world_settle(&w);
+	g_autofree char *state = th_read(w.state, "configfs.state");
+	ck_assert_ptr_nonnull(state);
+	ck_assert_ptr_nonnull(strstr(state, "0-1.0/backup"));
+}
+END_TEST
+
+static bool peer_has_group(World *wd, const void *data)
+{
+	TbsPeer *p = tbs_manager_find_peer(wd->m, data);
+	return p && p->connected && p->group;
+}
+
+/* The same device announcing a new UUID keeps its stream service: the new peer gets the group. */
+START_TEST(test_uuid_change_at_same_syspath_keeps_the_service)
+{
+	world_policy(&w, "[Stream backup]\n[Peer a]\nMatchUUID=" UUID_A "\nStreams=backup\n"
+			 "[Peer b]\nMatchUUID=" UUID_B "\nStreams=backup\n");
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop");
+	world_start(&w);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
+
+	umockdev_testbed_set_attribute(w.tb, xd, "unique_id", UUID_B);
+	umockdev_testbed_uevent(w.tb, xd, "change");
+	WAIT_FOR(peer_connected, UUID_B);
+	ck_assert_msg(world_run_until(&w, peer_has_group, UUID_B, WAIT_MS),
+		      "the new identity has no stream service");
+	ck_assert_str_eq(tbs_manager_find_peer(w.m, UUID_B)->group, "0-1.0");
+	TbsPeer *old = tbs_manager_find_peer(w.m, UUID_A);
+	ck_assert(!old || (!old->connected && !old->group && !old->syspath));
+}
+END_TEST
+
 START_TEST(test_restart_adopts_own_streams_without_touching_them)
 {
 	world_policy(&w, allow_a);
@@ -755,6 +804,8 @@ static Suite *daemon_suite(void)
 	tcase_add_test(tc, test_restart_adopts_own_streams_without_touching_them);
 	tcase_add_test(tc, test_crash_right_after_mkdir_keeps_ownership);
 	tcase_add_test(tc, test_node_swapped_for_a_symlink_does_not_redirect_chmod);
+	tcase_add_test(tc, test_failed_state_write_is_retried);
+	tcase_add_test(tc, test_uuid_change_at_same_syspath_keeps_the_service);
 	tcase_add_test(tc, test_missing_stream_module_is_reported_and_recovered_from);
 	tcase_add_test(tc, test_module_unloaded_while_running_is_noticed_and_recovered_from);
 	tcase_add_test(tc, test_unmounted_configfs_root_is_reported);
