@@ -240,7 +240,8 @@ static void on_request_authorized(sd_bus_message *m, int r, const sd_bus_error *
 	b->creating.key = key;
 	b->creating.persistent = rq->persistent;
 	b->creating.m = m;
-	r = tbs_manager_request_stream(b->m, p, &rq->t, &s);
+	/* a temporary stream is removed when its caller leaves: only one we make can be */
+	r = tbs_manager_request_stream(b->m, p, &rq->t, !rq->persistent, &s);
 	b->creating.key = NULL;
 	b->creating.m = NULL;
 	if (r < 0) {
@@ -257,6 +258,19 @@ static void on_request_authorized(sd_bus_message *m, int r, const sd_bus_error *
 		tbs_bus_error_set_name(&e, TBS_BUS_ERROR_STREAM_FAILED, EIO,
 				       "Stream \"%s\" failed as it was created; see journalctl -u "
 				       "tbstreamd",
+				       rq->t.name);
+		tbs_polkit_reply_error(m, &e);
+		return;
+	}
+	if (!bs->persistent && !bs->track) {
+		/* the caller left between polkit's answer and now: nothing is done for it */
+		r = tbs_manager_remove_stream(b->m, s, false);
+		if (r < 0)
+			log_stream(LOG_ERR, r, p->id, rq->t.name,
+				   "Cannot remove stream of departed caller %s: %m",
+				   strna(sd_bus_message_get_sender(m)));
+		tbs_bus_error_set_name(&e, TBS_BUS_ERROR_STREAM_REMOVED, ECANCELED,
+				       "Cannot watch the caller of stream \"%s\"; removed it",
 				       rq->t.name);
 		tbs_polkit_reply_error(m, &e);
 		return;

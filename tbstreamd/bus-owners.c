@@ -148,7 +148,7 @@ void bus_owners_save(TbsBus *b)
 		g_key_file_set_boolean(kf, group, "Persistent", bs->persistent);
 	}
 	data = g_key_file_to_data(kf, &len, NULL);
-	r = tbs_write_file_atomic(path, data, len, 0644);
+	r = tbs_write_file_atomic(path, data, len, 0600);
 	if (r < 0)
 		log_error_errno(r, "Cannot write %s; a restart will forget who owns streams: %m",
 				path);

@@ -87,6 +87,8 @@ struct TbsBus {
 	void *activity_userdata;
 	void (*released)(void *userdata);
 	void *released_userdata;
+	bool name_released;	     /* calls already routed to us are still served */
+	sd_event_source *drain_post; /* looks for the end of that work after each event */
 };
 
 extern const sd_bus_vtable bus_manager_vtable[];

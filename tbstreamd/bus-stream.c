@@ -162,9 +162,15 @@ static int on_owner_gone(sd_bus_track *t, void *userdata)
 		   bs->s->key);
 	/* frees bs through the REMOVED notification */
 	r = tbs_manager_remove_stream(b->m, bs->s, false);
-	if (r < 0)
+	if (r < 0) {
+		/*
+		 * An empty tracker is dispatched again at once: retrying would spin and
+		 * flood the journal. Stop watching; the stream stays for RemoveStream.
+		 */
 		log_stream(LOG_ERR, r, bs->s->peer_id, bs->s->name,
-			   "Cannot remove stream %s of departed owner: %m", bs->s->key);
+			   "Cannot remove stream %s of departed owner, leaving it: %m", bs->s->key);
+		bs->track = sd_bus_track_unref(bs->track);
+	}
 	return 0;
 }
 
@@ -176,11 +182,11 @@ int bus_stream_track_owner(BusStream *bs, sd_bus_message *m)
 	if (r >= 0)
 		r = sd_bus_track_add_sender(bs->track, m);
 	if (r < 0) {
+		/* no tracker: the request's end removes the stream (ENXIO: the caller left) */
 		bs->track = sd_bus_track_unref(bs->track);
-		/* rather a stream that outlives its owner than a failed request */
-		bs->persistent = true;
 		return log_stream(LOG_WARNING, r, bs->s->peer_id, bs->s->name,
-				  "Cannot watch the owner of %s, keeping it: %m", bs->s->key);
+				  "Cannot watch the owner %s of %s: %m", strna(bs->owner),
+				  bs->s->key);
 	}
 	return 0;
 }

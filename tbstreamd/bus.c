@@ -57,7 +57,7 @@ static BusStream *stream_attach(TbsBus *b, TbsStream *s)
 	}
 	g_hash_table_insert(b->streams, g_strdup(s->key), bs);
 	/* made for the RequestStream running right now: record who asked, before anyone reads */
-	if (b->creating.key && strcmp(b->creating.key, s->key) == 0) {
+	if (b->creating.key && strcmp(b->creating.key, s->key) == 0 && s->made) {
 		bs->persistent = b->creating.persistent;
 		bs->owner = g_strdup(sd_bus_message_get_sender(b->creating.m));
 		if (!bs->persistent)
@@ -163,7 +163,14 @@ static int on_message(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	TbsBus *b = userdata;
 
-	if (b->activity)
+	/*
+	 * Only the verbs are work that keeps the daemon from its idle exit: reads
+	 * (Get, GetManagedObjects, Introspect) and signals are not, or any user
+	 * polling a property would keep it running forever.
+	 */
+	if (b->activity &&
+	    (sd_bus_message_is_method_call(m, TBS_BUS_IFACE_MANAGER, NULL) ||
+	     sd_bus_message_is_method_call(m, "org.freedesktop.DBus.Properties", "Set")))
 		b->activity(b->activity_userdata);
 	return 0; /* observe only: every message goes on to its handler */
 }
@@ -302,15 +309,46 @@ bool tbs_bus_has_work(TbsBus *b)
 	return false;
 }
 
+/* Done once the name is gone and every call that reached us has its reply. */
+static bool drained(TbsBus *b)
+{
+	if (!b->name_released || tbs_bus_has_work(b))
+		return false;
+	b->drain_post = sd_event_source_disable_unref(b->drain_post);
+	if (b->released)
+		b->released(b->released_userdata);
+	return true;
+}
+
+static int on_drain_post(sd_event_source *s, void *userdata)
+{
+	(void)drained(userdata);
+	return 0;
+}
+
 static int on_name_released(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	TbsBus *b = userdata;
+	int r;
 
 	if (sd_bus_message_is_method_error(m, NULL))
 		log_warning("Cannot release the bus name %s: %s", TBS_BUS_NAME,
 			    sd_bus_message_get_error(m)->message);
-	if (b->released)
+	b->name_released = true;
+	if (drained(b))
+		return 0;
+	/*
+	 * Calls that arrived before the release started polkit checks or wait for a
+	 * stream: answer them first. A post source runs only after other events, so
+	 * this costs no wake-up of its own.
+	 */
+	log_info("Bus name released; finishing %u authorization checks and %u requests first",
+		 tbs_bus_n_pending_checks(b), tbs_bus_n_pending_requests(b));
+	r = sd_event_add_post(b->event, &b->drain_post, on_drain_post, b);
+	if (r < 0) {
+		log_error_errno(r, "Cannot wait for calls in flight, exiting now: %m");
 		b->released(b->released_userdata);
+	}
 	return 0;
 }
 
@@ -321,8 +359,8 @@ int tbs_bus_release_name(TbsBus *b, void (*done)(void *userdata), void *userdata
 	b->released = done;
 	b->released_userdata = userdata;
 	/*
-	 * Calls already routed to us arrive before the reply and are answered;
-	 * later ones make the bus activate the service again.
+	 * Calls already routed to us arrive before the reply and are answered
+	 * (done waits for them); later ones make the bus activate the service again.
 	 */
 	r = sd_bus_release_name_async(b->bus, NULL, TBS_BUS_NAME, on_name_released, b);
 	if (r < 0)
@@ -338,6 +376,7 @@ TbsBus *tbs_bus_free(TbsBus *b)
 	/* pending checks and requests first: their callbacks still see the tables */
 	b->polkit = tbs_polkit_free(b->polkit);
 	b->restored_check = sd_event_source_disable_unref(b->restored_check);
+	b->drain_post = sd_event_source_disable_unref(b->drain_post);
 	if (b->restored_pending)
 		g_ptr_array_unref(b->restored_pending);
 	if (b->restored)

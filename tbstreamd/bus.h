@@ -29,7 +29,10 @@ void tbs_bus_set_activity_handler(TbsBus *b, void (*handler)(void *userdata), vo
  * for their stream, streams that live only as long as their caller is on the bus.
  */
 bool tbs_bus_has_work(TbsBus *b);
-/* Give up the bus name, asynchronously; done(userdata) once the bus answered. */
+/*
+ * Give up the bus name, asynchronously; done(userdata) once the bus answered and
+ * every call that reached us before has its reply (then the caller may exit).
+ */
 int tbs_bus_release_name(TbsBus *b, void (*done)(void *userdata), void *userdata);
 
 /* For tests: how long RequestStream waits for a stream to be ready (default 10 s). */

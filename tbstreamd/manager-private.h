@@ -45,6 +45,7 @@ struct TbsManager {
 
 	/* write-behind: state files are written after the event that changed them */
 	sd_event_source *save_source;
+	sd_event_source *save_retry; /* a state write failed: try again later */
 	bool owned_dirty;
 	GHashTable *dirty_records; /* peer UUIDs whose record needs writing */
 
@@ -58,6 +59,8 @@ void mgr_notify_stream(TbsManager *m, TbsStream *s, TbsChange c);
 void mgr_update_status(TbsManager *m);
 void mgr_probe_configfs(TbsManager *m);
 void mgr_owned_save(TbsManager *m);
+/* Written before returning: an intent to record before acting on ConfigFS. */
+int mgr_owned_save_now(TbsManager *m);
 void mgr_record_save(TbsManager *m, const TbsPeerRecord *rec);
 void mgr_flush(TbsManager *m);
 

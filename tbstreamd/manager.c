@@ -258,6 +258,41 @@ void mgr_owned_save(TbsManager *m)
 	schedule_save(m);
 }
 
+static int on_save_retry(sd_event_source *src, uint64_t usec, void *userdata)
+{
+	TbsManager *m = userdata;
+
+	m->save_retry = sd_event_source_disable_unref(m->save_retry);
+	mgr_flush(m);
+	return 0;
+}
+
+/* A write failed (disk full, read-only for a while): what is dirty stays so, and is tried again. */
+static void schedule_save_retry(TbsManager *m)
+{
+	int r;
+
+	if (m->save_retry)
+		return;
+	r = sd_event_add_time_relative(m->event, &m->save_retry, CLOCK_MONOTONIC, m->retry_usec, 0,
+				       on_save_retry, m);
+	if (r < 0)
+		log_warning_errno(r, "Cannot schedule another try of a failed state write: %m");
+}
+
+int mgr_owned_save_now(TbsManager *m)
+{
+	int r;
+
+	if (!m->store)
+		return 0;
+	r = tbs_store_save_owned(m->store, m->boot_id, m->owned, m->requested);
+	m->owned_dirty = r < 0;
+	if (r < 0)
+		schedule_save_retry(m);
+	return r;
+}
+
 void mgr_record_save(TbsManager *m, const TbsPeerRecord *rec)
 {
 	g_hash_table_add(m->dirty_records, g_strdup(rec->uuid));
@@ -271,17 +306,18 @@ void mgr_flush(TbsManager *m)
 
 	if (!m->store)
 		return;
-	if (m->owned_dirty)
-		(void)tbs_store_save_owned(m->store, m->boot_id, m->owned, m->requested);
-	m->owned_dirty = false;
+	if (m->owned_dirty &&
+	    tbs_store_save_owned(m->store, m->boot_id, m->owned, m->requested) >= 0)
+		m->owned_dirty = false;
 	g_hash_table_iter_init(&it, m->dirty_records);
 	while (g_hash_table_iter_next(&it, (gpointer *)&uuid, NULL)) {
 		TbsPeerRecord *rec = tbs_store_lookup(m->store, uuid);
 		/* gone if renamed meanwhile (IdentifyByName=), which wrote it already */
-		if (rec)
-			(void)tbs_store_save(m->store, rec);
+		if (!rec || tbs_store_save(m->store, rec) >= 0)
+			g_hash_table_iter_remove(&it);
 	}
-	g_hash_table_remove_all(m->dirty_records);
+	if (m->owned_dirty || g_hash_table_size(m->dirty_records) > 0)
+		schedule_save_retry(m);
 	if (m->save_source)
 		(void)sd_event_source_set_enabled(m->save_source, SD_EVENT_OFF);
 }
@@ -338,6 +374,7 @@ TbsManager *tbs_manager_free(TbsManager *m)
 		return NULL;
 	mgr_flush(m);
 	m->save_source = sd_event_source_disable_unref(m->save_source);
+	m->save_retry = sd_event_source_disable_unref(m->save_retry);
 	m->udev = tbs_udev_free(m->udev);
 	/* streams hold event sources: free them while the loop is still referenced */
 	g_hash_table_unref(m->streams);
@@ -499,7 +536,7 @@ GPtrArray *tbs_manager_peer_streams(TbsManager *m, TbsPeer *p)
 }
 
 int tbs_manager_request_stream(TbsManager *m, TbsPeer *p, const TbsStreamTemplate *t,
-			       TbsStream **ret)
+			       bool exclusive, TbsStream **ret)
 {
 	TbsStream *s;
 	int r;
@@ -515,6 +552,9 @@ int tbs_manager_request_stream(TbsManager *m, TbsPeer *p, const TbsStreamTemplat
 	s = mgr_stream_create(m, p, t, TBS_ORIGIN_REQUEST, &r);
 	if (!s)
 		return r;
+	/* someone made the item behind our back: it stays, adopted, but it is not the caller's */
+	if (exclusive && !s->made)
+		return -EEXIST;
 	if (ret)
 		*ret = s;
 	return 0;

@@ -64,11 +64,12 @@ GPtrArray *tbs_manager_peer_streams(TbsManager *m, TbsPeer *p);
 /*
  * Actions for the future D-Bus layer (polkit checks are the caller's business).
  * request_stream makes a stream for a connected peer outside the policy's list
- * (origin TBS_ORIGIN_REQUEST); remove_stream refuses streams we did not create
- * unless force.
+ * (origin TBS_ORIGIN_REQUEST); exclusive: -EEXIST if the ConfigFS item was
+ * already there (it is adopted, not made); remove_stream refuses streams we did
+ * not create unless force.
  */
 int tbs_manager_request_stream(TbsManager *m, TbsPeer *p, const TbsStreamTemplate *t,
-			       TbsStream **ret);
+			       bool exclusive, TbsStream **ret);
 int tbs_manager_remove_stream(TbsManager *m, TbsStream *s, bool force);
 int tbs_manager_set_peer_label(TbsManager *m, TbsPeer *p, const char *label);
 int tbs_manager_set_peer_trusted(TbsManager *m, TbsPeer *p, bool trusted);

@@ -65,6 +65,7 @@ typedef struct TbsStream {
 	char *peer_id; /* peer it was made for, NULL if unknown */
 	TbsStreamOrigin origin;
 	bool owned; /* we created the item: we may remove it */
+	bool made;  /* the call that announced it made the item (it was not found) */
 	TbsStreamState state;
 	int error; /* negative errno when FAILED */
 	int index; /* -1 until known */

@@ -55,8 +55,8 @@ void mgr_evaluate_peer(TbsManager *m, TbsPeer *p)
 	p->rule = g_strdup(d.rule);
 	if (d.allowed)
 		log_peer(same ? LOG_DEBUG : LOG_INFO, 0, p->id,
-			 "Peer %s allowed by [Peer %s]: %u stream(s)", tbs_peer_display_name(p), d.rule,
-			 d.streams->len);
+			 "Peer %s allowed by [Peer %s]: %u stream(s)", tbs_peer_display_name(p),
+			 d.rule, d.streams->len);
 	else if (d.rule)
 		log_peer(same ? LOG_DEBUG : LOG_NOTICE, 0, p->id, "Peer %s denied by [Peer %s]",
 			 tbs_peer_display_name(p), d.rule);
@@ -171,11 +171,14 @@ static TbsPeerRecord *identify(TbsManager *m, const TbsXdomainInfo *x)
 	return rec;
 }
 
+static void peer_disconnect(TbsManager *m, TbsPeer *p);
+
 static void on_xdomain(void *userdata, const TbsXdomainInfo *x, bool change)
 {
 	TbsManager *m = userdata;
 	g_autofree char *id = NULL;
 	bool added = false, changed = false, connected_now;
+	g_autofree char *moved_group = NULL, *moved_service = NULL;
 	TbsPeer *p;
 
 	if (x->uuid[0])
@@ -190,10 +193,12 @@ static void on_xdomain(void *userdata, const TbsXdomainInfo *x, bool change)
 	/* the same device may show up under a new identity (change event): drop the old one */
 	p = find_by_syspath(m, x->syspath, false);
 	if (p && strcmp(p->id, id) != 0) {
-		unplug_streams(m, p);
-		p->connected = false;
-		p->decided = false;
-		mgr_notify_peer(m, p, TBS_CHANGED);
+		/* its stream service stays with the device: no new service event will come */
+		if (p->group)
+			unplug_streams(m, p);
+		moved_group = g_steal_pointer(&p->group);
+		moved_service = g_steal_pointer(&p->service_syspath);
+		peer_disconnect(m, p);
 		p = NULL;
 	}
 
@@ -220,6 +225,11 @@ static void on_xdomain(void *userdata, const TbsXdomainInfo *x, bool change)
 	}
 	connected_now = !p->connected;
 	p->connected = true;
+	if (moved_group && !p->group) {
+		p->group = g_steal_pointer(&moved_group);
+		p->service_syspath = g_steal_pointer(&moved_service);
+		changed = true;
+	}
 	changed |= str_update(&p->syspath, x->syspath);
 	changed |= str_update(&p->sysname, x->sysname);
 	changed |= str_update(&p->name, x->name);

@@ -187,6 +187,10 @@ static void load_file(Loader *l, const char *path)
 		loader_error(l, file, 0, "File is larger than %u bytes", POLICY_FILE_MAX);
 		return;
 	}
+	if (r == -EBADFD) {
+		loader_error(l, file, 0, "Not a regular file");
+		return;
+	}
 	if (r < 0) {
 		loader_error(l, file, 0, "Cannot read: %s", strerror(-r));
 		return;
@@ -373,7 +377,12 @@ int tbs_policy_parse_mode(const char *s, mode_t *ret)
 		return -EINVAL;
 	errno = 0;
 	v = strtol(s, &end, 8);
-	if (errno || *end || v < 0 || v > 07777)
+	/*
+	 * Permission bits only: set-user-ID, set-group-ID and sticky mean nothing on
+	 * a device node, and the unit's RestrictSUIDSGID= would refuse them at run
+	 * time, failing the stream; better an error in the policy.
+	 */
+	if (errno || *end || v < 0 || v > 0777)
 		return -ERANGE;
 	*ret = (mode_t)v;
 	return 0;
@@ -479,7 +488,9 @@ static void parse_stream(Loader *l, Section *s, const char *name, TbsPolicy *p)
 	if ((e = get(s, "Group")) && parse_id(e->value, true, &t->group) < 0)
 		loader_error(l, e->file, e->line, "Group= \"%s\" is not a known group", e->value);
 	if ((e = get(s, "Mode")) && tbs_policy_parse_mode(e->value, &t->mode) < 0)
-		loader_error(l, e->file, e->line, "Mode= expects an octal mode, got \"%s\"",
+		loader_error(l, e->file, e->line,
+			     "Mode= expects octal permission bits (0..0777, no set-id or sticky "
+			     "bit), got \"%s\"",
 			     e->value);
 	if ((e = get(s, "OnUnplug"))) {
 		if (tbs_policy_parse_unplug(e->value, &t->on_unplug) < 0)

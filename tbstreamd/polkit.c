@@ -101,9 +101,12 @@ static int on_check_reply(sd_bus_message *reply, void *userdata, sd_bus_error *r
 		/* No polkit (not installed, not running, crashed): deny, and say why. */
 		log_warning("Cannot check authorization for %s with polkit, denying: %s: %s",
 			    c->action, e->name, strna(e->message));
-		sd_bus_error_setf(&error, SD_BUS_ERROR_ACCESS_DENIED,
-				  "Authorization for %s is not available (polkit: %s); denied",
-				  c->action, e->message ? e->message : e->name);
+		/* the details are for the journal; the caller learns only that polkit failed */
+		sd_bus_error_setf(
+			&error, SD_BUS_ERROR_ACCESS_DENIED,
+			"Authorization for %s is not available (polkit did not answer; see "
+			"journalctl -u tbstreamd); denied",
+			c->action);
 		check_finish(c, -EACCES, &error);
 		return 0;
 	}
@@ -154,10 +157,16 @@ TbsPolkit *tbs_polkit_free(TbsPolkit *pk)
 	if (!pk)
 		return NULL;
 	while (g_hash_table_size(pk->checks) > 0) {
+		_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+
 		g_hash_table_iter_init(&it, pk->checks);
 		g_hash_table_iter_next(&it, (gpointer *)&c, NULL);
 		check_cancel_in_polkit(c);
-		check_finish(c, -ECANCELED, NULL);
+		/* the caller is still there (else the check would be gone): it gets a reply */
+		sd_bus_error_setf(&error, SD_BUS_ERROR_NO_SERVER,
+				  "tbstreamd is stopping; %s was not done, retry",
+				  strna(sd_bus_message_get_member(c->m)));
+		check_finish(c, -ESHUTDOWN, &error);
 	}
 	g_hash_table_unref(pk->checks);
 	sd_bus_unref(pk->bus);

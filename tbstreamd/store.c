@@ -166,8 +166,11 @@ int tbs_store_open(const char *dir, TbsStore **ret)
 	s->records = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
 					   (GDestroyNotify)tbs_peer_record_free);
 
-	if (g_mkdir_with_parents(s->peers_dir, 0755) < 0)
+	/* labels and trust are nobody else's business, whatever the unit's UMask= */
+	if (g_mkdir_with_parents(s->peers_dir, 0700) < 0)
 		return log_error_errno(errno, "Cannot create state directory %s: %m", s->peers_dir);
+	if (chmod(s->peers_dir, 0700) < 0)
+		log_warning_errno(errno, "Cannot restrict %s to its owner: %m", s->peers_dir);
 
 	dh = opendir(s->peers_dir);
 	if (!dh)
@@ -256,7 +259,7 @@ int tbs_store_save(TbsStore *s, const TbsPeerRecord *rec)
 	int r;
 
 	data = tbs_peer_record_serialize(rec, &len);
-	r = tbs_write_file_atomic(path, data, len, 0644);
+	r = tbs_write_file_atomic(path, data, len, 0600);
 	if (r < 0)
 		return log_peer(LOG_ERR, r, rec->uuid, "Cannot write %s: %m", path);
 	return 0;
@@ -373,7 +376,7 @@ int tbs_store_save_owned(TbsStore *s, const char *boot_id, GHashTable *owned, GH
 					   g_hash_table_size(requested));
 	}
 	data = g_key_file_to_data(kf, &len, NULL);
-	r = tbs_write_file_atomic(path, data, len, 0644);
+	r = tbs_write_file_atomic(path, data, len, 0600);
 	if (r < 0)
 		return log_error_errno(r, "Cannot write %s: %m", path);
 	return 0;

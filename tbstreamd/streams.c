@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/inotify.h>
@@ -68,9 +69,19 @@ static void stream_fail(TbsStream *s, int error)
 static int apply_permissions(TbsStream *s)
 {
 	const TbsStreamTemplate *t = &s->tmpl;
+	_cleanup_close_ int fd = -1;
+	char proc[64];
 	struct stat st;
 
-	if (lstat(s->devnode, &st) < 0)
+	/*
+	 * Everything on one O_PATH descriptor of the node that was checked: a node
+	 * replaced by a symbolic link (or anything else) after the check is never
+	 * what gets the owner and mode. O_PATH opens no device.
+	 */
+	fd = open(s->devnode, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
 		return -errno;
 	/* devtmpfs makes character devices; test roots use regular files. Never follow links. */
 	if (!S_ISCHR(st.st_mode) && !S_ISREG(st.st_mode))
@@ -78,10 +89,12 @@ static int apply_permissions(TbsStream *s)
 	if (!s->has_template || !s->owned)
 		return 0;
 	if ((t->owner != (uid_t)-1 || t->group != (gid_t)-1) &&
-	    lchown(s->devnode, t->owner, t->group) < 0)
+	    fchownat(fd, "", t->owner, t->group, AT_EMPTY_PATH) < 0)
 		return log_stream(LOG_ERR, errno, s->peer_id, s->name, "Cannot set owner of %s: %m",
 				  s->devnode);
-	if (t->mode != (mode_t)-1 && chmod(s->devnode, t->mode) < 0)
+	/* fchmod() refuses O_PATH descriptors; the /proc link reaches the same inode */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (t->mode != (mode_t)-1 && chmod(proc, t->mode) < 0)
 		return log_stream(LOG_ERR, errno, s->peer_id, s->name, "Cannot set mode of %s: %m",
 				  s->devnode);
 	return 0;
@@ -291,11 +304,34 @@ int mgr_stream_remove(TbsManager *m, TbsStream *s, bool force, const char *why)
 	return 0;
 }
 
+/*
+ * Ownership is recorded before the mkdir, on disk: a daemon killed right after
+ * it must still know the item is its own. An intent that was not carried out
+ * (mkdir failed, the item was there already, or a crash before the mkdir) is
+ * dropped: here, or at the next start when the item does not exist.
+ */
+static bool owned_intent(TbsManager *m, const char *key, const char *peer_id, bool requested)
+{
+	if (g_hash_table_contains(m->owned, key))
+		return false;
+	g_hash_table_replace(m->owned, g_strdup(key), g_strdup(peer_id));
+	if (requested)
+		g_hash_table_add(m->requested, g_strdup(key));
+	return true;
+}
+
+static void owned_intent_drop(TbsManager *m, const char *key)
+{
+	g_hash_table_remove(m->owned, key);
+	g_hash_table_remove(m->requested, key);
+}
+
 TbsStream *mgr_stream_create(TbsManager *m, TbsPeer *p, const TbsStreamTemplate *t,
 			     TbsStreamOrigin origin, int *ret_error)
 {
+	g_autofree char *key = g_strdup_printf("%s/%s", p->group, t->name);
+	bool new_group, new_item, dirty = false;
 	TbsStream *s;
-	bool dirty = false;
 	int r;
 
 	*ret_error = 0;
@@ -304,20 +340,38 @@ TbsStream *mgr_stream_create(TbsManager *m, TbsPeer *p, const TbsStreamTemplate 
 				      t->name);
 		return NULL;
 	}
+	new_group = owned_intent(m, p->group, "", false);
+	new_item = owned_intent(m, key, p->id, origin == TBS_ORIGIN_REQUEST);
+	if ((new_group || new_item) && (r = mgr_owned_save_now(m)) < 0)
+		log_stream(LOG_WARNING, r, p->id, t->name,
+			   "Cannot record stream %s before creating it; a crash now would leave "
+			   "it unowned: %m",
+			   key);
+
 	r = tbs_configfs_make_group(m->stream_dir, p->group);
 	if (r < 0) {
 		*ret_error = log_stream(LOG_ERR, r, p->id, t->name,
 					"Cannot create ConfigFS group %s: %m", p->group);
+		if (new_group)
+			owned_intent_drop(m, p->group);
+		if (new_item)
+			owned_intent_drop(m, key);
+		mgr_owned_save(m);
 		/* the stream directory went away under us: the module was unloaded */
 		if (r == -ENOENT)
 			mgr_probe_configfs(m);
 		return NULL;
 	}
-	if (r > 0) {
-		g_hash_table_replace(m->owned, g_strdup(p->group), g_strdup(""));
+	if (r == 0 && new_group) {
+		/* someone else's group */
+		owned_intent_drop(m, p->group);
 		dirty = true;
 	}
 	r = tbs_configfs_make_item(m->stream_dir, p->group, t->name);
+	if (r <= 0 && new_item) {
+		owned_intent_drop(m, key);
+		dirty = true;
+	}
 	if (r < 0) {
 		*ret_error = log_stream(LOG_ERR, r, p->id, t->name,
 					"Cannot create stream %s/%s: %m", p->group, t->name);
@@ -332,11 +386,15 @@ TbsStream *mgr_stream_create(TbsManager *m, TbsPeer *p, const TbsStreamTemplate 
 	s->has_template = true;
 	if (r > 0) {
 		s->owned = true;
+		s->made = true;
 		s->origin = origin;
-		g_hash_table_replace(m->owned, g_strdup(s->key), g_strdup(p->id));
-		if (origin == TBS_ORIGIN_REQUEST)
-			g_hash_table_add(m->requested, g_strdup(s->key));
-		dirty = true;
+		if (!new_item) {
+			/* a record of an earlier item of this name that vanished meanwhile */
+			g_hash_table_replace(m->owned, g_strdup(s->key), g_strdup(p->id));
+			if (origin == TBS_ORIGIN_REQUEST)
+				g_hash_table_add(m->requested, g_strdup(s->key));
+			dirty = true;
+		}
 	} else {
 		/* made by hand since we last looked: adopt, do not reconfigure */
 		s->owned = g_hash_table_contains(m->owned, s->key);

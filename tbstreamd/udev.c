@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -38,11 +39,15 @@ static char *read_string(const char *syspath, const char *attr)
 
 static unsigned read_uint(const char *syspath, const char *attr, long max)
 {
-	char buf[64];
-	long v;
+	char buf[64], *end;
+	unsigned long v;
 
-	if (tbs_read_attr(syspath, attr, buf, sizeof(buf)) <= 0 ||
-	    tbs_parse_long(buf, 0, max, &v) < 0)
+	/* the kernel prints IDs as "0x8086" and counts in decimal: base 0 here only */
+	if (tbs_read_attr(syspath, attr, buf, sizeof(buf)) <= 0 || !isxdigit((unsigned char)buf[0]))
+		return 0;
+	errno = 0;
+	v = strtoul(buf, &end, 0);
+	if (errno || *end || v > (unsigned long)max)
 		return 0;
 	return (unsigned)v;
 }

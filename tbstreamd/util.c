@@ -166,10 +166,18 @@ int tbs_parse_long(const char *s, long min, long max, long *ret)
 	char *end;
 	long v;
 
-	if (!s || !*s || isspace((unsigned char)*s))
+	/*
+	 * Decimal digits only: strtol's base 0 made "010" octal and took "0x8" and
+	 * "+8", while the documentation (and a user) reads numbers as decimal. A
+	 * minus sign only where negative values are allowed (the kernel's -1).
+	 */
+	if (!s || !(isdigit((unsigned char)*s) || (*s == '-' && min < 0)))
 		return -EINVAL;
+	for (const char *c = *s == '-' ? s + 1 : s; *c; c++)
+		if (!isdigit((unsigned char)*c))
+			return -EINVAL;
 	errno = 0;
-	v = strtol(s, &end, 0);
+	v = strtol(s, &end, 10);
 	if (errno == ERANGE)
 		return -ERANGE;
 	if (*end != '\0' || end == s)
@@ -300,11 +308,20 @@ int tbs_write_file_atomic(const char *path, const char *data, size_t len, mode_t
 	_cleanup_close_ int fd = -1;
 	size_t done = 0;
 
+	g_autofree char *dir = g_path_get_dirname(path);
+	_cleanup_close_ int dfd = -1;
+	struct stat st;
+
 	if (asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0)
 		return -ENOMEM;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	/* O_NONBLOCK and the check: a FIFO planted at the temporary name must not block us */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, mode);
 	if (fd < 0)
 		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		unlink(tmp);
+		return -EBADFD;
+	}
 	while (done < len) {
 		ssize_t n = write(fd, data + done, len - done);
 		if (n < 0) {
@@ -317,15 +334,26 @@ int tbs_write_file_atomic(const char *path, const char *data, size_t len, mode_t
 		done += (size_t)n;
 	}
 	/*
-	 * No fsync: it can stall the event loop for a long time on a busy disk. The
-	 * files are small caches of facts the daemon can relearn, and a truncated
-	 * file after a crash is handled like any corrupt one.
+	 * fsync the data before the rename and the directory after it: without the
+	 * first, XFS or btrfs may show an empty file after a crash (Trusted= and
+	 * Label= lost, ownership of streams forgotten); without the second the
+	 * rename itself may be lost. The files are small and written at most once
+	 * per batch of events, so the cost on the loop is bounded by the disk's
+	 * flush latency.
 	 */
+	if (fsync(fd) < 0) {
+		int r = -errno;
+		unlink(tmp);
+		return r;
+	}
 	if (rename(tmp, path) < 0) {
 		int r = -errno;
 		unlink(tmp);
 		return r;
 	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fsync(dfd) < 0)
+		return -errno;
 	return 0;
 }
 
@@ -336,7 +364,11 @@ int tbs_read_file(const char *path, size_t max, char **ret, size_t *ret_len)
 	struct stat st;
 	size_t len = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+	/*
+	 * O_NONBLOCK: a FIFO (or a device) put where a policy or state file belongs
+	 * must not hang the event loop in open() or read(); only regular files pass.
+	 */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) < 0)

@@ -49,6 +49,7 @@ int tbs_xdomain_name_parse(const char *s, unsigned *domain, uint64_t *route);
  */
 char *tbs_sanitize_string(const char *in, size_t len, size_t max);
 
+/* Decimal only (no base prefix, no '+', '-' only if min < 0); -ERANGE outside min..max. */
 int tbs_parse_long(const char *s, long min, long max, long *ret);
 int tbs_parse_bool(const char *s, bool *ret);
 /* "N" or "N.FRACTION" seconds (at most microseconds, at most max_sec) -> microseconds */
@@ -63,10 +64,11 @@ int tbs_parse_speed(const char *s, unsigned *ret);
 int tbs_read_attr(const char *dir, const char *name, char *buf, size_t size);
 int tbs_write_attr(const char *dir, const char *name, const char *value);
 
-/* Write via a temporary file in the same directory and rename(2) over path. */
+/* Write via a temporary file in the same directory, fsync, rename(2) over path, fsync the
+ * directory. */
 int tbs_write_file_atomic(const char *path, const char *data, size_t len, mode_t mode);
 
-/* Read a whole small file; -EFBIG if it is larger than max. */
+/* Read a whole small regular file (else -EBADFD, never blocking); -EFBIG if larger than max. */
 int tbs_read_file(const char *path, size_t max, char **ret, size_t *ret_len);
 
 uint64_t tbs_now(int clock); /* microseconds */

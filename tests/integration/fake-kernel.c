@@ -20,6 +20,8 @@ struct FakeKernel {
 	bool async;
 	GHashTable *items; /* item path -> index + 1 */
 	bool used[MAX_INDEX];
+	void (*mkdir_hook)(const char *path, void *userdata);
+	void *mkdir_hook_userdata;
 };
 
 static FakeKernel *the_fake;
@@ -129,6 +131,8 @@ static void on_mkdir(FakeKernel *fk, const char *path)
 
 	if (!is_item(fk, path))
 		return;
+	if (fk->mkdir_hook)
+		fk->mkdir_hook(path, fk->mkdir_hook_userdata);
 	while (index < MAX_INDEX && fk->used[index])
 		index++;
 	g_assert(index < MAX_INDEX);
@@ -214,6 +218,13 @@ void fake_kernel_free(FakeKernel *fk)
 	g_free(fk->dev_root);
 	sd_event_unref(fk->event);
 	g_free(fk);
+}
+
+void fake_kernel_set_mkdir_hook(FakeKernel *fk, void (*hook)(const char *path, void *userdata),
+				void *userdata)
+{
+	fk->mkdir_hook = hook;
+	fk->mkdir_hook_userdata = userdata;
 }
 
 void fake_kernel_set_device_delay(FakeKernel *fk, uint64_t usec)

@@ -24,3 +24,9 @@ void fake_kernel_set_device_delay(FakeKernel *fk, uint64_t usec);
 /* Populate items from the event loop instead of inside mkdir. */
 void fake_kernel_set_async(FakeKernel *fk, bool async);
 unsigned fake_kernel_live_items(FakeKernel *fk);
+/*
+ * Called right after an item's mkdir succeeded: what is on disk then is what a
+ * daemon killed at that instant leaves behind.
+ */
+void fake_kernel_set_mkdir_hook(FakeKernel *fk, void (*hook)(const char *path, void *userdata),
+				void *userdata);

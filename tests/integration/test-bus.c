@@ -187,6 +187,24 @@ START_TEST(test_request_stream_options_reach_configfs)
 }
 END_TEST
 
+/* HopIDs are decimal, as documented: "010,011" is 10 and 11, not octal 8 and 9 */
+START_TEST(test_hopids_with_leading_zeros_are_decimal)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+
+	m = request_msg(client, UUID_A, "zeros");
+	ck_assert_int_ge(sd_bus_message_append(m, "a{sv}", 2, "HopIDs", "s", "010,011",
+					       "Persistent", "b", 1),
+			 0);
+	ck_assert_msg(bus_world_call(&bw, m, CALL_MS, &reply, &e) == 0, "%s", e.message);
+	g_autofree char *in = th_read(bw.w.stream_dir, "0-1.0/zeros/in_hopid");
+	g_autofree char *out = th_read(bw.w.stream_dir, "0-1.0/zeros/out_hopid");
+	ck_assert_str_eq(in, "10");
+	ck_assert_str_eq(out, "11");
+}
+END_TEST
+
 typedef struct BadCase {
 	const char *peer, *name, *key, *type, *value_s;
 	uint32_t value_u;
@@ -212,6 +230,9 @@ START_TEST(test_bad_arguments_get_named_errors_and_change_nothing)
 		/* the peer announces maxhopid 15 */
 		{UUID_A, "ok", "HopIDs", "s", "8,16", 0, ERR "InvalidArgument"},
 		{UUID_A, "ok", "HopIDs", "s", "x", 0, ERR "InvalidArgument"},
+		/* decimal only: 0x8 and +8 were taken, 010 was 8 (octal) */
+		{UUID_A, "ok", "HopIDs", "s", "0x8,9", 0, ERR "InvalidArgument"},
+		{UUID_A, "ok", "HopIDs", "s", "+8,9", 0, ERR "InvalidArgument"},
 		{UUID_A, "ok", "RingSize", "u", NULL, 31, ERR "InvalidArgument"},
 		{UUID_A, "ok", "RingSize", "u", NULL, 4097, ERR "InvalidArgument"},
 		{UUID_A, "ok", "RingSize", "s", "64", 0, ERR "InvalidArgument"},
@@ -360,6 +381,50 @@ START_TEST(test_stream_of_departed_caller_is_removed)
 }
 END_TEST
 
+static bool no_work(World *w, const void *data)
+{
+	return !tbs_bus_has_work(bw.bus);
+}
+
+/* An item made by hand is someone else's: a temporary request cannot make it the caller's. */
+START_TEST(test_temporary_request_for_existing_item_is_refused)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+	g_autofree char *g = g_build_filename(bw.w.stream_dir, "0-1.0", NULL);
+	g_autofree char *i = g_build_filename(g, "byhand", NULL);
+	sd_bus *other = bus_world_client(&bw);
+
+	ck_assert_int_eq(mkdir(g, 0755), 0);
+	ck_assert_int_eq(mkdir(i, 0755), 0);
+	ASSERT_ERROR(request(other, UUID_A, "byhand", false, NULL, &e), e, ERR "StreamExists");
+	ck_assert_msg(!tbs_bus_has_work(bw.bus), "nothing to watch for a refused request");
+	sd_bus_flush_close_unref(other);
+	bus_world_run(&bw, 100);
+	ck_assert(g_file_test(i, G_FILE_TEST_IS_DIR));
+	TbsStream *s = world_stream(&bw.w, "0-1.0", "byhand");
+	ck_assert_ptr_nonnull(s);
+	ck_assert_int_eq(s->origin, TBS_ORIGIN_ADOPTED);
+}
+END_TEST
+
+/* A removal that fails once is not retried in a loop, and leaves nothing to wait for. */
+START_TEST(test_failed_removal_of_departed_owners_stream_does_not_spin)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+	g_autofree char *stray = g_build_filename(bw.w.stream_dir, "0-1.0", "temp", "stray", NULL);
+	sd_bus *other = bus_world_client(&bw);
+
+	ck_assert_int_eq(request(other, UUID_A, "temp", false, NULL, &e), 0);
+	/* rmdir of the item fails (ENOTEMPTY), as EPERM or EBUSY would on ConfigFS */
+	ck_assert(g_file_set_contents(stray, "", 0, NULL));
+	ck_assert(tbs_bus_has_work(bw.bus));
+	sd_bus_flush_close_unref(other);
+	ck_assert_msg(world_run_until(&bw.w, no_work, NULL, 3000),
+		      "the departed owner's tracker is still dispatched");
+	ck_assert_ptr_nonnull(world_stream(&bw.w, "0-1.0", "temp"));
+}
+END_TEST
+
 /* Restart the daemon and wait until it has adopted the streams and checked their owners. */
 static void restart_daemon(bool (*between)(void))
 {
@@ -466,21 +531,27 @@ START_TEST(test_idle_exit_waits_for_unplug_and_a_quiet_bus)
 	bool fired = false;
 
 	ck_assert_int_eq(
-		tbs_idle_new(bw.w.event, bw.w.m, bw.bus, 300 * 1000, on_idle_fired, &fired, &idle),
+		tbs_idle_new(bw.w.event, bw.w.m, bw.bus, 1000 * 1000, on_idle_fired, &fired, &idle),
 		0);
-	bus_world_run(&bw, 600);
+	bus_world_run(&bw, 1500);
 	ck_assert_msg(!fired, "two peers are connected");
 	world_remove_peer(&bw.w, "/sys/devices/0-1");
 	world_remove_peer(&bw.w, "/sys/devices/0-3");
-	/* a client keeps talking: every call starts the quiet period again */
+	/* a client keeps asking for work: every verb starts the quiet period again */
 	for (int i = 0; i < 8; i++) {
-		g_free(get_string(PATH, MANAGER, "Status"));
+		_cleanup_(sd_bus_message_unrefp) sd_bus_message *m =
+			bus_world_method(client, PATH, MANAGER, "Reload");
+		_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+		ck_assert_int_eq(bus_world_call(&bw, m, CALL_MS, NULL, &e), 0);
 		bus_world_run(&bw, 100);
 	}
 	ck_assert_msg(!fired, "the bus was busy");
-	for (int i = 0; i < 100 && !fired; i++)
-		bus_world_run(&bw, 10);
-	ck_assert_msg(fired, "quiet, no peers: time to go");
+	/* reading is not work: anyone polling a property cannot keep the daemon alive */
+	for (int i = 0; i < 50 && !fired; i++) {
+		g_free(get_string(PATH, MANAGER, "Status"));
+		bus_world_run(&bw, 100);
+	}
+	ck_assert_msg(fired, "quiet, no peers, only reads: time to go");
 	tbs_idle_free(idle);
 }
 END_TEST
@@ -691,6 +762,50 @@ START_TEST(test_log_control)
 }
 END_TEST
 
+/* The bus itself refuses members that are not the API; the API's are allowed to anyone. */
+START_TEST(test_bus_policy_allows_only_the_api)
+{
+	const char *bogus[] = {"--system", "call", "io.github.tbstream1", PATH, MANAGER,
+			       "Bogus",	   NULL};
+	const char *bogus_iface[] = {
+		"--system", "call", "io.github.tbstream1", PATH, "org.example.Nope", "Do", NULL};
+	const char *get[] = {
+		"--system", "get-property", "io.github.tbstream1", PATH, MANAGER, "Version", NULL};
+	const char *reload[] = {"--system", "call", "io.github.tbstream1", PATH, MANAGER,
+				"Reload",   NULL};
+	const char *objects[] = {"--system",
+				 "call",
+				 "io.github.tbstream1",
+				 PATH,
+				 "org.freedesktop.DBus.ObjectManager",
+				 "GetManagedObjects",
+				 NULL};
+	const char *introspect[] = {"--system", "introspect", "io.github.tbstream1", PATH, NULL};
+	g_autofree char *out = NULL, *err = NULL;
+
+	if (geteuid() != 0)
+		return; /* the policy's default context needs another user; unprivileged, every
+			   other test runs under it */
+	/* the daemon answers unknown members with UnknownMethod: a denial is the bus's */
+	ck_assert_int_ne(bus_world_busctl_as(&bw, 65534, bogus, &out, &err), 0);
+	ck_assert_msg(strstr(err, "Access denied") || strstr(err, "Rejected send message"),
+		      "not refused by the bus: %s", err);
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+	ck_assert_int_ne(bus_world_busctl_as(&bw, 65534, bogus_iface, &out, &err), 0);
+	ck_assert_msg(strstr(err, "Access denied") || strstr(err, "Rejected send message"),
+		      "not refused by the bus: %s", err);
+
+	const char *const *allowed[] = {get, reload, objects, introspect};
+	for (size_t i = 0; i < G_N_ELEMENTS(allowed); i++) {
+		g_clear_pointer(&out, g_free);
+		g_clear_pointer(&err, g_free);
+		ck_assert_msg(bus_world_busctl_as(&bw, 65534, allowed[i], &out, &err) == 0,
+			      "%s as nobody: %s", allowed[i][3 + (i == 0)], err);
+	}
+}
+END_TEST
+
 /* ---- concurrency ------------------------------------------------------------------------
  */
 
@@ -769,6 +884,107 @@ START_TEST(test_caller_leaving_during_pending_check)
 }
 END_TEST
 
+/* polkit says yes, then the caller dies before its name is watched: nothing may stay */
+START_TEST(test_caller_dying_right_after_authorization_leaves_nothing)
+{
+	const char *hang[] = {"io.github.tbstream1.request-stream", NULL};
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+	sd_bus *leaver = bus_world_client(&bw);
+	unsigned one = 1;
+
+	bus_env_polkit_hang(&env, hang);
+	m = request_msg(leaver, UUID_A, "dying");
+	ck_assert_int_ge(sd_bus_message_append(m, "a{sv}", 0), 0);
+	ck_assert_int_ge(sd_bus_call_async(leaver, NULL, m, NULL, NULL, 0), 0);
+	ck_assert(world_run_until(&bw.w, checks_pending, &one, 5000));
+	/*
+	 * The mock sends its "yes" before answering the release, so the daemon reads it
+	 * before the caller's NameOwnerChanged: the order that lost 7 of 100 streams.
+	 */
+	bus_env_polkit_hang(&env, NULL);
+	bus_env_polkit_release(&env);
+	sd_bus_flush_close_unref(leaver);
+	ck_assert(world_run_until(&bw.w, no_work, NULL, 5000));
+	bus_world_run(&bw, 100);
+	ck_assert_ptr_null(world_stream(&bw.w, "0-1.0", "dying"));
+	ck_assert_uint_eq(n_items(), 0);
+}
+END_TEST
+
+typedef struct Reply {
+	bool done;
+	char *error; /* the error's name, NULL for a method return */
+} Reply;
+
+static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	Reply *r = userdata;
+
+	r->done = true;
+	if (sd_bus_message_is_method_error(m, NULL))
+		r->error = g_strdup(sd_bus_message_get_error(m)->name);
+	return 0;
+}
+
+static bool replied(World *w, const void *data)
+{
+	return ((const Reply *)data)->done;
+}
+
+static void on_released(void *userdata)
+{
+	*(bool *)userdata = true;
+}
+
+static bool flag_set(World *w, const void *data)
+{
+	return *(const bool *)data;
+}
+
+/* A call that reached the daemon before it let go of its name is served, not dropped. */
+START_TEST(test_idle_exit_answers_calls_in_flight)
+{
+	const char *hang[] = {"io.github.tbstream1.reload", NULL};
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+	Reply reply = {};
+	bool released = false;
+	unsigned one = 1;
+
+	bus_env_polkit_hang(&env, hang);
+	m = bus_world_method(client, PATH, MANAGER, "Reload");
+	ck_assert_int_ge(sd_bus_call_async(client, NULL, m, on_reply, &reply, 0), 0);
+	ck_assert(world_run_until(&bw.w, checks_pending, &one, 5000));
+	ck_assert_int_eq(tbs_bus_release_name(bw.bus, on_released, &released), 0);
+	bus_world_run(&bw, 300);
+	ck_assert_msg(!released, "the daemon would exit with a call unanswered");
+	bus_env_polkit_hang(&env, NULL);
+	bus_env_polkit_release(&env);
+	ck_assert(world_run_until(&bw.w, flag_set, &released, 5000));
+	ck_assert(world_run_until(&bw.w, replied, &reply, 5000));
+	ck_assert_msg(!reply.error, "Reload failed: %s", reply.error);
+}
+END_TEST
+
+/* Stopping with a check in flight: the caller still gets an answer, an error. */
+START_TEST(test_stop_answers_pending_checks)
+{
+	const char *hang[] = {"io.github.tbstream1.reload", NULL};
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+	Reply reply = {};
+	unsigned one = 1;
+
+	bus_env_polkit_hang(&env, hang);
+	m = bus_world_method(client, PATH, MANAGER, "Reload");
+	ck_assert_int_ge(sd_bus_call_async(client, NULL, m, on_reply, &reply, 0), 0);
+	ck_assert(world_run_until(&bw.w, checks_pending, &one, 5000));
+	bw.bus = tbs_bus_free(bw.bus);
+	ck_assert(world_run_until(&bw.w, replied, &reply, 5000));
+	ck_assert_ptr_nonnull(reply.error);
+	ck_assert_str_eq(reply.error, SD_BUS_ERROR_NO_SERVER);
+	g_free(reply.error);
+}
+END_TEST
+
 START_TEST(test_held_check_delays_nobody)
 {
 	const char *hang[] = {"io.github.tbstream1.open-stream", NULL};
@@ -833,6 +1049,9 @@ START_TEST(test_no_polkit_denies)
 	ASSERT_ERROR(request(client, UUID_A, "nope", true, NULL, &e), e,
 		     SD_BUS_ERROR_ACCESS_DENIED);
 	ck_assert_ptr_nonnull(strstr(e.message, "polkit"));
+	/* the bus's or polkit's own error text is for the journal, not for the caller */
+	ck_assert_msg(!strstr(e.message, "PolicyKit1") && !strstr(e.message, ".service"),
+		      "internal error text passed on: %s", e.message);
 	ck_assert_uint_eq(n_items(), 0);
 	/* reading needs no authorization */
 	g_autofree char *v = get_string(PATH, MANAGER, "Version");
@@ -958,11 +1177,14 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_caller_owned_stream_is_work_that_holds_off_idle_exit);
 	tcase_add_test(tc, test_idle_exit_waits_for_unplug_and_a_quiet_bus);
 	tcase_add_test(tc, test_request_stream_options_reach_configfs);
+	tcase_add_test(tc, test_hopids_with_leading_zeros_are_decimal);
 	tcase_add_test(tc, test_bad_arguments_get_named_errors_and_change_nothing);
 	tcase_add_test(tc, test_remove_stream);
 	tcase_add_test(tc, test_open_stream_fd_reads_and_writes);
 	tcase_add_test(tc, test_open_stream_not_attached);
 	tcase_add_test(tc, test_stream_of_departed_caller_is_removed);
+	tcase_add_test(tc, test_temporary_request_for_existing_item_is_refused);
+	tcase_add_test(tc, test_failed_removal_of_departed_owners_stream_does_not_spin);
 	tcase_add_test(tc, test_restart_keeps_temporary_stream_tied_to_its_owner);
 	tcase_add_test(tc, test_restart_removes_temporary_stream_whose_owner_left_meanwhile);
 	tcase_add_test(tc, test_garbage_owners_file_is_ignored);
@@ -971,9 +1193,13 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_reload);
 	tcase_add_test(tc, test_log_control);
 	tcase_add_test(tc, test_busctl_user_path);
+	tcase_add_test(tc, test_bus_policy_allows_only_the_api);
 	tcase_add_test(tc, test_50_concurrent_requests_from_different_connections);
 	tcase_add_test(tc, test_caller_leaving_during_pending_check);
+	tcase_add_test(tc, test_caller_dying_right_after_authorization_leaves_nothing);
 	tcase_add_test(tc, test_held_check_delays_nobody);
+	tcase_add_test(tc, test_idle_exit_answers_calls_in_flight);
+	tcase_add_test(tc, test_stop_answers_pending_checks);
 	tcase_add_test(tc, test_shipped_xml_matches_introspection);
 	suite_add_tcase(s, tc);
 

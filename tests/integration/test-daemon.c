@@ -3,8 +3,11 @@
  * The daemon core against fake udev (umockdev) and a fake ConfigFS: plug,
  * unplug, adopt, recover, and survive garbage. Runs under umockdev-wrapper.
  */
+#include <dlfcn.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../unit/helpers.h"
 #include "world.h"
@@ -41,6 +44,12 @@ static bool stream_gone(World *wd, const void *data)
 {
 	const Want *want = data;
 	return !world_stream(wd, want->group, want->name);
+}
+
+static bool stream_settled(World *wd, const void *data)
+{
+	TbsStream *s = world_stream(wd, "0-1.0", data);
+	return s && (s->state == TBS_STREAM_READY || s->state == TBS_STREAM_FAILED);
 }
 
 static bool n_ready(World *wd, const void *data)
@@ -203,6 +212,66 @@ START_TEST(test_default_policy_denies_every_peer)
 }
 END_TEST
 
+/*
+ * The daemon's chown, whichever call it uses: when armed, the node is replaced by
+ * a symbolic link to swap_target right after it, as a racing attacker would.
+ */
+static const char *swap_node, *swap_target;
+
+static void swap_after_chown(void)
+{
+	if (!swap_node)
+		return;
+	ck_assert_int_eq(unlink(swap_node), 0);
+	ck_assert_int_eq(symlink(swap_target, swap_node), 0);
+	swap_node = NULL;
+}
+
+int lchown(const char *path, uid_t uid, gid_t gid)
+{
+	static int (*real)(const char *, uid_t, gid_t);
+	int r;
+
+	if (!real)
+		real = (int (*)(const char *, uid_t, gid_t))dlsym(RTLD_NEXT, "lchown");
+	r = real(path, uid, gid);
+	swap_after_chown();
+	return r;
+}
+
+int fchownat(int dfd, const char *path, uid_t uid, gid_t gid, int flags)
+{
+	static int (*real)(int, const char *, uid_t, gid_t, int);
+	int r;
+
+	if (!real)
+		real = (int (*)(int, const char *, uid_t, gid_t, int))dlsym(RTLD_NEXT, "fchownat");
+	r = real(dfd, path, uid, gid, flags);
+	swap_after_chown();
+	return r;
+}
+
+/* The node swapped for a link between chown and chmod: the link's target keeps its mode. */
+START_TEST(test_node_swapped_for_a_symlink_does_not_redirect_chmod)
+{
+	g_autofree char *node = g_build_filename(w.dev, "tbstream0", NULL);
+	g_autofree char *victim = g_build_filename(w.tmp, "victim", NULL);
+	struct stat st;
+
+	ck_assert(g_file_set_contents(victim, "secret", -1, NULL));
+	ck_assert_int_eq(chmod(victim, 0600), 0);
+	world_policy(&w, allow_a); /* Mode=0640 */
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop");
+	swap_node = node;
+	swap_target = victim;
+	world_start(&w);
+	WAIT_FOR(stream_settled, "backup");
+	ck_assert_ptr_null(swap_node);
+	ck_assert_int_eq(stat(victim, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
+}
+END_TEST
+
 START_TEST(test_hand_made_stream_is_adopted_untouched_and_never_removed)
 {
 	g_autofree char *g = g_build_filename(w.stream_dir, "0-1.0", NULL);
@@ -232,6 +301,107 @@ START_TEST(test_hand_made_stream_is_adopted_untouched_and_never_removed)
 	ck_assert(!th_exists(w.stream_dir, "0-1.0/backup"));
 	/* the group was not ours either */
 	ck_assert(th_exists(w.stream_dir, "0-1.0"));
+}
+END_TEST
+
+typedef struct Snapshot {
+	char *path;
+	char *data; /* the state file when an item's mkdir returned; NULL if absent */
+	bool taken;
+} Snapshot;
+
+static void snapshot_state(const char *item, void *userdata)
+{
+	Snapshot *snap = userdata;
+
+	if (snap->taken)
+		return;
+	snap->taken = true;
+	if (!g_file_get_contents(snap->path, &snap->data, NULL, NULL))
+		snap->data = NULL;
+}
+
+/*
+ * A daemon killed right after its mkdir: what it had written by then must name
+ * the item as its own, or the next instance adopts it as someone else's and
+ * never removes it.
+ */
+START_TEST(test_crash_right_after_mkdir_keeps_ownership)
+{
+	Snapshot snap = {.path = g_build_filename(w.state, "configfs.state", NULL)};
+
+	world_policy(&w, allow_a);
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop");
+	fake_kernel_set_mkdir_hook(w.fk, snapshot_state, &snap);
+	world_start(&w);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
+	fake_kernel_set_mkdir_hook(w.fk, NULL, NULL);
+	ck_assert(snap.taken);
+	world_stop(&w);
+	/* the disk as the crash left it */
+	if (snap.data)
+		ck_assert(g_file_set_contents(snap.path, snap.data, -1, NULL));
+	else
+		ck_assert_int_eq(unlink(snap.path), 0);
+
+	world_start(&w);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
+	TbsStream *s = world_stream(&w, "0-1.0", "backup");
+	ck_assert_msg(s->owned, "state at the crash: %s", snap.data ? snap.data : "(none)");
+	world_remove_peer(&w, xd);
+	WAIT_GONE("0-1.0", "backup");
+	ck_assert(!th_exists(w.stream_dir, "0-1.0"));
+	g_free(snap.path);
+	g_free(snap.data);
+}
+END_TEST
+
+/* A state write that failed is tried again, not forgotten. */
+START_TEST(test_failed_state_write_is_retried)
+{
+	g_autofree char *blocker = g_build_filename(w.state, "configfs.state", NULL);
+
+	/* rename(2) cannot replace a non-empty directory: every write of the file fails */
+	th_write(blocker, "x", "");
+	world_policy(&w, allow_a);
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop");
+	world_start(&w);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
+	world_settle(&w);
+	th_rm_rf(blocker);
+	/* the next write of anything (or the retry timer) writes what failed before */
+	ck_assert_int_eq(tbs_manager_set_peer_label(w.m, tbs_manager_find_peer(w.m, UUID_A), "l"),
+			 0);
+	world_settle(&w);
+	g_autofree char *state = th_read(w.state, "configfs.state");
+	ck_assert_ptr_nonnull(state);
+	ck_assert_ptr_nonnull(strstr(state, "0-1.0/backup"));
+}
+END_TEST
+
+static bool peer_has_group(World *wd, const void *data)
+{
+	TbsPeer *p = tbs_manager_find_peer(wd->m, data);
+	return p && p->connected && p->group;
+}
+
+/* The same device announcing a new UUID keeps its stream service: the new peer gets the group. */
+START_TEST(test_uuid_change_at_same_syspath_keeps_the_service)
+{
+	world_policy(&w, "[Stream backup]\n[Peer a]\nMatchUUID=" UUID_A "\nStreams=backup\n"
+			 "[Peer b]\nMatchUUID=" UUID_B "\nStreams=backup\n");
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop");
+	world_start(&w);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
+
+	umockdev_testbed_set_attribute(w.tb, xd, "unique_id", UUID_B);
+	umockdev_testbed_uevent(w.tb, xd, "change");
+	WAIT_FOR(peer_connected, UUID_B);
+	ck_assert_msg(world_run_until(&w, peer_has_group, UUID_B, WAIT_MS),
+		      "the new identity has no stream service");
+	ck_assert_str_eq(tbs_manager_find_peer(w.m, UUID_B)->group, "0-1.0");
+	TbsPeer *old = tbs_manager_find_peer(w.m, UUID_A);
+	ck_assert(!old || (!old->connected && !old->group && !old->syspath));
 }
 END_TEST
 
@@ -632,6 +802,10 @@ static Suite *daemon_suite(void)
 	tcase_add_test(tc, test_default_policy_denies_every_peer);
 	tcase_add_test(tc, test_hand_made_stream_is_adopted_untouched_and_never_removed);
 	tcase_add_test(tc, test_restart_adopts_own_streams_without_touching_them);
+	tcase_add_test(tc, test_crash_right_after_mkdir_keeps_ownership);
+	tcase_add_test(tc, test_node_swapped_for_a_symlink_does_not_redirect_chmod);
+	tcase_add_test(tc, test_failed_state_write_is_retried);
+	tcase_add_test(tc, test_uuid_change_at_same_syspath_keeps_the_service);
 	tcase_add_test(tc, test_missing_stream_module_is_reported_and_recovered_from);
 	tcase_add_test(tc, test_module_unloaded_while_running_is_noticed_and_recovered_from);
 	tcase_add_test(tc, test_unmounted_configfs_root_is_reported);

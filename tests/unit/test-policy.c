@@ -194,6 +194,17 @@ START_TEST(test_deny_rule_wins_and_streams_are_a_deduplicated_union)
 }
 END_TEST
 
+/* A FIFO among the drop-ins is an error in that file, not a daemon stuck in open(). */
+START_TEST(test_fifo_in_policy_dir_is_refused_without_blocking)
+{
+	g_autofree char *fifo = g_build_filename(etc, "policy.d", "30-x.conf", NULL);
+
+	th_write(etc, "policy.d/20-ok.conf", "[Stream ok]\n");
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	load_fails_with("30-x.conf: Not a regular file");
+}
+END_TEST
+
 START_TEST(test_etc_overrides_vendor_and_dropins_merge_by_key)
 {
 	th_write(vendor, "tbstreamd.conf", "[Daemon]\nSubsystems=vendor\n");
@@ -244,12 +255,18 @@ static const struct {
 	{"[Stream x]\nHopIDs=3,9\n", "tbstreamd.conf:2: HopIDs="},
 	{"[Stream x]\nHopIDs=fixed\n", "tbstreamd.conf:2: HopIDs="},
 	{"[Stream x]\nHopIDs=8,99999\n", "tbstreamd.conf:2: HopIDs="},
+	{"[Stream x]\nHopIDs=0x8,9\n", "tbstreamd.conf:2: HopIDs="},
+	{"[Stream x]\nHopIDs=+8,9\n", "tbstreamd.conf:2: HopIDs="},
+	{"[Stream x]\nRingSize=0x40\n", "tbstreamd.conf:2: RingSize="},
 	{"[Stream x]\nRingSize=16\n", "tbstreamd.conf:2: RingSize="},
 	{"[Stream x]\nRingSize=5000\n", "tbstreamd.conf:2: RingSize="},
 	{"[Stream x]\nRingSize=lots\n", "tbstreamd.conf:2: RingSize="},
 	{"[Stream x]\nThrottling=-5\n", "tbstreamd.conf:2: Throttling="},
 	{"[Stream x]\nMode=0999\n", "tbstreamd.conf:2: Mode="},
 	{"[Stream x]\nMode=rw\n", "tbstreamd.conf:2: Mode="},
+	{"[Stream x]\nMode=4660\n", "tbstreamd.conf:2: Mode="},
+	{"[Stream x]\nMode=2660\n", "tbstreamd.conf:2: Mode="},
+	{"[Stream x]\nMode=1666\n", "tbstreamd.conf:2: Mode="},
 	{"[Stream x]\nOwner=no-such-user-tbs\n", "tbstreamd.conf:2: Owner="},
 	{"[Stream x]\nGroup=no-such-group-tbs\n", "tbstreamd.conf:2: Group="},
 	{"[Stream toolongname]\n", "tbstreamd.conf:1: Invalid stream name"},
@@ -447,6 +464,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, test_matching_by_uuid_name_and_trust);
 	tcase_add_test(tc, test_deny_rule_wins_and_streams_are_a_deduplicated_union);
 	tcase_add_test(tc, test_etc_overrides_vendor_and_dropins_merge_by_key);
+	tcase_add_test(tc, test_fifo_in_policy_dir_is_refused_without_blocking);
 	tcase_add_loop_test(tc, test_malformed_policy_is_reported_with_file_and_line, 0,
 			    G_N_ELEMENTS(malformed));
 	tcase_add_test(tc, test_nul_bytes_and_huge_files_are_refused);

@@ -239,6 +239,51 @@ START_TEST(test_random_records_parse_or_are_refused)
 }
 END_TEST
 
+/* FIFOs where records or the state file belong are skipped, not waited on. */
+START_TEST(test_fifos_in_the_store_do_not_block)
+{
+	g_autoptr(TbsStore) s = NULL;
+	g_autoptr(GHashTable) back = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	g_autofree char *rec = g_build_filename(dir, "peers", UUID1 ".peer", NULL);
+	g_autofree char *state = g_build_filename(dir, "configfs.state", NULL);
+
+	th_write(dir, "peers/" UUID2 ".peer", "[Peer]\nVersion=1\nUUID=" UUID2 "\nName=ok\n");
+	ck_assert_int_eq(mkfifo(rec, 0600), 0);
+	ck_assert_int_eq(mkfifo(state, 0600), 0);
+	ck_assert_int_eq(tbs_store_open(dir, &s), 0);
+	ck_assert_ptr_null(tbs_store_lookup(s, UUID1));
+	ck_assert_ptr_nonnull(tbs_store_lookup(s, UUID2));
+	(void)tbs_store_load_owned(s, "boot", back, NULL);
+	ck_assert_uint_eq(g_hash_table_size(back), 0);
+}
+END_TEST
+
+/* Labels and trust are the owner's: not readable by others whatever the umask. */
+START_TEST(test_store_is_private_to_its_owner)
+{
+	g_autoptr(TbsStore) s = NULL;
+	g_autoptr(GHashTable) owned =
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	g_autofree char *peers = g_build_filename(dir, "peers", NULL);
+	g_autofree char *rec = g_build_filename(peers, UUID1 ".peer", NULL);
+	g_autofree char *state = g_build_filename(dir, "configfs.state", NULL);
+	mode_t old = umask(022);
+	struct stat st;
+
+	ck_assert_int_eq(g_mkdir_with_parents(peers, 0755), 0);
+	ck_assert_int_eq(tbs_store_open(dir, &s), 0);
+	ck_assert_int_eq(tbs_store_save(s, tbs_store_ensure(s, UUID1)), 0);
+	ck_assert_int_eq(tbs_store_save_owned(s, "boot", owned, NULL), 0);
+	umask(old);
+	ck_assert_int_eq(stat(peers, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0700);
+	ck_assert_int_eq(stat(rec, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
+	ck_assert_int_eq(stat(state, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
 	Suite *s = suite_create("store");
@@ -256,6 +301,8 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_owned_items_survive_restart_only_within_a_boot);
 	tcase_add_test(tc, test_owned_state_garbage_is_moved_aside);
 	tcase_add_test(tc, test_random_records_parse_or_are_refused);
+	tcase_add_test(tc, test_fifos_in_the_store_do_not_block);
+	tcase_add_test(tc, test_store_is_private_to_its_owner);
 	suite_add_tcase(s, tc);
 	return s;
 }

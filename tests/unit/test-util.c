@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <dlfcn.h>
+#include <limits.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "helpers.h"
 #include "log.h"
@@ -179,6 +182,16 @@ START_TEST(test_parse_long_and_bool_are_strict)
 	ck_assert_int_eq(tbs_parse_long(" 1", 0, 100, &v), -EINVAL);
 	ck_assert_int_eq(tbs_parse_long("", 0, 100, &v), -EINVAL);
 	ck_assert_int_eq(tbs_parse_long("99999999999999999999999", 0, 100, &v), -ERANGE);
+	/* decimal only: no octal, hex or sign (HopIDs "010,011" were 8 and 9) */
+	ck_assert_int_eq(tbs_parse_long("010", 0, 100, &v), 0);
+	ck_assert_int_eq(v, 10);
+	ck_assert_int_eq(tbs_parse_long("0x8", 0, 100, &v), -EINVAL);
+	ck_assert_int_eq(tbs_parse_long("+8", 0, 100, &v), -EINVAL);
+	ck_assert_int_eq(tbs_parse_long("-8", 0, 100, &v), -EINVAL);
+	ck_assert_int_eq(tbs_parse_long("8 ", 0, 100, &v), -EINVAL);
+	ck_assert_int_eq(tbs_parse_long("-1", -1, 100, &v), 0);
+	ck_assert_int_eq(v, -1);
+	ck_assert_int_eq(tbs_parse_long("-", -1, 100, &v), -EINVAL);
 	ck_assert_int_eq(tbs_parse_bool("yes", &b), 0);
 	ck_assert(b);
 	ck_assert_int_eq(tbs_parse_bool("Off", &b), 0);
@@ -264,6 +277,58 @@ START_TEST(test_atomic_write_replaces_and_leaves_no_temporary)
 }
 END_TEST
 
+/* A FIFO where a file belongs (policy, store, state) is refused at once, not waited on. */
+START_TEST(test_read_file_refuses_fifos_and_devices_without_blocking)
+{
+	g_autofree char *dir = th_mkdtemp();
+	g_autofree char *fifo = g_build_filename(dir, "fifo", NULL);
+	_cleanup_free_ char *data = NULL;
+	size_t len;
+
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	ck_assert_int_eq(tbs_read_file(fifo, 100, &data, &len), -EBADFD);
+	ck_assert_int_eq(tbs_read_file("/dev/null", 100, &data, &len), -EBADFD);
+	ck_assert_int_eq(tbs_read_file(dir, 100, &data, &len), -EBADFD);
+	ck_assert_ptr_null(data);
+	th_rm_rf(dir);
+}
+END_TEST
+
+/* fsync(2) of the test executable: records which files were synced, then syncs. */
+static GPtrArray *synced;
+
+int fsync(int fd)
+{
+	static int (*real_fsync)(int);
+	char link[64], target[PATH_MAX];
+	ssize_t n;
+
+	if (!real_fsync)
+		real_fsync = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (synced && n > 0)
+		g_ptr_array_add(synced, g_strndup(target, (gsize)n));
+	return real_fsync(fd);
+}
+
+/* Durable, not just atomic: the data before the rename, the directory after it. */
+START_TEST(test_atomic_write_syncs_file_and_directory)
+{
+	g_autofree char *dir = th_mkdtemp();
+	g_autofree char *path = g_build_filename(dir, "f", NULL);
+	g_autofree char *tmp = g_strdup_printf("%s.tmp.%ld", path, (long)getpid());
+
+	synced = g_ptr_array_new_with_free_func(g_free);
+	ck_assert_int_eq(tbs_write_file_atomic(path, "data", 4, 0600), 0);
+	ck_assert_uint_eq(synced->len, 2);
+	ck_assert_str_eq(synced->pdata[0], tmp);
+	ck_assert_str_eq(synced->pdata[1], dir);
+	g_clear_pointer(&synced, g_ptr_array_unref);
+	th_rm_rf(dir);
+}
+END_TEST
+
 START_TEST(test_log_returns_negative_errno)
 {
 	tbs_log_set_target(TBS_LOG_TARGET_NULL);
@@ -294,6 +359,8 @@ static Suite *util_suite(void)
 	tcase_add_test(tc, test_read_attr_is_bounded_and_strips_newlines);
 	tcase_add_test(tc, test_write_attr_never_creates_files);
 	tcase_add_test(tc, test_atomic_write_replaces_and_leaves_no_temporary);
+	tcase_add_test(tc, test_read_file_refuses_fifos_and_devices_without_blocking);
+	tcase_add_test(tc, test_atomic_write_syncs_file_and_directory);
 	tcase_add_test(tc, test_log_returns_negative_errno);
 	tcase_add_test(tc, test_parse_seconds_takes_decimal_seconds_only);
 	suite_add_tcase(s, tc);
