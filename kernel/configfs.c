@@ -334,12 +334,40 @@ static struct config_group tbs_stream_root;
 
 #if TBS_CORE_CONFIGFS
 /*
- * The core's subsystem holds one `stream` group, so -EEXIST here means
- * upstream's thunderbolt_stream is loaded: nothing else registers it.
+ * configfs_register_group() does not refuse a name its parent holds already
+ * (only mkdir(2) checks), so tbstream's `stream` would sit beside upstream's
+ * thunderbolt_stream's: look for a twin once linked in.  Nothing but
+ * upstream's driver registers `stream` under the core's subsystem.
  */
+static bool tbs_root_has_twin(void)
+{
+	struct config_group *parent = tbs_stream_root.cg_item.ci_group;
+	struct mutex *lock = &tbs_stream_root.cg_subsys->su_mutex;
+	struct config_item *item;
+	bool twin = false;
+
+	mutex_lock(lock);
+	list_for_each_entry(item, &parent->cg_children, ci_entry) {
+		if (item != &tbs_stream_root.cg_item &&
+		    !strcmp(config_item_name(item), "stream"))
+			twin = true;
+	}
+	mutex_unlock(lock);
+	return twin;
+}
+
 static int tbs_register_root(void)
 {
-	return tb_configfs_register_group(&tbs_stream_root);
+	int ret;
+
+	ret = tb_configfs_register_group(&tbs_stream_root);
+	if (ret)
+		return ret;
+	if (tbs_root_has_twin()) {
+		tb_configfs_unregister_group(&tbs_stream_root);
+		return -EBUSY;
+	}
+	return 0;
 }
 
 static void tbs_unregister_root(void)
@@ -377,8 +405,9 @@ static void tbs_unregister_root(void)
 /**
  * tbs_configfs_init() - register /sys/kernel/config/thunderbolt/stream
  *
- * Return: 0, or -EEXIST with one line saying why when upstream's
- * thunderbolt_stream (in-tree USB4STREAM) owns the path already.
+ * Return: 0, or -EBUSY with one line saying why when upstream's
+ * thunderbolt_stream (in-tree USB4STREAM) owns the path already (-EBUSY, as
+ * finit_module(2) reserves -EEXIST for "this module is loaded").
  */
 int tbs_configfs_init(void)
 {
@@ -386,7 +415,7 @@ int tbs_configfs_init(void)
 
 	config_group_init_type_name(&tbs_stream_root, "stream", &tbs_root_type);
 	ret = tbs_register_root();
-	if (ret == -EEXIST)
+	if (ret == -EBUSY)
 		pr_err("tbstream: upstream's thunderbolt_stream is loaded and owns thunderbolt/stream; not loading (rmmod thunderbolt_stream to use tbstream)\n");
 	else if (ret)
 		pr_err("tbstream: cannot register thunderbolt/stream in ConfigFS: %d\n",
