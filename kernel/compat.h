@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The few places where Debian 12's 6.1 and 6.12 kernels differ for tbstream.
+ * The few places where the pinned kernels (Debian 12's 6.1 and 6.12, Debian
+ * sid's 7.2) differ for tbstream.
  * Everything version-dependent lives here and nowhere else.
  */
 #ifndef TBSTREAM_COMPAT_H
@@ -49,6 +50,28 @@
 #define TBS_IMPORT_NS_DMA_BUF()	MODULE_IMPORT_NS(DMA_BUF)
 #else
 #define TBS_IMPORT_NS_DMA_BUF()	MODULE_IMPORT_NS("DMA_BUF")
+#endif
+
+/*
+ * dma_buf_attach_ops.move_notify is called invalidate_mappings in 7.2 (the
+ * rename landed between 6.12 and 7.2, the pinned kernels either side).
+ */
+#if KERNEL_VERSION(7, 2, 0) > LINUX_VERSION_CODE
+#define tbs_move_notify		move_notify
+#else
+#define tbs_move_notify		invalidate_mappings
+#endif
+
+/*
+ * From 7.x thunderbolt.ko can own the `thunderbolt` ConfigFS subsystem
+ * (CONFIG_USB4_CONFIGFS, =m in Debian's 7.2) and exports
+ * tb_configfs_register_group() for the groups under it.  Without it (6.1,
+ * 6.12) tbstream registers the subsystem itself.
+ */
+#if IS_ENABLED(CONFIG_USB4_CONFIGFS) && IS_REACHABLE(CONFIG_CONFIGFS_FS)
+#define TBS_CORE_CONFIGFS	1
+#else
+#define TBS_CORE_CONFIGFS	0
 #endif
 
 #endif /* TBSTREAM_COMPAT_H */

@@ -7,7 +7,10 @@
  *   plus read-only state and counters (tbstream's own, see README.md):
  *	state, rx_bytes, tx_bytes, rx_frames, tx_frames, rx_errors, tx_errors
  *
- * 6.1 has no core-owned `thunderbolt` subsystem, so tbstream registers it.
+ * 6.1 and 6.12 have no core-owned `thunderbolt` subsystem, so tbstream
+ * registers it; from 7.x (CONFIG_USB4_CONFIGFS) thunderbolt.ko owns it and
+ * `stream` is registered under it with tb_configfs_register_group(), as
+ * upstream's driver does, so the path is the same everywhere.
  */
 #include <linux/configfs.h>
 #include <linux/ctype.h>
@@ -15,7 +18,9 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/thunderbolt.h>
 
+#include "compat.h"
 #include "tbstream.h"
 
 /**
@@ -327,11 +332,54 @@ static const struct config_item_type tbs_root_type = {
 	.ct_owner	= THIS_MODULE,
 };
 
+static struct config_group tbs_stream_root;
+
+#if TBS_CORE_CONFIGFS
+/*
+ * configfs_register_group() does not refuse a name its parent holds already
+ * (only mkdir(2) checks), so tbstream's `stream` would sit beside upstream's
+ * thunderbolt_stream's: look for a twin once linked in.  Nothing but
+ * upstream's driver registers `stream` under the core's subsystem.
+ */
+static bool tbs_root_has_twin(void)
+{
+	struct config_group *parent = tbs_stream_root.cg_item.ci_group;
+	struct mutex *lock = &tbs_stream_root.cg_subsys->su_mutex;
+	struct config_item *item;
+	bool twin = false;
+
+	mutex_lock(lock);
+	list_for_each_entry(item, &parent->cg_children, ci_entry) {
+		if (item != &tbs_stream_root.cg_item &&
+		    !strcmp(config_item_name(item), "stream"))
+			twin = true;
+	}
+	mutex_unlock(lock);
+	return twin;
+}
+
+static int tbs_register_root(void)
+{
+	int ret;
+
+	ret = tb_configfs_register_group(&tbs_stream_root);
+	if (ret)
+		return ret;
+	if (tbs_root_has_twin()) {
+		tb_configfs_unregister_group(&tbs_stream_root);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+static void tbs_unregister_root(void)
+{
+	tb_configfs_unregister_group(&tbs_stream_root);
+}
+#else
 static const struct config_item_type tbs_subsys_type = {
 	.ct_owner	= THIS_MODULE,
 };
-
-static struct config_group tbs_stream_root;
 
 static struct configfs_subsystem tbs_subsys = {
 	.su_group = {
@@ -342,34 +390,45 @@ static struct configfs_subsystem tbs_subsys = {
 	},
 };
 
+static int tbs_register_root(void)
+{
+	config_group_init(&tbs_subsys.su_group);
+	mutex_init(&tbs_subsys.su_mutex);
+	configfs_add_default_group(&tbs_stream_root, &tbs_subsys.su_group);
+	return configfs_register_subsystem(&tbs_subsys);
+}
+
+static void tbs_unregister_root(void)
+{
+	configfs_unregister_subsystem(&tbs_subsys);
+}
+#endif
+
 /**
  * tbs_configfs_init() - register /sys/kernel/config/thunderbolt/stream
  *
- * Return: 0, or -EEXIST with a message when another `thunderbolt`
- * subsystem (an in-tree USB4STREAM) owns the name.
+ * Return: 0, or -EBUSY with one line saying why when upstream's
+ * thunderbolt_stream (in-tree USB4STREAM) owns the path already (-EBUSY, as
+ * finit_module(2) reserves -EEXIST for "this module is loaded").
  */
 int tbs_configfs_init(void)
 {
 	int ret;
 
-	config_group_init(&tbs_subsys.su_group);
-	mutex_init(&tbs_subsys.su_mutex);
 	config_group_init_type_name(&tbs_stream_root, "stream", &tbs_root_type);
-	configfs_add_default_group(&tbs_stream_root, &tbs_subsys.su_group);
-
-	ret = configfs_register_subsystem(&tbs_subsys);
-	if (ret == -EEXIST)
-		pr_err("tbstream: a \"thunderbolt\" ConfigFS subsystem exists already (in-tree USB4STREAM?); not loading\n");
+	ret = tbs_register_root();
+	if (ret == -EBUSY)
+		pr_err("tbstream: upstream's thunderbolt_stream is loaded and owns thunderbolt/stream; not loading (rmmod thunderbolt_stream to use tbstream)\n");
 	else if (ret)
-		pr_err("tbstream: cannot register the ConfigFS subsystem: %d\n",
+		pr_err("tbstream: cannot register thunderbolt/stream in ConfigFS: %d\n",
 		       ret);
 	return ret;
 }
 
 /**
- * tbs_configfs_exit() - unregister the subsystem (no group is left)
+ * tbs_configfs_exit() - unregister thunderbolt/stream (no group is left)
  */
 void tbs_configfs_exit(void)
 {
-	configfs_unregister_subsystem(&tbs_subsys);
+	tbs_unregister_root();
 }

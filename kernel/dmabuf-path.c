@@ -105,7 +105,7 @@ static void tbs_dmabuf_move_notify(struct dma_buf_attachment *attach)
 
 static const struct dma_buf_attach_ops tbs_dmabuf_p2p_ops = {
 	.allow_peer2peer = true,
-	.move_notify = tbs_dmabuf_move_notify,
+	.tbs_move_notify = tbs_dmabuf_move_notify,
 };
 
 static int tbs_dmabuf_p2p_map(struct tbs_dmabuf *att, struct device *dev)

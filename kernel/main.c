@@ -305,11 +305,6 @@ static int __init tbs_init(void)
 {
 	int ret;
 
-	if (IS_ENABLED(CONFIG_USB4_CONFIGFS)) {
-		pr_err("tbstream: this kernel has its own USB4STREAM support (CONFIG_USB4_CONFIGFS); use thunderbolt_stream instead\n");
-		return -EEXIST;
-	}
-
 	ret = tbs_chardev_init();
 	if (ret)
 		return ret;

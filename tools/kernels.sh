@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # The kernels tbstream supports, pinned.  Bump on purpose, in one place.
-TBSTREAM_KERNELS=(6.1.0-56-amd64 6.12.117+deb12-amd64)
+TBSTREAM_KERNELS=(6.1.0-56-amd64 6.12.117+deb12-amd64 7.2.13+deb14-amd64)
 # The kernel whose headers tools/install-deps installs system-wide.
 LINUX_HOST_HEADERS_KVER=6.1.0-56-amd64
 LINUX_SOURCE_SERIES=6.1
@@ -10,13 +10,31 @@ kernel_pkg_version() {
 	case "$1" in
 	6.1.0-56-amd64) echo 6.1.192-2 ;;
 	6.12.117+deb12-amd64) echo 6.12.117-1~deb12u1 ;;
+	7.2.13+deb14-amd64) echo 7.2.13-1 ;;
 	*) echo "unknown kernel $1" >&2; return 1 ;;
 	esac
 }
 
-# Where a kernel's Kbuild tree is.
+# Kernels whose headers want a newer compiler than Debian 12's are built in
+# the pinned sid chroot (tools/sid-chroot); the others on the host.
+kernel_in_chroot() {
+	case "$1" in
+	7.*) return 0 ;;
+	*) return 1 ;;
+	esac
+}
+
+# The Debian suite a kernel's packages come from.
+kernel_suite() {
+	if kernel_in_chroot "$1"; then echo sid; else echo bookworm; fi
+}
+
+# Where a kernel's Kbuild tree is (for a chroot kernel: its path inside the
+# chroot, which tools/sid-chroot --run sees at /).
 kernel_build_dir() {
-	if [ "$1" = "$LINUX_HOST_HEADERS_KVER" ]; then
+	if kernel_in_chroot "$1"; then
+		echo "/usr/src/linux-headers-$1"
+	elif [ "$1" = "$LINUX_HOST_HEADERS_KVER" ]; then
 		echo "/usr/src/linux-headers-$1"
 	else
 		echo "$TBSTREAM_CACHE/$1/headers"
@@ -26,3 +44,19 @@ kernel_build_dir() {
 : "${HOME:=$(getent passwd "$(id -u)" | cut -d: -f6)}"
 : "${TBSTREAM_CACHE:=${XDG_CACHE_HOME:-$HOME/.cache}/tbstream}"
 export TBSTREAM_CACHE
+
+# apt-get/apt-cache against Debian sid through a private configuration in the
+# cache: the host's own sources and package state are never touched.
+sid_apt() { # apt-get|apt-cache ARGS...
+	local a=$TBSTREAM_CACHE/apt-sid tool=$1
+	shift
+	if [ ! -f "$a/sources.list" ]; then
+		mkdir -p "$a/lists/partial" "$a/cache/archives/partial" "$a/parts"
+		echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian sid main" \
+			>"$a/sources.list"
+	fi
+	"$tool" -q -o Dir::Etc::SourceList="$a/sources.list" \
+		-o Dir::Etc::SourceParts="$a/parts" -o Dir::State::Lists="$a/lists" \
+		-o Dir::Cache="$a/cache" -o Dir::State::status=/dev/null \
+		-o Acquire::Languages=none "$@"
+}

@@ -8,6 +8,9 @@
  *   errno-of write FILE VALUE      (one write(2) of VALUE, no newline added)
  *   errno-of open FILE rdonly|wronly|rdwr[,nonblock]
  *   errno-of read FILE [COUNT]     (opens, then one read(2) of COUNT bytes)
+ *   errno-of load FILE.ko          (one finit_module(2): busybox insmod retries
+ *                                  with init_module(2), so a refusing module's
+ *                                  init would run, and log, twice)
  *
  * Exit status: 0 when the call ran (whatever its result), 2 on bad usage.
  */
@@ -17,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 struct errno_name {
@@ -68,7 +72,7 @@ static int open_flags(const char *s)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: errno-of mkdir|rmdir|write|open|read ARGS\n");
+	fprintf(stderr, "usage: errno-of mkdir|rmdir|write|open|read|load ARGS\n");
 	return 2;
 }
 
@@ -122,6 +126,13 @@ int main(int argc, char **argv)
 			return 0;
 		}
 		free(buf);
+	} else if (!strcmp(argv[1], "load")) {
+		int fd = open(argv[2], O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0 || syscall(SYS_finit_module, fd, "", 0) != 0)
+			r = -1;
+		if (fd >= 0)
+			close(fd);
 	} else {
 		return usage();
 	}
