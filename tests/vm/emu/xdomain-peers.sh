@@ -39,6 +39,7 @@ first_then() { # first-pci second-pci first-domain-name
 		emu_fail "$3 first: its domain never asked the silent peer for its UUID"
 	echo >"$2/driver_override"
 	echo "${2##*/}" >"$DRV/bind" || emu_fail "$3 first: binding the second NHI"
+	emu_keep_awake
 	both_see_each_other "$3 first"
 	emu_assert_clean_log "$3 first"
 }

@@ -127,4 +127,17 @@ emu_unload() {
 
 emu_load() {
 	insmod /lib/modules/thunderbolt.ko dyndbg=+p || emu_fail "insmod thunderbolt"
+	emu_keep_awake
+}
+
+# emu_keep_awake: runtime PM of the NHIs off.  The driver lets an idle NHI
+# autosuspend (15 s), and silicon wakes it for a plug event; the emulator
+# models no wake (no PCI PM capability, no PME), so a cable plugged into a
+# suspended host would go unseen.  The driver's probe allows runtime PM,
+# so this is done after every bind, well within the autosuspend delay.
+emu_keep_awake() {
+	for _p in "$EMU_PCI_A" "$EMU_PCI_B"; do
+		[ -e "$_p/driver" ] && echo on >"$_p/power/control"
+	done
+	return 0
 }
