@@ -1,0 +1,107 @@
+/*
+ * Data frames follow the path tables the connection manager wrote: the
+ * HOPS entry of the adapter a frame enters on, at the frame's HopID, names
+ * the adapter it leaves through and the HopID it carries there.  A frame
+ * whose entry is disabled, or that leads nowhere, is dropped and counted;
+ * nothing is delivered by a shortcut around the tables.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "qemu/osdep.h"
+#include "usb4.h"
+
+#define HOP_ENABLE              (1u << 31)
+#define HOP_NEXT(dw0)           ((dw0) & 0x7ff)
+#define HOP_OUT(dw0)            (((dw0) >> 11) & 0x3f)
+
+bool usb4_path_hop(Usb4Host *h, unsigned adapter, unsigned hopid,
+                   unsigned *out_adapter, unsigned *next_hop)
+{
+    Usb4Adapter *a;
+    uint32_t dw0;
+
+    if (adapter >= USB4_ADP_COUNT) {
+        return false;
+    }
+    a = &h->router.adp[adapter];
+    if (hopid > a->max_hopid) {
+        return false;
+    }
+    dw0 = a->hop[hopid][0];
+    if (!(dw0 & HOP_ENABLE)) {
+        return false;
+    }
+    *out_adapter = HOP_OUT(dw0);
+    *next_hop = HOP_NEXT(dw0);
+    return true;
+}
+
+/*
+ * Leave through @adapter with @hopid.  With end-to-end flow control a
+ * receiver without a free buffer has no credit to give, so the frame waits
+ * in the sender's ring; without it the receiver drops the frame.
+ */
+static int path_deliver(Usb4Host *h, unsigned adapter, unsigned hopid,
+                        const uint8_t *data, uint32_t len, uint8_t sof,
+                        uint8_t eof, bool e2e)
+{
+    Usb4Host *peer;
+    int ret;
+
+    switch (adapter) {
+    case USB4_ADP_NHI:
+        ret = usb4_nhi_rx_frame(h, hopid, data, len, sof, eof);
+        if (ret == -EAGAIN && e2e) {
+            return USB4_FRAME_STALL;
+        }
+        if (ret) {
+            h->rx_dropped++;
+            usb4_dbg(h, "path: RX ring %u %s, frame dropped", hopid,
+                     ret == -EAGAIN ? "full" : "not running");
+        }
+        return USB4_FRAME_DONE;
+    case USB4_ADP_LANE:
+        peer = usb4_cable_peer(h);
+        if (!peer) {
+            h->rx_dropped++;
+            return USB4_FRAME_DONE;
+        }
+        return usb4_path_from_lane(peer, hopid, data, len, sof, eof, e2e);
+    }
+    h->rx_dropped++;
+    return USB4_FRAME_DONE;
+}
+
+int usb4_path_from_nhi(Usb4Host *h, unsigned tx_hop, const uint8_t *data,
+                       uint32_t len, uint8_t sof, uint8_t eof, bool e2e)
+{
+    unsigned out, next;
+
+    if (!usb4_path_hop(h, USB4_ADP_NHI, tx_hop, &out, &next)) {
+        h->rx_dropped++;
+        usb4_dbg(h, "path: TX ring %u has no enabled path, frame dropped",
+                 tx_hop);
+        return USB4_FRAME_DONE;
+    }
+    if (out == USB4_ADP_NHI) {
+        /* a loop back into our own NHI is not a path USB4 allows */
+        h->rx_dropped++;
+        return USB4_FRAME_DONE;
+    }
+    return path_deliver(h, out, next, data, len, sof, eof, e2e);
+}
+
+int usb4_path_from_lane(Usb4Host *h, unsigned hopid, const uint8_t *data,
+                        uint32_t len, uint8_t sof, uint8_t eof, bool e2e)
+{
+    unsigned out, next;
+
+    if (!usb4_path_hop(h, USB4_ADP_LANE, hopid, &out, &next) ||
+        out == USB4_ADP_LANE) {
+        h->rx_dropped++;
+        usb4_dbg(h, "path: lane HopID %u has no enabled path, frame dropped",
+                 hopid);
+        return USB4_FRAME_DONE;
+    }
+    return path_deliver(h, out, next, data, len, sof, eof, e2e);
+}

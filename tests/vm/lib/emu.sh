@@ -1,0 +1,143 @@
+# shellcheck shell=sh disable=SC2034
+# (sourced by the tests/vm/emu scripts: the variables are used there)
+# Helpers for tests on the emulated USB4 fabric (tests/vm/emu/boot): two
+# emulated hosts, A and B, each an NHI with its host router, joined by an
+# emulated cable, driven by Debian's own thunderbolt.ko.
+#
+# tests/vm/emu/boot names the hosts' UIDs on the kernel command line
+# (tbstream_emu_uids=A,B, in PCI order), and the cycle count of the stress
+# loops (tbstream_emu_cycles=N, from $TBSTREAM_EMU_CYCLES on the host);
+# sourcing this file sets
+#   EMU_UID_A, EMU_UID_B     their UIDs (0x...)
+#   EMU_CYCLES               N, or the default the script gives
+#   EMU_UUID_A, EMU_UUID_B   the UUIDs Linux makes of them (unique_id in sysfs)
+#   EMU_PCI_A, EMU_PCI_B     their PCI functions in sysfs
+# Every wait is bounded and fails with what it waited for; nothing measures
+# time.
+. /lib/tbstream/guest.sh
+
+TB=/sys/bus/thunderbolt/devices
+
+# emu_fail MSG: the test fails here, with the end of the kernel log
+emu_fail() {
+	echo "not ok - $1"
+	echo "# ---- last 60 lines of dmesg ----"
+	dmesg | tail -n 60 | sed 's/^/# /'
+	echo "$T_PASSED passed, $((T_FAILED + 1)) failed"
+	exit 1
+}
+
+# emu_uuid UID: the UUID a USB4 router with that UID has in Linux: the UID's
+# low and high dwords, then two dwords of ones, printed byte by byte (%pUb)
+emu_uuid() {
+	_u=$(printf '%016x' "$(($1))")
+	_lo=${_u#????????}
+	_hi=${_u%????????}
+	_le() { echo "$1" | sed 's/\(..\)\(..\)\(..\)\(..\)/\4\3\2\1/'; }
+	_a=$(_le "$_lo")
+	_b=$(_le "$_hi")
+	echo "$_a-$(echo "$_b" | cut -c1-4)-$(echo "$_b" | cut -c5-8)-ffff-ffffffffffff"
+}
+
+for _arg in $(cat /proc/cmdline); do
+	case "$_arg" in
+	tbstream_emu_uids=*)
+		_uids=${_arg#*=}
+		EMU_UID_A=${_uids%,*}
+		EMU_UID_B=${_uids#*,}
+		;;
+	tbstream_emu_cycles=*) EMU_CYCLES=${_arg#*=} ;;
+	esac
+done
+[ -n "${EMU_UID_A:-}" ] || emu_fail "no tbstream_emu_uids= on the kernel command line (boot with tests/vm/emu/boot)"
+EMU_UUID_A=$(emu_uuid "$EMU_UID_A")
+EMU_UUID_B=$(emu_uuid "$EMU_UID_B")
+
+# the NHIs (class 0x0c0340), in PCI order
+_nhis=$(grep -l '^0x0c0340$' /sys/bus/pci/devices/*/class | sed 's,/class$,,' | sort)
+EMU_PCI_A=$(echo "$_nhis" | sed -n 1p)
+EMU_PCI_B=$(echo "$_nhis" | sed -n 2p)
+[ -n "$EMU_PCI_B" ] || emu_fail "two USB4 host interfaces on the PCI bus (found: $_nhis)"
+
+# So the XDomain device_name each host announces is one this test chose.
+EMU_HOSTNAME=tbstream-emu
+hostname "$EMU_HOSTNAME"
+
+# emu_domain PCI: the thunderbolt domain number of that NHI, once it exists
+emu_domain() {
+	_i=0
+	while [ $_i -lt 300 ]; do
+		for _d in "$1"/domain*; do
+			[ -d "$_d" ] && { echo "${_d##*/domain}"; return 0; }
+		done
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	return 1
+}
+
+# emu_cable 0|1: unplug or plug the cable.  The emulator's test hook (byte
+# 0xf0 of either end's PCI config space) does what qom-set of its
+# "plugged" property does from the host.
+emu_cable() {
+	printf "\\$(printf '%03o' "$1")" |
+		dd of="$EMU_PCI_A/config" bs=1 seek=240 conv=notrunc 2>/dev/null ||
+		emu_fail "writing the cable state $1"
+}
+
+emu_cable_state() {
+	od -An -tu1 -j240 -N1 "$EMU_PCI_A/config" | tr -d ' '
+}
+
+# emu_xdomain_ok DOMAIN UUID: the XDomain device of DOMAIN is the peer UUID,
+# with the hostname this test set as its device_name
+emu_xdomain_ok() {
+	[ "$(cat "$TB/$1-1/unique_id" 2>/dev/null)" = "$2" ] &&
+		[ "$(cat "$TB/$1-1/device_name" 2>/dev/null)" = "$EMU_HOSTNAME" ]
+}
+
+# emu_wait_xdomain DOMAIN UUID WHAT: wait (60 s, TCG under load) for it
+emu_wait_xdomain() {
+	wait_for 60 emu_xdomain_ok "$1" "$2" ||
+		emu_fail "$3: domain $1 sees no XDomain peer $2 named $EMU_HOSTNAME (has: $(ls "$TB" | tr '\n' ' '); unique_id '$(cat "$TB/$1-1/unique_id" 2>/dev/null)', device_name '$(cat "$TB/$1-1/device_name" 2>/dev/null)')"
+}
+
+# emu_wait_no_xdomain DOMAIN WHAT: wait until the peer is gone
+emu_wait_no_xdomain() {
+	wait_for 60 sh -c "! [ -e $TB/$1-1 ]" ||
+		emu_fail "$2: the XDomain device $1-1 is still there"
+}
+
+# emu_assert_clean_log WHAT: the kernel log since the last call has no
+# control-channel trouble (timeouts, CRC or size errors, unexpected packets)
+# and no thunderbolt error; then it is cleared.  One failure is the
+# protocol's own: a host whose peer's driver is not up yet (both load at
+# once in this guest) gets no answer to its UUID request and retries.
+emu_assert_clean_log() {
+	_bad=$(dmesg | grep -Ei 'thunderbolt.*(timeout|timed out|crc|invalid|unexpected|error|fail|refus)|WARNING:|BUG:' |
+		grep -v 'failed to request UUID, retrying$' | head -n 10)
+	[ -z "$_bad" ] || { echo "$_bad" | sed 's/^/# /'; emu_fail "$1: thunderbolt logged trouble"; }
+	dmesg -c >/dev/null
+}
+
+# emu_unload / emu_load: thunderbolt.ko out and back in, debug messages on
+emu_unload() {
+	rmmod thunderbolt || emu_fail "rmmod thunderbolt"
+}
+
+emu_load() {
+	insmod /lib/modules/thunderbolt.ko dyndbg=+p || emu_fail "insmod thunderbolt"
+	emu_keep_awake
+}
+
+# emu_keep_awake: runtime PM of the NHIs off.  The driver lets an idle NHI
+# autosuspend (15 s), and silicon wakes it for a plug event; the emulator
+# models no wake (no PCI PM capability, no PME), so a cable plugged into a
+# suspended host would go unseen.  The driver's probe allows runtime PM,
+# so this is done after every bind, well within the autosuspend delay.
+emu_keep_awake() {
+	for _p in "$EMU_PCI_A" "$EMU_PCI_B"; do
+		[ -e "$_p/driver" ] && echo on >"$_p/power/control"
+	done
+	return 0
+}
