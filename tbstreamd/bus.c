@@ -347,7 +347,8 @@ static int on_name_released(sd_bus_message *m, void *userdata, sd_bus_error *err
 	r = sd_event_add_post(b->event, &b->drain_post, on_drain_post, b);
 	if (r < 0) {
 		log_error_errno(r, "Cannot wait for calls in flight, exiting now: %m");
-		b->released(b->released_userdata);
+		if (b->released)
+			b->released(b->released_userdata);
 	}
 	return 0;
 }

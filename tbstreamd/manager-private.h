@@ -25,6 +25,7 @@ struct TbsManager {
 	char *configfs_root, *stream_dir, *dev_root, *state_dir, *config_dir, *vendor_dir;
 	char **subsystems_override;
 	uint64_t retry_usec, attr_timeout_usec;
+	unsigned store_peers_max;
 	char boot_id[64];
 	bool real_configfs; /* the root is the system's: insist on a ConfigFS mount */
 

@@ -349,6 +349,7 @@ int tbs_manager_new(sd_event *event, const TbsManagerConfig *c, TbsManager **ret
 	m->vendor_dir = g_strdup(c->vendor_dir ? c->vendor_dir : TBSTREAMD_VENDOR_DIR);
 	m->subsystems_override = g_strdupv(c->subsystems);
 	m->retry_usec = c->configfs_retry_usec ? c->configfs_retry_usec : DEFAULT_RETRY_USEC;
+	m->store_peers_max = c->store_peers_max ? c->store_peers_max : TBS_STORE_PEERS_MAX;
 	m->attr_timeout_usec =
 		c->attr_timeout_usec ? c->attr_timeout_usec : DEFAULT_ATTR_TIMEOUT_USEC;
 	read_boot_id(m, c->boot_id);

@@ -22,6 +22,7 @@ typedef struct TbsManagerConfig {
 	uint64_t configfs_retry_usec; /* re-probe period while ConfigFS is missing (default 5 s) */
 	uint64_t attr_timeout_usec;   /* give up on an item the kernel never populates (5 s) */
 	const char *boot_id;	      /* NULL: /proc/sys/kernel/random/boot_id */
+	unsigned store_peers_max;     /* records kept before untrusted ones expire (4096) */
 } TbsManagerConfig;
 
 int tbs_manager_new(sd_event *event, const TbsManagerConfig *config, TbsManager **ret);

@@ -173,6 +173,46 @@ static TbsPeerRecord *identify(TbsManager *m, const TbsXdomainInfo *x)
 
 static void peer_disconnect(TbsManager *m, TbsPeer *p);
 
+/*
+ * A peer chooses its UUID: one that makes up a new one every plug must not grow
+ * the store without bound. Before a new record, the longest unseen records that
+ * nobody trusted and whose peer is not here expire; trusted ones stay.
+ */
+static void store_make_room(TbsManager *m)
+{
+	GHashTable *records = tbs_store_records(m->store);
+
+	while (g_hash_table_size(records) >= m->store_peers_max) {
+		TbsPeerRecord *r, *oldest = NULL;
+		GHashTableIter it;
+		TbsPeer *p;
+
+		g_hash_table_iter_init(&it, records);
+		while (g_hash_table_iter_next(&it, NULL, (gpointer *)&r)) {
+			p = g_hash_table_lookup(m->peers, r->uuid);
+			if (r->trusted || (p && p->connected))
+				continue;
+			if (!oldest || r->last_seen < oldest->last_seen)
+				oldest = r;
+		}
+		if (!oldest) {
+			log_warning("%u known peers, all trusted or connected: the store grows",
+				    g_hash_table_size(records));
+			return;
+		}
+		g_autofree char *uuid = g_strdup(oldest->uuid);
+		log_peer(LOG_NOTICE, 0, uuid, "Forgetting peer %s (%s), the longest unseen of %u",
+			 uuid, oldest->name ? oldest->name : "no name", m->store_peers_max);
+		p = g_hash_table_lookup(m->peers, uuid);
+		if (p) {
+			mgr_notify_peer(m, p, TBS_REMOVED);
+			g_hash_table_remove(m->peers, uuid);
+		}
+		g_hash_table_remove(m->dirty_records, uuid);
+		(void)tbs_store_forget(m->store, uuid);
+	}
+}
+
 static void on_xdomain(void *userdata, const TbsXdomainInfo *x, bool change)
 {
 	TbsManager *m = userdata;
@@ -248,7 +288,11 @@ static void on_xdomain(void *userdata, const TbsXdomainInfo *x, bool change)
 	}
 
 	if (p->uuid[0]) {
-		TbsPeerRecord *rec = tbs_store_ensure(m->store, p->uuid);
+		TbsPeerRecord *rec;
+
+		if (!tbs_store_lookup(m->store, p->uuid))
+			store_make_room(m);
+		rec = tbs_store_ensure(m->store, p->uuid);
 		uint64_t now = tbs_now(CLOCK_REALTIME);
 		if (rec) {
 			p->record = rec;

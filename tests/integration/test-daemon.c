@@ -405,6 +405,36 @@ START_TEST(test_uuid_change_at_same_syspath_keeps_the_service)
 }
 END_TEST
 
+/* UUIDs are the peer's choice: the store stays bounded, the oldest untrusted records go. */
+START_TEST(test_store_is_bounded_by_expiring_oldest_untrusted_records)
+{
+	static const char *const uuids[] = {UUID_A, UUID_B, "22222222-3333-4444-5555-666666666666",
+					    "33333333-4444-5555-6666-777777777777"};
+	g_autofree char *a_rec = g_build_filename(w.state, "peers", UUID_A ".peer", NULL);
+	g_autofree char *b_rec = g_build_filename(w.state, "peers", UUID_B ".peer", NULL);
+
+	w.config.store_peers_max = 3;
+	world_start(&w);
+	for (size_t i = 0; i < G_N_ELEMENTS(uuids); i++) {
+		g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", uuids[i], "laptop");
+		WAIT_FOR(peer_connected, uuids[i]);
+		if (i == 0)
+			ck_assert_int_eq(tbs_manager_set_peer_trusted(
+						 w.m, tbs_manager_find_peer(w.m, UUID_A), true),
+					 0);
+		world_remove_peer(&w, xd);
+		WAIT_FOR(peer_disconnected, uuids[i]);
+		world_settle(&w);
+	}
+	/* A is the oldest but trusted; B the oldest untrusted: it went for the fourth */
+	ck_assert_uint_eq(g_hash_table_size(tbs_manager_peers(w.m)), 3);
+	ck_assert_ptr_nonnull(tbs_manager_find_peer(w.m, UUID_A));
+	ck_assert_ptr_null(tbs_manager_find_peer(w.m, UUID_B));
+	ck_assert(g_file_test(a_rec, G_FILE_TEST_EXISTS));
+	ck_assert(!g_file_test(b_rec, G_FILE_TEST_EXISTS));
+}
+END_TEST
+
 START_TEST(test_restart_adopts_own_streams_without_touching_them)
 {
 	world_policy(&w, allow_a);
@@ -806,6 +836,7 @@ static Suite *daemon_suite(void)
 	tcase_add_test(tc, test_node_swapped_for_a_symlink_does_not_redirect_chmod);
 	tcase_add_test(tc, test_failed_state_write_is_retried);
 	tcase_add_test(tc, test_uuid_change_at_same_syspath_keeps_the_service);
+	tcase_add_test(tc, test_store_is_bounded_by_expiring_oldest_untrusted_records);
 	tcase_add_test(tc, test_missing_stream_module_is_reported_and_recovered_from);
 	tcase_add_test(tc, test_module_unloaded_while_running_is_noticed_and_recovered_from);
 	tcase_add_test(tc, test_unmounted_configfs_root_is_reported);
