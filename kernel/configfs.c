@@ -100,7 +100,7 @@ static ssize_t tbs_uint_store(struct tbs_stream *s, unsigned int *field,
 	if (ret || v < min || v > max)
 		return -EINVAL;
 	mutex_lock(&s->lock);
-	if (s->session)
+	if (s->session || s->pending)
 		ret = -EBUSY;
 	else
 		*field = v;
@@ -166,6 +166,7 @@ TBS_COUNTER_ATTR(rx_frames, TBS_RX_FRAMES);
 TBS_COUNTER_ATTR(tx_frames, TBS_TX_FRAMES);
 TBS_COUNTER_ATTR(rx_errors, TBS_RX_ERRORS);
 TBS_COUNTER_ATTR(tx_errors, TBS_TX_ERRORS);
+TBS_COUNTER_ATTR(ring_exhausted, TBS_RING_EXHAUSTED);
 CONFIGFS_ATTR_RO(tbs_stream_, index);
 CONFIGFS_ATTR(tbs_stream_, in_hopid);
 CONFIGFS_ATTR(tbs_stream_, out_hopid);
@@ -186,6 +187,7 @@ static struct configfs_attribute *tbs_stream_attrs[] = {
 	&tbs_stream_attr_tx_frames,
 	&tbs_stream_attr_rx_errors,
 	&tbs_stream_attr_tx_errors,
+	&tbs_stream_attr_ring_exhausted,
 	NULL,
 };
 

@@ -12,6 +12,7 @@
  * from it).
  */
 #include <linux/module.h>
+#include <linux/refcount.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 #include <linux/thunderbolt.h>
@@ -39,13 +40,44 @@ struct tbs_fabric_entry {
 
 /**
  * struct tbs_port_entry - the core's record of a port
- * @node: in tbs_ports
+ * @node: in tbs_ports until tbs_port_remove()
  * @port: the port
+ * @users: one for the registration (until tbs_port_remove()), one per
+ *	session using the port (until its start failed or its teardown ended)
  */
 struct tbs_port_entry {
 	struct list_head node;
 	struct tbs_port *port;
+	refcount_t users;
 };
+
+/**
+ * tbs_port_get() - a session starts using a port
+ * @port: a port still added (the caller holds tbs_lock or a reference)
+ */
+void tbs_port_get(struct tbs_port *port)
+{
+	struct tbs_port_entry *pe = port->core_priv;
+
+	refcount_inc(&pe->users);
+}
+
+/**
+ * tbs_port_put() - drop a reference on a port
+ * @port: the port
+ *
+ * The last one hands the port back to its fabric (release()).
+ */
+void tbs_port_put(struct tbs_port *port)
+{
+	struct tbs_port_entry *pe = port->core_priv;
+
+	if (!refcount_dec_and_test(&pe->users))
+		return;
+	port->core_priv = NULL;
+	kfree(pe);
+	port->ops->release(port);
+}
 
 /**
  * tbs_fabric_for_domain() - the fabric that serves a ConfigFS domain number
@@ -224,6 +256,7 @@ int tbs_port_add(struct tbs_port *port)
 	if (!pe)
 		return -ENOMEM;
 	pe->port = port;
+	refcount_set(&pe->users, 1);
 
 	mutex_lock(&tbs_lock);
 	if (tbs_find_port(port->domain, port->route, port->service)) {
@@ -248,34 +281,54 @@ int tbs_port_add(struct tbs_port *port)
 }
 EXPORT_SYMBOL_GPL(tbs_port_add);
 
+/* Tear down the sessions collected under the locks, none held now. */
+static void tbs_kill_sessions(struct list_head *list, int reason)
+{
+	struct tbs_session *sess, *tmp;
+
+	list_for_each_entry_safe(sess, tmp, list, kill_node) {
+		list_del(&sess->kill_node);
+		tbs_session_kill(sess, reason);
+	}
+}
+
 /**
  * tbs_port_remove() - take a port away from the core
  * @port: a port added with tbs_port_add()
  *
- * Tears down every stream attached to it: open files see -ENXIO, rings are
- * stopped and freed, HopIDs released.  Sleeps until then (at most the
- * bounded close of a stream that is being closed concurrently).
+ * Detaches every stream attached to it and releases their HopIDs; open
+ * files see -ENXIO and their sessions are torn down (rings stopped and
+ * freed) before it returns.  It waits for nothing that may need a lock of
+ * the fabric's: a session another thread is starting or closing at this
+ * moment is told to give up and is torn down by that thread, which holds a
+ * reference on the port; the fabric gets the port back through release()
+ * when the last reference goes (possibly before this returns).
  */
 void tbs_port_remove(struct tbs_port *port)
 {
 	struct tbs_port_entry *pe = port->core_priv;
+	struct tbs_session *sess;
 	struct tbs_stream *s;
 	struct tbs_group *g;
+	LIST_HEAD(kill);
 
 	mutex_lock(&tbs_lock);
 	g = tbs_group_for_port(port);
 	if (g && g->port == port) {
-		list_for_each_entry(s, &g->streams, node)
-			tbs_stream_detach(s, -ENXIO);
+		list_for_each_entry(s, &g->streams, node) {
+			sess = tbs_stream_detach(s, -ENXIO);
+			if (sess)
+				list_add_tail(&sess->kill_node, &kill);
+		}
 		g->port = NULL;
 		tbs_publish(port->fabric);
 	}
 	list_del(&pe->node);
-	port->core_priv = NULL;
 	mutex_unlock(&tbs_lock);
-	kfree(pe);
+	tbs_kill_sessions(&kill, -ENXIO);
 	dev_dbg(port->dev, "stream port %u-%llx.%u removed\n", port->domain,
 		port->route, port->service);
+	tbs_port_put(port);
 }
 EXPORT_SYMBOL_GPL(tbs_port_remove);
 
@@ -288,16 +341,22 @@ EXPORT_SYMBOL_GPL(tbs_port_remove);
  */
 void tbs_port_suspend(struct tbs_port *port)
 {
+	struct tbs_session *sess;
 	struct tbs_stream *s;
 	struct tbs_group *g;
+	LIST_HEAD(kill);
 
 	mutex_lock(&tbs_lock);
 	g = tbs_group_for_port(port);
 	if (g && g->port == port) {
-		list_for_each_entry(s, &g->streams, node)
-			tbs_stream_suspend(s);
+		list_for_each_entry(s, &g->streams, node) {
+			sess = tbs_stream_suspend(s);
+			if (sess)
+				list_add_tail(&sess->kill_node, &kill);
+		}
 	}
 	mutex_unlock(&tbs_lock);
+	tbs_kill_sessions(&kill, -ENXIO);
 }
 EXPORT_SYMBOL_GPL(tbs_port_suspend);
 
