@@ -273,7 +273,7 @@ struct tbs_port {
 	void *core_priv;
 };
 
-/* Exported by tbstream.ko for the fabrics. */
+/* Exported by tbstream.ko for the fabrics, in symbol namespace TBSTREAM. */
 int tbs_fabric_register(struct tbs_fabric *fabric);
 void tbs_fabric_unregister(struct tbs_fabric *fabric);
 int tbs_port_add(struct tbs_port *port);

@@ -9,6 +9,8 @@
  *
  * 6.1 has no core-owned `thunderbolt` subsystem, so tbstream registers it.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/configfs.h>
 #include <linux/ctype.h>
 #include <linux/kernel.h>
@@ -290,7 +292,7 @@ static struct config_group *tbs_root_make_group(struct config_group *group,
 		return ERR_PTR(-ENOMEM);
 	ret = tbs_parse_group_name(name, &g->domain, &g->route, &g->service);
 	if (ret) {
-		pr_warn_ratelimited("tbstream: \"%s\" is not <domain>-<route>.<service> (e.g. 0-1.0)\n",
+		pr_warn_ratelimited("\"%s\" is not <domain>-<route>.<service> (e.g. 0-1.0)\n",
 				    name);
 		kfree(g);
 		return ERR_PTR(ret);
@@ -359,9 +361,9 @@ int tbs_configfs_init(void)
 
 	ret = configfs_register_subsystem(&tbs_subsys);
 	if (ret == -EEXIST)
-		pr_err("tbstream: a \"thunderbolt\" ConfigFS subsystem exists already (in-tree USB4STREAM?); not loading\n");
+		pr_err("a \"thunderbolt\" ConfigFS subsystem exists already (in-tree USB4STREAM?); not loading\n");
 	else if (ret)
-		pr_err("tbstream: cannot register the ConfigFS subsystem: %d\n",
+		pr_err("cannot register the ConfigFS subsystem: %d\n",
 		       ret);
 	return ret;
 }

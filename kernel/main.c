@@ -11,12 +11,15 @@
  * publish() runs without tbs_lock held (a fabric may add or remove ports
  * from it).
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/module.h>
 #include <linux/refcount.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 #include <linux/thunderbolt.h>
 
+#include "compat.h"
 #include "tbstream.h"
 
 DEFINE_MUTEX(tbs_lock);		/* the control plane, see above */
@@ -146,13 +149,13 @@ static void tbs_publish_work(struct work_struct *work)
 	dir = tbs_props_build(fe->fabric);
 	mutex_unlock(&tbs_lock);
 	if (!dir) {
-		pr_warn("tbstream: %s: out of memory building the announcement\n",
+		pr_warn("%s: out of memory building the announcement\n",
 			fe->fabric->name);
 		return;
 	}
 	ret = fe->fabric->ops->publish(fe->fabric, dir);
 	if (ret)
-		pr_warn("tbstream: %s: publishing the announcement failed: %d\n",
+		pr_warn("%s: publishing the announcement failed: %d\n",
 			fe->fabric->name, ret);
 }
 
@@ -198,7 +201,7 @@ int tbs_fabric_register(struct tbs_fabric *fabric)
 	mutex_unlock(&tbs_lock);
 	return 0;
 }
-EXPORT_SYMBOL_GPL(tbs_fabric_register);
+EXPORT_SYMBOL_NS_GPL(tbs_fabric_register, TBS_NS);
 
 /**
  * tbs_fabric_unregister() - forget a local host
@@ -224,7 +227,7 @@ void tbs_fabric_unregister(struct tbs_fabric *fabric)
 	fabric->core_priv = NULL;
 	kfree(fe);
 }
-EXPORT_SYMBOL_GPL(tbs_fabric_unregister);
+EXPORT_SYMBOL_NS_GPL(tbs_fabric_unregister, TBS_NS);
 
 static struct tbs_group *tbs_group_for_port(struct tbs_port *port)
 {
@@ -279,7 +282,7 @@ int tbs_port_add(struct tbs_port *port)
 		port->route, port->service);
 	return 0;
 }
-EXPORT_SYMBOL_GPL(tbs_port_add);
+EXPORT_SYMBOL_NS_GPL(tbs_port_add, TBS_NS);
 
 /* Tear down the sessions collected under the locks, none held now. */
 static void tbs_kill_sessions(struct list_head *list, int reason)
@@ -330,7 +333,7 @@ void tbs_port_remove(struct tbs_port *port)
 		port->route, port->service);
 	tbs_port_put(port);
 }
-EXPORT_SYMBOL_GPL(tbs_port_remove);
+EXPORT_SYMBOL_NS_GPL(tbs_port_remove, TBS_NS);
 
 /**
  * tbs_port_suspend() - the system goes to sleep: end the port's sessions
@@ -358,14 +361,14 @@ void tbs_port_suspend(struct tbs_port *port)
 	mutex_unlock(&tbs_lock);
 	tbs_kill_sessions(&kill, -ENXIO);
 }
-EXPORT_SYMBOL_GPL(tbs_port_suspend);
+EXPORT_SYMBOL_NS_GPL(tbs_port_suspend, TBS_NS);
 
 static int __init tbs_init(void)
 {
 	int ret;
 
 	if (IS_ENABLED(CONFIG_USB4_CONFIGFS)) {
-		pr_err("tbstream: this kernel has its own USB4STREAM support (CONFIG_USB4_CONFIGFS); use thunderbolt_stream instead\n");
+		pr_err("this kernel has its own USB4STREAM support (CONFIG_USB4_CONFIGFS); use thunderbolt_stream instead\n");
 		return -EEXIST;
 	}
 

@@ -40,7 +40,11 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 
+#include "compat.h"
 #include "sim.h"
+
+/* The fabric interface (backend.h) is exported in this namespace. */
+MODULE_IMPORT_NS(TBS_NS);
 
 struct workqueue_struct *tbsim_wq;
 struct device *tbsim_root;
