@@ -17,7 +17,7 @@ check "a is ready" wait_for 5 grep -qx ready $A/s/state
 # unplug_bg FILE: unplug in the background; FILE says when it returned
 unplug_bg() {
 	rm -f "$1"
-	(echo 0 > $L/connected; echo done > "$1") &
+	(echo 0 > $L/connected; echo unplugged > "$1") &
 	unplugger=$!
 }
 
