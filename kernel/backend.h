@@ -22,11 +22,25 @@
  *    the whole machine (6.1 has a single global XDomain property directory);
  *    the simulator has one per simulated host.
  *  - tbs_port_add() publishes a port; from then on the core may call any
- *    port operation until tbs_port_remove() returns.  tbs_port_remove()
- *    sleeps until every call into the port has returned, every ring of the
- *    port has been stopped and freed and every HopID released: after it the
- *    fabric may free the port.  Open files outlive the port; they keep core
- *    objects only.
+ *    port operation until it calls release().  tbs_port_remove() may be
+ *    called with the fabric's own locks held (the thunderbolt core holds
+ *    tb->lock across tb_xdomain_remove()), so it never waits for a call
+ *    into the port that may take them: it releases every HopID and tears
+ *    down the sessions it finds, but a session another thread is starting
+ *    or closing at that moment (inside enable_paths() or disable_paths(),
+ *    say) is torn down by that thread afterwards.  The core therefore
+ *    holds references on the port; release() comes with the last one,
+ *    before tbs_port_remove() returns or later, from any process context,
+ *    and only then may the fabric free the port.  After tbs_port_remove()
+ *    the only operations still called are ring_*, buf_*, enable_paths()
+ *    (which should fail) and disable_paths().  Open files outlive the port;
+ *    they keep core objects only.
+ *  - The core holds no lock of its own when it calls enable_paths() or
+ *    disable_paths() (they may sleep on the fabric's locks); it may hold
+ *    its locks across every other operation, so those must not take a lock
+ *    that the fabric holds around tbs_port_remove().  disable_paths() on a
+ *    port being removed must not wait for such a lock either (upstream:
+ *    xd->is_unplugged).
  *  - tbs_port_suspend() (system sleep) ends every open session of the port
  *    as an unplug would (files see -ENXIO; rings stopped and freed, paths
  *    disabled) but keeps the attachment and HopIDs; later opens work.
@@ -153,7 +167,8 @@ struct tbs_ring {
  *	@inhopid and @outhopid as the peer published them (not swapped).
  *	-ENOENT if the peer announces no such stream.  Peer data is untrusted:
  *	use tbs_props_find_stream().
- * @ring_alloc: create the fabric ring behind @ring (not started)
+ * @ring_alloc: create the fabric ring behind @ring (not started).  -EBUSY
+ *	if the host interface has no ring (or interrupt vector) left for it
  * @ring_free: destroy it (stopped, or never started)
  * @ring_start: start it; frames may be posted afterwards
  * @ring_stop: stop it; returns every posted frame with @canceled set before
@@ -169,6 +184,9 @@ struct tbs_ring {
  * @enable_paths: set up the DMA paths: @tx_hopid over @tx ring, @rx_hopid
  *	into @rx ring.  Called with RX frames already posted.
  * @disable_paths: tear them down; called before the rings stop
+ * @release: the core is done with a removed port: no call into it follows
+ *	and the fabric may free it.  Called once, after tbs_port_remove() was
+ *	called, from process context with no core lock held.
  */
 struct tbs_port_ops {
 	int (*alloc_in_hopid)(struct tbs_port *port, int hopid);
@@ -194,6 +212,7 @@ struct tbs_port_ops {
 	void (*disable_paths)(struct tbs_port *port, int tx_hopid,
 			      struct tbs_ring *tx, int rx_hopid,
 			      struct tbs_ring *rx);
+	void (*release)(struct tbs_port *port);
 };
 
 /**
@@ -254,7 +273,7 @@ struct tbs_port {
 	void *core_priv;
 };
 
-/* Exported by tbstream.ko for the fabrics. */
+/* Exported by tbstream.ko for the fabrics, in symbol namespace TBSTREAM. */
 int tbs_fabric_register(struct tbs_fabric *fabric);
 void tbs_fabric_unregister(struct tbs_fabric *fabric);
 int tbs_port_add(struct tbs_port *port);

@@ -45,11 +45,16 @@
 #define tbs_dma_buf_vunmap	dma_buf_vunmap_unlocked
 #endif
 
-/* MODULE_IMPORT_NS() takes a string literal from 6.13 on. */
+/*
+ * MODULE_IMPORT_NS() and EXPORT_SYMBOL_NS_GPL() take a string literal from
+ * 6.13 on.  TBS_NS is the namespace of the fabric interface (backend.h).
+ */
 #if KERNEL_VERSION(6, 13, 0) > LINUX_VERSION_CODE
 #define TBS_IMPORT_NS_DMA_BUF()	MODULE_IMPORT_NS(DMA_BUF)
+#define TBS_NS			TBSTREAM
 #else
 #define TBS_IMPORT_NS_DMA_BUF()	MODULE_IMPORT_NS("DMA_BUF")
+#define TBS_NS			"TBSTREAM"
 #endif
 
 /*

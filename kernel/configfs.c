@@ -12,6 +12,8 @@
  * `stream` is registered under it with tb_configfs_register_group(), as
  * upstream's driver does, so the path is the same everywhere.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/configfs.h>
 #include <linux/ctype.h>
 #include <linux/kernel.h>
@@ -105,7 +107,7 @@ static ssize_t tbs_uint_store(struct tbs_stream *s, unsigned int *field,
 	if (ret || v < min || v > max)
 		return -EINVAL;
 	mutex_lock(&s->lock);
-	if (s->session)
+	if (s->session || s->pending)
 		ret = -EBUSY;
 	else
 		*field = v;
@@ -171,6 +173,7 @@ TBS_COUNTER_ATTR(rx_frames, TBS_RX_FRAMES);
 TBS_COUNTER_ATTR(tx_frames, TBS_TX_FRAMES);
 TBS_COUNTER_ATTR(rx_errors, TBS_RX_ERRORS);
 TBS_COUNTER_ATTR(tx_errors, TBS_TX_ERRORS);
+TBS_COUNTER_ATTR(ring_exhausted, TBS_RING_EXHAUSTED);
 CONFIGFS_ATTR_RO(tbs_stream_, index);
 CONFIGFS_ATTR(tbs_stream_, in_hopid);
 CONFIGFS_ATTR(tbs_stream_, out_hopid);
@@ -191,6 +194,7 @@ static struct configfs_attribute *tbs_stream_attrs[] = {
 	&tbs_stream_attr_tx_frames,
 	&tbs_stream_attr_rx_errors,
 	&tbs_stream_attr_tx_errors,
+	&tbs_stream_attr_ring_exhausted,
 	NULL,
 };
 
@@ -295,7 +299,7 @@ static struct config_group *tbs_root_make_group(struct config_group *group,
 		return ERR_PTR(-ENOMEM);
 	ret = tbs_parse_group_name(name, &g->domain, &g->route, &g->service);
 	if (ret) {
-		pr_warn_ratelimited("tbstream: \"%s\" is not <domain>-<route>.<service> (e.g. 0-1.0)\n",
+		pr_warn_ratelimited("\"%s\" is not <domain>-<route>.<service> (e.g. 0-1.0)\n",
 				    name);
 		kfree(g);
 		return ERR_PTR(ret);
@@ -418,9 +422,9 @@ int tbs_configfs_init(void)
 	config_group_init_type_name(&tbs_stream_root, "stream", &tbs_root_type);
 	ret = tbs_register_root();
 	if (ret == -EBUSY)
-		pr_err("tbstream: upstream's thunderbolt_stream is loaded and owns thunderbolt/stream; not loading (rmmod thunderbolt_stream to use tbstream)\n");
+		pr_err("upstream's thunderbolt_stream is loaded and owns thunderbolt/stream; not loading (rmmod thunderbolt_stream to use tbstream)\n");
 	else if (ret)
-		pr_err("tbstream: cannot register thunderbolt/stream in ConfigFS: %d\n",
+		pr_err("cannot register thunderbolt/stream in ConfigFS: %d\n",
 		       ret);
 	return ret;
 }

@@ -20,6 +20,8 @@
  * A path the stream does not offer is never tried; a required path that is
  * not offered is EOPNOTSUPP, one the exporter refuses is EMEDIUMTYPE.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
 #include <linux/dma-resv.h>
@@ -99,7 +101,7 @@ static void tbs_dmabuf_move_notify(struct dma_buf_attachment *attach)
 {
 	struct tbs_dmabuf *att = attach->importer_priv;
 
-	pr_warn_ratelimited("tbstream: dma-buf from %s moved while pinned for peer-to-peer\n",
+	pr_warn_ratelimited("dma-buf from %s moved while pinned for peer-to-peer\n",
 			    att->dmabuf->exp_name);
 }
 

@@ -11,11 +11,15 @@
  * publish() runs without tbs_lock held (a fabric may add or remove ports
  * from it).
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/module.h>
+#include <linux/refcount.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 #include <linux/thunderbolt.h>
 
+#include "compat.h"
 #include "tbstream.h"
 
 DEFINE_MUTEX(tbs_lock);		/* the control plane, see above */
@@ -39,13 +43,44 @@ struct tbs_fabric_entry {
 
 /**
  * struct tbs_port_entry - the core's record of a port
- * @node: in tbs_ports
+ * @node: in tbs_ports until tbs_port_remove()
  * @port: the port
+ * @users: one for the registration (until tbs_port_remove()), one per
+ *	session using the port (until its start failed or its teardown ended)
  */
 struct tbs_port_entry {
 	struct list_head node;
 	struct tbs_port *port;
+	refcount_t users;
 };
+
+/**
+ * tbs_port_get() - a session starts using a port
+ * @port: a port still added (the caller holds tbs_lock or a reference)
+ */
+void tbs_port_get(struct tbs_port *port)
+{
+	struct tbs_port_entry *pe = port->core_priv;
+
+	refcount_inc(&pe->users);
+}
+
+/**
+ * tbs_port_put() - drop a reference on a port
+ * @port: the port
+ *
+ * The last one hands the port back to its fabric (release()).
+ */
+void tbs_port_put(struct tbs_port *port)
+{
+	struct tbs_port_entry *pe = port->core_priv;
+
+	if (!refcount_dec_and_test(&pe->users))
+		return;
+	port->core_priv = NULL;
+	kfree(pe);
+	port->ops->release(port);
+}
 
 /**
  * tbs_fabric_for_domain() - the fabric that serves a ConfigFS domain number
@@ -114,13 +149,13 @@ static void tbs_publish_work(struct work_struct *work)
 	dir = tbs_props_build(fe->fabric);
 	mutex_unlock(&tbs_lock);
 	if (!dir) {
-		pr_warn("tbstream: %s: out of memory building the announcement\n",
+		pr_warn("%s: out of memory building the announcement\n",
 			fe->fabric->name);
 		return;
 	}
 	ret = fe->fabric->ops->publish(fe->fabric, dir);
 	if (ret)
-		pr_warn("tbstream: %s: publishing the announcement failed: %d\n",
+		pr_warn("%s: publishing the announcement failed: %d\n",
 			fe->fabric->name, ret);
 }
 
@@ -166,7 +201,7 @@ int tbs_fabric_register(struct tbs_fabric *fabric)
 	mutex_unlock(&tbs_lock);
 	return 0;
 }
-EXPORT_SYMBOL_GPL(tbs_fabric_register);
+EXPORT_SYMBOL_NS_GPL(tbs_fabric_register, TBS_NS);
 
 /**
  * tbs_fabric_unregister() - forget a local host
@@ -192,7 +227,7 @@ void tbs_fabric_unregister(struct tbs_fabric *fabric)
 	fabric->core_priv = NULL;
 	kfree(fe);
 }
-EXPORT_SYMBOL_GPL(tbs_fabric_unregister);
+EXPORT_SYMBOL_NS_GPL(tbs_fabric_unregister, TBS_NS);
 
 static struct tbs_group *tbs_group_for_port(struct tbs_port *port)
 {
@@ -224,6 +259,7 @@ int tbs_port_add(struct tbs_port *port)
 	if (!pe)
 		return -ENOMEM;
 	pe->port = port;
+	refcount_set(&pe->users, 1);
 
 	mutex_lock(&tbs_lock);
 	if (tbs_find_port(port->domain, port->route, port->service)) {
@@ -246,38 +282,58 @@ int tbs_port_add(struct tbs_port *port)
 		port->route, port->service);
 	return 0;
 }
-EXPORT_SYMBOL_GPL(tbs_port_add);
+EXPORT_SYMBOL_NS_GPL(tbs_port_add, TBS_NS);
+
+/* Tear down the sessions collected under the locks, none held now. */
+static void tbs_kill_sessions(struct list_head *list, int reason)
+{
+	struct tbs_session *sess, *tmp;
+
+	list_for_each_entry_safe(sess, tmp, list, kill_node) {
+		list_del(&sess->kill_node);
+		tbs_session_kill(sess, reason);
+	}
+}
 
 /**
  * tbs_port_remove() - take a port away from the core
  * @port: a port added with tbs_port_add()
  *
- * Tears down every stream attached to it: open files see -ENXIO, rings are
- * stopped and freed, HopIDs released.  Sleeps until then (at most the
- * bounded close of a stream that is being closed concurrently).
+ * Detaches every stream attached to it and releases their HopIDs; open
+ * files see -ENXIO and their sessions are torn down (rings stopped and
+ * freed) before it returns.  It waits for nothing that may need a lock of
+ * the fabric's: a session another thread is starting or closing at this
+ * moment is told to give up and is torn down by that thread, which holds a
+ * reference on the port; the fabric gets the port back through release()
+ * when the last reference goes (possibly before this returns).
  */
 void tbs_port_remove(struct tbs_port *port)
 {
 	struct tbs_port_entry *pe = port->core_priv;
+	struct tbs_session *sess;
 	struct tbs_stream *s;
 	struct tbs_group *g;
+	LIST_HEAD(kill);
 
 	mutex_lock(&tbs_lock);
 	g = tbs_group_for_port(port);
 	if (g && g->port == port) {
-		list_for_each_entry(s, &g->streams, node)
-			tbs_stream_detach(s, -ENXIO);
+		list_for_each_entry(s, &g->streams, node) {
+			sess = tbs_stream_detach(s, -ENXIO);
+			if (sess)
+				list_add_tail(&sess->kill_node, &kill);
+		}
 		g->port = NULL;
 		tbs_publish(port->fabric);
 	}
 	list_del(&pe->node);
-	port->core_priv = NULL;
 	mutex_unlock(&tbs_lock);
-	kfree(pe);
+	tbs_kill_sessions(&kill, -ENXIO);
 	dev_dbg(port->dev, "stream port %u-%llx.%u removed\n", port->domain,
 		port->route, port->service);
+	tbs_port_put(port);
 }
-EXPORT_SYMBOL_GPL(tbs_port_remove);
+EXPORT_SYMBOL_NS_GPL(tbs_port_remove, TBS_NS);
 
 /**
  * tbs_port_suspend() - the system goes to sleep: end the port's sessions
@@ -288,18 +344,24 @@ EXPORT_SYMBOL_GPL(tbs_port_remove);
  */
 void tbs_port_suspend(struct tbs_port *port)
 {
+	struct tbs_session *sess;
 	struct tbs_stream *s;
 	struct tbs_group *g;
+	LIST_HEAD(kill);
 
 	mutex_lock(&tbs_lock);
 	g = tbs_group_for_port(port);
 	if (g && g->port == port) {
-		list_for_each_entry(s, &g->streams, node)
-			tbs_stream_suspend(s);
+		list_for_each_entry(s, &g->streams, node) {
+			sess = tbs_stream_suspend(s);
+			if (sess)
+				list_add_tail(&sess->kill_node, &kill);
+		}
 	}
 	mutex_unlock(&tbs_lock);
+	tbs_kill_sessions(&kill, -ENXIO);
 }
-EXPORT_SYMBOL_GPL(tbs_port_suspend);
+EXPORT_SYMBOL_NS_GPL(tbs_port_suspend, TBS_NS);
 
 static int __init tbs_init(void)
 {

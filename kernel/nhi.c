@@ -137,8 +137,12 @@ static int tbs_nhi_ring_alloc(struct tbs_port *port, struct tbs_ring *ring)
 				     ring->e2e_tx_hop, BIT(TBS_PDF_SOF),
 				     BIT(TBS_PDF_DATA) | BIT(TBS_PDF_CLOSE),
 				     NULL, NULL);
+	/*
+	 * NULL says nothing more; a free hop or MSI-X vector running out is by
+	 * far the likeliest reason (every XDomain service driver takes some).
+	 */
 	if (!r)
-		return -ENOMEM;
+		return -EBUSY;
 	ring->port = port;
 	ring->hop = r->hop;
 	ring->fabric_priv = r;
@@ -285,6 +289,19 @@ static void tbs_nhi_disable_paths(struct tbs_port *port, int tx_hopid,
 		dev_warn(port->dev, "cannot disable DMA paths: %d\n", ret);
 }
 
+/*
+ * The core is done with a removed port.  Until now it may still have torn
+ * down a session on it, so the service (and its XDomain, the parent) stayed
+ * referenced since probe.
+ */
+static void tbs_nhi_port_release(struct tbs_port *port)
+{
+	struct tbs_nhi_port *np = container_of(port, struct tbs_nhi_port, port);
+
+	put_device(&np->svc->dev);
+	kfree(np);
+}
+
 static const struct tbs_port_ops tbs_nhi_port_ops = {
 	.alloc_in_hopid		= tbs_nhi_alloc_in_hopid,
 	.alloc_out_hopid	= tbs_nhi_alloc_out_hopid,
@@ -302,6 +319,7 @@ static const struct tbs_port_ops tbs_nhi_port_ops = {
 	.dma_p2p		= tbs_nhi_dma_p2p,
 	.enable_paths		= tbs_nhi_enable_paths,
 	.disable_paths		= tbs_nhi_disable_paths,
+	.release		= tbs_nhi_port_release,
 };
 
 static int tbs_nhi_publish(struct tbs_fabric *fabric,
@@ -370,20 +388,22 @@ static int tbs_nhi_probe(struct tb_service *svc, const struct tb_service_id *id)
 	np->port.max_hopid = max;
 
 	tb_service_set_drvdata(svc, np);
+	get_device(&svc->dev);
 	ret = tbs_port_add(&np->port);
 	if (ret) {
 		dev_err(&svc->dev, "cannot add the stream port: %d\n", ret);
+		put_device(&svc->dev);
 		kfree(np);
 	}
 	return ret;
 }
 
+/* Called under tb->lock on hot-unplug; np goes in tbs_nhi_port_release(). */
 static void tbs_nhi_remove(struct tb_service *svc)
 {
 	struct tbs_nhi_port *np = tb_service_get_drvdata(svc);
 
 	tbs_port_remove(&np->port);
-	kfree(np);
 }
 
 /*

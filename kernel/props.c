@@ -13,17 +13,20 @@
  * fabric, which swaps it in whole: a published directory is never mutated
  * (see nhi.c for why).
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/kernel.h>
 #include <linux/string.h>
 #include <linux/thunderbolt.h>
 
+#include "compat.h"
 #include "tbstream.h"
 
 /* 3a1cb984-c4d9-4469-a277-ce2fdfd11f0d */
 const uuid_t tbs_service_uuid =
 	UUID_INIT(0x3a1cb984, 0xc4d9, 0x4469,
 		  0xa2, 0x77, 0xce, 0x2f, 0xdf, 0xd1, 0x1f, 0x0d);
-EXPORT_SYMBOL_GPL(tbs_service_uuid);
+EXPORT_SYMBOL_NS_GPL(tbs_service_uuid, TBS_NS);
 
 /*
  * The service directory's own keys.  A stream of one of these names would be
@@ -59,7 +62,7 @@ static int tbs_props_add_stream(struct tb_property_dir *dir,
 
 	/* Names are unique per host; never announce one twice. */
 	if (tb_property_find(dir, s->name, TB_PROPERTY_TYPE_DIRECTORY)) {
-		pr_warn_ratelimited("tbstream: stream name %s used twice on one host; announcing one\n",
+		pr_warn_ratelimited("stream name %s used twice on one host; announcing one\n",
 				    s->name);
 		return 0;
 	}
@@ -197,4 +200,4 @@ int tbs_props_find_stream(const struct tb_property_dir *stream_dir,
 	*outhopid = out;
 	return 0;
 }
-EXPORT_SYMBOL_GPL(tbs_props_find_stream);
+EXPORT_SYMBOL_NS_GPL(tbs_props_find_stream, TBS_NS);

@@ -122,23 +122,24 @@ static void tbs_session_free_frames(struct tbs_session *sess, unsigned int n)
 }
 
 /**
- * tbs_session_start() - start a stream's session: rings, frames, paths
+ * tbs_session_alloc() - a new session for a stream, not started
  * @s: the stream (s->lock held; attached and configured)
- * @sessp: the new session, referenced by @s->session and by the opener
  *
- * Return: 0 or a negative errno; nothing is left behind on failure.
+ * Takes what the start needs from the stream (port, HopIDs, ring size), a
+ * reference on the stream and one on the port, so that the start can run
+ * without the stream's lock.
+ *
+ * Return: the session (one reference) or an ERR_PTR().
  */
-int tbs_session_start(struct tbs_stream *s, struct tbs_session **sessp)
+struct tbs_session *tbs_session_alloc(struct tbs_stream *s)
 {
-	struct tbs_port *port = s->port;
-	const struct tbs_port_ops *ops = port->ops;
-	unsigned int n = s->ring_size, i;
 	struct tbs_session *sess;
 	int ret;
 
+	lockdep_assert_held(&s->lock);
 	sess = kzalloc(sizeof(*sess), GFP_KERNEL);
 	if (!sess)
-		return -ENOMEM;
+		return ERR_PTR(-ENOMEM);
 	atomic_inc(&tbs_live_sessions);
 	kref_init(&sess->kref);
 	init_rwsem(&sess->io_lock);
@@ -151,13 +152,51 @@ int tbs_session_start(struct tbs_stream *s, struct tbs_session **sessp)
 	INIT_LIST_HEAD(&sess->tx_free);
 	INIT_LIST_HEAD(&sess->rx_ready);
 	sess->stream = s;
-	sess->port = port;
-	sess->nframes = n;
+	kref_get(&s->kref);
+	sess->port = s->port;
+	tbs_port_get(sess->port);
+	sess->nframes = s->ring_size;
 	sess->tx_hopid = s->out_hopid;
 	sess->rx_hopid = s->in_hopid;
 	ret = tbs_dmabuf_session_init(sess);
-	if (ret)
-		goto err_free;
+	if (ret) {
+		sess->torn_down = true;
+		tbs_port_put(sess->port);
+		tbs_session_put(sess);
+		return ERR_PTR(ret);
+	}
+	return sess;
+}
+
+/* Say what ran out: an open that fails for want of a ring is not -ENOMEM. */
+static void tbs_ring_alloc_failed(struct tbs_session *sess, const char *what,
+				  int ret)
+{
+	struct tbs_stream *s = sess->stream;
+
+	if (ret != -EBUSY)
+		return;
+	atomic64_inc(&s->counters[TBS_RING_EXHAUSTED]);
+	dev_warn(sess->port->dev,
+		 "%s: no free %s ring on the host interface (rings or MSI-X vectors in use)\n",
+		 s->name, what);
+}
+
+/**
+ * tbs_session_start() - start a session: rings, frames, paths
+ * @sess: a session from tbs_session_alloc(); no tbstream lock held (the
+ *	fabric's enable_paths() may sleep on its own locks)
+ *
+ * Return: 0, or a negative errno with nothing left behind (the session is
+ * then torn down: put it).  A ring the fabric has none left of is -EBUSY.
+ */
+int tbs_session_start(struct tbs_session *sess)
+{
+	struct tbs_stream *s = sess->stream;
+	struct tbs_port *port = sess->port;
+	const struct tbs_port_ops *ops = port->ops;
+	unsigned int n = sess->nframes, i;
+	int ret;
 
 	sess->frames = kvcalloc(2 * n, sizeof(*sess->frames), GFP_KERNEL);
 	if (!sess->frames) {
@@ -170,8 +209,10 @@ int tbs_session_start(struct tbs_stream *s, struct tbs_session **sessp)
 	sess->tx.done = tbs_tx_done;
 	sess->tx.priv = sess;
 	ret = ops->ring_alloc(port, &sess->tx);
-	if (ret)
+	if (ret) {
+		tbs_ring_alloc_failed(sess, "TX", ret);
 		goto err_frames;
+	}
 
 	sess->rx.tx = false;
 	sess->rx.size = n;
@@ -179,8 +220,10 @@ int tbs_session_start(struct tbs_stream *s, struct tbs_session **sessp)
 	sess->rx.done = tbs_rx_done;
 	sess->rx.priv = sess;
 	ret = ops->ring_alloc(port, &sess->rx);
-	if (ret)
+	if (ret) {
+		tbs_ring_alloc_failed(sess, "RX", ret);
 		goto err_tx_ring;
+	}
 
 	for (i = 0; i < 2 * n; i++) {
 		struct tbs_frame *f = &sess->frames[i];
@@ -212,14 +255,7 @@ int tbs_session_start(struct tbs_stream *s, struct tbs_session **sessp)
 	if (ret)
 		goto err_stop_rx;
 
-	/*
-	 * The session takes over the opener's stream reference; it is
-	 * referenced by s->session and by the opening file.
-	 */
-	kref_get(&sess->kref);
-	sess->nfiles = 1;
-	s->session = sess;
-	*sessp = sess;
+	sess->started = true;
 	dev_dbg(port->dev, "%s: open: tx hop %d -> HopID %d, HopID %d -> rx hop %d, %u descriptors\n",
 		s->name, sess->tx.hop, sess->tx_hopid, sess->rx_hopid,
 		sess->rx.hop, n);
@@ -238,20 +274,22 @@ err_tx_ring:
 	goto err_free;
 err_frames:
 	kvfree(sess->frames);
+	sess->frames = NULL;
 err_free:
-	tbs_dmabuf_session_free(sess);
-	kfree(sess);
-	atomic_dec(&tbs_live_sessions);
 	dev_warn(port->dev, "%s: cannot start the stream: %d\n", s->name, ret);
+	sess->torn_down = true;
+	tbs_port_put(port);
 	return ret;
 }
 
 /**
  * tbs_session_teardown() - end a session's data path
- * @sess: the session (its stream's lock held)
+ * @sess: a started session, taken from its stream by the caller; no
+ *	tbstream lock held (disable_paths() may sleep on the fabric's locks)
  * @reason: what I/O reports from now on (-ENXIO, -EPIPE, -EIO)
  *
- * After it nothing touches the port on behalf of @sess.
+ * After it nothing touches the port on behalf of @sess; the session's
+ * reference on the port is dropped.
  */
 void tbs_session_teardown(struct tbs_session *sess, int reason)
 {
@@ -279,6 +317,7 @@ void tbs_session_teardown(struct tbs_session *sess, int reason)
 	ops->ring_free(&sess->tx);
 	sess->torn_down = true;
 	up_write(&sess->io_lock);
+	tbs_port_put(sess->port);
 }
 
 static bool tbs_tx_has_free(struct tbs_session *sess)
@@ -294,7 +333,7 @@ static bool tbs_tx_drained(struct tbs_session *sess)
 
 /**
  * tbs_session_close() - last close: send CLOSE, let TX drain, tear down
- * @sess: the session (its stream's lock held)
+ * @sess: the session, its stream's pending one (no tbstream lock held)
  *
  * TX gets at most %TBS_CLOSE_TIMEOUT_MS to drain.
  */

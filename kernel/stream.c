@@ -12,27 +12,49 @@
  *   struct tbs_stream   a ConfigFS stream item + /dev/tbstreamX (kref)
  *   struct tbs_session  the data path of an open stream: rings, frames, wait
  *                       queues (kref)
- *   struct tbs_port     owned by a fabric; valid between tbs_port_add() and
- *                       the return of tbs_port_remove()
+ *   struct tbs_port     owned by a fabric; added by tbs_port_add(), taken
+ *                       away by tbs_port_remove(), handed back to the fabric
+ *                       (ops->release()) with the last reference (main.c)
  *
  * References on a stream (tbs_stream.kref)
  *   - the ConfigFS item: taken at mkdir, dropped by the item's release
  *     (after rmdir, once ConfigFS itself lets go of the item);
  *   - a file being opened: taken under tbs_lock while the stream is in the
- *     index table (rmdir removes it from the table first), handed over to
- *     the session or dropped if open fails;
- *   - every session: sess->stream, dropped when the session is freed.
+ *     index table (rmdir removes it from the table first), dropped when
+ *     open returns (the session holds its own);
+ *   - every session: sess->stream, taken at allocation, dropped when the
+ *     session is freed.
  * References on a session (tbs_session.kref)
- *   - stream->session while it is the stream's current session;
+ *   - stream->session while it is the stream's current session, or
+ *     stream->pending while one thread starts or closes it;
  *   - every open file (file->private_data).
- *   A port holds no reference: it is attached (stream->port) and detached
- *   under tbs_lock + stream->lock, and detaching tears the session down.
+ * References on a port (main.c, tbs_port_entry.users)
+ *   - its registration, from tbs_port_add() to tbs_port_remove();
+ *   - every session, from its allocation until its start failed or its
+ *     teardown ended.  So a session another thread is starting or closing
+ *     when the port is removed can still finish with the port.
+ *   A stream holds none: it is attached (stream->port) and detached under
+ *   tbs_lock + stream->lock.
  *
  * Locks (in this order)
+ *   [fabric]            the thunderbolt core's tb->lock (the simulator's
+ *                       domain_lock): held by the fabric around
+ *                       tbs_port_remove() on hot-unplug, and taken inside
+ *                       enable_paths() and disable_paths().  So no tbstream
+ *                       lock is ever held across enable_paths() or
+ *                       disable_paths(): they run from tbs_session_start()
+ *                       and tbs_session_teardown() with no lock held, and
+ *                       tbs_port_remove() waits for no session another
+ *                       thread is starting or closing.  Other port
+ *                       operations (HopIDs, the peer's announcement, ring
+ *                       and buffer calls) take no lock the fabric holds
+ *                       around tbs_port_remove() (backend.h) and may be
+ *                       called under the locks below.
  *   tbs_lock            control plane: groups, ports, fabrics, attach and
  *                       detach, HopID changes, the index table, publishing
- *   stream->lock        the configuration, ->port, ->session, ->removed and
- *                       session->nfiles; held across session start/teardown
+ *   stream->lock        the configuration, ->port, ->session, ->pending,
+ *                       ->removed and session->nfiles; never held across a
+ *                       session's start, close or teardown
  *   session->tx_mutex   one writer at a time (keeps frames in order)
  *   session->rx_mutex   one reader at a time; rx_off, rx_eof
  *   session->io_lock    rw_semaphore: readers and writers hold it shared
@@ -44,22 +66,46 @@
  *   Readers and writers share no lock but io_lock (shared): the stream is
  *   full duplex.  Ring callbacks take only the two spinlocks.
  *
+ * Start, close and teardown happen outside the locks
+ *   A stream has at most one session in transition, stream->pending, owned
+ *   by the thread that set it under stream->lock:
+ *   - first open: allocates the session under tbs_lock + stream->lock (it
+ *     takes the port, HopIDs and ring size from the stream), sets it
+ *     pending, drops both locks, then allocates rings and frames and
+ *     enables the paths (tbs_session_start()); it publishes the session as
+ *     stream->session under stream->lock, unless it was told to give up
+ *     meanwhile (->gone set), in which case it tears down what it built and
+ *     open fails with -ENXIO (unplug) or -ENODEV (rmdir);
+ *   - last close: moves the session from stream->session to pending, sends
+ *     CLOSE, waits up to TBS_CLOSE_TIMEOUT_MS for TX to drain and tears
+ *     down, all without a lock; then clears pending.
+ *   Other opens, HopID and ring size changes wait (-EBUSY for ConfigFS)
+ *   while a session is pending.  Unplug, rmdir and suspend never wait for
+ *   the owner while holding anything: they set ->gone on the pending
+ *   session (which makes a close stop draining) and leave its teardown to
+ *   its owner.
+ *
  * Teardown (tbs_session_teardown)
  *   Sets session->gone, wakes every waiter, takes io_lock exclusive (waits
  *   for in-flight I/O to leave the rings), disables the paths, stops the
  *   RX then TX ring (every posted frame comes back canceled, no callback
  *   runs afterwards), releases every dma-buf mapping made for the port's
- *   DMA device (dmabuf.c), frees buffers and rings.  I/O that enters later
- *   sees ->gone under io_lock and never touches a ring.  It runs:
- *   - on last close: after sending CLOSE and waiting up to
- *     TBS_CLOSE_TIMEOUT_MS for the TX ring to drain;
- *   - on hot-unplug: tbs_port_remove() -> tbs_stream_detach(-ENXIO); the
- *     port's HopIDs are released afterwards and tbs_port_remove() returns
- *     only then, so the fabric may free the port.  Open files keep their
- *     session (now gone: -ENXIO, POLLHUP|POLLERR) until they are closed; a
- *     later open after re-plug gets a new session;
+ *   DMA device (dmabuf.c), frees buffers and rings and drops the session's
+ *   reference on the port.  I/O that enters later sees ->gone under
+ *   io_lock and never touches a ring.  The session to tear down is always
+ *   first taken from the stream under stream->lock, so exactly one thread
+ *   tears it down, with no tbstream lock held:
+ *   - on last close: the closing thread (above);
+ *   - on hot-unplug: tbs_port_remove() detaches every stream of the port
+ *     under tbs_lock (HopIDs released, the current session taken), then
+ *     tears the sessions down after dropping tbs_lock.  It is called with
+ *     tb->lock held: disable_paths() of a port being removed does not take
+ *     it (upstream: xd->is_unplugged).  Open files keep their session (now
+ *     gone: -ENXIO, POLLHUP|POLLERR) until they are closed; a later open
+ *     after re-plug gets a new session;
  *   - on rmdir: tbs_stream_drop() -> gone = -EPIPE: reads return EOF,
- *     writes -EPIPE; the device node and index go away at once;
+ *     writes -EPIPE; the device node and index go away at once; the HopIDs
+ *     are released once a pending session's owner is done with them;
  *   - on system sleep: tbs_port_suspend() -> gone = -ENXIO, the stream
  *     stays attached with its HopIDs.
  * Module unload
@@ -201,14 +247,40 @@ err:
 	return s->in_hopid != old_in || s->out_hopid != old_out ? 1 : ret;
 }
 
-/* Take the current session away from the stream and tear it down. */
-static void tbs_stream_kill_session(struct tbs_stream *s, int reason)
+/*
+ * Take the current session away from the stream (s->lock held); the caller
+ * tears it down once it holds no lock (tbs_session_kill()).  A session that
+ * another thread is starting or closing (s->pending) is that thread's to
+ * tear down: it is only told to give up.
+ */
+static struct tbs_session *tbs_stream_take_session(struct tbs_stream *s,
+						   int reason)
 {
 	struct tbs_session *sess = s->session;
 
+	lockdep_assert_held(&s->lock);
+	if (s->pending) {
+		WRITE_ONCE(s->pending->gone, reason);
+		wake_up_all(&s->pending->tx_wq);
+	}
+	if (sess) {
+		WRITE_ONCE(sess->gone, reason);
+		s->session = NULL;
+	}
+	return sess;
+}
+
+/**
+ * tbs_session_kill() - tear down a session taken from its stream
+ * @sess: the session, its stream's reference handed over; may be %NULL
+ * @reason: what its files see from now on
+ *
+ * Call with no tbstream lock held: teardown calls into the fabric.
+ */
+void tbs_session_kill(struct tbs_session *sess, int reason)
+{
 	if (!sess)
 		return;
-	s->session = NULL;
 	tbs_session_teardown(sess, reason);
 	tbs_session_put(sess);
 }
@@ -234,33 +306,44 @@ void tbs_stream_attach(struct tbs_stream *s, struct tbs_port *port)
 /**
  * tbs_stream_detach() - the stream's port goes away
  * @s: the stream
- * @reason: what open files see from now on (-ENXIO, or -EPIPE for rmdir)
+ * @reason: what open files see from now on (-ENXIO)
  *
- * Tears the session down and releases HopIDs.  The caller holds tbs_lock
- * and publishes afterwards.
+ * Releases HopIDs and detaches.  The caller holds tbs_lock, publishes
+ * afterwards and tears the returned session down with tbs_session_kill()
+ * once it dropped tbs_lock.
+ *
+ * Return: the stream's session, or %NULL.
  */
-void tbs_stream_detach(struct tbs_stream *s, int reason)
+struct tbs_session *tbs_stream_detach(struct tbs_stream *s, int reason)
 {
+	struct tbs_session *sess = NULL;
+
 	lockdep_assert_held(&tbs_lock);
 	mutex_lock(&s->lock);
 	if (s->port) {
-		tbs_stream_kill_session(s, reason);
+		sess = tbs_stream_take_session(s, reason);
 		tbs_release_hopids(s);
 		s->port = NULL;
 	}
 	mutex_unlock(&s->lock);
+	return sess;
 }
 
 /**
  * tbs_stream_suspend() - end the stream's open session, stay attached
  * @s: the stream (tbs_lock held)
+ *
+ * Return: the session to tear down with tbs_session_kill(), or %NULL.
  */
-void tbs_stream_suspend(struct tbs_stream *s)
+struct tbs_session *tbs_stream_suspend(struct tbs_stream *s)
 {
+	struct tbs_session *sess;
+
 	lockdep_assert_held(&tbs_lock);
 	mutex_lock(&s->lock);
-	tbs_stream_kill_session(s, -ENXIO);
+	sess = tbs_stream_take_session(s, -ENXIO);
 	mutex_unlock(&s->lock);
+	return sess;
 }
 
 /**
@@ -284,7 +367,7 @@ int tbs_stream_set_hopid(struct tbs_stream *s, bool in, int hopid)
 
 	mutex_lock(&tbs_lock);
 	mutex_lock(&s->lock);
-	if (s->session) {
+	if (s->session || s->pending) {
 		ret = -EBUSY;
 		goto out;
 	}
@@ -341,6 +424,8 @@ const char *tbs_stream_state(struct tbs_stream *s)
 		return "detached";
 	if (s->session)
 		return READ_ONCE(s->session->rx_err) ? "failed" : "open";
+	if (s->pending)
+		return "open";		/* starting or closing */
 	return tbs_stream_configured(s) ? "ready" : "unconfigured";
 }
 
@@ -412,6 +497,7 @@ err_unlock:
  */
 void tbs_stream_drop(struct tbs_stream *s)
 {
+	struct tbs_session *sess = NULL;
 	struct tbs_fabric *fabric = NULL;
 
 	mutex_lock(&tbs_lock);
@@ -420,17 +506,70 @@ void tbs_stream_drop(struct tbs_stream *s)
 	tbs_chardev_remove(s);
 	mutex_lock(&s->lock);
 	s->removed = true;
+	sess = tbs_stream_take_session(s, -EPIPE);
+	wake_up_all(&s->attach_wq);
+	mutex_unlock(&s->lock);
+	mutex_unlock(&tbs_lock);
+	tbs_session_kill(sess, -EPIPE);
+
+	/*
+	 * A session being started or closed still uses the HopIDs' paths:
+	 * keep the HopIDs until its owner tore it down (told to hurry above;
+	 * neither waits for anything rmdir holds).
+	 */
+	wait_event(s->attach_wq, !READ_ONCE(s->pending));
+
+	mutex_lock(&tbs_lock);
+	mutex_lock(&s->lock);
 	if (s->port) {
 		fabric = s->port->fabric;
-		tbs_stream_kill_session(s, -EPIPE);
 		tbs_release_hopids(s);
 		s->port = NULL;
 	}
-	wake_up_all(&s->attach_wq);
 	mutex_unlock(&s->lock);
 	if (fabric)
 		tbs_publish(fabric);
 	mutex_unlock(&tbs_lock);
+}
+
+/*
+ * Start @sess, the stream's pending session, with no lock held: the fabric
+ * may sleep on its own locks (tb->lock) in enable_paths(), and its hotplug
+ * path holds them while it calls tbs_port_remove(), which takes ours.  An
+ * unplug, rmdir or suspend meanwhile sets ->gone; the start then fails and
+ * this thread tears down what it built.
+ */
+static int tbs_session_open_new(struct tbs_stream *s,
+				struct tbs_session *sess,
+				struct tbs_session **sessp)
+{
+	int ret;
+
+	ret = tbs_session_start(sess);
+
+	mutex_lock(&s->lock);
+	s->pending = NULL;
+	/* Told to give up: the port went (its error would say less) or rmdir. */
+	if (READ_ONCE(sess->gone))
+		ret = s->removed ? -ENODEV : -ENXIO;
+	if (!ret) {
+		/* One reference for s->session, the allocation's for the file. */
+		kref_get(&sess->kref);
+		sess->nfiles = 1;
+		s->session = sess;
+		*sessp = sess;
+	}
+	wake_up_all(&s->attach_wq);
+	mutex_unlock(&s->lock);
+
+	if (ret) {
+		if (sess->started)
+			tbs_session_teardown(sess, ret);
+		tbs_session_put(sess);
+		if (ret == -ENOTCONN)
+			ret = -ENXIO;
+	}
+	return ret;
 }
 
 /**
@@ -449,28 +588,35 @@ void tbs_stream_drop(struct tbs_stream *s)
 int tbs_session_open(struct tbs_stream *s, bool nonblock,
 		     struct tbs_session **sessp)
 {
+	struct tbs_session *sess;
 	struct tbs_fabric *fabric;
 	int ret;
 
 	for (;;) {
 		fabric = NULL;
+		sess = NULL;
 		mutex_lock(&tbs_lock);
 		mutex_lock(&s->lock);
 		if (s->removed) {
 			ret = -ENODEV;
+		} else if (s->pending) {
+			ret = -EINPROGRESS;	/* wait for its owner */
 		} else if (s->session) {
 			*sessp = s->session;
 			kref_get(&s->session->kref);
 			s->session->nfiles++;
-			tbs_stream_put(s);	/* the session holds one */
 			ret = 0;
 		} else if (s->port) {
 			if (tbs_stream_configure(s) > 0)
 				fabric = s->port->fabric;
-			if (tbs_stream_configured(s))
-				ret = tbs_session_start(s, sessp);
-			else
+			if (!tbs_stream_configured(s)) {
 				ret = -EINVAL;
+			} else {
+				sess = tbs_session_alloc(s);
+				ret = PTR_ERR_OR_ZERO(sess);
+				if (!ret)
+					s->pending = sess;
+			}
 		} else {
 			ret = -EAGAIN;
 		}
@@ -479,12 +625,17 @@ int tbs_session_open(struct tbs_stream *s, bool nonblock,
 			tbs_publish(fabric);
 		mutex_unlock(&tbs_lock);
 
-		if (ret != -EAGAIN)
+		if (!ret && sess)
+			ret = tbs_session_open_new(s, sess, sessp);
+		if (!ret)
+			tbs_stream_put(s);	/* the session holds one */
+		if (ret != -EAGAIN && ret != -EINPROGRESS)
 			return ret;
-		if (nonblock)
+		if (nonblock && ret == -EAGAIN)
 			return -ENXIO;
 		if (wait_event_interruptible(s->attach_wq,
-					     READ_ONCE(s->port) ||
+					     (READ_ONCE(s->port) &&
+					      !READ_ONCE(s->pending)) ||
 					     READ_ONCE(s->removed)))
 			return -ERESTARTSYS;
 	}
@@ -499,13 +650,25 @@ int tbs_session_open(struct tbs_stream *s, bool nonblock,
 void tbs_session_release(struct tbs_session *sess)
 {
 	struct tbs_stream *s = sess->stream;
+	bool last = false;
 
 	mutex_lock(&s->lock);
 	if (s->session == sess && !--sess->nfiles) {
+		/* s->session's reference goes with it to s->pending. */
 		s->session = NULL;
-		tbs_session_close(sess);
-		tbs_session_put(sess);
+		s->pending = sess;
+		last = true;
 	}
 	mutex_unlock(&s->lock);
+
+	if (last) {
+		/* Up to TBS_CLOSE_TIMEOUT_MS and a teardown: no lock held. */
+		tbs_session_close(sess);
+		mutex_lock(&s->lock);
+		s->pending = NULL;
+		wake_up_all(&s->attach_wq);
+		mutex_unlock(&s->lock);
+		tbs_session_put(sess);
+	}
 	tbs_session_put(sess);
 }

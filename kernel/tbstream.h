@@ -63,6 +63,7 @@ enum tbs_counter {
 	TBS_TX_FRAMES,
 	TBS_RX_ERRORS,
 	TBS_TX_ERRORS,
+	TBS_RING_EXHAUSTED,	/* opens refused: no free ring on the host */
 	TBS_NR_COUNTERS,
 };
 
@@ -85,6 +86,8 @@ enum tbs_counter {
  * @throttling: requested interrupt throttling in ns (stored only, see README)
  * @port: the attached port or %NULL
  * @session: the open session or %NULL
+ * @pending: a session that one thread is starting or closing with no lock
+ *	held, or %NULL; no other session starts meanwhile
  * @removed: the ConfigFS item was dropped
  * @attach_wq: open() waits here for @port
  * @counters: statistics, see &enum tbs_counter
@@ -108,6 +111,7 @@ struct tbs_stream {
 	unsigned int throttling;
 	struct tbs_port *port;
 	struct tbs_session *session;
+	struct tbs_session *pending;
 	bool removed;
 	wait_queue_head_t attach_wq;
 
@@ -123,6 +127,7 @@ struct tbs_stream {
  *	     holds it exclusive
  * @gone: 0 while running; else what I/O reports: -ENXIO (unplugged),
  *	  -EPIPE (removed; reads return EOF), -EIO (failed)
+ * @started: rings, frames and paths were set up (teardown undoes them)
  * @torn_down: rings and frames are gone (@io_lock)
  * @port: the port the rings live on (valid until @torn_down)
  * @tx_hopid: output HopID the paths were enabled with
@@ -145,6 +150,7 @@ struct tbs_stream {
  * @rx_eof: the peer closed and no data arrived since: reads return 0
  * @rx_wq: readers wait here
  * @dmabuf: sends from dma-bufs (dmabuf.c)
+ * @kill_node: on a list of sessions to tear down after the locks are dropped
  */
 struct tbs_session {
 	struct kref kref;
@@ -152,6 +158,7 @@ struct tbs_session {
 	unsigned int nfiles;
 	struct rw_semaphore io_lock;
 	int gone;
+	bool started;
 	bool torn_down;
 	struct tbs_port *port;
 	int tx_hopid;
@@ -177,6 +184,7 @@ struct tbs_session {
 	wait_queue_head_t rx_wq;
 
 	struct tbs_dmabuf_state dmabuf;
+	struct list_head kill_node;
 };
 
 /**
@@ -204,6 +212,8 @@ extern struct mutex tbs_lock;
 extern struct list_head tbs_groups;
 struct tbs_fabric *tbs_fabric_for_domain(u32 domain);
 void tbs_publish(struct tbs_fabric *fabric);
+void tbs_port_get(struct tbs_port *port);
+void tbs_port_put(struct tbs_port *port);
 struct tbs_port *tbs_find_port(u32 domain, u64 route, u32 service);
 
 /* stream.c */
@@ -211,8 +221,9 @@ struct tbs_stream *tbs_stream_create(struct tbs_group *group, const char *name);
 void tbs_stream_drop(struct tbs_stream *s);
 void tbs_stream_put(struct tbs_stream *s);
 void tbs_stream_attach(struct tbs_stream *s, struct tbs_port *port);
-void tbs_stream_detach(struct tbs_stream *s, int reason);
-void tbs_stream_suspend(struct tbs_stream *s);
+struct tbs_session *tbs_stream_detach(struct tbs_stream *s, int reason);
+struct tbs_session *tbs_stream_suspend(struct tbs_stream *s);
+void tbs_session_kill(struct tbs_session *sess, int reason);
 int tbs_stream_set_hopid(struct tbs_stream *s, bool in, int hopid);
 const char *tbs_stream_state(struct tbs_stream *s);
 int tbs_session_open(struct tbs_stream *s, bool nonblock,
@@ -221,7 +232,8 @@ void tbs_session_release(struct tbs_session *sess);
 
 /* session.c */
 extern atomic_t tbs_live_sessions;
-int tbs_session_start(struct tbs_stream *s, struct tbs_session **sessp);
+struct tbs_session *tbs_session_alloc(struct tbs_stream *s);
+int tbs_session_start(struct tbs_session *sess);
 void tbs_session_teardown(struct tbs_session *sess, int reason);
 void tbs_session_close(struct tbs_session *sess);
 void tbs_session_put(struct tbs_session *sess);

@@ -22,6 +22,14 @@
  *  - link->lock serialises plug, unplug and re-enumeration and protects
  *    host->xd, host->svc and the configuration.  Port operations never take
  *    it: tbs_port_add() and tbs_port_remove() are called with it held.
+ *  - host->domain_lock models the thunderbolt core's tb->lock, and is no
+ *    kinder: enable_paths() and disable_paths() sleep on it (and for
+ *    link->path_delay_ms while they hold it), and the removal of a service
+ *    holds it across tbs_port_remove(), as the core's hotplug worker holds
+ *    tb->lock across tb_xdomain_remove().  As upstream, disable_paths() of
+ *    a service already being removed does not take it (xd->is_unplugged).
+ *    A core that called a path operation holding a lock of its own that
+ *    tbs_port_remove() takes deadlocks here as it would on hardware.
  *  - host->props_lock protects host->props and host->props_gen; publish()
  *    takes only it, then queues link->props_work: the core may publish from
  *    any context of its own, and real hosts also learn about announcement
@@ -34,6 +42,7 @@
  * only the snapshot taken when they were created.
  */
 
+#include <linux/delay.h>
 #include <linux/kobject.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -315,10 +324,14 @@ static void tbsim_add_service(struct tbsim_host *host)
 	svc->port.service = TBSIM_SERVICE_ID;
 	svc->port.max_hopid = link->maxhopid;
 	ret = tbs_port_add(&svc->port);
-	if (ret)
+	if (ret) {
 		dev_warn(&svc->dev, "the core refused the port: %d\n", ret);
-	else
-		svc->port_added = true;
+		return;
+	}
+	/* The core may use the port after its removal, until release(). */
+	svc->port_added = true;
+	get_device(&svc->dev);
+	atomic_inc(&link->ports);
 }
 
 /* Remove the peer's service, port first (link->lock held). */
@@ -328,24 +341,29 @@ static void tbsim_remove_service(struct tbsim_host *host)
 	struct tbsim_link *link = host->link;
 	unsigned long flags;
 	bool leaked;
-	int i;
 
 	if (!svc)
 		return;
+	mutex_lock(&host->domain_lock);
+	WRITE_ONCE(svc->unplugged, true);
+	wake_up_all(&link->hold_wq);
 	if (svc->port_added)
 		tbs_port_remove(&svc->port);
+	mutex_unlock(&host->domain_lock);
 
-	/* The core gave everything back; whatever it did not is reclaimed. */
+	/*
+	 * The core gave the HopIDs back; whatever it did not is reclaimed.
+	 * Rings may still be in use by a session that was starting or closing
+	 * (tbsim_port_release() checks those).
+	 */
 	spin_lock_irqsave(&link->q_lock, flags);
 	leaked = !bitmap_empty(host->in_hopids, TBSIM_MAX_HOPID + 1) ||
 		 !bitmap_empty(host->out_hopids, TBSIM_MAX_HOPID + 1);
 	bitmap_zero(host->in_hopids, TBSIM_MAX_HOPID + 1);
 	bitmap_zero(host->out_hopids, TBSIM_MAX_HOPID + 1);
-	for (i = 0; i < TBSIM_MAX_RINGS; i++)
-		leaked |= host->tx_rings[i] || host->rx_rings[i];
 	spin_unlock_irqrestore(&link->q_lock, flags);
 	if (leaked)
-		dev_warn(&svc->dev, "port removed with HopIDs or rings held\n");
+		dev_warn(&svc->dev, "port removed with HopIDs held\n");
 
 	host->svc = NULL;
 	device_unregister(&svc->dev);
@@ -634,6 +652,7 @@ void tbsim_host_init(struct tbsim_link *link, struct tbsim_host *host,
 	host->nhi_rings = TBSIM_DEFAULT_RINGS;
 	host->dma_direct = true;
 	mutex_init(&host->props_lock);
+	mutex_init(&host->domain_lock);
 	INIT_WORK(&host->engine, tbsim_engine_work);
 	snprintf(host->name, sizeof(host->name), "sim-%u", host->domain);
 	host->fabric.name = host->name;
@@ -709,6 +728,7 @@ void tbsim_host_free(struct tbsim_host *host)
 		device_unregister(host->dev);
 	host->dev = NULL;
 	mutex_destroy(&host->props_lock);
+	mutex_destroy(&host->domain_lock);
 }
 
 /* --- port operations: HopIDs, announcements, paths ------------------------ */
@@ -810,6 +830,36 @@ static bool tbsim_out_path_used(struct tbsim_host *host, int hopid)
 	return false;
 }
 
+/*
+ * Enter a path operation the way the thunderbolt core does: take the domain
+ * lock, unless @may_skip and the service is already being removed (checked
+ * first, as upstream reads xd->is_unplugged before it locks).  Returns
+ * whether the lock is held.
+ */
+static bool tbsim_paths_lock(struct tbs_port *port, bool may_skip)
+{
+	struct tbsim_service *svc = tbsim_port_to_svc(port);
+	struct tbsim_host *host = svc->host;
+	struct tbsim_link *link = host->link;
+	bool skip = may_skip && READ_ONCE(svc->unplugged);
+	unsigned int delay;
+
+	if (READ_ONCE(link->path_hold)) {
+		atomic_inc(&link->paths_held);
+		wait_event(link->hold_wq,
+			   !READ_ONCE(link->path_hold) ||
+			   READ_ONCE(svc->unplugged));
+		atomic_dec(&link->paths_held);
+	}
+	if (skip)
+		return false;
+	mutex_lock(&host->domain_lock);
+	delay = READ_ONCE(link->path_delay_ms);
+	if (delay)
+		msleep(delay);
+	return true;
+}
+
 static int tbsim_enable_paths(struct tbs_port *port, int tx_hopid,
 			      struct tbs_ring *tx, int rx_hopid,
 			      struct tbs_ring *rx)
@@ -829,8 +879,11 @@ static int tbsim_enable_paths(struct tbs_port *port, int tx_hopid,
 		  rx_hopid < TBS_MIN_HOPID || rx_hopid > max))
 		return -EINVAL;
 
+	tbsim_paths_lock(port, false);
 	spin_lock_irqsave(&link->q_lock, flags);
-	if (!link->up)
+	if (READ_ONCE(tbsim_port_to_svc(port)->unplugged))
+		ret = -ENODEV;		/* the XDomain is gone */
+	else if (!link->up)
 		ret = -ENOTCONN;
 	else if (t && (t->path_hop || tbsim_out_path_used(host, tx_hopid)))
 		ret = -EBUSY;
@@ -845,6 +898,7 @@ static int tbsim_enable_paths(struct tbs_port *port, int tx_hopid,
 		host->in_path[rx_hopid] = r;
 	}
 	spin_unlock_irqrestore(&link->q_lock, flags);
+	mutex_unlock(&host->domain_lock);
 
 	if (!ret) {
 		tbsim_kick(host);
@@ -862,7 +916,9 @@ static void tbsim_disable_paths(struct tbs_port *port, int tx_hopid,
 	struct tbsim_ring *t = tx ? tx->fabric_priv : NULL;
 	struct tbsim_ring *r = rx ? rx->fabric_priv : NULL;
 	unsigned long flags;
+	bool locked;
 
+	locked = tbsim_paths_lock(port, true);
 	spin_lock_irqsave(&link->q_lock, flags);
 	if (t && t->path_hop == tx_hopid) {
 		t->path_hop = 0;
@@ -874,10 +930,37 @@ static void tbsim_disable_paths(struct tbs_port *port, int tx_hopid,
 		r->path_hop = 0;
 	}
 	spin_unlock_irqrestore(&link->q_lock, flags);
+	if (locked)
+		mutex_unlock(&host->domain_lock);
 
 	/* Senders to the disabled paths now wait for credits that do not come. */
 	tbsim_kick(host);
 	tbsim_kick(host->peer);
+}
+
+/* The core is done with a removed port: check what it gave back, let go. */
+static void tbsim_port_release(struct tbs_port *port)
+{
+	struct tbsim_service *svc = tbsim_port_to_svc(port);
+	struct tbsim_host *host = svc->host;
+	struct tbsim_link *link = host->link;
+	unsigned long flags;
+	bool leaked = false;
+	int i;
+
+	spin_lock_irqsave(&link->q_lock, flags);
+	for (i = 0; i < TBSIM_MAX_RINGS; i++)
+		leaked |= (host->tx_rings[i] &&
+			   host->tx_rings[i]->core->port == port) ||
+			  (host->rx_rings[i] &&
+			   host->rx_rings[i]->core->port == port);
+	spin_unlock_irqrestore(&link->q_lock, flags);
+	if (leaked)
+		dev_warn(&svc->dev, "port released with rings held\n");
+
+	put_device(&svc->dev);
+	if (atomic_dec_and_test(&link->ports))
+		wake_up_all(&link->ports_wq);
 }
 
 const struct tbs_port_ops tbsim_port_ops = {
@@ -896,4 +979,5 @@ const struct tbs_port_ops tbsim_port_ops = {
 	.dma_device = tbsim_dma_device,
 	.enable_paths = tbsim_enable_paths,
 	.disable_paths = tbsim_disable_paths,
+	.release = tbsim_port_release,
 };

@@ -24,10 +24,13 @@
  *  - Ring and frame lifetimes: see ring.c.
  *
  * Locks, outermost first: link->lock (mutex: plug state, devices,
- * configuration), host->props_lock (mutex: announcements), link->q_lock
- * (spinlock: the data path).  The core's locks may be held when it calls
- * port or fabric operations, which take only the last two; link->lock is
- * held around tbs_port_add() and tbs_port_remove().
+ * configuration), host->domain_lock (mutex: the model of tb->lock, see
+ * host.c), host->props_lock (mutex: announcements), link->q_lock
+ * (spinlock: the data path).  link->lock and host->domain_lock are held
+ * around tbs_port_remove(); enable_paths() and disable_paths() take
+ * host->domain_lock, so the core must not hold a lock of its own that
+ * tbs_port_remove() takes when it calls them.  Other port and fabric
+ * operations take only the last two.
  */
 
 #include <linux/configfs.h>
@@ -37,7 +40,11 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 
+#include "compat.h"
 #include "sim.h"
+
+/* The fabric interface (backend.h) is exported in this namespace. */
+MODULE_IMPORT_NS(TBS_NS);
 
 struct workqueue_struct *tbsim_wq;
 struct device *tbsim_root;
@@ -231,6 +238,55 @@ static ssize_t tbsim_link_drop_on_unplug_store(struct config_item *item,
 	return count;
 }
 
+static ssize_t tbsim_link_path_delay_ms_show(struct config_item *item,
+					     char *page)
+{
+	return sysfs_emit(page, "%u\n",
+			  READ_ONCE(tbsim_to_link(item)->path_delay_ms));
+}
+
+static ssize_t tbsim_link_path_delay_ms_store(struct config_item *item,
+					      const char *page, size_t count)
+{
+	unsigned int val;
+	int ret;
+
+	ret = tbsim_parse_uint(page, 0, TBSIM_PATH_DELAY_MAX, &val);
+	if (ret)
+		return ret;
+	WRITE_ONCE(tbsim_to_link(item)->path_delay_ms, val);
+	return count;
+}
+
+static ssize_t tbsim_link_path_hold_show(struct config_item *item, char *page)
+{
+	return sysfs_emit(page, "%d\n",
+			  READ_ONCE(tbsim_to_link(item)->path_hold));
+}
+
+static ssize_t tbsim_link_path_hold_store(struct config_item *item,
+					  const char *page, size_t count)
+{
+	struct tbsim_link *link = tbsim_to_link(item);
+	bool val;
+	int ret;
+
+	ret = kstrtobool(page, &val);
+	if (ret)
+		return ret;
+	WRITE_ONCE(link->path_hold, val);
+	if (!val)
+		wake_up_all(&link->hold_wq);
+	return count;
+}
+
+static ssize_t tbsim_link_paths_held_show(struct config_item *item,
+					  char *page)
+{
+	return sysfs_emit(page, "%d\n",
+			  atomic_read(&tbsim_to_link(item)->paths_held));
+}
+
 /* Read-only views of one side, named a_<what> and b_<what> on the link. */
 static ssize_t tbsim_side_domain(struct tbsim_host *host, char *page)
 {
@@ -284,6 +340,9 @@ CONFIGFS_ATTR(tbsim_link_, speed);
 CONFIGFS_ATTR(tbsim_link_, lanes);
 CONFIGFS_ATTR(tbsim_link_, unplug_after);
 CONFIGFS_ATTR(tbsim_link_, drop_on_unplug);
+CONFIGFS_ATTR(tbsim_link_, path_delay_ms);
+CONFIGFS_ATTR(tbsim_link_, path_hold);
+CONFIGFS_ATTR_RO(tbsim_link_, paths_held);
 
 static struct configfs_attribute *tbsim_link_attrs[] = {
 	&tbsim_link_attr_connected,
@@ -292,6 +351,9 @@ static struct configfs_attribute *tbsim_link_attrs[] = {
 	&tbsim_link_attr_lanes,
 	&tbsim_link_attr_unplug_after,
 	&tbsim_link_attr_drop_on_unplug,
+	&tbsim_link_attr_path_delay_ms,
+	&tbsim_link_attr_path_hold,
+	&tbsim_link_attr_paths_held,
 	&tbsim_link_attr_a_domain,
 	&tbsim_link_attr_b_domain,
 	&tbsim_link_attr_a_service,
@@ -605,6 +667,8 @@ static struct config_group *tbsim_make_link(struct config_group *group,
 	mutex_init(&link->lock);
 	spin_lock_init(&link->q_lock);
 	init_waitqueue_head(&link->transit_wq);
+	init_waitqueue_head(&link->hold_wq);
+	init_waitqueue_head(&link->ports_wq);
 	link->maxhopid = TBSIM_DEFAULT_MAXHOPID;
 	link->speed = 20;
 	link->lanes = 2;
@@ -647,6 +711,8 @@ static void tbsim_drop_link(struct config_group *group,
 	mutex_lock(&link->lock);
 	tbsim_link_unplug(link);
 	mutex_unlock(&link->lock);
+	/* A session that was starting or closing at unplug lets go of its port. */
+	wait_event(link->ports_wq, !atomic_read(&link->ports));
 
 	tbsim_host_unregister(&link->host[0]);
 	tbsim_host_unregister(&link->host[1]);

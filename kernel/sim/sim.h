@@ -43,6 +43,7 @@
 #define TBSIM_RX_DELAY_MAX	1000000	/* us */
 #define TBSIM_ENGINE_BUDGET	256	/* frames per engine run */
 #define TBSIM_TRANSIT_BATCH	16	/* frames moved per q_lock release */
+#define TBSIM_PATH_DELAY_MAX	10000	/* ms */
 
 /* device_type.uevent() takes a const device since 6.3. */
 #if KERNEL_VERSION(6, 3, 0) > LINUX_VERSION_CODE
@@ -193,6 +194,8 @@ struct tbsim_xdomain {
  * @port: what the core attaches to
  * @host: the local host
  * @port_added: tbs_port_add() succeeded
+ * @unplugged: being removed (host->domain_lock held by the remover): path
+ *	operations see a dead XDomain, as upstream's xd->is_unplugged
  * @key: the property directory's key
  * @prtcid: protocol id, from the peer's announcement
  * @prtcvers: protocol version
@@ -204,6 +207,7 @@ struct tbsim_service {
 	struct tbs_port port;
 	struct tbsim_host *host;
 	bool port_added;
+	bool unplugged;
 	char key[9];
 	u32 prtcid;
 	u32 prtcvers;
@@ -232,6 +236,10 @@ struct tbsim_service {
  * @props_lock: protects @props
  * @props: the `stream` directory it announces, %NULL if none
  * @props_gen: incremented by every publish()
+ * @domain_lock: the model of the thunderbolt core's per-domain tb->lock:
+ *	enable_paths() and disable_paths() take it, and the removal of the
+ *	peer's service holds it across tbs_port_remove(), as the core's
+ *	hotplug worker holds tb->lock across tb_xdomain_remove()
  * @xd: XDomain device of the peer (link->lock)
  * @svc: service device of the peer (link->lock)
  * @engine: moves this host's TX frames and returns its completions
@@ -265,6 +273,7 @@ struct tbsim_host {
 	struct tb_property_dir *props;
 	u64 props_gen;
 
+	struct mutex domain_lock;	/* the model of tb->lock */
 	struct tbsim_xdomain *xd;
 	struct tbsim_service *svc;
 
@@ -295,6 +304,15 @@ struct tbsim_host {
  *	of waiting for credits that never come (@q_lock)
  * @unplug_after: unplug once this many more frames crossed (@q_lock)
  * @transit_wq: ring_stop() waits here for frames in transit
+ * @path_delay_ms: path operations sleep this long holding the domain lock,
+ *	as a software connection manager does while it builds tunnels
+ * @path_hold: path operations wait before taking the domain lock until this
+ *	is cleared or their service is being removed (a test's way to line an
+ *	open or a close up with an unplug)
+ * @paths_held: path operations waiting at @path_hold
+ * @hold_wq: they wait here
+ * @ports: ports added and not yet released by the core; rmdir waits for 0
+ * @ports_wq: it waits here
  * @props_work: re-reads both hosts' announcements (as a real XDomain does
  *	on a "properties changed" notification)
  * @unplug_work: unplugs from process context when @unplug_after fires
@@ -315,6 +333,13 @@ struct tbsim_link {
 	bool drop_on_unplug;
 	unsigned int unplug_after;
 	wait_queue_head_t transit_wq;
+
+	unsigned int path_delay_ms;
+	bool path_hold;
+	atomic_t paths_held;
+	wait_queue_head_t hold_wq;
+	atomic_t ports;
+	wait_queue_head_t ports_wq;
 
 	struct work_struct props_work;
 	struct work_struct unplug_work;

@@ -76,6 +76,7 @@ struct mutex {
 #define lockdep_assert_held(m) ((void)(m))
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define EXPORT_SYMBOL_GPL(sym)
+#define EXPORT_SYMBOL_NS_GPL(sym, ns)
 #define pr_warn_ratelimited(...) ((void)0)
 #define pr_warn(...) ((void)0)
 #define pr_debug(...) ((void)0)

@@ -3,15 +3,18 @@
  * Forced in front of kernel/props.c (-include) in the fuzz build, in place
  * of kernel/tbstream.h (whose include guard it claims): the few core types
  * props.c touches, with the same member names and the protocol constants of
- * backend.h.  The fuzzer builds groups and streams of these by hand.
+ * backend.h; it claims compat.h's guard as well.  The fuzzer builds groups and streams of these by hand.
  */
 #ifndef TBSTREAM_H
 #define TBSTREAM_H
+/* compat.h's guard too: version switches mean nothing here */
+#define TBSTREAM_COMPAT_H
 
 #include <stdbool.h>
 
 #include <linux/thunderbolt.h>
 
+#define TBS_NS			TBSTREAM
 #define TBS_NAME_MAX		8
 #define TBS_MAX_HOPID		2047
 #define TBS_MIN_HOPID		8

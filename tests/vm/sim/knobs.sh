@@ -26,7 +26,15 @@ done
 check_errno "unplug_after -1" EINVAL write $L/unplug_after -1
 check_errno "unplug_after 10" OK write $L/unplug_after 10
 check_errno "drop_on_unplug 'perhaps'" EINVAL write $L/drop_on_unplug perhaps
-for ro in a_domain b_domain a_service b_service a_xdomain b_xdomain a_hostname b_hostname; do
+for v in -1 10001 x; do
+	check_errno "path_delay_ms '$v'" EINVAL write $L/path_delay_ms "$v"
+done
+check_errno "path_delay_ms 10000" OK write $L/path_delay_ms 10000
+check_eq "path_delay_ms reads back" 10000 "$(cat $L/path_delay_ms)"
+check_errno "path_delay_ms 0" OK write $L/path_delay_ms 0
+check_errno "path_hold 'perhaps'" EINVAL write $L/path_hold perhaps
+check_eq "nothing waits at path_hold" 0 "$(cat $L/paths_held)"
+for ro in a_domain b_domain a_service b_service a_xdomain b_xdomain a_hostname b_hostname paths_held; do
 	check_errno "$ro is read-only" EACCES open $L/$ro wronly
 done
 

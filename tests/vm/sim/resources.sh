@@ -46,6 +46,8 @@ exec 3<>$da1
 check_eq "s1 is open on a" open "$(cat $A/s1/state)"
 da2=/dev/tbstream$(cat $A/s2/index)
 check_errno "s2 cannot open: a's NHI has no free ring" EBUSY open $da2 rdwr
+check_eq "and s2 counts it" 1 "$(cat $A/s2/ring_exhausted)"
+check_eq "s1 counts nothing" 0 "$(cat $A/s1/ring_exhausted)"
 exec 3>&-
 check_errno "with s1 closed, s2 opens" OK open $da2 rdwr
 rmdir $A/s1 $A/s2 $B/s1 $B/s2 $A $B
