@@ -26,7 +26,7 @@ check_eq "...and returns once it attaches" "open OK" "$(cat /tmp/o1)"
 check "b announces its stream" wait_for 5 sh -c "errno-of open $deva wronly | grep -qx OK"
 
 stream-probe $devb open:rdwr,nonblock read:10 poll:0 touch:/tmp/b1 \
-	pollin:5000 readall:5000 nonblock:0 read:10 read:10 touch:/tmp/b2 \
+	pollin:5000 nonblock:0 readall:5000 read:10 read:10 touch:/tmp/b2 \
 	wait:/tmp/a2 readall:3 close > /tmp/b.out &
 pb=$!
 stream-probe $deva open:wronly wait:/tmp/b1 write:5000 close > /tmp/a.out

@@ -15,11 +15,17 @@ head -c 4194304 /dev/urandom > /tmp/src
 
 # start_transfer: reader on b, writer on a, in the background
 start_transfer() {
+	rx_before=$(cat $B/s/rx_frames)
 	sim-copy $db /tmp/dst > /tmp/reader.out &
 	reader=$!
 	wait_for 5 grep -qx open $B/s/state
 	sim-copy /tmp/src $da > /tmp/writer.out &
 	writer=$!
+}
+
+# receiving: b has taken in at least one frame of the current transfer
+receiving() {
+	[ "$(cat $B/s/rx_frames)" -gt "$rx_before" ]
 }
 
 # 1. The data path pulls the cable after 100 frames.
@@ -51,7 +57,9 @@ check_eq "intact" "$(sha /tmp/src)" "$(sha /tmp/dst)"
 # 3. Unplug by hand while a slow receiver has completions queued.
 echo 1000 > $L/b/rx_delay_us
 start_transfer
-sleep 1
+# data is flowing, and (1 ms a frame, a 256-frame ring) the writer is far
+# from done: what a fixed sleep only assumed, which a loaded host broke
+check "data flows before the unplug" wait_for 30 receiving
 check "unplug under load" sh -c "echo 0 > $L/connected"
 wait $writer
 wait $reader
@@ -75,7 +83,7 @@ echo 1 > $L/connected
 check "attached for rmdir" wait_for 5 grep -qx ready $B/s/state
 echo 1000 > $L/b/rx_delay_us
 start_transfer
-sleep 1
+check "data flows before the rmdir" wait_for 30 receiving
 check "rmdir of a link with open streams" rmdir $L
 wait $writer
 wait $reader
