@@ -15,7 +15,8 @@ wr=$!
 stream-probe $devb open:rdonly touch:/tmp/p1 wait:/tmp/unplugged poll:0 read:10 > /tmp/poll.out &
 pp=$!
 wait_for 5 test -e /tmp/p1
-sleep 1
+# mid-transfer for certain: frames have left a (a fixed sleep assumed it)
+check "data flows before the unplug" wait_for 30 sh -c "[ \$(cat $A/s/tx_frames) -gt 0 ]"
 echo 0 > $L/connected
 touch /tmp/unplugged
 wait $wr
