@@ -39,10 +39,15 @@ check_eq "no session left" "streams 2 sessions 0" "$(live)"
 # 2. Last close: disable_paths() meets the unplug.
 echo 1 > $L/connected
 check "re-attached" wait_for 5 grep -qx ready $A/s/state
-rm -f /tmp/go /tmp/closed
-sh -c "exec 3<>$da; while [ ! -e /tmp/go ]; do sleep 0.1; done; exec 3>&-; echo done > /tmp/closed" &
+# ready is a's side; an open also needs b's announcement, which may still be
+# on its way (under load it was: the open failed, and the state a failing
+# open shows passed for the holder's)
+check "a finds b's announcement" wait_for 10 sh -c "errno-of open $da rdwr,nonblock | grep -qx OK"
+rm -f /tmp/go /tmp/closed /tmp/opened
+sh -c "exec 3<>$da || exit 1; : > /tmp/opened; while [ ! -e /tmp/go ]; do sleep 0.1; done; exec 3>&-; echo done > /tmp/closed" &
 holder=$!
-check "a is open" wait_for 5 grep -qx open $A/s/state
+check "a is open" wait_for 10 test -e /tmp/opened
+check "...and its state says so" wait_for 5 grep -qx open $A/s/state
 echo 1 > $L/path_hold
 touch /tmp/go
 check "the last close waits in disable_paths" wait_for 10 grep -qx 1 $L/paths_held
