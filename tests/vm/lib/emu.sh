@@ -110,12 +110,16 @@ emu_wait_no_xdomain() {
 
 # emu_assert_clean_log WHAT: the kernel log since the last call has no
 # control-channel trouble (timeouts, CRC or size errors, unexpected packets)
-# and no thunderbolt error; then it is cleared.  One failure is the
+# and no thunderbolt error; then it is cleared.  Two failures are the
 # protocol's own: a host whose peer's driver is not up yet (both load at
-# once in this guest) gets no answer to its UUID request and retries.
+# once in this guest) gets no answer to its UUID request and retries, or to
+# its properties-changed notification, which it sends a few times and then
+# gives up on (the peer reads the properties when it comes up anyway; seen
+# at boot on a loaded CI machine, where a TCG guest can stall for seconds).
 emu_assert_clean_log() {
 	_bad=$(dmesg | grep -Ei 'thunderbolt.*(timeout|timed out|crc|invalid|unexpected|error|fail|refus)|WARNING:|BUG:' |
-		grep -v 'failed to request UUID, retrying$' | head -n 10)
+		grep -v -e 'failed to request UUID, retrying$' \
+			-e 'failed to send properties changed notification$' | head -n 10)
 	[ -z "$_bad" ] || { echo "$_bad" | sed 's/^/# /'; emu_fail "$1: thunderbolt logged trouble"; }
 	dmesg -c >/dev/null
 }
