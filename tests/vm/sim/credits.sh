@@ -52,15 +52,11 @@ head -c 1048576 /dev/urandom > /tmp/src
 sim-copy $db /tmp/dst > /tmp/reader.out &
 reader=$!
 check "b's reader is open" wait_for 5 grep -qx open $B/s/state
-start=$(date +%s)
 check "a writes 1 MiB to a slow receiver" sh -c "sim-copy /tmp/src $da > /tmp/writer.out"
 wait $reader
-end=$(date +%s)
 check_eq "the slow reader got everything" "EOF 1048576" "$(cat /tmp/reader.out)"
 check_eq "intact" "$(sha /tmp/src)" "$(sha /tmp/dst)"
 check "a stalled on the slow receiver" test "$(stats a stalls)" -gt "$stalls"
-# 257 frames x 2 ms: the receiver's pace, not the writer's, sets the time.
-check "the transfer took the receiver's time" test $((end - start)) -ge 1
 check_eq "still nothing dropped" 0 "$(stats a dropped)"
 echo 0 > $L/b/rx_delay_us
 
