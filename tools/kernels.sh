@@ -32,8 +32,12 @@ debug_kernel_key() {
 }
 
 # Where a kernel's cache is: vmlinux, image/lib/modules/KVER, stamps.
+# TBSTREAM_DEBUG_KERNEL_DIR names a debug kernel built elsewhere (the same
+# layout), e.g. one being iterated on by hand.
 kernel_cache_dir() {
-	if [ "$1" = "$TBSTREAM_DEBUG_KERNEL" ]; then
+	if [ "$1" = "$TBSTREAM_DEBUG_KERNEL" ] && [ -n "${TBSTREAM_DEBUG_KERNEL_DIR:-}" ]; then
+		echo "$TBSTREAM_DEBUG_KERNEL_DIR"
+	elif [ "$1" = "$TBSTREAM_DEBUG_KERNEL" ]; then
 		echo "$TBSTREAM_CACHE/$1-$(debug_kernel_key)"
 	else
 		echo "$TBSTREAM_CACHE/$1"
