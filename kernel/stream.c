@@ -499,6 +499,7 @@ void tbs_stream_drop(struct tbs_stream *s)
 {
 	struct tbs_session *sess = NULL;
 	struct tbs_fabric *fabric = NULL;
+	struct tbs_port *port;
 
 	mutex_lock(&tbs_lock);
 	list_del(&s->node);
@@ -507,6 +508,14 @@ void tbs_stream_drop(struct tbs_stream *s)
 	mutex_lock(&s->lock);
 	s->removed = true;
 	sess = tbs_stream_take_session(s, -EPIPE);
+	/*
+	 * Off the group's list, an unplug no longer detaches the stream: its
+	 * port may be removed meanwhile, so hold it until the HopIDs are given
+	 * back below.  Nothing else changes s->port from here on.
+	 */
+	port = s->port;
+	if (port)
+		tbs_port_get(port);
 	wake_up_all(&s->attach_wq);
 	mutex_unlock(&s->lock);
 	mutex_unlock(&tbs_lock);
@@ -530,6 +539,8 @@ void tbs_stream_drop(struct tbs_stream *s)
 	if (fabric)
 		tbs_publish(fabric);
 	mutex_unlock(&tbs_lock);
+	if (port)
+		tbs_port_put(port);
 }
 
 /*
