@@ -8,6 +8,7 @@
 #include <linux/poll.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 #include <linux/uio.h>
 
 #include "tbstream.h"
@@ -386,16 +387,48 @@ static bool tbs_rx_readable(struct tbs_session *sess)
 }
 
 /*
- * Copy queued frames to @to (io_lock shared and rx_mutex held).  Returns
- * bytes copied or -EFAULT; *eof when the reader is to see end of file.
+ * User copies under io_lock run with page faults disabled: a fault there
+ * could sleep for as long as the memory's owner likes (userfaultfd, FUSE),
+ * and teardown, which takes io_lock exclusive, would wait as long, on
+ * unplug with the fabric's tb->lock held.  A copy that meets a page that is
+ * not there comes up short instead; the caller drops io_lock, faults the
+ * page in (fault_in_iov_iter_*()) and tries again.
  */
-static ssize_t tbs_rx_copy(struct tbs_session *sess, struct iov_iter *to,
-			   bool *eof)
+static size_t tbs_copy_to_iter_nofault(const void *from, size_t n,
+				       struct iov_iter *to)
+{
+	size_t c;
+
+	pagefault_disable();
+	c = copy_to_iter(from, n, to);
+	pagefault_enable();
+	return c;
+}
+
+static size_t tbs_copy_from_iter_nofault(void *to, size_t n,
+					 struct iov_iter *from)
+{
+	size_t c;
+
+	pagefault_disable();
+	c = copy_from_iter(to, n, from);
+	pagefault_enable();
+	return c;
+}
+
+/*
+ * Copy queued frames to @to (io_lock shared and rx_mutex held).  Returns
+ * bytes copied; *eof when the reader is to see end of file, *fault when
+ * the copy stopped at a page that is not there (or not a valid one).
+ */
+static size_t tbs_rx_copy(struct tbs_session *sess, struct iov_iter *to,
+			  bool *eof, bool *fault)
 {
 	size_t copied = 0, n, c;
 	struct tbs_frame *f;
 
 	*eof = false;
+	*fault = false;
 	while (iov_iter_count(to)) {
 		spin_lock(&sess->rx_lock);
 		f = list_first_entry_or_null(&sess->rx_ready, struct tbs_frame,
@@ -417,12 +450,11 @@ static ssize_t tbs_rx_copy(struct tbs_session *sess, struct iov_iter *to,
 
 		sess->rx_eof = false;
 		n = min_t(size_t, f->size - sess->rx_off, iov_iter_count(to));
-		c = copy_to_iter(f->buf + sess->rx_off, n, to);
+		c = tbs_copy_to_iter_nofault(f->buf + sess->rx_off, n, to);
 		copied += c;
 		sess->rx_off += c;
 		if (c < n) {
-			if (!copied)
-				return -EFAULT;
+			*fault = true;
 			break;
 		}
 		if (sess->rx_off == f->size) {
@@ -436,6 +468,20 @@ static ssize_t tbs_rx_copy(struct tbs_session *sess, struct iov_iter *to,
 	if (!copied && sess->rx_eof)
 		*eof = true;
 	return copied;
+}
+
+/*
+ * Bring in the pages the next copy to @to needs, with no lock held: this is
+ * where a reader waits for a slow fault.  Return: 0 to copy again, or
+ * -EFAULT when not even the first byte can be made writable.
+ */
+static int tbs_rx_fault_in(struct iov_iter *to)
+{
+	size_t want = min_t(size_t, iov_iter_count(to), TBS_FRAME_SIZE);
+
+	if (!user_backed_iter(to))
+		return -EFAULT;
+	return fault_in_iov_iter_writeable(to, want) == want ? -EFAULT : 0;
 }
 
 /**
@@ -452,8 +498,8 @@ ssize_t tbs_session_read(struct tbs_session *sess, struct iov_iter *to,
 			 bool nonblock)
 {
 	struct tbs_stream *s = sess->stream;
+	bool eof, fault;
 	ssize_t ret;
-	bool eof;
 	int gone;
 
 	if (!iov_iter_count(to))
@@ -468,14 +514,20 @@ ssize_t tbs_session_read(struct tbs_session *sess, struct iov_iter *to,
 			ret = gone == -EPIPE ? 0 : gone;
 			break;
 		}
-		ret = tbs_rx_copy(sess, to, &eof);
+		ret = tbs_rx_copy(sess, to, &eof, &fault);
 		up_read(&sess->io_lock);
 		if (ret > 0) {
 			atomic64_add(ret, &s->counters[TBS_RX_BYTES]);
 			break;
 		}
-		if (ret < 0 || eof)
+		if (eof)
 			break;
+		if (fault) {
+			ret = tbs_rx_fault_in(to);
+			if (ret)
+				break;
+			continue;
+		}
 		ret = READ_ONCE(sess->rx_err);
 		if (ret)
 			break;
@@ -579,6 +631,12 @@ ssize_t tbs_session_send(struct tbs_session *sess, struct tbs_tx_src *src,
 		if (!err)
 			done += tbs_tx_fill(sess, src, &nposted, &err);
 		up_read(&sess->io_lock);
+		if (err == -EFAULT && src->fault_in && !src->stop) {
+			/* No lock held: the fault may take as long as it likes. */
+			err = src->fault_in(src);
+			if (!err)
+				continue;
+		}
 		if (err || !src->left)
 			break;
 		if (nonblock && !READ_ONCE(sess->tx_nfree)) {
@@ -613,14 +671,29 @@ static int tbs_iter_fill(struct tbs_tx_src *src, struct tbs_session *sess,
 	struct tbs_iter_src *is = container_of(src, struct tbs_iter_src, src);
 	size_t n = min_t(size_t, src->left, TBS_FRAME_SIZE), c;
 
-	c = copy_from_iter(f->buf, n, is->from);
+	c = tbs_copy_from_iter_nofault(f->buf, n, is->from);
 	if (!c)
-		return -EFAULT;
-	if (c < n)
-		src->stop = -EFAULT;	/* post what was copied, then stop */
+		return -EFAULT;		/* tbs_iter_fault_in(), then again */
+	/*
+	 * Short: post what was copied.  User memory continues with a fault
+	 * next time; anything else cannot be read further.
+	 */
+	if (c < n && !user_backed_iter(is->from))
+		src->stop = -EFAULT;
 	f->size = c;
 	src->left -= c;
 	return 0;
+}
+
+/* Bring in the next frame's worth of user memory, with no lock held. */
+static int tbs_iter_fault_in(struct tbs_tx_src *src)
+{
+	struct tbs_iter_src *is = container_of(src, struct tbs_iter_src, src);
+	size_t want = min_t(size_t, src->left, TBS_FRAME_SIZE);
+
+	if (!user_backed_iter(is->from))
+		return -EFAULT;
+	return fault_in_iov_iter_readable(is->from, want) == want ? -EFAULT : 0;
 }
 
 static void tbs_iter_unfill(struct tbs_tx_src *src, struct tbs_session *sess,
@@ -647,6 +720,7 @@ ssize_t tbs_session_write(struct tbs_session *sess, struct iov_iter *from,
 		.src.left = iov_iter_count(from),
 		.src.fill = tbs_iter_fill,
 		.src.unfill = tbs_iter_unfill,
+		.src.fault_in = tbs_iter_fault_in,
 		.from = from,
 	};
 

@@ -55,16 +55,38 @@
  *   stream->lock        the configuration, ->port, ->session, ->pending,
  *                       ->removed and session->nfiles; never held across a
  *                       session's start, close or teardown
- *   session->tx_mutex   one writer at a time (keeps frames in order)
- *   session->rx_mutex   one reader at a time; rx_off, rx_eof
+ *   session->tx_mutex   one writer at a time (keeps frames in order);
+ *                       may be held across a user page fault
+ *   session->rx_mutex   one reader at a time; rx_off, rx_eof; may be held
+ *                       across a user page fault
  *   session->io_lock    rw_semaphore: readers and writers hold it shared
- *                       while they touch rings or frames (never while they
- *                       sleep waiting for data or room); teardown holds it
+ *                       while they touch rings or frames; teardown holds it
  *                       exclusive while it disables paths and frees rings
+ *   dmabuf.att_lock     a session's dma-buf attachments (dmabuf.c)
  *   session->tx_lock    spinlock: TX free list
  *   session->rx_lock    spinlock: RX ready list, rx_err
  *   Readers and writers share no lock but io_lock (shared): the stream is
  *   full duplex.  Ring callbacks take only the two spinlocks.
+ *
+ * What teardown waits for is bounded
+ *   Teardown runs on unplug inside the fabric's hotplug path (tb->lock
+ *   held), so whatever it waits for must end by itself.  It takes no
+ *   mutex of the data path (tx_mutex, rx_mutex), only io_lock exclusive,
+ *   and io_lock is never held shared across anything that can sleep for
+ *   an unbounded time:
+ *   - not while waiting for data, room or a dma-buf fence;
+ *   - not across a user page fault: copies between frames and user memory
+ *     under io_lock run with page faults disabled.  A copy that meets a
+ *     page that is not there comes up short; the reader or writer drops
+ *     io_lock, faults the page in with fault_in_iov_iter_*() (where a
+ *     userfaultfd or FUSE page may keep it for as long as its owner likes,
+ *     holding only rx_mutex or tx_mutex) and takes io_lock again, finding
+ *     the session gone if it was torn down meanwhile (-ENXIO, -EPIPE);
+ *   - not across an exporter's dma-buf mapping: an attach reads what the
+ *     session offers under io_lock, then maps holding only a reference on
+ *     the port (dmabuf.c).
+ *   The only sleeps under io_lock shared are allocations and the copies
+ *   from a dma-buf's kernel mapping on the CPU path.
  *
  * Start, close and teardown happen outside the locks
  *   A stream has at most one session in transition, stream->pending, owned
@@ -87,7 +109,8 @@
  *
  * Teardown (tbs_session_teardown)
  *   Sets session->gone, wakes every waiter, takes io_lock exclusive (waits
- *   for in-flight I/O to leave the rings), disables the paths, stops the
+ *   for in-flight I/O to leave the rings, which is bounded: above),
+ *   disables the paths, stops the
  *   RX then TX ring (every posted frame comes back canceled, no callback
  *   runs afterwards), releases every dma-buf mapping made for the port's
  *   DMA device (dmabuf.c), frees buffers and rings and drops the session's

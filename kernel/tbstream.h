@@ -194,8 +194,12 @@ struct tbs_session {
  *	@f->size (and @f->buf/@f->dma for memory the core does not own),
  *	subtract it from @left, return 0; or return a negative errno having
  *	changed nothing.  Runs with io_lock shared and tx_mutex held; must not
- *	sleep for long
+ *	sleep for long, nor fault on user memory (copy with page faults
+ *	disabled, return -EFAULT)
  * @unfill: @f could not be posted: undo what @fill did
+ * @fault_in: optional: @fill returned -EFAULT; bring the memory in with no
+ *	lock but tx_mutex held (may sleep as long as the fault takes); 0 to
+ *	fill again, -EFAULT if it cannot be read
  * @stop: set by @fill to stop after posting this frame, with this error
  */
 struct tbs_tx_src {
@@ -204,6 +208,7 @@ struct tbs_tx_src {
 		    struct tbs_frame *f);
 	void (*unfill)(struct tbs_tx_src *src, struct tbs_session *sess,
 		       struct tbs_frame *f);
+	int (*fault_in)(struct tbs_tx_src *src);
 	int stop;
 };
 
