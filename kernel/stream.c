@@ -51,7 +51,11 @@
  *                       around tbs_port_remove() (backend.h) and may be
  *                       called under the locks below.
  *   tbs_lock            control plane: groups, ports, fabrics, attach and
- *                       detach, HopID changes, the index table, publishing
+ *                       detach, ConfigFS HopID changes, the index table,
+ *                       publishing.  Global, so held only for list and
+ *                       field updates: never across a session's start,
+ *                       close or teardown, nor any wait; an open does not
+ *                       take it at all (stream->lock keeps the port)
  *   stream->lock        the configuration, ->port, ->session, ->pending,
  *                       ->removed and session->nfiles; never held across a
  *                       session's start, close or teardown
@@ -91,7 +95,7 @@
  * Start, close and teardown happen outside the locks
  *   A stream has at most one session in transition, stream->pending, owned
  *   by the thread that set it under stream->lock:
- *   - first open: allocates the session under tbs_lock + stream->lock (it
+ *   - first open: allocates the session under stream->lock alone (it
  *     takes the port, HopIDs and ring size from the stream), sets it
  *     pending, drops both locks, then allocates rings and frames and
  *     enables the paths (tbs_session_start()); it publishes the session as
@@ -173,7 +177,7 @@ void tbs_stream_put(struct tbs_stream *s)
 	kref_put(&s->kref, tbs_stream_release);
 }
 
-/* ---- HopIDs and attachment (tbs_lock and s->lock held) ---------------- */
+/* ---- HopIDs and attachment (s->lock held; tbs_lock too, but at open) --- */
 
 static int tbs_alloc_hopid(struct tbs_stream *s, bool in, int want)
 {
@@ -612,13 +616,16 @@ int tbs_session_open(struct tbs_stream *s, bool nonblock,
 		     struct tbs_session **sessp)
 {
 	struct tbs_session *sess;
-	struct tbs_fabric *fabric;
 	int ret;
 
 	for (;;) {
-		fabric = NULL;
 		sess = NULL;
-		mutex_lock(&tbs_lock);
+		/*
+		 * Only the stream's own lock: while s->port is set under it the
+		 * port stays added (detach takes it), and the fabric allocates
+		 * HopIDs under its own locks.  Opens of other streams, ConfigFS
+		 * and hotplug never wait for this one.
+		 */
 		mutex_lock(&s->lock);
 		if (s->removed) {
 			ret = -ENODEV;
@@ -630,8 +637,9 @@ int tbs_session_open(struct tbs_stream *s, bool nonblock,
 			s->session->nfiles++;
 			ret = 0;
 		} else if (s->port) {
+			/* The port, hence its fabric, stays while we hold s->lock. */
 			if (tbs_stream_configure(s) > 0)
-				fabric = s->port->fabric;
+				tbs_publish(s->port->fabric);
 			if (!tbs_stream_configured(s)) {
 				ret = -EINVAL;
 			} else {
@@ -644,9 +652,6 @@ int tbs_session_open(struct tbs_stream *s, bool nonblock,
 			ret = -EAGAIN;
 		}
 		mutex_unlock(&s->lock);
-		if (fabric)
-			tbs_publish(fabric);
-		mutex_unlock(&tbs_lock);
 
 		if (!ret && sess)
 			ret = tbs_session_open_new(s, sess, sessp);
