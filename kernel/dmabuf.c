@@ -52,7 +52,6 @@
 #include <linux/fs.h>
 #include <linux/iosys-map.h>
 #include <linux/module.h>
-#include <linux/moduleparam.h>
 #include <linux/poll.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
@@ -83,23 +82,6 @@ struct tbs_dmabuf_send {
 
 static DEFINE_XARRAY_ALLOC1(tbs_dmabuf_handles);
 static u32 tbs_dmabuf_next_handle;
-
-/* Live objects, for leak checks: /sys/module/tbstream/parameters/live_dmabuf */
-static atomic_t tbs_live_atts = ATOMIC_INIT(0);
-static atomic_t tbs_live_sends = ATOMIC_INIT(0);
-
-static int tbs_dmabuf_live_get(char *buf, const struct kernel_param *kp)
-{
-	return sysfs_emit(buf, "attachments %d sends %d\n",
-			  atomic_read(&tbs_live_atts),
-			  atomic_read(&tbs_live_sends));
-}
-
-static const struct kernel_param_ops tbs_dmabuf_live_ops = {
-	.get = tbs_dmabuf_live_get,
-};
-module_param_cb(live_dmabuf, &tbs_dmabuf_live_ops, NULL, 0444);
-MODULE_PARM_DESC(live_dmabuf, "dma-buf attachments and sends alive (leak checks)");
 
 /* ---- attachments -------------------------------------------------------- */
 

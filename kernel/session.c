@@ -13,8 +13,6 @@
 
 #include "tbstream.h"
 
-atomic_t tbs_live_sessions = ATOMIC_INIT(0);
-
 static void tbs_session_free(struct kref *kref)
 {
 	struct tbs_session *sess = container_of(kref, struct tbs_session, kref);

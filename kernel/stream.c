@@ -139,26 +139,9 @@
  *   ConfigFS pins the module while any group exists, open files pin it via
  *   the cdev/fops owner, and fabrics (tbstream_sim) pin it by symbol use.
  */
-#include <linux/moduleparam.h>
 #include <linux/slab.h>
 
 #include "tbstream.h"
-
-/* Live objects, for leak checks: /sys/module/tbstream/parameters/live */
-static atomic_t tbs_live_streams = ATOMIC_INIT(0);
-
-static int tbs_live_get(char *buf, const struct kernel_param *kp)
-{
-	return sysfs_emit(buf, "streams %d sessions %d\n",
-			  atomic_read(&tbs_live_streams),
-			  atomic_read(&tbs_live_sessions));
-}
-
-static const struct kernel_param_ops tbs_live_ops = {
-	.get = tbs_live_get,
-};
-module_param_cb(live, &tbs_live_ops, NULL, 0444);
-MODULE_PARM_DESC(live, "stream and session objects alive (leak checks)");
 
 static void tbs_stream_release(struct kref *kref)
 {

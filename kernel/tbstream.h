@@ -236,7 +236,6 @@ int tbs_session_open(struct tbs_stream *s, bool nonblock,
 void tbs_session_release(struct tbs_session *sess);
 
 /* session.c */
-extern atomic_t tbs_live_sessions;
 struct tbs_session *tbs_session_alloc(struct tbs_stream *s);
 int tbs_session_start(struct tbs_session *sess);
 void tbs_session_teardown(struct tbs_session *sess, int reason);
@@ -265,6 +264,14 @@ struct tbs_stream *tbs_item_to_stream(struct config_item *item);
 /* props.c */
 struct tb_property_dir *tbs_props_build(struct tbs_fabric *fabric);
 bool tbs_props_name_reserved(const char *name);
+
+/* debugfs.c: live objects, for leak checks */
+extern atomic_t tbs_live_streams;
+extern atomic_t tbs_live_sessions;
+extern atomic_t tbs_live_atts;
+extern atomic_t tbs_live_sends;
+void tbs_debugfs_init(void);
+void tbs_debugfs_exit(void);
 
 /* nhi.c */
 int tbs_nhi_init(void);

@@ -8,7 +8,6 @@
 # A core that held its global lock across the start blocks every step of
 # part 2 (each runs in the background, with a bounded wait on its outcome).
 . /lib/tbstream/guest.sh
-live() { cat /sys/module/tbstream/parameters/live; }
 plug_cable
 crossed_stream_pair s
 mkdir $A/t $B/t

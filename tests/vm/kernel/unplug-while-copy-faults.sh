@@ -9,7 +9,6 @@
 # nothing from or into a stream that is gone); nothing leaks and the modules
 # unload.
 . /lib/tbstream/guest.sh
-live() { cat /sys/module/tbstream/parameters/live; }
 plug_cable
 crossed_stream_pair s
 check "a is ready" wait_for 5 grep -qx ready $A/s/state

@@ -51,7 +51,7 @@ check_eq "only the domains remain" "domain1000 domain1001" "$(ls $bus | tr '\n' 
 after=$(buffers)
 echo "kmalloc-4k objects: $before after one cycle, $after after 100"
 check "no frame buffer leaked (kmalloc-4k within 1000 objects)" test $((after - before)) -lt 1000
-check_eq "no session outlived its cable" "streams 2 sessions 0" "$(cat /sys/module/tbstream/parameters/live)"
+check_eq "no session outlived its cable" "streams 2 sessions 0" "$(live)"
 rmdir $A/s $B/s $A $B
 rmdir $L
 check_eq "the module's reference count is 0" 0 "$(cat /sys/module/tbstream_sim/refcnt)"
