@@ -106,7 +106,8 @@ static void tbs_rx_done(struct tbs_ring *ring, struct tbs_frame *f,
 		wake_up(&sess->rx_wq);
 }
 
-static void tbs_session_free_frames(struct tbs_session *sess, unsigned int n)
+/* Free the buffers of the first @n frames (teardown: all of them). */
+static void tbs_session_free_bufs(struct tbs_session *sess, unsigned int n)
 {
 	const struct tbs_port_ops *ops = sess->port->ops;
 	unsigned int i;
@@ -116,6 +117,17 @@ static void tbs_session_free_frames(struct tbs_session *sess, unsigned int n)
 
 		ops->buf_free(f->ring, f);
 	}
+	INIT_LIST_HEAD(&sess->tx_free);
+	sess->tx_nfree = 0;
+}
+
+/* Free both rings (stopped or never started) and the frames. */
+static void tbs_session_free_rings(struct tbs_session *sess)
+{
+	const struct tbs_port_ops *ops = sess->port->ops;
+
+	ops->ring_free(&sess->rx);
+	ops->ring_free(&sess->tx);
 	kvfree(sess->frames);
 	sess->frames = NULL;
 }
@@ -181,6 +193,101 @@ static void tbs_ring_alloc_failed(struct tbs_session *sess, const char *what,
 		 s->name, what);
 }
 
+/* The frames and both rings, not started (tbs_session_free_rings()). */
+static int tbs_session_alloc_rings(struct tbs_session *sess)
+{
+	const struct tbs_port_ops *ops = sess->port->ops;
+	unsigned int n = sess->nframes;
+	int ret;
+
+	sess->frames = kvcalloc(2 * n, sizeof(*sess->frames), GFP_KERNEL);
+	if (!sess->frames)
+		return -ENOMEM;
+
+	sess->tx.tx = true;
+	sess->tx.size = n;
+	sess->tx.done = tbs_tx_done;
+	sess->tx.priv = sess;
+	ret = ops->ring_alloc(sess->port, &sess->tx);
+	if (ret) {
+		tbs_ring_alloc_failed(sess, "TX", ret);
+		goto err_frames;
+	}
+
+	sess->rx.tx = false;
+	sess->rx.size = n;
+	sess->rx.e2e_tx_hop = sess->tx.hop;
+	sess->rx.done = tbs_rx_done;
+	sess->rx.priv = sess;
+	ret = ops->ring_alloc(sess->port, &sess->rx);
+	if (ret) {
+		tbs_ring_alloc_failed(sess, "RX", ret);
+		goto err_tx_ring;
+	}
+	return 0;
+
+err_tx_ring:
+	ops->ring_free(&sess->tx);
+err_frames:
+	kvfree(sess->frames);
+	sess->frames = NULL;
+	return ret;
+}
+
+/* A buffer for every frame; the TX frames go on the free list. */
+static int tbs_session_alloc_bufs(struct tbs_session *sess)
+{
+	const struct tbs_port_ops *ops = sess->port->ops;
+	unsigned int n = sess->nframes, i;
+	int ret;
+
+	for (i = 0; i < 2 * n; i++) {
+		struct tbs_frame *f = &sess->frames[i];
+
+		f->ring = i < n ? &sess->tx : &sess->rx;
+		f->core_priv = sess;
+		ret = ops->buf_alloc(f->ring, f);
+		if (ret) {
+			tbs_session_free_bufs(sess, i);
+			return ret;
+		}
+		if (i < n)
+			list_add_tail(&f->list, &sess->tx_free);
+	}
+	sess->tx_nfree = n;
+	return 0;
+}
+
+/*
+ * Start both rings and give RX every buffer before any path exists, so the
+ * peer has credits from the start.
+ */
+static int tbs_session_start_rings(struct tbs_session *sess)
+{
+	const struct tbs_port_ops *ops = sess->port->ops;
+	unsigned int n = sess->nframes, i;
+	int ret;
+
+	ret = ops->ring_start(&sess->tx);
+	if (ret)
+		return ret;
+	ret = ops->ring_start(&sess->rx);
+	if (ret)
+		goto err_stop_tx;
+	for (i = n; i < 2 * n; i++) {
+		ret = ops->ring_post(&sess->rx, &sess->frames[i]);
+		if (ret)
+			goto err_stop_rx;
+	}
+	return 0;
+
+err_stop_rx:
+	ops->ring_stop(&sess->rx);
+err_stop_tx:
+	ops->ring_stop(&sess->tx);
+	return ret;
+}
+
 /**
  * tbs_session_start() - start a session: rings, frames, paths
  * @sess: a session from tbs_session_alloc(); no tbstream lock held (the
@@ -194,87 +301,36 @@ int tbs_session_start(struct tbs_session *sess)
 	struct tbs_stream *s = sess->stream;
 	struct tbs_port *port = sess->port;
 	const struct tbs_port_ops *ops = port->ops;
-	unsigned int n = sess->nframes, i;
 	int ret;
 
-	sess->frames = kvcalloc(2 * n, sizeof(*sess->frames), GFP_KERNEL);
-	if (!sess->frames) {
-		ret = -ENOMEM;
-		goto err_free;
-	}
-
-	sess->tx.tx = true;
-	sess->tx.size = n;
-	sess->tx.done = tbs_tx_done;
-	sess->tx.priv = sess;
-	ret = ops->ring_alloc(port, &sess->tx);
-	if (ret) {
-		tbs_ring_alloc_failed(sess, "TX", ret);
-		goto err_frames;
-	}
-
-	sess->rx.tx = false;
-	sess->rx.size = n;
-	sess->rx.e2e_tx_hop = sess->tx.hop;
-	sess->rx.done = tbs_rx_done;
-	sess->rx.priv = sess;
-	ret = ops->ring_alloc(port, &sess->rx);
-	if (ret) {
-		tbs_ring_alloc_failed(sess, "RX", ret);
-		goto err_tx_ring;
-	}
-
-	for (i = 0; i < 2 * n; i++) {
-		struct tbs_frame *f = &sess->frames[i];
-
-		f->ring = i < n ? &sess->tx : &sess->rx;
-		f->core_priv = sess;
-		ret = ops->buf_alloc(f->ring, f);
-		if (ret)
-			goto err_bufs;
-		if (i < n)
-			list_add_tail(&f->list, &sess->tx_free);
-	}
-	sess->tx_nfree = n;
-
-	ret = ops->ring_start(&sess->tx);
+	ret = tbs_session_alloc_rings(sess);
+	if (ret)
+		goto err;
+	ret = tbs_session_alloc_bufs(sess);
+	if (ret)
+		goto err_rings;
+	ret = tbs_session_start_rings(sess);
 	if (ret)
 		goto err_bufs;
-	ret = ops->ring_start(&sess->rx);
-	if (ret)
-		goto err_stop_tx;
-	/* Prime RX before the path exists, so credits are there from the start. */
-	for (i = n; i < 2 * n; i++) {
-		ret = ops->ring_post(&sess->rx, &sess->frames[i]);
-		if (ret)
-			goto err_stop_rx;
-	}
 	ret = ops->enable_paths(port, sess->tx_hopid, &sess->tx,
 				sess->rx_hopid, &sess->rx);
 	if (ret)
-		goto err_stop_rx;
+		goto err_stop;
 
 	sess->started = true;
 	dev_dbg(port->dev, "%s: open: tx hop %d -> HopID %d, HopID %d -> rx hop %d, %u descriptors\n",
 		s->name, sess->tx.hop, sess->tx_hopid, sess->rx_hopid,
-		sess->rx.hop, n);
+		sess->rx.hop, sess->nframes);
 	return 0;
 
-err_stop_rx:
+err_stop:
 	ops->ring_stop(&sess->rx);
-err_stop_tx:
 	ops->ring_stop(&sess->tx);
-	i = 2 * n;
 err_bufs:
-	tbs_session_free_frames(sess, i);
-	ops->ring_free(&sess->rx);
-err_tx_ring:
-	ops->ring_free(&sess->tx);
-	goto err_free;
-err_frames:
-	kvfree(sess->frames);
-	sess->frames = NULL;
-err_free:
+	tbs_session_free_bufs(sess, 2 * sess->nframes);
+err_rings:
+	tbs_session_free_rings(sess);
+err:
 	dev_warn(port->dev, "%s: cannot start the stream: %d\n", s->name, ret);
 	sess->torn_down = true;
 	tbs_port_put(port);
@@ -311,9 +367,8 @@ void tbs_session_teardown(struct tbs_session *sess, int reason)
 	INIT_LIST_HEAD(&sess->tx_free);
 	sess->tx_nfree = 0;
 	spin_unlock(&sess->tx_lock);
-	tbs_session_free_frames(sess, 2 * sess->nframes);
-	ops->ring_free(&sess->rx);
-	ops->ring_free(&sess->tx);
+	tbs_session_free_bufs(sess, 2 * sess->nframes);
+	tbs_session_free_rings(sess);
 	sess->torn_down = true;
 	up_write(&sess->io_lock);
 	tbs_port_put(sess->port);
