@@ -401,8 +401,8 @@ static struct tbs_dmabuf_frame *tbs_dmabuf_frame_take(struct tbs_session *sess,
 
 /*
  * Find the DMA segment of the first byte.  Only under io_lock with the
- * session not gone: the mapping exists then (teardown releases it with
- * io_lock held exclusive).
+ * session not gone: the mapping exists then (teardown releases it only
+ * after every such holder of io_lock has left).
  */
 static void tbs_dmabuf_seek(struct tbs_dmabuf_src *ds)
 {
@@ -776,7 +776,7 @@ int tbs_dmabuf_session_init(struct tbs_session *sess)
 /**
  * tbs_dmabuf_session_teardown() - release every mapping of the session
  * @sess: the session; its rings are stopped (every frame came back) and
- *	io_lock is held exclusive
+ *	no I/O reaches them any more (->gone, io_lock)
  *
  * Attachments stay (their handles still answer) without a mapping.
  */

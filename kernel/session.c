@@ -354,7 +354,15 @@ void tbs_session_teardown(struct tbs_session *sess, int reason)
 	wake_up_all(&sess->rx_wq);
 	wake_up_all(&sess->tx_wq);
 
+	/*
+	 * A barrier, not a critical section: I/O that took io_lock before
+	 * ->gone was set leaves the rings now, and I/O that takes it later
+	 * sees ->gone and never touches them, so the rings are ours.  Not held
+	 * across disable_paths(): the fabric takes tb->lock there, and holds
+	 * it around tbs_port_remove(), which calls this.
+	 */
 	down_write(&sess->io_lock);
+	up_write(&sess->io_lock);
 	ops->disable_paths(sess->port, sess->tx_hopid, &sess->tx,
 			   sess->rx_hopid, &sess->rx);
 	ops->ring_stop(&sess->rx);
@@ -370,7 +378,6 @@ void tbs_session_teardown(struct tbs_session *sess, int reason)
 	tbs_session_free_bufs(sess, 2 * sess->nframes);
 	tbs_session_free_rings(sess);
 	sess->torn_down = true;
-	up_write(&sess->io_lock);
 	tbs_port_put(sess->port);
 }
 

@@ -64,8 +64,11 @@
  *   session->rx_mutex   one reader at a time; rx_off, rx_eof; may be held
  *                       across a user page fault
  *   session->io_lock    rw_semaphore: readers and writers hold it shared
- *                       while they touch rings or frames; teardown holds it
- *                       exclusive while it disables paths and frees rings
+ *                       while they touch rings or frames; teardown, once
+ *                       ->gone is set, takes it exclusive and drops it at
+ *                       once: a barrier after which no I/O touches the
+ *                       rings.  It holds it across nothing, least of all
+ *                       disable_paths() (tb->lock)
  *   dmabuf.att_lock     a session's dma-buf attachments (dmabuf.c)
  *   session->tx_lock    spinlock: TX free list
  *   session->rx_lock    spinlock: RX ready list, rx_err
@@ -112,9 +115,9 @@
  *   its owner.
  *
  * Teardown (tbs_session_teardown)
- *   Sets session->gone, wakes every waiter, takes io_lock exclusive (waits
- *   for in-flight I/O to leave the rings, which is bounded: above),
- *   disables the paths, stops the
+ *   Sets session->gone, wakes every waiter, takes and drops io_lock
+ *   exclusive (waits for in-flight I/O to leave the rings, which is
+ *   bounded: above), disables the paths with no lock held, stops the
  *   RX then TX ring (every posted frame comes back canceled, no callback
  *   runs afterwards), releases every dma-buf mapping made for the port's
  *   DMA device (dmabuf.c), frees buffers and rings and drops the session's

@@ -124,7 +124,7 @@ struct tbs_stream {
  * @stream: the stream (holds a reference on it)
  * @nfiles: open files of this session (@stream->lock)
  * @io_lock: I/O holds it shared while touching rings and frames; teardown
- *	     holds it exclusive
+ *	     takes it exclusive once, as a barrier, after setting @gone
  * @gone: 0 while running; else what I/O reports: -ENXIO (unplugged),
  *	  -EPIPE (removed; reads return EOF), -EIO (failed)
  * @started: rings, frames and paths were set up (teardown undoes them)
