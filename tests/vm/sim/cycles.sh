@@ -50,7 +50,14 @@ check_eq "ten transfers intact" 10 "$transfers"
 check_eq "only the domains remain" "domain1000 domain1001" "$(ls $bus | tr '\n' ' ' | sed 's/ $//')"
 after=$(buffers)
 echo "kmalloc-4k objects: $before after one cycle, $after after 100"
-check "no frame buffer leaked (kmalloc-4k within 1000 objects)" test $((after - before)) -lt 1000
+# KASAN keeps freed objects in its quarantine (up to 1/32 of memory), so
+# the count says nothing there; the debug kernel's kmemleak scan after the
+# test finds lost buffers instead.
+if dmesg | grep -q 'KernelAddressSanitizer initialized'; then
+	echo "KASAN: the kmalloc-4k bound is left to kmemleak"
+else
+	check "no frame buffer leaked (kmalloc-4k within 1000 objects)" test $((after - before)) -lt 1000
+fi
 check_eq "no session outlived its cable" "streams 2 sessions 0" "$(live)"
 rmdir $A/s $B/s $A $B
 rmdir $L
