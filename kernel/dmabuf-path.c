@@ -191,8 +191,14 @@ static const struct tbs_dmabuf_path tbs_dmabuf_paths[] = {
 	},
 };
 
-/* The fabric's DMA device for the session's TX ring, or NULL (io_lock). */
-static struct device *tbs_dmabuf_device(struct tbs_session *sess)
+/**
+ * tbs_dmabuf_device() - the fabric's DMA device for the session's TX ring
+ * @sess: the session (io_lock held, not gone: the ring exists)
+ *
+ * Return: the device, valid while the caller holds a reference on the
+ * session's port, or %NULL.
+ */
+struct device *tbs_dmabuf_device(struct tbs_session *sess)
 {
 	const struct tbs_port_ops *ops = sess->port->ops;
 
@@ -241,8 +247,11 @@ static int tbs_dmabuf_try(struct tbs_session *sess, struct tbs_dmabuf *att,
 
 /**
  * tbs_dmabuf_negotiate() - map an attachment by the best path that works
- * @sess: the session (io_lock shared and its att_lock held, not gone)
+ * @sess: the session; no lock held (the exporter may sleep), the caller
+ *	holds a reference on its port
  * @att: the attachment, not mapped; gets @path and @mapped
+ * @offered: tbs_dmabuf_offered(), read while the session was not gone
+ * @dev: tbs_dmabuf_device(), read then
  * @want: the path to try first, or %TBSTREAM_PATH_ANY
  * @require: try only @want
  *
@@ -250,13 +259,11 @@ static int tbs_dmabuf_try(struct tbs_session *sess, struct tbs_dmabuf *att,
  * (refused by the exporter, or no offered path worked), -ENOMEM, -EINTR.
  */
 int tbs_dmabuf_negotiate(struct tbs_session *sess, struct tbs_dmabuf *att,
-			 u32 want, bool require)
+			 u32 offered, struct device *dev, u32 want, bool require)
 {
 	static const u32 order[] = {
 		TBSTREAM_PATH_DIRECT, TBSTREAM_PATH_P2P, TBSTREAM_PATH_CPU,
 	};
-	u32 offered = tbs_dmabuf_offered(sess);
-	struct device *dev = tbs_dmabuf_device(sess);
 	unsigned int i;
 	int ret;
 

@@ -35,11 +35,16 @@
  * path the bytes are copied into the frame's own buffer.
  *
  * Locks
- *   sess->io_lock (shared) -> dmabuf.att_lock -> the dma-buf's reservation
- *   lock (inside the dma-buf core).  Completions take only dmabuf.lock (a
- *   spinlock); the last reference to an attachment dropped there is handed
- *   to a work item (dmabuf.reap), flushed by teardown and by the session's
- *   release.
+ *   sess->io_lock (shared) -> dmabuf.att_lock.  Neither is held while the
+ *   exporter maps a buffer (attach: it may sleep on its own fences and
+ *   locks, which teardown must not wait for): the attachment reserves its
+ *   place under att_lock, reads what the session offers under io_lock,
+ *   takes a reference on the port (its DMA device stays) and maps with no
+ *   lock held; under att_lock again it joins the list, or unmaps itself if
+ *   teardown ran meanwhile (dmabuf.dead).  Completions take only
+ *   dmabuf.lock (a spinlock); the last reference to an attachment dropped
+ *   there is handed to a work item (dmabuf.reap), flushed by teardown and
+ *   by the session's release.
  */
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
@@ -47,7 +52,6 @@
 #include <linux/fs.h>
 #include <linux/iosys-map.h>
 #include <linux/module.h>
-#include <linux/moduleparam.h>
 #include <linux/poll.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
@@ -78,23 +82,6 @@ struct tbs_dmabuf_send {
 
 static DEFINE_XARRAY_ALLOC1(tbs_dmabuf_handles);
 static u32 tbs_dmabuf_next_handle;
-
-/* Live objects, for leak checks: /sys/module/tbstream/parameters/live_dmabuf */
-static atomic_t tbs_live_atts = ATOMIC_INIT(0);
-static atomic_t tbs_live_sends = ATOMIC_INIT(0);
-
-static int tbs_dmabuf_live_get(char *buf, const struct kernel_param *kp)
-{
-	return sysfs_emit(buf, "attachments %d sends %d\n",
-			  atomic_read(&tbs_live_atts),
-			  atomic_read(&tbs_live_sends));
-}
-
-static const struct kernel_param_ops tbs_dmabuf_live_ops = {
-	.get = tbs_dmabuf_live_get,
-};
-module_param_cb(live_dmabuf, &tbs_dmabuf_live_ops, NULL, 0444);
-MODULE_PARM_DESC(live_dmabuf, "dma-buf attachments and sends alive (leak checks)");
 
 /* ---- attachments -------------------------------------------------------- */
 
@@ -180,8 +167,11 @@ static int tbs_dmabuf_attach(struct tbs_session *sess, struct file *file,
 {
 	struct tbs_dmabuf_state *d = &sess->dmabuf;
 	struct tbstream_dmabuf_attach a;
+	struct tbs_port *port = NULL;
+	struct device *dev = NULL;
 	struct tbs_dmabuf *att;
 	struct dma_buf *dmabuf;
+	u32 offered = 0;
 	int ret;
 
 	if (copy_from_user(&a, uarg, sizeof(a)))
@@ -210,16 +200,41 @@ static int tbs_dmabuf_attach(struct tbs_session *sess, struct file *file,
 	att->dmabuf = dmabuf;
 	atomic_set(&att->nsends, 0);
 
-	down_read(&sess->io_lock);
+	/* A place among the session's attachments, kept while we map. */
 	mutex_lock(&d->att_lock);
-	ret = READ_ONCE(sess->gone);
-	if (!ret && d->dead)
-		ret = -ENXIO;
+	ret = d->dead ? -ENXIO : 0;
 	if (!ret && d->natts >= TBS_DMABUF_MAX_ATTACH)
 		ret = -ENOSPC;
 	if (!ret)
-		ret = tbs_dmabuf_negotiate(sess, att, a.path,
+		d->natts++;
+	mutex_unlock(&d->att_lock);
+	if (ret)
+		goto err_free;
+
+	/*
+	 * What the rings offer is read under io_lock; the exporter maps with
+	 * no lock held (it may sleep on its own fences and locks), and our
+	 * reference keeps the port and its DMA device until it is done.
+	 */
+	down_read(&sess->io_lock);
+	ret = READ_ONCE(sess->gone);
+	if (!ret) {
+		offered = tbs_dmabuf_offered(sess);
+		dev = tbs_dmabuf_device(sess);
+		port = sess->port;
+		tbs_port_get(port);
+	}
+	up_read(&sess->io_lock);
+	if (!ret)
+		ret = tbs_dmabuf_negotiate(sess, att, offered, dev, a.path,
 					   a.flags & TBSTREAM_ATTACH_REQUIRE);
+
+	mutex_lock(&d->att_lock);
+	/* Torn down meanwhile: teardown did not see this mapping. */
+	if (!ret && d->dead) {
+		tbs_dmabuf_unmap(att);
+		ret = -ENXIO;
+	}
 	if (!ret) {
 		ret = xa_alloc_cyclic(&tbs_dmabuf_handles, &att->handle, att,
 				      XA_LIMIT(1, INT_MAX),
@@ -229,11 +244,14 @@ static int tbs_dmabuf_attach(struct tbs_session *sess, struct file *file,
 		} else {
 			ret = 0;
 			list_add_tail(&att->node, &d->atts);
-			d->natts++;
 		}
 	}
+	if (ret)
+		d->natts--;
 	mutex_unlock(&d->att_lock);
-	up_read(&sess->io_lock);
+	if (port)
+		tbs_port_put(port);
+err_free:
 	if (ret) {
 		dma_buf_put(dmabuf);
 		kfree(att);
@@ -383,8 +401,8 @@ static struct tbs_dmabuf_frame *tbs_dmabuf_frame_take(struct tbs_session *sess,
 
 /*
  * Find the DMA segment of the first byte.  Only under io_lock with the
- * session not gone: the mapping exists then (teardown releases it with
- * io_lock held exclusive).
+ * session not gone: the mapping exists then (teardown releases it only
+ * after every such holder of io_lock has left).
  */
 static void tbs_dmabuf_seek(struct tbs_dmabuf_src *ds)
 {
@@ -758,7 +776,7 @@ int tbs_dmabuf_session_init(struct tbs_session *sess)
 /**
  * tbs_dmabuf_session_teardown() - release every mapping of the session
  * @sess: the session; its rings are stopped (every frame came back) and
- *	io_lock is held exclusive
+ *	no I/O reaches them any more (->gone, io_lock)
  *
  * Attachments stay (their handles still answer) without a mapping.
  */

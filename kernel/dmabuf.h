@@ -125,8 +125,9 @@ long tbs_dmabuf_ioctl(struct tbs_session *sess, struct file *file,
 
 /* dmabuf-path.c */
 u32 tbs_dmabuf_offered(struct tbs_session *sess);
+struct device *tbs_dmabuf_device(struct tbs_session *sess);
 int tbs_dmabuf_negotiate(struct tbs_session *sess, struct tbs_dmabuf *att,
-			 u32 want, bool require);
+			 u32 offered, struct device *dev, u32 want, bool require);
 void tbs_dmabuf_unmap(struct tbs_dmabuf *att);
 
 #endif /* TBSTREAM_DMABUF_H */

@@ -376,6 +376,7 @@ static int __init tbs_init(void)
 	ret = tbs_nhi_init();
 	if (ret)
 		goto err_configfs;
+	tbs_debugfs_init();
 	return 0;
 
 err_configfs:
@@ -387,6 +388,7 @@ err_chardev:
 
 static void __exit tbs_exit(void)
 {
+	tbs_debugfs_exit();
 	tbs_nhi_exit();
 	tbs_configfs_exit();
 	tbs_chardev_exit();

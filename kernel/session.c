@@ -8,11 +8,10 @@
 #include <linux/poll.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 #include <linux/uio.h>
 
 #include "tbstream.h"
-
-atomic_t tbs_live_sessions = ATOMIC_INIT(0);
 
 static void tbs_session_free(struct kref *kref)
 {
@@ -107,7 +106,8 @@ static void tbs_rx_done(struct tbs_ring *ring, struct tbs_frame *f,
 		wake_up(&sess->rx_wq);
 }
 
-static void tbs_session_free_frames(struct tbs_session *sess, unsigned int n)
+/* Free the buffers of the first @n frames (teardown: all of them). */
+static void tbs_session_free_bufs(struct tbs_session *sess, unsigned int n)
 {
 	const struct tbs_port_ops *ops = sess->port->ops;
 	unsigned int i;
@@ -117,6 +117,17 @@ static void tbs_session_free_frames(struct tbs_session *sess, unsigned int n)
 
 		ops->buf_free(f->ring, f);
 	}
+	INIT_LIST_HEAD(&sess->tx_free);
+	sess->tx_nfree = 0;
+}
+
+/* Free both rings (stopped or never started) and the frames. */
+static void tbs_session_free_rings(struct tbs_session *sess)
+{
+	const struct tbs_port_ops *ops = sess->port->ops;
+
+	ops->ring_free(&sess->rx);
+	ops->ring_free(&sess->tx);
 	kvfree(sess->frames);
 	sess->frames = NULL;
 }
@@ -182,6 +193,101 @@ static void tbs_ring_alloc_failed(struct tbs_session *sess, const char *what,
 		 s->name, what);
 }
 
+/* The frames and both rings, not started (tbs_session_free_rings()). */
+static int tbs_session_alloc_rings(struct tbs_session *sess)
+{
+	const struct tbs_port_ops *ops = sess->port->ops;
+	unsigned int n = sess->nframes;
+	int ret;
+
+	sess->frames = kvcalloc(2 * n, sizeof(*sess->frames), GFP_KERNEL);
+	if (!sess->frames)
+		return -ENOMEM;
+
+	sess->tx.tx = true;
+	sess->tx.size = n;
+	sess->tx.done = tbs_tx_done;
+	sess->tx.priv = sess;
+	ret = ops->ring_alloc(sess->port, &sess->tx);
+	if (ret) {
+		tbs_ring_alloc_failed(sess, "TX", ret);
+		goto err_frames;
+	}
+
+	sess->rx.tx = false;
+	sess->rx.size = n;
+	sess->rx.e2e_tx_hop = sess->tx.hop;
+	sess->rx.done = tbs_rx_done;
+	sess->rx.priv = sess;
+	ret = ops->ring_alloc(sess->port, &sess->rx);
+	if (ret) {
+		tbs_ring_alloc_failed(sess, "RX", ret);
+		goto err_tx_ring;
+	}
+	return 0;
+
+err_tx_ring:
+	ops->ring_free(&sess->tx);
+err_frames:
+	kvfree(sess->frames);
+	sess->frames = NULL;
+	return ret;
+}
+
+/* A buffer for every frame; the TX frames go on the free list. */
+static int tbs_session_alloc_bufs(struct tbs_session *sess)
+{
+	const struct tbs_port_ops *ops = sess->port->ops;
+	unsigned int n = sess->nframes, i;
+	int ret;
+
+	for (i = 0; i < 2 * n; i++) {
+		struct tbs_frame *f = &sess->frames[i];
+
+		f->ring = i < n ? &sess->tx : &sess->rx;
+		f->core_priv = sess;
+		ret = ops->buf_alloc(f->ring, f);
+		if (ret) {
+			tbs_session_free_bufs(sess, i);
+			return ret;
+		}
+		if (i < n)
+			list_add_tail(&f->list, &sess->tx_free);
+	}
+	sess->tx_nfree = n;
+	return 0;
+}
+
+/*
+ * Start both rings and give RX every buffer before any path exists, so the
+ * peer has credits from the start.
+ */
+static int tbs_session_start_rings(struct tbs_session *sess)
+{
+	const struct tbs_port_ops *ops = sess->port->ops;
+	unsigned int n = sess->nframes, i;
+	int ret;
+
+	ret = ops->ring_start(&sess->tx);
+	if (ret)
+		return ret;
+	ret = ops->ring_start(&sess->rx);
+	if (ret)
+		goto err_stop_tx;
+	for (i = n; i < 2 * n; i++) {
+		ret = ops->ring_post(&sess->rx, &sess->frames[i]);
+		if (ret)
+			goto err_stop_rx;
+	}
+	return 0;
+
+err_stop_rx:
+	ops->ring_stop(&sess->rx);
+err_stop_tx:
+	ops->ring_stop(&sess->tx);
+	return ret;
+}
+
 /**
  * tbs_session_start() - start a session: rings, frames, paths
  * @sess: a session from tbs_session_alloc(); no tbstream lock held (the
@@ -195,87 +301,36 @@ int tbs_session_start(struct tbs_session *sess)
 	struct tbs_stream *s = sess->stream;
 	struct tbs_port *port = sess->port;
 	const struct tbs_port_ops *ops = port->ops;
-	unsigned int n = sess->nframes, i;
 	int ret;
 
-	sess->frames = kvcalloc(2 * n, sizeof(*sess->frames), GFP_KERNEL);
-	if (!sess->frames) {
-		ret = -ENOMEM;
-		goto err_free;
-	}
-
-	sess->tx.tx = true;
-	sess->tx.size = n;
-	sess->tx.done = tbs_tx_done;
-	sess->tx.priv = sess;
-	ret = ops->ring_alloc(port, &sess->tx);
-	if (ret) {
-		tbs_ring_alloc_failed(sess, "TX", ret);
-		goto err_frames;
-	}
-
-	sess->rx.tx = false;
-	sess->rx.size = n;
-	sess->rx.e2e_tx_hop = sess->tx.hop;
-	sess->rx.done = tbs_rx_done;
-	sess->rx.priv = sess;
-	ret = ops->ring_alloc(port, &sess->rx);
-	if (ret) {
-		tbs_ring_alloc_failed(sess, "RX", ret);
-		goto err_tx_ring;
-	}
-
-	for (i = 0; i < 2 * n; i++) {
-		struct tbs_frame *f = &sess->frames[i];
-
-		f->ring = i < n ? &sess->tx : &sess->rx;
-		f->core_priv = sess;
-		ret = ops->buf_alloc(f->ring, f);
-		if (ret)
-			goto err_bufs;
-		if (i < n)
-			list_add_tail(&f->list, &sess->tx_free);
-	}
-	sess->tx_nfree = n;
-
-	ret = ops->ring_start(&sess->tx);
+	ret = tbs_session_alloc_rings(sess);
+	if (ret)
+		goto err;
+	ret = tbs_session_alloc_bufs(sess);
+	if (ret)
+		goto err_rings;
+	ret = tbs_session_start_rings(sess);
 	if (ret)
 		goto err_bufs;
-	ret = ops->ring_start(&sess->rx);
-	if (ret)
-		goto err_stop_tx;
-	/* Prime RX before the path exists, so credits are there from the start. */
-	for (i = n; i < 2 * n; i++) {
-		ret = ops->ring_post(&sess->rx, &sess->frames[i]);
-		if (ret)
-			goto err_stop_rx;
-	}
 	ret = ops->enable_paths(port, sess->tx_hopid, &sess->tx,
 				sess->rx_hopid, &sess->rx);
 	if (ret)
-		goto err_stop_rx;
+		goto err_stop;
 
 	sess->started = true;
 	dev_dbg(port->dev, "%s: open: tx hop %d -> HopID %d, HopID %d -> rx hop %d, %u descriptors\n",
 		s->name, sess->tx.hop, sess->tx_hopid, sess->rx_hopid,
-		sess->rx.hop, n);
+		sess->rx.hop, sess->nframes);
 	return 0;
 
-err_stop_rx:
+err_stop:
 	ops->ring_stop(&sess->rx);
-err_stop_tx:
 	ops->ring_stop(&sess->tx);
-	i = 2 * n;
 err_bufs:
-	tbs_session_free_frames(sess, i);
-	ops->ring_free(&sess->rx);
-err_tx_ring:
-	ops->ring_free(&sess->tx);
-	goto err_free;
-err_frames:
-	kvfree(sess->frames);
-	sess->frames = NULL;
-err_free:
+	tbs_session_free_bufs(sess, 2 * sess->nframes);
+err_rings:
+	tbs_session_free_rings(sess);
+err:
 	dev_warn(port->dev, "%s: cannot start the stream: %d\n", s->name, ret);
 	sess->torn_down = true;
 	tbs_port_put(port);
@@ -299,7 +354,15 @@ void tbs_session_teardown(struct tbs_session *sess, int reason)
 	wake_up_all(&sess->rx_wq);
 	wake_up_all(&sess->tx_wq);
 
+	/*
+	 * A barrier, not a critical section: I/O that took io_lock before
+	 * ->gone was set leaves the rings now, and I/O that takes it later
+	 * sees ->gone and never touches them, so the rings are ours.  Not held
+	 * across disable_paths(): the fabric takes tb->lock there, and holds
+	 * it around tbs_port_remove(), which calls this.
+	 */
 	down_write(&sess->io_lock);
+	up_write(&sess->io_lock);
 	ops->disable_paths(sess->port, sess->tx_hopid, &sess->tx,
 			   sess->rx_hopid, &sess->rx);
 	ops->ring_stop(&sess->rx);
@@ -312,11 +375,9 @@ void tbs_session_teardown(struct tbs_session *sess, int reason)
 	INIT_LIST_HEAD(&sess->tx_free);
 	sess->tx_nfree = 0;
 	spin_unlock(&sess->tx_lock);
-	tbs_session_free_frames(sess, 2 * sess->nframes);
-	ops->ring_free(&sess->rx);
-	ops->ring_free(&sess->tx);
+	tbs_session_free_bufs(sess, 2 * sess->nframes);
+	tbs_session_free_rings(sess);
 	sess->torn_down = true;
-	up_write(&sess->io_lock);
 	tbs_port_put(sess->port);
 }
 
@@ -386,16 +447,48 @@ static bool tbs_rx_readable(struct tbs_session *sess)
 }
 
 /*
- * Copy queued frames to @to (io_lock shared and rx_mutex held).  Returns
- * bytes copied or -EFAULT; *eof when the reader is to see end of file.
+ * User copies under io_lock run with page faults disabled: a fault there
+ * could sleep for as long as the memory's owner likes (userfaultfd, FUSE),
+ * and teardown, which takes io_lock exclusive, would wait as long, on
+ * unplug with the fabric's tb->lock held.  A copy that meets a page that is
+ * not there comes up short instead; the caller drops io_lock, faults the
+ * page in (fault_in_iov_iter_*()) and tries again.
  */
-static ssize_t tbs_rx_copy(struct tbs_session *sess, struct iov_iter *to,
-			   bool *eof)
+static size_t tbs_copy_to_iter_nofault(const void *from, size_t n,
+				       struct iov_iter *to)
+{
+	size_t c;
+
+	pagefault_disable();
+	c = copy_to_iter(from, n, to);
+	pagefault_enable();
+	return c;
+}
+
+static size_t tbs_copy_from_iter_nofault(void *to, size_t n,
+					 struct iov_iter *from)
+{
+	size_t c;
+
+	pagefault_disable();
+	c = copy_from_iter(to, n, from);
+	pagefault_enable();
+	return c;
+}
+
+/*
+ * Copy queued frames to @to (io_lock shared and rx_mutex held).  Returns
+ * bytes copied; *eof when the reader is to see end of file, *fault when
+ * the copy stopped at a page that is not there (or not a valid one).
+ */
+static size_t tbs_rx_copy(struct tbs_session *sess, struct iov_iter *to,
+			  bool *eof, bool *fault)
 {
 	size_t copied = 0, n, c;
 	struct tbs_frame *f;
 
 	*eof = false;
+	*fault = false;
 	while (iov_iter_count(to)) {
 		spin_lock(&sess->rx_lock);
 		f = list_first_entry_or_null(&sess->rx_ready, struct tbs_frame,
@@ -417,12 +510,11 @@ static ssize_t tbs_rx_copy(struct tbs_session *sess, struct iov_iter *to,
 
 		sess->rx_eof = false;
 		n = min_t(size_t, f->size - sess->rx_off, iov_iter_count(to));
-		c = copy_to_iter(f->buf + sess->rx_off, n, to);
+		c = tbs_copy_to_iter_nofault(f->buf + sess->rx_off, n, to);
 		copied += c;
 		sess->rx_off += c;
 		if (c < n) {
-			if (!copied)
-				return -EFAULT;
+			*fault = true;
 			break;
 		}
 		if (sess->rx_off == f->size) {
@@ -436,6 +528,20 @@ static ssize_t tbs_rx_copy(struct tbs_session *sess, struct iov_iter *to,
 	if (!copied && sess->rx_eof)
 		*eof = true;
 	return copied;
+}
+
+/*
+ * Bring in the pages the next copy to @to needs, with no lock held: this is
+ * where a reader waits for a slow fault.  Return: 0 to copy again, or
+ * -EFAULT when not even the first byte can be made writable.
+ */
+static int tbs_rx_fault_in(struct iov_iter *to)
+{
+	size_t want = min_t(size_t, iov_iter_count(to), TBS_FRAME_SIZE);
+
+	if (!user_backed_iter(to))
+		return -EFAULT;
+	return fault_in_iov_iter_writeable(to, want) == want ? -EFAULT : 0;
 }
 
 /**
@@ -452,8 +558,8 @@ ssize_t tbs_session_read(struct tbs_session *sess, struct iov_iter *to,
 			 bool nonblock)
 {
 	struct tbs_stream *s = sess->stream;
+	bool eof, fault;
 	ssize_t ret;
-	bool eof;
 	int gone;
 
 	if (!iov_iter_count(to))
@@ -468,14 +574,20 @@ ssize_t tbs_session_read(struct tbs_session *sess, struct iov_iter *to,
 			ret = gone == -EPIPE ? 0 : gone;
 			break;
 		}
-		ret = tbs_rx_copy(sess, to, &eof);
+		ret = tbs_rx_copy(sess, to, &eof, &fault);
 		up_read(&sess->io_lock);
 		if (ret > 0) {
 			atomic64_add(ret, &s->counters[TBS_RX_BYTES]);
 			break;
 		}
-		if (ret < 0 || eof)
+		if (eof)
 			break;
+		if (fault) {
+			ret = tbs_rx_fault_in(to);
+			if (ret)
+				break;
+			continue;
+		}
 		ret = READ_ONCE(sess->rx_err);
 		if (ret)
 			break;
@@ -579,6 +691,12 @@ ssize_t tbs_session_send(struct tbs_session *sess, struct tbs_tx_src *src,
 		if (!err)
 			done += tbs_tx_fill(sess, src, &nposted, &err);
 		up_read(&sess->io_lock);
+		if (err == -EFAULT && src->fault_in && !src->stop) {
+			/* No lock held: the fault may take as long as it likes. */
+			err = src->fault_in(src);
+			if (!err)
+				continue;
+		}
 		if (err || !src->left)
 			break;
 		if (nonblock && !READ_ONCE(sess->tx_nfree)) {
@@ -613,14 +731,29 @@ static int tbs_iter_fill(struct tbs_tx_src *src, struct tbs_session *sess,
 	struct tbs_iter_src *is = container_of(src, struct tbs_iter_src, src);
 	size_t n = min_t(size_t, src->left, TBS_FRAME_SIZE), c;
 
-	c = copy_from_iter(f->buf, n, is->from);
+	c = tbs_copy_from_iter_nofault(f->buf, n, is->from);
 	if (!c)
-		return -EFAULT;
-	if (c < n)
-		src->stop = -EFAULT;	/* post what was copied, then stop */
+		return -EFAULT;		/* tbs_iter_fault_in(), then again */
+	/*
+	 * Short: post what was copied.  User memory continues with a fault
+	 * next time; anything else cannot be read further.
+	 */
+	if (c < n && !user_backed_iter(is->from))
+		src->stop = -EFAULT;
 	f->size = c;
 	src->left -= c;
 	return 0;
+}
+
+/* Bring in the next frame's worth of user memory, with no lock held. */
+static int tbs_iter_fault_in(struct tbs_tx_src *src)
+{
+	struct tbs_iter_src *is = container_of(src, struct tbs_iter_src, src);
+	size_t want = min_t(size_t, src->left, TBS_FRAME_SIZE);
+
+	if (!user_backed_iter(is->from))
+		return -EFAULT;
+	return fault_in_iov_iter_readable(is->from, want) == want ? -EFAULT : 0;
 }
 
 static void tbs_iter_unfill(struct tbs_tx_src *src, struct tbs_session *sess,
@@ -647,6 +780,7 @@ ssize_t tbs_session_write(struct tbs_session *sess, struct iov_iter *from,
 		.src.left = iov_iter_count(from),
 		.src.fill = tbs_iter_fill,
 		.src.unfill = tbs_iter_unfill,
+		.src.fault_in = tbs_iter_fault_in,
 		.from = from,
 	};
 

@@ -51,25 +51,54 @@
  *                       around tbs_port_remove() (backend.h) and may be
  *                       called under the locks below.
  *   tbs_lock            control plane: groups, ports, fabrics, attach and
- *                       detach, HopID changes, the index table, publishing
+ *                       detach, ConfigFS HopID changes, the index table,
+ *                       publishing.  Global, so held only for list and
+ *                       field updates: never across a session's start,
+ *                       close or teardown, nor any wait; an open does not
+ *                       take it at all (stream->lock keeps the port)
  *   stream->lock        the configuration, ->port, ->session, ->pending,
  *                       ->removed and session->nfiles; never held across a
  *                       session's start, close or teardown
- *   session->tx_mutex   one writer at a time (keeps frames in order)
- *   session->rx_mutex   one reader at a time; rx_off, rx_eof
+ *   session->tx_mutex   one writer at a time (keeps frames in order);
+ *                       may be held across a user page fault
+ *   session->rx_mutex   one reader at a time; rx_off, rx_eof; may be held
+ *                       across a user page fault
  *   session->io_lock    rw_semaphore: readers and writers hold it shared
- *                       while they touch rings or frames (never while they
- *                       sleep waiting for data or room); teardown holds it
- *                       exclusive while it disables paths and frees rings
+ *                       while they touch rings or frames; teardown, once
+ *                       ->gone is set, takes it exclusive and drops it at
+ *                       once: a barrier after which no I/O touches the
+ *                       rings.  It holds it across nothing, least of all
+ *                       disable_paths() (tb->lock)
+ *   dmabuf.att_lock     a session's dma-buf attachments (dmabuf.c)
  *   session->tx_lock    spinlock: TX free list
  *   session->rx_lock    spinlock: RX ready list, rx_err
  *   Readers and writers share no lock but io_lock (shared): the stream is
  *   full duplex.  Ring callbacks take only the two spinlocks.
  *
+ * What teardown waits for is bounded
+ *   Teardown runs on unplug inside the fabric's hotplug path (tb->lock
+ *   held), so whatever it waits for must end by itself.  It takes no
+ *   mutex of the data path (tx_mutex, rx_mutex), only io_lock exclusive,
+ *   and io_lock is never held shared across anything that can sleep for
+ *   an unbounded time:
+ *   - not while waiting for data, room or a dma-buf fence;
+ *   - not across a user page fault: copies between frames and user memory
+ *     under io_lock run with page faults disabled.  A copy that meets a
+ *     page that is not there comes up short; the reader or writer drops
+ *     io_lock, faults the page in with fault_in_iov_iter_*() (where a
+ *     userfaultfd or FUSE page may keep it for as long as its owner likes,
+ *     holding only rx_mutex or tx_mutex) and takes io_lock again, finding
+ *     the session gone if it was torn down meanwhile (-ENXIO, -EPIPE);
+ *   - not across an exporter's dma-buf mapping: an attach reads what the
+ *     session offers under io_lock, then maps holding only a reference on
+ *     the port (dmabuf.c).
+ *   The only sleeps under io_lock shared are allocations and the copies
+ *   from a dma-buf's kernel mapping on the CPU path.
+ *
  * Start, close and teardown happen outside the locks
  *   A stream has at most one session in transition, stream->pending, owned
  *   by the thread that set it under stream->lock:
- *   - first open: allocates the session under tbs_lock + stream->lock (it
+ *   - first open: allocates the session under stream->lock alone (it
  *     takes the port, HopIDs and ring size from the stream), sets it
  *     pending, drops both locks, then allocates rings and frames and
  *     enables the paths (tbs_session_start()); it publishes the session as
@@ -86,8 +115,9 @@
  *   its owner.
  *
  * Teardown (tbs_session_teardown)
- *   Sets session->gone, wakes every waiter, takes io_lock exclusive (waits
- *   for in-flight I/O to leave the rings), disables the paths, stops the
+ *   Sets session->gone, wakes every waiter, takes and drops io_lock
+ *   exclusive (waits for in-flight I/O to leave the rings, which is
+ *   bounded: above), disables the paths with no lock held, stops the
  *   RX then TX ring (every posted frame comes back canceled, no callback
  *   runs afterwards), releases every dma-buf mapping made for the port's
  *   DMA device (dmabuf.c), frees buffers and rings and drops the session's
@@ -112,26 +142,9 @@
  *   ConfigFS pins the module while any group exists, open files pin it via
  *   the cdev/fops owner, and fabrics (tbstream_sim) pin it by symbol use.
  */
-#include <linux/moduleparam.h>
 #include <linux/slab.h>
 
 #include "tbstream.h"
-
-/* Live objects, for leak checks: /sys/module/tbstream/parameters/live */
-static atomic_t tbs_live_streams = ATOMIC_INIT(0);
-
-static int tbs_live_get(char *buf, const struct kernel_param *kp)
-{
-	return sysfs_emit(buf, "streams %d sessions %d\n",
-			  atomic_read(&tbs_live_streams),
-			  atomic_read(&tbs_live_sessions));
-}
-
-static const struct kernel_param_ops tbs_live_ops = {
-	.get = tbs_live_get,
-};
-module_param_cb(live, &tbs_live_ops, NULL, 0444);
-MODULE_PARM_DESC(live, "stream and session objects alive (leak checks)");
 
 static void tbs_stream_release(struct kref *kref)
 {
@@ -150,7 +163,7 @@ void tbs_stream_put(struct tbs_stream *s)
 	kref_put(&s->kref, tbs_stream_release);
 }
 
-/* ---- HopIDs and attachment (tbs_lock and s->lock held) ---------------- */
+/* ---- HopIDs and attachment (s->lock held; tbs_lock too, but at open) --- */
 
 static int tbs_alloc_hopid(struct tbs_stream *s, bool in, int want)
 {
@@ -600,13 +613,16 @@ int tbs_session_open(struct tbs_stream *s, bool nonblock,
 		     struct tbs_session **sessp)
 {
 	struct tbs_session *sess;
-	struct tbs_fabric *fabric;
 	int ret;
 
 	for (;;) {
-		fabric = NULL;
 		sess = NULL;
-		mutex_lock(&tbs_lock);
+		/*
+		 * Only the stream's own lock: while s->port is set under it the
+		 * port stays added (detach takes it), and the fabric allocates
+		 * HopIDs under its own locks.  Opens of other streams, ConfigFS
+		 * and hotplug never wait for this one.
+		 */
 		mutex_lock(&s->lock);
 		if (s->removed) {
 			ret = -ENODEV;
@@ -618,8 +634,9 @@ int tbs_session_open(struct tbs_stream *s, bool nonblock,
 			s->session->nfiles++;
 			ret = 0;
 		} else if (s->port) {
+			/* The port, hence its fabric, stays while we hold s->lock. */
 			if (tbs_stream_configure(s) > 0)
-				fabric = s->port->fabric;
+				tbs_publish(s->port->fabric);
 			if (!tbs_stream_configured(s)) {
 				ret = -EINVAL;
 			} else {
@@ -632,9 +649,6 @@ int tbs_session_open(struct tbs_stream *s, bool nonblock,
 			ret = -EAGAIN;
 		}
 		mutex_unlock(&s->lock);
-		if (fabric)
-			tbs_publish(fabric);
-		mutex_unlock(&tbs_lock);
 
 		if (!ret && sess)
 			ret = tbs_session_open_new(s, sess, sessp);

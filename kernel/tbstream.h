@@ -124,7 +124,7 @@ struct tbs_stream {
  * @stream: the stream (holds a reference on it)
  * @nfiles: open files of this session (@stream->lock)
  * @io_lock: I/O holds it shared while touching rings and frames; teardown
- *	     holds it exclusive
+ *	     takes it exclusive once, as a barrier, after setting @gone
  * @gone: 0 while running; else what I/O reports: -ENXIO (unplugged),
  *	  -EPIPE (removed; reads return EOF), -EIO (failed)
  * @started: rings, frames and paths were set up (teardown undoes them)
@@ -194,8 +194,12 @@ struct tbs_session {
  *	@f->size (and @f->buf/@f->dma for memory the core does not own),
  *	subtract it from @left, return 0; or return a negative errno having
  *	changed nothing.  Runs with io_lock shared and tx_mutex held; must not
- *	sleep for long
+ *	sleep for long, nor fault on user memory (copy with page faults
+ *	disabled, return -EFAULT)
  * @unfill: @f could not be posted: undo what @fill did
+ * @fault_in: optional: @fill returned -EFAULT; bring the memory in with no
+ *	lock but tx_mutex held (may sleep as long as the fault takes); 0 to
+ *	fill again, -EFAULT if it cannot be read
  * @stop: set by @fill to stop after posting this frame, with this error
  */
 struct tbs_tx_src {
@@ -204,6 +208,7 @@ struct tbs_tx_src {
 		    struct tbs_frame *f);
 	void (*unfill)(struct tbs_tx_src *src, struct tbs_session *sess,
 		       struct tbs_frame *f);
+	int (*fault_in)(struct tbs_tx_src *src);
 	int stop;
 };
 
@@ -231,7 +236,6 @@ int tbs_session_open(struct tbs_stream *s, bool nonblock,
 void tbs_session_release(struct tbs_session *sess);
 
 /* session.c */
-extern atomic_t tbs_live_sessions;
 struct tbs_session *tbs_session_alloc(struct tbs_stream *s);
 int tbs_session_start(struct tbs_session *sess);
 void tbs_session_teardown(struct tbs_session *sess, int reason);
@@ -260,6 +264,14 @@ struct tbs_stream *tbs_item_to_stream(struct config_item *item);
 /* props.c */
 struct tb_property_dir *tbs_props_build(struct tbs_fabric *fabric);
 bool tbs_props_name_reserved(const char *name);
+
+/* debugfs.c: live objects, for leak checks */
+extern atomic_t tbs_live_streams;
+extern atomic_t tbs_live_sessions;
+extern atomic_t tbs_live_atts;
+extern atomic_t tbs_live_sends;
+void tbs_debugfs_init(void);
+void tbs_debugfs_exit(void);
 
 /* nhi.c */
 int tbs_nhi_init(void);

@@ -9,7 +9,6 @@ plug_cable
 stream_pair s
 stream_pair t
 devat=/dev/tbstream$(cat "$A/t/index")
-live() { cat /sys/module/tbstream/parameters/live_dmabuf; }
 receive() {
 	dd if="$1" of="$2" bs=64k 2>/dev/null &
 	rd=$!
@@ -59,7 +58,7 @@ wait $rd
 check_eq "the handle still works after them" "$(sha /tmp/sent)" "$(sha /tmp/got)"
 check_eq "...and its 16 frames are all that left" "16 65536" \
 	"$(awk '$4 == 2 { n++; b += $5 } END { print n, b }' "$L/a/frames")"
-check_eq "closing the files detached the buffers" "attachments 0 sends 0" "$(live)"
+check_eq "closing the files detached the buffers" "attachments 0 sends 0" "$(live_dmabuf)"
 
 check_eq "a read-only file neither attaches nor sends" "open OK
 vgem OK
@@ -125,7 +124,7 @@ dmabuf-probe $args live close > /tmp/out
 check_eq "64 attachments per file" 64 "$(grep -c '^attach OK' /tmp/out)"
 check_eq "...the 65th is ENOSPC" "attach ENOSPC" "$(grep '^attach E' /tmp/out)"
 check_eq "...and leaves none behind" "live attachments 64 sends 0" "$(grep '^live' /tmp/out)"
-check_eq "closing frees all 64" "attachments 0 sends 0" "$(live)"
+check_eq "closing frees all 64" "attachments 0 sends 0" "$(live_dmabuf)"
 
 # write fences: a producer still writing holds the send back
 rm -f /tmp/signalled /tmp/sent
@@ -144,7 +143,7 @@ close OK" "$(dmabuf-probe open:$deva record:/tmp/sent vgem:4096 fill:3 attach fe
 wait $rd
 check_eq "...then sends the buffer" "$(sha /tmp/sent)" "$(sha /tmp/got)"
 
-check_eq "nothing left" "attachments 0 sends 0" "$(live)"
+check_eq "nothing left" "attachments 0 sends 0" "$(live_dmabuf)"
 rmdir "$A/s" "$B/s" "$A/t" "$B/t" "$A" "$B" "$L"
 check "modules unload" sh -c 'rmmod tbstream_sim && rmmod tbstream'
 check "vgem unloads" rmmod vgem

@@ -20,5 +20,5 @@ frame=$(sed -n 's/.* \([0-9]*\) bytes per frame$/\1/p' /tmp/err)
 check_eq "30 frames arrived" $((30 * ${frame:-0})) "$(wc -c < /tmp/got)"
 check_eq "...intact" "$(sha /tmp/sent)" "$(sha /tmp/got)"
 check "they are not all the same frame" test "$(head -c "$frame" /tmp/got | sha256sum)" != "$(tail -c "$frame" /tmp/got | sha256sum)"
-check_eq "nothing left" "attachments 0 sends 0" "$(cat /sys/module/tbstream/parameters/live_dmabuf)"
+check_eq "nothing left" "attachments 0 sends 0" "$(live_dmabuf)"
 summary

@@ -130,7 +130,7 @@ close OK" "$out"
 	;;
 esac
 
-check_eq "no attachment or send left" "attachments 0 sends 0" "$(cat /sys/module/tbstream/parameters/live_dmabuf)"
+check_eq "no attachment or send left" "attachments 0 sends 0" "$(live_dmabuf)"
 rmdir "$A/s" "$B/s" "$A" "$B" "$L"
 check "modules unload" sh -c 'rmmod tbstream_sim && rmmod tbstream'
 check "vgem unloads: no dma-buf reference left behind" rmmod vgem

@@ -8,7 +8,6 @@ plug_cable
 stream_pair s
 # b's RX ring takes 32 frames: the rest of a's 256 wait in its TX ring
 echo 32 > "$B/s/ring_size"
-live() { cat /sys/module/tbstream/parameters/live_dmabuf; }
 
 # A reader that opens now and reads only once /tmp/go exists.
 late_reader() {
@@ -44,7 +43,7 @@ close OK" "$(grep -v '^send' /tmp/out | sed 's/ size=[0-9]* segments=[0-9]*//')"
 check_eq "every queued byte arrived intact" "$(sha /tmp/sent)" "$(sha /tmp/got)"
 check_eq "...$queued of them" "$queued" "$(wc -c < /tmp/got)"
 check "the attachment went with its last frame" wait_for 5 sh -c \
-	"grep -qx 'attachments 0 sends 0' /sys/module/tbstream/parameters/live_dmabuf"
+	"grep -qx 'attachments 0 sends 0' /sys/kernel/debug/tbstream/live_dmabuf"
 
 # detach with frames in flight, then unplug: the mapping goes with the session
 late_reader
@@ -63,7 +62,7 @@ detach OK
 live attachments 1 sends 1
 wait completed=1 queued=1 status=ENXIO
 close OK" "$(grep -v '^send' /tmp/out)"
-check_eq "nothing left" "attachments 0 sends 0" "$(live)"
+check_eq "nothing left" "attachments 0 sends 0" "$(live_dmabuf)"
 echo 1 > "$L/connected"
 check "re-plugged" wait_for 5 sh -c "errno-of open $deva wronly | grep -qx OK"
 
@@ -117,7 +116,7 @@ close OK" "$(grep -v '^send OK' /tmp/out)"
 	fi
 done
 
-check_eq "nothing alive" "streams 2 sessions 0" "$(cat /sys/module/tbstream/parameters/live)"
+check_eq "nothing alive" "streams 2 sessions 0" "$(live)"
 rmdir "$A/s" "$B/s" "$A" "$B"
 check "tbstream unloads" rmmod tbstream
 check "vgem unloads: every dma-buf reference was dropped" rmmod vgem

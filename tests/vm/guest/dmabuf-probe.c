@@ -519,7 +519,7 @@ int main(int argc, char **argv)
 				  arg3 ? strtoull(arg3, NULL, 0) : 4096);
 		} else if (!strcmp(op, "live")) {
 			char line[128] = "";
-			FILE *f = fopen("/sys/module/tbstream/parameters/live_dmabuf", "r");
+			FILE *f = fopen("/sys/kernel/debug/tbstream/live_dmabuf", "r");
 
 			if (f && fgets(line, sizeof(line), f))
 				line[strcspn(line, "\n")] = '\0';

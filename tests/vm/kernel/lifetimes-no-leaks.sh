@@ -4,7 +4,6 @@
 . /lib/tbstream/guest.sh
 load_tbstream
 load_sim
-live() { cat /sys/module/tbstream/parameters/live; }
 C=/sys/kernel/config/thunderbolt/stream
 L=/sys/kernel/config/tbstream_sim/cable
 mkdir $L

@@ -9,7 +9,6 @@
 # must finish (a deadlock is caught by the hung-task detector, or by the
 # bounded waits below), nothing may leak, and the cable must work again.
 . /lib/tbstream/guest.sh
-live() { cat /sys/module/tbstream/parameters/live; }
 plug_cable
 crossed_stream_pair s
 check "a is ready" wait_for 5 grep -qx ready $A/s/state

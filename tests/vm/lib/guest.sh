@@ -92,6 +92,16 @@ summary() {
 	[ "$T_FAILED" -eq 0 ]
 }
 
+# live, live_dmabuf: tbstream's live-object counters (debugfs), for leak
+# checks: "streams N sessions N", "attachments N sends N"
+live() {
+	cat /sys/kernel/debug/tbstream/live
+}
+
+live_dmabuf() {
+	cat /sys/kernel/debug/tbstream/live_dmabuf
+}
+
 load_tbstream() {
 	insmod /modules/tbstream.ko "$@"
 }

@@ -18,6 +18,8 @@ if [ $$ = 1 ]; then
 	mount -t tmpfs -o mode=0755 run /run
 	mount -t tmpfs -o mode=1777 tmp /tmp
 	mount -t configfs configfs /sys/kernel/config
+	# the driver's live-object counters (lib/guest.sh: live)
+	mount -t debugfs debugfs /sys/kernel/debug
 	echo 30 >/proc/sys/kernel/hung_task_timeout_secs
 	echo 1 >/proc/sys/kernel/hung_task_panic
 fi

@@ -50,8 +50,15 @@ check_eq "ten transfers intact" 10 "$transfers"
 check_eq "only the domains remain" "domain1000 domain1001" "$(ls $bus | tr '\n' ' ' | sed 's/ $//')"
 after=$(buffers)
 echo "kmalloc-4k objects: $before after one cycle, $after after 100"
-check "no frame buffer leaked (kmalloc-4k within 1000 objects)" test $((after - before)) -lt 1000
-check_eq "no session outlived its cable" "streams 2 sessions 0" "$(cat /sys/module/tbstream/parameters/live)"
+# KASAN keeps freed objects in its quarantine (up to 1/32 of memory), so
+# the count says nothing there; the debug kernel's kmemleak scan after the
+# test finds lost buffers instead.
+if dmesg | grep -q 'KernelAddressSanitizer initialized'; then
+	echo "the kmalloc-4k bound is left to kmemleak here (address sanitizer quarantine)"
+else
+	check "no frame buffer leaked (kmalloc-4k within 1000 objects)" test $((after - before)) -lt 1000
+fi
+check_eq "no session outlived its cable" "streams 2 sessions 0" "$(live)"
 rmdir $A/s $B/s $A $B
 rmdir $L
 check_eq "the module's reference count is 0" 0 "$(cat /sys/module/tbstream_sim/refcnt)"

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tbstream: the live-object counters, for leak checks, in debugfs:
+ *
+ *   /sys/kernel/debug/tbstream/live          streams N sessions N
+ *   /sys/kernel/debug/tbstream/live_dmabuf   attachments N sends N
+ *
+ * The VM tests check that they return to zero after every scenario.  They
+ * are a debugging aid, not an ABI: debugfs, not module parameters.
+ */
+#include <linux/atomic.h>
+#include <linux/debugfs.h>
+#include <linux/seq_file.h>
+
+#include "tbstream.h"
+
+atomic_t tbs_live_streams = ATOMIC_INIT(0);
+atomic_t tbs_live_sessions = ATOMIC_INIT(0);
+atomic_t tbs_live_atts = ATOMIC_INIT(0);
+atomic_t tbs_live_sends = ATOMIC_INIT(0);
+
+static struct dentry *tbs_debugfs_dir;
+
+static int tbs_live_show(struct seq_file *m, void *unused)
+{
+	seq_printf(m, "streams %d sessions %d\n",
+		   atomic_read(&tbs_live_streams),
+		   atomic_read(&tbs_live_sessions));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(tbs_live);
+
+static int tbs_live_dmabuf_show(struct seq_file *m, void *unused)
+{
+	seq_printf(m, "attachments %d sends %d\n",
+		   atomic_read(&tbs_live_atts),
+		   atomic_read(&tbs_live_sends));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(tbs_live_dmabuf);
+
+/**
+ * tbs_debugfs_init() - create /sys/kernel/debug/tbstream
+ *
+ * Without debugfs the module works as well, only without the counters.
+ */
+void tbs_debugfs_init(void)
+{
+	tbs_debugfs_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	debugfs_create_file("live", 0444, tbs_debugfs_dir, NULL,
+			    &tbs_live_fops);
+	debugfs_create_file("live_dmabuf", 0444, tbs_debugfs_dir, NULL,
+			    &tbs_live_dmabuf_fops);
+}
+
+/**
+ * tbs_debugfs_exit() - remove it
+ */
+void tbs_debugfs_exit(void)
+{
+	debugfs_remove_recursive(tbs_debugfs_dir);
+}
