@@ -231,9 +231,30 @@ GETTER(get_persistent, "b", (int)bs->persistent)
 GETTER(get_owner, "s", strempty(bs->owner))
 GETTER(get_state, "s", bus_stream_state(s))
 GETTER(get_error, "s", s->state == TBS_STREAM_FAILED && s->error ? strerror(-s->error) : "")
-/* the same errno that made Error, named as a call would name it */
-GETTER(get_error_code, "s",
-       s->state == TBS_STREAM_FAILED ? tbs_bus_error_name(s->error ? s->error : -EIO) : "")
+/*
+ * The errno that made Error, as the error name a call would carry for it. Only
+ * the failures a stream can have: EPERM of a chown is not NotOurs, ENOENT not
+ * NoSuchPeer; everything else is StreamFailed.
+ */
+static const char *stream_error_code(const TbsStream *s)
+{
+	if (s->state != TBS_STREAM_FAILED)
+		return "";
+	switch (-s->error) {
+	case ETIMEDOUT:
+		return TBS_BUS_ERROR_TIMEOUT;
+	case EBUSY:
+		return TBS_BUS_ERROR_BUSY;
+	case ENOSPC:
+		return TBS_BUS_ERROR_TOO_MANY;
+	case ENODEV:
+		return TBS_BUS_ERROR_NO_KERNEL_SUPPORT;
+	default:
+		return TBS_BUS_ERROR_STREAM_FAILED;
+	}
+}
+
+GETTER(get_error_code, "s", stream_error_code(s))
 GETTER(get_device, "s", s->state == TBS_STREAM_READY ? strempty(s->devnode) : "")
 GETTER(get_index, "i", (int32_t)s->index)
 GETTER(get_in_hopid, "i", INFO(in_hopid))

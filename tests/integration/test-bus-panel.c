@@ -320,7 +320,7 @@ START_TEST(test_bad_profile_is_refused_and_changes_nothing)
 		{"Owner", "u", ERR "InvalidArgument", 0xffffffffu},
 	};
 	const char *bad_names[] = {"-dash", "has space", "toolongname", "prtcid", NULL};
-	g_autofree char *before = record_file();
+	g_autofree char *before = (world_settle(&bw.w), record_file());
 
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
 		_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
@@ -456,8 +456,9 @@ START_TEST(test_denied_enrollment_changes_nothing)
 {
 	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
 	const char *streams[] = {"backup", NULL};
-	g_autofree char *before = record_file();
+	g_autofree char *before = (world_settle(&bw.w), record_file());
 
+	ck_assert_ptr_nonnull(before);
 	ASSERT_ERROR(enroll(streams, false, &e), e, SD_BUS_ERROR_ACCESS_DENIED);
 	sd_bus_error_free(&e);
 	ASSERT_ERROR(peer_call("Forget", NULL, &e), e, SD_BUS_ERROR_ACCESS_DENIED);
