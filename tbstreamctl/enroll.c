@@ -25,8 +25,8 @@ static int peer_message(Ctl *c, const char *arg, const char *member, sd_bus_mess
 	r = objects_load_peer(c, &o, arg, &peer);
 	if (r)
 		return r;
-	r = sd_bus_message_new_method_call(c->bus, ret, TBS_BUS_NAME, peer->path,
-					   TBS_IFACE_PEER, member);
+	r = sd_bus_message_new_method_call(c->bus, ret, TBS_BUS_NAME, peer->path, TBS_IFACE_PEER,
+					   member);
 	if (r < 0)
 		return ctl_fail("Cannot build the call", NULL, r);
 	*ret_name = strdup(value_get_str(peer->props, "DisplayName", arg));

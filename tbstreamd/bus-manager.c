@@ -81,9 +81,8 @@ static int get_status_code(sd_bus *bus, const char *path, const char *interface,
 	return sd_bus_message_append(reply, "s", tbs_manager_status_code(b->m));
 }
 
-static int get_configfs(sd_bus *bus, const char *path, const char *interface,
-			const char *property, sd_bus_message *reply, void *userdata,
-			sd_bus_error *error)
+static int get_configfs(sd_bus *bus, const char *path, const char *interface, const char *property,
+			sd_bus_message *reply, void *userdata, sd_bus_error *error)
 {
 	TbsBus *b = userdata;
 	return sd_bus_message_append(
@@ -95,8 +94,8 @@ static int get_stream_module(sd_bus *bus, const char *path, const char *interfac
 			     sd_bus_error *error)
 {
 	TbsBus *b = userdata;
-	return sd_bus_message_append(
-		reply, "b", (int)(tbs_manager_configfs_state(b->m) == TBS_CONFIGFS_READY));
+	return sd_bus_message_append(reply, "b",
+				     (int)(tbs_manager_configfs_state(b->m) == TBS_CONFIGFS_READY));
 }
 
 static int get_policy_error_list(sd_bus *bus, const char *path, const char *interface,
@@ -127,8 +126,8 @@ static int get_controllers(sd_bus *bus, const char *path, const char *interface,
 	r = sd_bus_message_open_container(reply, 'a', "a{sv}");
 	for (unsigned i = 0; r >= 0 && i < cs->len; i++) {
 		const TbsController *c = cs->pdata[i];
-		r = sd_bus_message_append(reply, "a{sv}", 4, "Name", "s", c->name, "Subsystem",
-					  "s", c->subsystem, "SecurityLevel", "s", c->security,
+		r = sd_bus_message_append(reply, "a{sv}", 4, "Name", "s", c->name, "Subsystem", "s",
+					  c->subsystem, "SecurityLevel", "s", c->security,
 					  "IOMMUProtection", "b", (int)c->iommu);
 	}
 	return r < 0 ? r : sd_bus_message_close_container(reply);
@@ -671,8 +670,7 @@ const sd_bus_vtable bus_manager_vtable[] = {
 	SD_BUS_PROPERTY("Version", "s", get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("State", "s", get_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("Status", "s", get_status, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-	SD_BUS_PROPERTY("StatusCode", "s", get_status_code, 0,
-			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("StatusCode", "s", get_status_code, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("KernelInterface", "s", get_kernel_interface, 0,
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("ConfigFS", "b", get_configfs, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),

@@ -348,8 +348,7 @@ static void peer_call_free(void *userdata)
 	g_free(pc);
 }
 
-static int profile_type(sd_bus_message *m, const char *key, const char *want,
-			sd_bus_error *error)
+static int profile_type(sd_bus_message *m, const char *key, const char *want, sd_bus_error *error)
 {
 	const char *contents = NULL;
 	char type;
@@ -437,8 +436,7 @@ static int parse_profile(sd_bus_message *m, TbsEnrollment *e, sd_bus_error *erro
 				"of A-Z a-z 0-9 _ -, not starting with '-'",
 				TBS_ENROLL_STREAMS_MAX, TBS_STREAM_NAME_MAX);
 		if (strcmp(what, "Mode") == 0)
-			return tbs_bus_error_set_name(error, TBS_BUS_ERROR_INVALID_ARGUMENT,
-						      EINVAL,
+			return tbs_bus_error_set_name(error, TBS_BUS_ERROR_INVALID_ARGUMENT, EINVAL,
 						      "Mode must be permission bits 0..0777 (no "
 						      "set-id or sticky bits), got %#o",
 						      e->mode);
@@ -510,9 +508,8 @@ static int peer_call(sd_bus_message *m, BusPeer *bp, PeerVerb verb, sd_bus_error
 			peer_call_free(pc);
 			if (sd_bus_error_is_set(error))
 				return r;
-			return tbs_bus_error_set_name(error, TBS_BUS_ERROR_INVALID_ARGUMENT,
-						      EINVAL, "Malformed profile: %s",
-						      strerror(-r));
+			return tbs_bus_error_set_name(error, TBS_BUS_ERROR_INVALID_ARGUMENT, EINVAL,
+						      "Malformed profile: %s", strerror(-r));
 		}
 	}
 	if (!bp->p->record) {

@@ -90,10 +90,10 @@ struct TbsBus {
 	void *activity_userdata;
 	void (*released)(void *userdata);
 	void *released_userdata;
-	bool name_released;	     /* calls already routed to us are still served */
+	bool name_released; /* calls already routed to us are still served */
 	/* bus-throughput.c */
-	sd_bus_track *watchers;	  /* WatchThroughput callers, counted (recursive) */
-	sd_event_source *sample;  /* the once-a-second sample; NULL without watchers */
+	sd_bus_track *watchers;	 /* WatchThroughput callers, counted (recursive) */
+	sd_event_source *sample; /* the once-a-second sample; NULL without watchers */
 	uint64_t sample_last_usec;
 	sd_event_source *drain_post; /* looks for the end of that work after each event */
 };

@@ -66,9 +66,8 @@ static void sample_one(TbsBus *b, BusStream *bs, uint64_t elapsed_usec)
 	bs->tx_bytes = tx;
 	bs->rx_rate = rx_rate;
 	bs->tx_rate = tx_rate;
-	if (n > 0 && (r = sd_bus_emit_properties_changed_strv(b->bus, bs->path,
-							       TBS_BUS_IFACE_STREAM,
-							       (char **)changed)) < 0)
+	if (n > 0 && (r = sd_bus_emit_properties_changed_strv(
+			      b->bus, bs->path, TBS_BUS_IFACE_STREAM, (char **)changed)) < 0)
 		log_debug_errno(r, "Cannot signal the throughput of %s: %m", s->key);
 }
 

@@ -35,11 +35,11 @@ struct TbsManager {
 	TbsStore *store;
 	TbsUdev *udev;
 
-	GHashTable *peers;     /* id -> TbsPeer* (owning) */
+	GHashTable *peers;	 /* id -> TbsPeer* (owning) */
 	GHashTable *controllers; /* syspath -> TbsController* (owning) */
-	GHashTable *streams;   /* key -> TbsStream* (owning) */
-	GHashTable *owned;     /* "group" -> "", "group/name" -> peer id: what we created */
-	GHashTable *requested; /* keys of owned streams made on request, not by policy */
+	GHashTable *streams;	 /* key -> TbsStream* (owning) */
+	GHashTable *owned;	 /* "group" -> "", "group/name" -> peer id: what we created */
+	GHashTable *requested;	 /* keys of owned streams made on request, not by policy */
 
 	TbsConfigfsState cfs_state;
 	sd_event_source *cfs_retry;

@@ -425,7 +425,8 @@ static int load_policy(TbsManager *m)
 			g_ptr_array_add(m->policy_errors, g_strdup(errors->pdata[i]));
 		}
 		for (unsigned i = 0; i < details->len; i++)
-			g_ptr_array_add(m->policy_error_details, g_steal_pointer(&details->pdata[i]));
+			g_ptr_array_add(m->policy_error_details,
+					g_steal_pointer(&details->pdata[i]));
 		g_ptr_array_set_free_func(details, NULL);
 		log_error("Policy has %u error(s), keeping the last good policy", errors->len);
 		return r;

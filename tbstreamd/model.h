@@ -65,9 +65,9 @@ typedef struct TbsStream {
 	char *dir;     /* ConfigFS item directory */
 	char *peer_id; /* peer it was made for, NULL if unknown */
 	TbsStreamOrigin origin;
-	bool owned; /* we created the item: we may remove it */
+	bool owned;	 /* we created the item: we may remove it */
 	bool enrollment; /* a policy-origin stream made because its peer's enrollment lists it */
-	bool made;  /* the call that announced it made the item (it was not found) */
+	bool made;	 /* the call that announced it made the item (it was not found) */
 	TbsStreamState state;
 	int error; /* negative errno when FAILED */
 	int index; /* -1 until known */
@@ -84,8 +84,8 @@ typedef struct TbsStream {
 /* A USB4/Thunderbolt domain (host controller) udev reported. */
 typedef struct TbsController {
 	char *syspath;
-	char *name;	 /* "domain0" */
-	char *subsystem; /* "thunderbolt", "tbstream_sim" */
+	char *name;	   /* "domain0" */
+	char *subsystem;   /* "thunderbolt", "tbstream_sim" */
 	char security[16]; /* "" where the kernel does not say */
 	bool iommu;
 } TbsController;

@@ -110,8 +110,8 @@ void mgr_evaluate_peer(TbsManager *m, TbsPeer *p)
 			 "Peer %s allowed by [Peer %s]: %u stream(s)%s", tbs_peer_display_name(p),
 			 d.rule, d.streams->len,
 			 facts.enrolled && n_rule_streams ? " (policy and enrollment)"
-			 : facts.enrolled	       ? " (enrollment)"
-						       : "");
+			 : facts.enrolled		  ? " (enrollment)"
+							  : "");
 	else if (p->override)
 		log_peer(same ? LOG_DEBUG : LOG_NOTICE, 0, p->id,
 			 "Peer %s is enrolled but denied by [Peer %s]: the policy overrides the "

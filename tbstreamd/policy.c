@@ -127,7 +127,8 @@ static bool scan_lines(Loader *l, const char *file, const char *data, GHashTable
 		unsigned ln = i + 1;
 
 		if (!g_utf8_validate(s, -1, NULL)) {
-			loader_error(l, TBS_POLICY_ERROR_UNREADABLE, file, ln, "Line is not valid UTF-8");
+			loader_error(l, TBS_POLICY_ERROR_UNREADABLE, file, ln,
+				     "Line is not valid UTF-8");
 			ok = false;
 			continue;
 		}
@@ -137,7 +138,8 @@ static bool scan_lines(Loader *l, const char *file, const char *data, GHashTable
 			size_t n = strlen(s);
 			if (n < 3 || s[n - 1] != ']' || memchr(s + 1, '[', n - 2) ||
 			    memchr(s + 1, ']', n - 2)) {
-				loader_error(l, TBS_POLICY_ERROR_SYNTAX, file, ln, "Malformed section header \"%s\"", s);
+				loader_error(l, TBS_POLICY_ERROR_SYNTAX, file, ln,
+					     "Malformed section header \"%s\"", s);
 				ok = false;
 				continue;
 			}
@@ -158,17 +160,20 @@ static bool scan_lines(Loader *l, const char *file, const char *data, GHashTable
 		}
 		g_autofree char *key = g_strstrip(g_strndup(s, eq - s));
 		if (*key == '\0') {
-			loader_error(l, TBS_POLICY_ERROR_SYNTAX, file, ln, "Missing key name before '='");
+			loader_error(l, TBS_POLICY_ERROR_SYNTAX, file, ln,
+				     "Missing key name before '='");
 			ok = false;
 			continue;
 		}
 		if (!group) {
-			loader_error(l, TBS_POLICY_ERROR_SYNTAX, file, ln, "Key \"%s\" outside of any section", key);
+			loader_error(l, TBS_POLICY_ERROR_SYNTAX, file, ln,
+				     "Key \"%s\" outside of any section", key);
 			ok = false;
 			continue;
 		}
 		if (strchr(key, '[')) {
-			loader_error(l, TBS_POLICY_ERROR_SYNTAX, file, ln, "Localized keys are not supported: \"%s\"", key);
+			loader_error(l, TBS_POLICY_ERROR_SYNTAX, file, ln,
+				     "Localized keys are not supported: \"%s\"", key);
 			ok = false;
 			continue;
 		}
@@ -194,7 +199,8 @@ static void load_file(Loader *l, const char *path)
 
 	r = tbs_read_file(path, POLICY_FILE_MAX, &data, &len);
 	if (r == -EFBIG) {
-		loader_error(l, TBS_POLICY_ERROR_UNREADABLE, file, 0, "File is larger than %u bytes", POLICY_FILE_MAX);
+		loader_error(l, TBS_POLICY_ERROR_UNREADABLE, file, 0,
+			     "File is larger than %u bytes", POLICY_FILE_MAX);
 		return;
 	}
 	if (r == -EBADFD) {
@@ -202,7 +208,8 @@ static void load_file(Loader *l, const char *path)
 		return;
 	}
 	if (r < 0) {
-		loader_error(l, TBS_POLICY_ERROR_UNREADABLE, file, 0, "Cannot read: %s", strerror(-r));
+		loader_error(l, TBS_POLICY_ERROR_UNREADABLE, file, 0, "Cannot read: %s",
+			     strerror(-r));
 		return;
 	}
 	if (memchr(data, '\0', len)) {
@@ -239,7 +246,8 @@ static void load_file(Loader *l, const char *path)
 			Entry *e;
 
 			if (!value) {
-				loader_error(l, TBS_POLICY_ERROR_SYNTAX, file, ln, "%s", verr->message);
+				loader_error(l, TBS_POLICY_ERROR_SYNTAX, file, ln, "%s",
+					     verr->message);
 				continue;
 			}
 			e = g_new0(Entry, 1);
@@ -273,14 +281,16 @@ static void collect_dropins(Loader *l, const char *dir, GHashTable *byname)
 
 	if (!dh) {
 		if (errno != ENOENT)
-			loader_error(l, TBS_POLICY_ERROR_UNREADABLE, d, 0, "Cannot open directory: %s", strerror(errno));
+			loader_error(l, TBS_POLICY_ERROR_UNREADABLE, d, 0,
+				     "Cannot open directory: %s", strerror(errno));
 		return;
 	}
 	while ((de = readdir(dh))) {
 		if (de->d_name[0] == '.' || !g_str_has_suffix(de->d_name, ".conf"))
 			continue;
 		if (g_hash_table_size(byname) >= POLICY_DROPINS_MAX) {
-			loader_error(l, TBS_POLICY_ERROR_TOO_MANY, d, 0, "More than %u drop-ins, ignoring the rest",
+			loader_error(l, TBS_POLICY_ERROR_TOO_MANY, d, 0,
+				     "More than %u drop-ins, ignoring the rest",
 				     POLICY_DROPINS_MAX);
 			break;
 		}
@@ -317,8 +327,8 @@ static bool get_bool(Loader *l, Section *s, const char *key, bool *v)
 	if (!e)
 		return true;
 	if (tbs_parse_bool(e->value, v) < 0) {
-		loader_error(l, TBS_POLICY_ERROR_INVALID_VALUE, e->file, e->line, "%s= expects a boolean, got \"%s\"", key,
-			     e->value);
+		loader_error(l, TBS_POLICY_ERROR_INVALID_VALUE, e->file, e->line,
+			     "%s= expects a boolean, got \"%s\"", key, e->value);
 		return false;
 	}
 	return true;
@@ -332,8 +342,8 @@ static bool get_list(Loader *l, Section *s, const char *key, char ***v)
 	g_strfreev(*v);
 	*v = parse_list(e->value);
 	if (g_strv_length(*v) > POLICY_LIST_MAX) {
-		loader_error(l, TBS_POLICY_ERROR_TOO_MANY, e->file, e->line, "%s= has more than %u entries", key,
-			     POLICY_LIST_MAX);
+		loader_error(l, TBS_POLICY_ERROR_TOO_MANY, e->file, e->line,
+			     "%s= has more than %u entries", key, POLICY_LIST_MAX);
 		return false;
 	}
 	return true;
@@ -432,17 +442,18 @@ static void parse_daemon(Loader *l, Section *s, TbsPolicy *p)
 	for (unsigned i = 0; p->subsystems[i]; i++)
 		if (strlen(p->subsystems[i]) > 64 || strchr(p->subsystems[i], '/')) {
 			e = get(s, "Subsystems");
-			loader_error(l, TBS_POLICY_ERROR_INVALID_VALUE, e->file, e->line, "Invalid subsystem name \"%s\"",
-				     p->subsystems[i]);
+			loader_error(l, TBS_POLICY_ERROR_INVALID_VALUE, e->file, e->line,
+				     "Invalid subsystem name \"%s\"", p->subsystems[i]);
 		}
 	if (p->subsystems[0] == NULL) {
 		e = get(s, "Subsystems");
-		loader_error(l, TBS_POLICY_ERROR_INVALID_VALUE, e->file, e->line, "Subsystems= must name at least one subsystem");
+		loader_error(l, TBS_POLICY_ERROR_INVALID_VALUE, e->file, e->line,
+			     "Subsystems= must name at least one subsystem");
 	}
 	get_bool(l, s, "IdentifyByName", &p->identify_by_name);
 	if ((e = get(s, "OnUnplug")) && tbs_policy_parse_unplug(e->value, &p->on_unplug) < 0)
-		loader_error(l, TBS_POLICY_ERROR_INVALID_VALUE, e->file, e->line, "OnUnplug= expects keep or remove, got \"%s\"",
-			     e->value);
+		loader_error(l, TBS_POLICY_ERROR_INVALID_VALUE, e->file, e->line,
+			     "OnUnplug= expects keep or remove, got \"%s\"", e->value);
 }
 
 static void parse_stream(Loader *l, Section *s, const char *name, TbsPolicy *p)
@@ -481,8 +492,8 @@ static void parse_stream(Loader *l, Section *s, const char *name, TbsPolicy *p)
 			     e->value);
 	if ((e = get(s, "RingSize"))) {
 		if (tbs_parse_long(e->value, 32, 4096, &v) < 0)
-			loader_error(l, TBS_POLICY_ERROR_INVALID_VALUE, e->file, e->line, "RingSize= expects 32..4096, got \"%s\"",
-				     e->value);
+			loader_error(l, TBS_POLICY_ERROR_INVALID_VALUE, e->file, e->line,
+				     "RingSize= expects 32..4096, got \"%s\"", e->value);
 		else
 			t->ring_size = (int)v;
 	}
@@ -494,9 +505,11 @@ static void parse_stream(Loader *l, Section *s, const char *name, TbsPolicy *p)
 			t->throttling = (int)v;
 	}
 	if ((e = get(s, "Owner")) && parse_id(e->value, false, &t->owner) < 0)
-		loader_error(l, TBS_POLICY_ERROR_UNKNOWN_USER, e->file, e->line, "Owner= \"%s\" is not a known user", e->value);
+		loader_error(l, TBS_POLICY_ERROR_UNKNOWN_USER, e->file, e->line,
+			     "Owner= \"%s\" is not a known user", e->value);
 	if ((e = get(s, "Group")) && parse_id(e->value, true, &t->group) < 0)
-		loader_error(l, TBS_POLICY_ERROR_UNKNOWN_GROUP, e->file, e->line, "Group= \"%s\" is not a known group", e->value);
+		loader_error(l, TBS_POLICY_ERROR_UNKNOWN_GROUP, e->file, e->line,
+			     "Group= \"%s\" is not a known group", e->value);
 	if ((e = get(s, "Mode")) && tbs_policy_parse_mode(e->value, &t->mode) < 0)
 		loader_error(l, TBS_POLICY_ERROR_INVALID_VALUE, e->file, e->line,
 			     "Mode= expects octal permission bits (0..0777, no set-id or sticky "
@@ -528,8 +541,8 @@ static void parse_peer(Loader *l, Section *s, const char *id, TbsPolicy *p)
 			char norm[37];
 			if (tbs_uuid_normalize(r->uuids[i], norm) < 0) {
 				e = get(s, "MatchUUID");
-				loader_error(l, TBS_POLICY_ERROR_INVALID_VALUE, e->file, e->line, "Invalid UUID \"%s\"",
-					     r->uuids[i]);
+				loader_error(l, TBS_POLICY_ERROR_INVALID_VALUE, e->file, e->line,
+					     "Invalid UUID \"%s\"", r->uuids[i]);
 			} else
 				strcpy(r->uuids[i], norm);
 		}
@@ -538,7 +551,8 @@ static void parse_peer(Loader *l, Section *s, const char *id, TbsPolicy *p)
 	for (unsigned i = 0; r->names[i]; i++)
 		if (strlen(r->names[i]) > 256) {
 			e = get(s, "MatchName");
-			loader_error(l, TBS_POLICY_ERROR_INVALID_VALUE, e->file, e->line, "Name pattern too long");
+			loader_error(l, TBS_POLICY_ERROR_INVALID_VALUE, e->file, e->line,
+				     "Name pattern too long");
 		}
 	get_bool(l, s, "MatchTrusted", &r->match_trusted);
 	get_bool(l, s, "MatchEnrolled", &r->match_enrolled);
@@ -652,8 +666,8 @@ int tbs_policy_load_full(const char *config_dir, const char *vendor_dir, TbsPoli
 		g_hash_table_iter_init(&kit, sec->keys);
 		while (g_hash_table_iter_next(&kit, (gpointer *)&key, (gpointer *)&e))
 			if (!e->used)
-				loader_error(&l, TBS_POLICY_ERROR_UNKNOWN_KEY, e->file, e->line, "Unknown key %s= in [%s]", key,
-					     sec->name);
+				loader_error(&l, TBS_POLICY_ERROR_UNKNOWN_KEY, e->file, e->line,
+					     "Unknown key %s= in [%s]", key, sec->name);
 	}
 	for (unsigned i = 0; i < p->rules->len; i++) {
 		TbsPeerRule *r = p->rules->pdata[i];
@@ -663,7 +677,8 @@ int tbs_policy_load_full(const char *config_dir, const char *vendor_dir, TbsPoli
 
 		for (unsigned k = 0; r->streams[k]; k++)
 			if (!tbs_policy_find_stream(p, r->streams[k]))
-				loader_error(&l, TBS_POLICY_ERROR_INVALID_VALUE, e ? e->file : r->file, e ? e->line : r->line,
+				loader_error(&l, TBS_POLICY_ERROR_INVALID_VALUE,
+					     e ? e->file : r->file, e ? e->line : r->line,
 					     "Streams= names \"%s\" but there is no [Stream %s]",
 					     r->streams[k], r->streams[k]);
 	}

@@ -100,7 +100,8 @@ char *tbs_peer_record_serialize(const TbsPeerRecord *r, size_t *len)
 		char *const *streams = e->streams ? e->streams : empty;
 
 		g_key_file_set_string_list(kf, "Enrollment", "Streams",
-					   (const char *const *)streams, g_strv_length((char **)streams));
+					   (const char *const *)streams,
+					   g_strv_length((char **)streams));
 		g_key_file_set_boolean(kf, "Enrollment", "Persistent", e->persistent);
 		if (e->owner != TBS_ENROLL_UNSET)
 			g_key_file_set_uint64(kf, "Enrollment", "Owner", e->owner);

@@ -27,8 +27,8 @@
 #define TBS_ENROLL_UNSET UINT32_MAX
 
 typedef struct TbsEnrollment {
-	char **streams; /* NULL-terminated, valid stream names, no duplicates */
-	bool persistent; /* keep the streams on unplug */
+	char **streams;		     /* NULL-terminated, valid stream names, no duplicates */
+	bool persistent;	     /* keep the streams on unplug */
 	uint32_t owner, group, mode; /* TBS_ENROLL_UNSET: leave as created */
 } TbsEnrollment;
 
@@ -45,7 +45,7 @@ typedef struct TbsPeerRecord {
 	bool trusted;
 	bool enrolled;
 	TbsEnrollment enrollment; /* when enrolled */
-	uint64_t first_seen; /* CLOCK_REALTIME, usec */
+	uint64_t first_seen;	  /* CLOCK_REALTIME, usec */
 	uint64_t last_seen;
 } TbsPeerRecord;
 

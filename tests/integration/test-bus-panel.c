@@ -113,8 +113,8 @@ static char *get_s(const char *path, const char *iface, const char *prop)
 	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
 	const char *s;
 
-	ck_assert_msg(get_property(client, path, iface, prop, &reply, &e) == 0, "Get %s: %s",
-		      prop, e.message);
+	ck_assert_msg(get_property(client, path, iface, prop, &reply, &e) == 0, "Get %s: %s", prop,
+		      e.message);
 	ck_assert_int_ge(sd_bus_message_read(reply, "v", "s", &s), 0);
 	return g_strdup(s);
 }
@@ -125,8 +125,8 @@ static bool get_b(const char *path, const char *iface, const char *prop)
 	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
 	int v;
 
-	ck_assert_msg(get_property(client, path, iface, prop, &reply, &e) == 0, "Get %s: %s",
-		      prop, e.message);
+	ck_assert_msg(get_property(client, path, iface, prop, &reply, &e) == 0, "Get %s: %s", prop,
+		      e.message);
 	ck_assert_int_ge(sd_bus_message_read(reply, "v", "b", &v), 0);
 	return v;
 }
@@ -137,8 +137,8 @@ static uint64_t get_t(const char *path, const char *iface, const char *prop)
 	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
 	uint64_t v;
 
-	ck_assert_msg(get_property(client, path, iface, prop, &reply, &e) == 0, "Get %s: %s",
-		      prop, e.message);
+	ck_assert_msg(get_property(client, path, iface, prop, &reply, &e) == 0, "Get %s: %s", prop,
+		      e.message);
 	ck_assert_int_ge(sd_bus_message_read(reply, "v", "t", &v), 0);
 	return v;
 }
@@ -405,10 +405,9 @@ START_TEST(test_revoke_and_forget)
 
 	/* Trusted cannot be withdrawn alone while enrolled */
 	{
-		_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = bus_world_method(
-			client, PEER_A, "org.freedesktop.DBus.Properties", "Set");
-		ck_assert_int_ge(sd_bus_message_append(m, "ssv", PEER_IFACE, "Trusted", "b", 0),
-				 0);
+		_cleanup_(sd_bus_message_unrefp) sd_bus_message *m =
+			bus_world_method(client, PEER_A, "org.freedesktop.DBus.Properties", "Set");
+		ck_assert_int_ge(sd_bus_message_append(m, "ssv", PEER_IFACE, "Trusted", "b", 0), 0);
 		ASSERT_ERROR(bus_world_call(&bw, m, CALL_MS, NULL, &e), e, ERR "InvalidArgument");
 		sd_bus_error_free(&e);
 		ck_assert(get_b(PEER_A, PEER_IFACE, "Trusted"));
@@ -594,8 +593,8 @@ START_TEST(test_policy_errors_have_codes)
 	code = get_s(PATH, MANAGER, "StatusCode");
 	ck_assert_str_eq(code, "ok");
 	world_policy(&bw.w, "[Daemon]\nColour=blue\nOnUnplug=later\n");
-	ASSERT_ERROR(bus_world_call(&bw, bus_world_method(client, PATH, MANAGER, "Reload"),
-				    CALL_MS, NULL, &e),
+	ASSERT_ERROR(bus_world_call(&bw, bus_world_method(client, PATH, MANAGER, "Reload"), CALL_MS,
+				    NULL, &e),
 		     e, ERR "PolicyInvalid");
 	sd_bus_error_free(&e);
 	g_free(code);
