@@ -53,7 +53,9 @@ typedef struct Ctl {
 	int64_t in_hopid, out_hopid; /* -1: not given */
 	int64_t ring_size, throttling;
 	const char *on_unplug;
-	bool persistent;
+	bool persistent; /* request, enroll */
+	/* enroll: --stream names (argv's strings), NULL-terminated, NULL if none */
+	char **streams;
 	/* open */
 	bool read, write;
 	/* monitor */
@@ -90,3 +92,6 @@ int verb_monitor(Ctl *c, int argc, char **argv);
 int verb_trust(Ctl *c, int argc, char **argv);
 int verb_label(Ctl *c, int argc, char **argv);
 int verb_reload(Ctl *c, int argc, char **argv);
+int verb_enroll(Ctl *c, int argc, char **argv);
+int verb_forget(Ctl *c, int argc, char **argv);
+int verb_controllers(Ctl *c, int argc, char **argv);

@@ -20,6 +20,8 @@ enum {
 	OPT_OPEN = 1 << 1,
 	OPT_MONITOR = 1 << 2,
 	OPT_LIST = 1 << 3,
+	OPT_ENROLL = 1 << 4,
+	OPT_PERSISTENT = 1 << 5, /* request and enroll */
 };
 
 typedef struct Verb {
@@ -32,13 +34,16 @@ typedef struct Verb {
 static const Verb verbs[] = {
 	{"list", 0, 0, OPT_LIST, verb_list},
 	{"info", 1, 1, 0, verb_info},
-	{"request", 2, 2, OPT_REQUEST, verb_request},
+	{"request", 2, 2, OPT_REQUEST | OPT_PERSISTENT, verb_request},
 	{"remove", 1, 1, 0, verb_remove},
 	{"open", 2, -1, OPT_OPEN, verb_open},
 	{"monitor", 0, 0, OPT_MONITOR, verb_monitor},
 	{"trust", 2, 2, 0, verb_trust},
 	{"label", 2, 2, 0, verb_label},
 	{"reload", 0, 0, 0, verb_reload},
+	{"enroll", 1, 1, OPT_ENROLL | OPT_PERSISTENT, verb_enroll},
+	{"forget", 1, 1, 0, verb_forget},
+	{"controllers", 0, 0, 0, verb_controllers},
 };
 
 static void help(void)
@@ -54,7 +59,10 @@ static void help(void)
 	       "  monitor                   Watch events and throughput until Ctrl+C\n"
 	       "  trust PEER yes|no         Trust a peer or stop trusting it\n"
 	       "  label PEER TEXT           Name a peer (\"\" clears the label)\n"
-	       "  reload                    Re-read the daemon's policy\n\n"
+	       "  reload                    Re-read the daemon's policy\n"
+	       "  enroll PEER               Allow PEER (--stream, --persistent)\n"
+	       "  forget PEER               Forget PEER and its enrollment\n"
+	       "  controllers               The USB4/Thunderbolt controllers\n\n"
 	       "Options:\n"
 	       "  -h --help                 Show this help\n"
 	       "     --version              Show the version\n"
@@ -69,6 +77,9 @@ static void help(void)
 	       "     --throttling=NS        Interrupt throttling in nanoseconds\n"
 	       "     --on-unplug=remove|keep  What happens to the stream on unplug\n"
 	       "     --persistent           Keep the stream after tbstreamctl exits\n"
+	       "  enroll:\n"
+	       "     --stream=NAME          Make stream NAME on every plug (repeatable)\n"
+	       "     --persistent           Keep those streams when the peer is unplugged\n"
 	       "  open:\n"
 	       "     --read                 The stream is COMMAND's standard input\n"
 	       "     --write                The stream is COMMAND's standard output\n"
@@ -133,6 +144,7 @@ static int parse_argv(int argc, char **argv, Ctl *c, unsigned *used, char ***arg
 		ARG_THROTTLING,
 		ARG_ON_UNPLUG,
 		ARG_PERSISTENT,
+		ARG_STREAM,
 		ARG_READ,
 		ARG_WRITE,
 		ARG_INTERVAL,
@@ -150,6 +162,7 @@ static int parse_argv(int argc, char **argv, Ctl *c, unsigned *used, char ***arg
 		{"throttling", required_argument, NULL, ARG_THROTTLING},
 		{"on-unplug", required_argument, NULL, ARG_ON_UNPLUG},
 		{"persistent", no_argument, NULL, ARG_PERSISTENT},
+		{"stream", required_argument, NULL, ARG_STREAM},
 		{"read", no_argument, NULL, ARG_READ},
 		{"write", no_argument, NULL, ARG_WRITE},
 		{"interval", required_argument, NULL, ARG_INTERVAL},
@@ -236,8 +249,21 @@ static int parse_argv(int argc, char **argv, Ctl *c, unsigned *used, char ***arg
 			break;
 		case ARG_PERSISTENT:
 			c->persistent = true;
-			*used |= OPT_REQUEST;
+			*used |= OPT_PERSISTENT;
 			break;
+		case ARG_STREAM: {
+			size_t k = 0;
+			while (c->streams && c->streams[k])
+				k++;
+			char **v = realloc(c->streams, (k + 2) * sizeof(*v));
+			if (!v)
+				return CTL_EXIT_FAILURE;
+			v[k] = optarg;
+			v[k + 1] = NULL;
+			c->streams = v;
+			*used |= OPT_ENROLL;
+			break;
+		}
 		case ARG_READ:
 			c->read = true;
 			*used |= OPT_OPEN;
@@ -293,14 +319,23 @@ static const char *option_verb(unsigned bit)
 		return "open";
 	case OPT_MONITOR:
 		return "monitor";
+	case OPT_ENROLL:
+		return "enroll";
+	case OPT_PERSISTENT:
+		return "request' or 'enroll";
 	default:
 		return "list";
 	}
 }
 
+static void ctl_free_streams(Ctl *c)
+{
+	free(c->streams);
+}
+
 static int run(int argc, char **argv)
 {
-	Ctl c = {
+	_cleanup_(ctl_free_streams) Ctl c = {
 		.json = JSON_OFF,
 		.ask_password = true,
 		.in_hopid = -1,

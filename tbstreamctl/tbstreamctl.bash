@@ -18,9 +18,9 @@ _tbstreamctl() {
 	local cur prev words cword
 	_init_completion -n = || return
 
-	local verbs='list info request remove open monitor trust label reload'
+	local verbs='list info request remove open monitor trust label reload enroll forget controllers'
 	local global='--help --version --json= -j --no-ask-password --show-uuid'
-	local valued='--json|--in-hopid|--out-hopid|--ring-size|--throttling|--on-unplug|--interval'
+	local valued='--json|--in-hopid|--out-hopid|--ring-size|--throttling|--on-unplug|--interval|--stream'
 	local verb='' i n=0 dashdash=0
 	for ((i = 1; i < cword; i++)); do
 		if [[ ${words[i]} == -- ]]; then
@@ -55,7 +55,7 @@ _tbstreamctl() {
 		mapfile -t COMPREPLY < <(compgen -W 'remove keep' -- "$cur")
 		return
 		;;
-	--in-hopid | --out-hopid | --ring-size | --throttling | --interval)
+	--in-hopid | --out-hopid | --ring-size | --throttling | --interval | --stream)
 		return
 		;;
 	esac
@@ -76,6 +76,7 @@ _tbstreamctl() {
 		request) opts+=' --in-hopid= --out-hopid= --ring-size= --throttling= --on-unplug= --persistent' ;;
 		open) opts+=' --read --write --' ;;
 		monitor) opts+=' --interval=' ;;
+		enroll) opts+=' --stream= --persistent' ;;
 		esac
 		mapfile -t COMPREPLY < <(compgen -W "$opts" -- "$cur")
 		[[ ${COMPREPLY[0]-} == *= ]] && compopt -o nospace
@@ -87,7 +88,7 @@ _tbstreamctl() {
 	case $verb,$n in
 	,*) words_list=$verbs ;;
 	info,0) words_list=$(_tbstreamctl_ids all) ;;
-	request,0 | trust,0 | label,0) words_list=$(_tbstreamctl_ids peers) ;;
+	request,0 | trust,0 | label,0 | enroll,0 | forget,0) words_list=$(_tbstreamctl_ids peers) ;;
 	remove,0 | open,0) words_list=$(_tbstreamctl_ids streams) ;;
 	trust,1) words_list='yes no' ;;
 	esac

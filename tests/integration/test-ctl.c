@@ -431,6 +431,57 @@ START_TEST(test_trust_and_label)
 }
 END_TEST
 
+static bool cond_item(World *w, const void *name)
+{
+	TbsStream *s = world_stream(w, "0-1.0", name);
+	return s && s->state == TBS_STREAM_READY;
+}
+
+static bool cond_no_item(World *w, const void *name)
+{
+	return !world_stream(w, "0-1.0", name);
+}
+
+START_TEST(test_enroll_forget_and_controllers)
+{
+	g_autofree char *src = g_build_filename(TBS_SOURCE_DIR, "tbstreamd", "vendor", "policy.d",
+						"50-enrolled.conf", NULL);
+	g_autofree char *dir = g_build_filename(bw.w.vendor, "policy.d", NULL);
+	g_autofree char *dst = g_build_filename(dir, "50-enrolled.conf", NULL);
+	g_autofree char *data = NULL, *err = NULL, *err2 = NULL, *err3 = NULL, *out = NULL,
+			*err4 = NULL, *err5 = NULL;
+	TbsPeer *p;
+
+	/* the shipped rule that honours enrollment */
+	ck_assert(g_file_get_contents(src, &data, NULL, NULL));
+	ck_assert_int_eq(g_mkdir_with_parents(dir, 0755), 0);
+	ck_assert(g_file_set_contents(dst, data, -1, NULL));
+	ASSERT_CTL_OK(ctl(NULL, &err, "reload", NULL), err);
+
+	ASSERT_CTL_OK(ctl(NULL, &err2, "enroll", "alpha", "--stream", "backup", "--stream", "sync",
+			  "--persistent", NULL),
+		      err2);
+	p = tbs_manager_find_peer(bw.w.m, UUID_A);
+	ck_assert(p->record->enrolled && p->record->enrollment.persistent);
+	ck_assert(world_run_until(&bw.w, cond_item, "backup", 10000));
+	ck_assert(world_run_until(&bw.w, cond_item, "sync", 10000));
+
+	/* --stream belongs to enroll */
+	ck_assert_int_eq(ctl(NULL, &err5, "request", "alpha", "x", "--stream", "y", NULL),
+			 EXIT_USAGE);
+
+	ASSERT_CTL_OK(ctl(NULL, &err3, "forget", "alpha", NULL), err3);
+	ck_assert(world_run_until(&bw.w, cond_no_item, "backup", 10000));
+	ck_assert(world_run_until(&bw.w, cond_no_item, "sync", 10000));
+	p = tbs_manager_find_peer(bw.w.m, UUID_A);
+	ck_assert(p && !p->record->enrolled);
+
+	/* the world has no domain device */
+	ASSERT_CTL_OK(ctl(&out, &err4, "controllers", NULL), err4);
+	ASSERT_HAS(out, "No USB4/Thunderbolt controller");
+}
+END_TEST
+
 START_TEST(test_reload)
 {
 	g_autofree char *err = NULL, *err2 = NULL;
@@ -721,6 +772,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_open_carries_bytes_both_ways);
 	tcase_add_test(tc, test_open_exit_status_is_the_commands);
 	tcase_add_test(tc, test_trust_and_label);
+	tcase_add_test(tc, test_enroll_forget_and_controllers);
 	tcase_add_test(tc, test_reload);
 	tcase_add_test(tc, test_monitor_json_events_and_throughput);
 	tcase_add_test(tc, test_monitor_for_people);

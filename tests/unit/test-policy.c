@@ -453,6 +453,70 @@ START_TEST(test_vendor_default_denies_everyone)
 }
 END_TEST
 
+/* The shipped rule that honours enrollment, and an administrator's deny beside it. */
+START_TEST(test_vendor_enrollment_rule_and_admin_override)
+{
+	g_autofree char *src = g_build_filename(TBS_SOURCE_DIR,
+						"tbstreamd/vendor/policy.d/50-enrolled.conf", NULL);
+	g_autofree char *content = NULL;
+	TbsPeerFacts enrolled = {
+		.uuid = ALICE, .name = "laptop", .trusted = true, .enrolled = true};
+	TbsPeerFacts stranger = {.uuid = ALICE, .name = "laptop", .trusted = true};
+	TbsDecision d;
+
+	ck_assert(g_file_get_contents(src, &content, NULL, NULL));
+	th_write(vendor, "policy.d/50-enrolled.conf", content);
+	{
+		g_autoptr(TbsPolicy) p = load_ok();
+		tbs_policy_decide(p, &enrolled, &d);
+		ck_assert(d.allowed);
+		ck_assert_str_eq(d.rule, "enrolled");
+		tbs_decision_clear(&d);
+		/* trusted but not enrolled: still denied by default */
+		tbs_policy_decide(p, &stranger, &d);
+		ck_assert(!d.allowed);
+		tbs_decision_clear(&d);
+	}
+	th_write(etc, "policy.d/60-lab.conf", "[Peer lab]\nMatchUUID=" ALICE "\nAllow=no\n");
+	{
+		g_autoptr(TbsPolicy) p = load_ok();
+		tbs_policy_decide(p, &enrolled, &d);
+		ck_assert(!d.allowed);
+		ck_assert_str_eq(d.rule, "lab");
+		tbs_decision_clear(&d);
+	}
+}
+END_TEST
+
+START_TEST(test_errors_carry_codes)
+{
+	g_autoptr(GPtrArray) details =
+		g_ptr_array_new_with_free_func((GDestroyNotify)tbs_policy_error_free);
+	TbsPolicy *p = NULL;
+	static const char *const want[][2] = {
+		{"unknown-key", "2"},	  {"invalid-value", "3"}, {"unknown-section", "4"},
+		{"incomplete-rule", "5"}, {"syntax", "1"},
+	};
+
+	th_write(etc, "tbstreamd.conf",
+		 "[Daemon]\nColour=blue\nOnUnplug=later\n[Gadget]\n[Peer x]\nAllow=yes\n");
+	/* a file with a syntax error is not read further: its own drop-in */
+	th_write(etc, "policy.d/10-broken.conf", "garbage\n");
+	ck_assert_int_eq(tbs_policy_load_full(etc, vendor, &p, errors, details), -EINVAL);
+	ck_assert_uint_eq(details->len, errors->len);
+	for (size_t i = 0; i < G_N_ELEMENTS(want); i++) {
+		bool found = false;
+		for (unsigned k = 0; k < details->len; k++) {
+			const TbsPolicyError *e = details->pdata[k];
+			g_autofree char *line = g_strdup_printf("%u", e->line);
+			ck_assert(*e->file && *e->message);
+			found |= strcmp(e->code, want[i][0]) == 0 && strcmp(line, want[i][1]) == 0;
+		}
+		ck_assert_msg(found, "no %s error at line %s", want[i][0], want[i][1]);
+	}
+}
+END_TEST
+
 static Suite *policy_suite(void)
 {
 	Suite *s = suite_create("policy");
@@ -475,6 +539,8 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, test_mutated_policies_fail_cleanly_or_load);
 	tcase_add_test(tc, test_documented_examples_load_and_decide_as_described);
 	tcase_add_test(tc, test_vendor_default_denies_everyone);
+	tcase_add_test(tc, test_vendor_enrollment_rule_and_admin_override);
+	tcase_add_test(tc, test_errors_carry_codes);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -55,6 +55,56 @@ START_TEST(test_peer_record_round_trips_through_disk)
 }
 END_TEST
 
+START_TEST(test_enrollment_round_trips_and_bad_ones_are_corrupt)
+{
+	char *streams[] = {(char *)"backup", (char *)"sync", NULL};
+	TbsEnrollment e = {.streams = streams,
+			   .persistent = true,
+			   .owner = 1000,
+			   .group = TBS_ENROLL_UNSET,
+			   .mode = 0640};
+	const char *what;
+
+	{
+		g_autoptr(TbsStore) s = NULL;
+		ck_assert_int_eq(tbs_store_open(dir, &s), 0);
+		TbsPeerRecord *r = tbs_store_ensure(s, UUID1);
+		r->enrolled = true;
+		tbs_enrollment_copy(&r->enrollment, &e);
+		ck_assert_int_eq(tbs_store_save(s, r), 0);
+		r = tbs_store_ensure(s, UUID2);
+		ck_assert_int_eq(tbs_store_save(s, r), 0);
+	}
+	{
+		g_autoptr(TbsStore) s = NULL;
+		ck_assert_int_eq(tbs_store_open(dir, &s), 0);
+		TbsPeerRecord *r = tbs_store_lookup(s, UUID1);
+		ck_assert(r && r->enrolled);
+		ck_assert_uint_eq(g_strv_length(r->enrollment.streams), 2);
+		ck_assert_str_eq(r->enrollment.streams[1], "sync");
+		ck_assert(r->enrollment.persistent);
+		ck_assert_uint_eq(r->enrollment.owner, 1000);
+		ck_assert_uint_eq(r->enrollment.group, TBS_ENROLL_UNSET);
+		ck_assert_uint_eq(r->enrollment.mode, 0640);
+		r = tbs_store_lookup(s, UUID2);
+		ck_assert(r && !r->enrolled);
+	}
+
+	/* a hand-edited enrollment is checked like Enroll's input */
+	static const char *const bad[] = {"Streams=-x;\n", "Streams=a;a;\n", "Mode=4755\n",
+					  "Owner=4294967295\n"};
+	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+		g_autofree char *data = g_strdup_printf(
+			"[Peer]\nVersion=1\nUUID=" UUID1 "\n[Enrollment]\n%s", bad[i]);
+		TbsPeerRecord *r = NULL;
+		ck_assert_int_eq(tbs_peer_record_parse(data, strlen(data), &r), -EBADMSG);
+	}
+	e.mode = 04755;
+	ck_assert_int_eq(tbs_enrollment_validate(&e, &what), -EINVAL);
+	ck_assert_str_eq(what, "Mode");
+}
+END_TEST
+
 START_TEST(test_record_file_carries_a_format_version)
 {
 	g_autoptr(TbsPeerRecord) r = calloc(1, sizeof(TbsPeerRecord));
@@ -303,6 +353,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_random_records_parse_or_are_refused);
 	tcase_add_test(tc, test_fifos_in_the_store_do_not_block);
 	tcase_add_test(tc, test_store_is_private_to_its_owner);
+	tcase_add_test(tc, test_enrollment_round_trips_and_bad_ones_are_corrupt);
 	suite_add_tcase(s, tc);
 	return s;
 }
