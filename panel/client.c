@@ -6,6 +6,7 @@ struct _TbsClient {
 	GCancellable *cancellable;
 	GDBusConnection *bus;
 	GDBusObjectManager *om;
+	GDBusProxy *manager;
 	TbsClientState state;
 	GError *error;
 	gboolean wanted;
@@ -32,7 +33,7 @@ static gboolean has_owner(TbsClient *c)
 {
 	g_autofree char *owner = NULL;
 
-	if (!c->om)
+	if (!c->om || !c->manager)
 		return FALSE;
 	owner = g_dbus_object_manager_client_get_name_owner(G_DBUS_OBJECT_MANAGER_CLIENT(c->om));
 	return owner != NULL;
@@ -87,6 +88,29 @@ static void on_name_owner(GObject *om, GParamSpec *pspec, gpointer user_data)
 		set_state(c, TBS_CLIENT_STARTING, NULL);
 }
 
+static void on_manager_ready(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(TbsClient) c = user_data;
+	g_autoptr(GError) error = NULL;
+	GDBusProxy *manager = g_dbus_proxy_new_finish(res, &error);
+
+	if (!manager) {
+		if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+			return;
+		g_warning("Cannot watch %s's manager: %s", TBS_BUS_NAME, error->message);
+		set_state(c, TBS_CLIENT_UNAVAILABLE, error);
+		return;
+	}
+	c->manager = manager;
+	g_signal_connect_object(c->om, "notify::name-owner", G_CALLBACK(on_name_owner), c, 0);
+	if (has_owner(c))
+		set_state(c, TBS_CLIENT_RUNNING, NULL);
+	else
+		tbs_client_activate(c);
+	/* listeners look up the object manager when the state changes */
+	g_signal_emit(c, signals[SIGNAL_STATE_CHANGED], 0);
+}
+
 static void on_om_ready(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	g_autoptr(TbsClient) c = user_data;
@@ -103,13 +127,10 @@ static void on_om_ready(GObject *source, GAsyncResult *res, gpointer user_data)
 	c->om = om;
 	c->bus = g_object_ref(g_dbus_object_manager_client_get_connection(
 		G_DBUS_OBJECT_MANAGER_CLIENT(om)));
-	g_signal_connect_object(om, "notify::name-owner", G_CALLBACK(on_name_owner), c, 0);
-	if (has_owner(c))
-		set_state(c, TBS_CLIENT_RUNNING, NULL);
-	else
-		tbs_client_activate(c);
-	/* listeners look up the object manager when the state changes */
-	g_signal_emit(c, signals[SIGNAL_STATE_CHANGED], 0);
+	/* a proxy with a well-known name reloads its properties when the owner changes */
+	g_dbus_proxy_new(c->bus, G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START, NULL, TBS_BUS_NAME,
+			 TBS_ROOT_PATH, TBS_IFACE_MANAGER, c->cancellable, on_manager_ready,
+			 g_object_ref(c));
 }
 
 static void tbs_client_dispose(GObject *object)
@@ -117,6 +138,7 @@ static void tbs_client_dispose(GObject *object)
 	TbsClient *c = TBS_CLIENT(object);
 
 	g_cancellable_cancel(c->cancellable);
+	g_clear_object(&c->manager);
 	g_clear_object(&c->om);
 	g_clear_object(&c->bus);
 	G_OBJECT_CLASS(tbs_client_parent_class)->dispose(object);
@@ -177,6 +199,11 @@ const GError *tbs_client_get_error(TbsClient *c)
 GDBusObjectManager *tbs_client_get_object_manager(TbsClient *c)
 {
 	return c->om;
+}
+
+GDBusProxy *tbs_client_get_manager(TbsClient *c)
+{
+	return c->manager;
 }
 
 GDBusProxy *tbs_client_get_proxy(TbsClient *c, const char *path, const char *iface)

@@ -32,6 +32,12 @@ TbsClientState tbs_client_get_state(TbsClient *c);
 const GError *tbs_client_get_error(TbsClient *c);
 /* NULL until the bus connection is up. */
 GDBusObjectManager *tbs_client_get_object_manager(TbsClient *c);
+/*
+ * The Manager's proxy (the root object is not among the object manager's
+ * objects); its properties are empty while the daemon is not running.
+ * NULL until the bus connection is up. Transfer none.
+ */
+GDBusProxy *tbs_client_get_manager(TbsClient *c);
 /* The proxy of iface on path, or NULL (not loaded, or gone). Transfer none. */
 GDBusProxy *tbs_client_get_proxy(TbsClient *c, const char *path, const char *iface);
 /* Every proxy of iface, sorted by object path. Free with g_list_free_full(g_object_unref). */

@@ -33,9 +33,8 @@ static const CodeText codes[] = {
 	{"StreamRemoved", N_("The stream was removed before it was ready.")},
 	{"NotSupported", N_("This computer cannot be named or allowed: it has no stable identity.")},
 	{"PolicyInvalid", N_("The administrator’s stream policy has errors.")},
-	{"PolicyOverride",
-	 N_("An administrator’s rule decides for this computer; your choice has no effect.")},
-	{"NotEnrolled", N_("This computer is not allowed yet.")},
+	{"TooManyWatchers", N_("Too many programs are watching the throughput.")},
+	{"NotWatching", N_("The throughput was not being watched.")},
 	{"Failed", N_("Something went wrong in the stream service.")},
 };
 

@@ -31,29 +31,19 @@ static void on_done(GObject *source, GAsyncResult *res, gpointer user_data)
 	g_free(p);
 }
 
-static void set_peer(GtkWidget *widget, TbsClient *c, GDBusProxy *peer, const char *property,
-		     GVariant *value, const char *action)
-{
-	tbs_client_set_property(c, g_dbus_proxy_get_object_path(peer), TBS_IFACE_PEER, property,
-				value, NULL, on_done, pending_new(widget, action));
-}
-
-void tbs_peer_allow(GtkWidget *widget, TbsClient *c, GDBusProxy *peer)
-{
-	set_peer(widget, c, peer, "Trusted", g_variant_new_boolean(TRUE),
-		 _("Could not allow the computer"));
-}
 
 void tbs_peer_revoke(GtkWidget *widget, TbsClient *c, GDBusProxy *peer)
 {
-	set_peer(widget, c, peer, "Trusted", g_variant_new_boolean(FALSE),
-		 _("Could not revoke the computer’s access"));
+	tbs_client_call(c, g_dbus_proxy_get_object_path(peer), TBS_IFACE_PEER, "Revoke", NULL,
+			NULL, NULL, on_done,
+			pending_new(widget, _("Could not revoke the computer’s access")));
 }
 
 void tbs_peer_rename(GtkWidget *widget, TbsClient *c, GDBusProxy *peer, const char *label)
 {
-	set_peer(widget, c, peer, "Label", g_variant_new_string(label),
-		 _("Could not rename the computer"));
+	tbs_client_set_property(c, g_dbus_proxy_get_object_path(peer), TBS_IFACE_PEER, "Label",
+				g_variant_new_string(label), NULL, on_done,
+				pending_new(widget, _("Could not rename the computer")));
 }
 
 void tbs_peer_forget(GtkWidget *widget, TbsClient *c, GDBusProxy *peer)
@@ -69,11 +59,7 @@ gboolean tbs_peer_is_allowed(GDBusProxy *peer)
 
 gboolean tbs_peer_is_enrolled(GDBusProxy *peer)
 {
-	g_autoptr(GVariant) enrolled = g_dbus_proxy_get_cached_property(peer, "Enrolled");
-
-	if (enrolled && g_variant_is_of_type(enrolled, G_VARIANT_TYPE_BOOLEAN))
-		return g_variant_get_boolean(enrolled);
-	return tbs_proxy_get_boolean(peer, "Trusted");
+	return tbs_proxy_get_boolean(peer, "Enrolled");
 }
 
 char *tbs_peer_link_text(GDBusProxy *peer)

@@ -10,13 +10,12 @@
  * interactive authorization; a failure becomes a toast on the window of
  * widget, success shows through the daemon's PropertiesChanged signals.
  */
-void tbs_peer_allow(GtkWidget *widget, TbsClient *c, GDBusProxy *peer);
 void tbs_peer_revoke(GtkWidget *widget, TbsClient *c, GDBusProxy *peer);
 void tbs_peer_rename(GtkWidget *widget, TbsClient *c, GDBusProxy *peer, const char *label);
 void tbs_peer_forget(GtkWidget *widget, TbsClient *c, GDBusProxy *peer);
 /* Whether the peer may use streams now (the policy's decision). */
 gboolean tbs_peer_is_allowed(GDBusProxy *peer);
-/* Whether the person has allowed it (enrolled, or trusted with an older daemon). */
+/* Whether a person has allowed it (Enrolled); allowing is tbs_allow_dialog_present(). */
 gboolean tbs_peer_is_enrolled(GDBusProxy *peer);
 /* "2 × 20 Gb/s" or "" when unknown; free. */
 char *tbs_peer_link_text(GDBusProxy *peer);

@@ -2,6 +2,7 @@
 #include <glib/gi18n.h>
 
 #include "create-dialog.h"
+#include "allow-dialog.h"
 #include "peer-actions.h"
 #include "peer-page.h"
 #include "stream-row.h"
@@ -176,7 +177,7 @@ static void on_allow(GtkButton *b, gpointer user_data)
 	TbsPeerPage *page = user_data;
 
 	if (page->peer)
-		tbs_peer_allow(GTK_WIDGET(page), page->client, page->peer);
+		tbs_allow_dialog_present(GTK_WIDGET(page), page->client, page->peer);
 }
 
 static void on_revoke(GtkButton *b, gpointer user_data)

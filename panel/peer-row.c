@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <glib/gi18n.h>
 
+#include "allow-dialog.h"
 #include "peer-actions.h"
 #include "peer-row.h"
 
@@ -8,7 +9,7 @@ struct _TbsPeerRow {
 	AdwActionRow parent;
 	TbsClient *client;
 	GDBusProxy *peer;
-	GtkWidget *icon, *badge, *allow;
+	GtkWidget *icon, *badge, *allow, *open;
 };
 
 G_DEFINE_FINAL_TYPE(TbsPeerRow, tbs_peer_row, ADW_TYPE_ACTION_ROW)
@@ -43,7 +44,7 @@ static void update(TbsPeerRow *row)
 {
 	g_autofree char *name = tbs_proxy_dup_string(row->peer, "DisplayName");
 	g_autofree char *subtitle = subtitle_text(row->peer);
-	g_autofree char *allow_label = NULL;
+	g_autofree char *allow_label = NULL, *open_label = NULL;
 	gboolean connected = tbs_proxy_get_boolean(row->peer, "Connected");
 	gboolean fresh = connected && !tbs_peer_is_enrolled(row->peer) &&
 			 !tbs_peer_is_allowed(row->peer);
@@ -62,6 +63,10 @@ static void update(TbsPeerRow *row)
 	allow_label = g_strdup_printf(_("Allow %s"), name);
 	gtk_accessible_update_property(GTK_ACCESSIBLE(row->allow), GTK_ACCESSIBLE_PROPERTY_LABEL,
 				       allow_label, -1);
+	/* TRANSLATORS: accessible name of the button that opens a computer's page */
+	open_label = g_strdup_printf(_("Details of %s"), name);
+	gtk_accessible_update_property(GTK_ACCESSIBLE(row->open), GTK_ACCESSIBLE_PROPERTY_LABEL,
+				       open_label, -1);
 	gtk_accessible_update_property(GTK_ACCESSIBLE(row), GTK_ACCESSIBLE_PROPERTY_LABEL, name,
 				       GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, subtitle, -1);
 }
@@ -75,7 +80,13 @@ static void on_allow(GtkButton *button, gpointer user_data)
 {
 	TbsPeerRow *row = user_data;
 
-	tbs_peer_allow(GTK_WIDGET(gtk_widget_get_root(GTK_WIDGET(row))), row->client, row->peer);
+	tbs_allow_dialog_present(GTK_WIDGET(row), row->client, row->peer);
+}
+
+/* The arrow is a button too: GTK 4.8 gives rows no AT-SPI action to open them. */
+static void on_open(GtkButton *button, gpointer user_data)
+{
+	gtk_widget_activate(GTK_WIDGET(user_data));
 }
 
 static void tbs_peer_row_dispose(GObject *object)
@@ -96,8 +107,6 @@ static void tbs_peer_row_class_init(TbsPeerRowClass *klass)
 
 static void tbs_peer_row_init(TbsPeerRow *row)
 {
-	GtkWidget *arrow = gtk_image_new_from_icon_name("go-next-symbolic");
-
 	row->icon = gtk_image_new();
 	gtk_accessible_update_state(GTK_ACCESSIBLE(row->icon), GTK_ACCESSIBLE_STATE_HIDDEN, TRUE,
 				    -1);
@@ -112,8 +121,12 @@ static void tbs_peer_row_init(TbsPeerRow *row)
 				    _("Let this computer exchange streams with this one"));
 	adw_action_row_add_suffix(ADW_ACTION_ROW(row), row->badge);
 	adw_action_row_add_suffix(ADW_ACTION_ROW(row), row->allow);
-	adw_action_row_add_suffix(ADW_ACTION_ROW(row), arrow);
-	gtk_accessible_update_state(GTK_ACCESSIBLE(arrow), GTK_ACCESSIBLE_STATE_HIDDEN, TRUE, -1);
+	row->open = gtk_button_new_from_icon_name("go-next-symbolic");
+	gtk_widget_add_css_class(row->open, "flat");
+	gtk_widget_set_valign(row->open, GTK_ALIGN_CENTER);
+	gtk_widget_set_tooltip_text(row->open, _("Details"));
+	adw_action_row_add_suffix(ADW_ACTION_ROW(row), row->open);
+	g_signal_connect(row->open, "clicked", G_CALLBACK(on_open), row);
 	gtk_list_box_row_set_activatable(GTK_LIST_BOX_ROW(row), TRUE);
 	g_signal_connect(row->allow, "clicked", G_CALLBACK(on_allow), row);
 }

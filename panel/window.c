@@ -52,7 +52,7 @@ static GDBusProxy *peer_of(GDBusObject *object)
 static const char *main_state(TbsWindow *w)
 {
 	GDBusProxy *m;
-	g_autofree char *state = NULL, *kernel = NULL;
+	g_autofree char *state = NULL, *kernel = NULL, *owner = NULL;
 
 	switch (tbs_client_get_state(w->client)) {
 	case TBS_CLIENT_STARTING:
@@ -62,8 +62,9 @@ static const char *main_state(TbsWindow *w)
 	case TBS_CLIENT_RUNNING:
 		break;
 	}
-	m = tbs_client_get_proxy(w->client, TBS_ROOT_PATH, TBS_IFACE_MANAGER);
-	if (!m)
+	m = tbs_client_get_manager(w->client);
+	owner = m ? g_dbus_proxy_get_name_owner(m) : NULL;
+	if (!owner)
 		return "starting"; /* the owner is there, its objects are on their way */
 	if (g_hash_table_size(w->rows) > 0)
 		return "peers";
@@ -76,7 +77,7 @@ static const char *main_state(TbsWindow *w)
 
 static void update_kernel_page(TbsWindow *w)
 {
-	GDBusProxy *m = tbs_client_get_proxy(w->client, TBS_ROOT_PATH, TBS_IFACE_MANAGER);
+	GDBusProxy *m = tbs_client_get_manager(w->client);
 	g_autofree char *kernel = tbs_proxy_dup_string(m, "KernelInterface");
 	const char *text;
 
@@ -117,6 +118,32 @@ static void update_peers_group(TbsWindow *w)
 				  "USB4 cable to use its streams."));
 }
 
+/*
+ * GTK 4.8 exposes every page of a stack (and both leaflet pages) to AT-SPI
+ * without telling which one shows; only the current one stays visible, so a
+ * screen reader reads what is on screen.
+ */
+static void show_page(TbsWindow *w, const char *name)
+{
+	GtkWidget *page = gtk_stack_get_child_by_name(GTK_STACK(w->stack), name);
+
+	gtk_widget_set_visible(page, TRUE);
+	gtk_stack_set_visible_child(GTK_STACK(w->stack), page);
+	for (GtkWidget *c = gtk_widget_get_first_child(w->stack); c;
+	     c = gtk_widget_get_next_sibling(c))
+		if (c != page)
+			gtk_widget_set_visible(c, FALSE);
+}
+
+static void show_peer_page(TbsWindow *w, gboolean show)
+{
+	GtkWidget *to = show ? w->peer_page : w->main_page;
+
+	gtk_widget_set_visible(to, TRUE);
+	adw_leaflet_set_visible_child(ADW_LEAFLET(w->leaflet), to);
+	/* the other one goes once the transition is over (on_leaflet_child) */
+}
+
 static void update(TbsWindow *w)
 {
 	const char *page = main_state(w);
@@ -125,11 +152,10 @@ static void update(TbsWindow *w)
 	update_unavailable_page(w);
 	update_peers_group(w);
 	gtk_list_box_invalidate_sort(GTK_LIST_BOX(w->peers_list));
-	gtk_stack_set_visible_child_name(GTK_STACK(w->stack), page);
+	show_page(w, page);
 	/* the open peer page follows its peer; back to the list when it goes */
-	if (!tbs_peer_page_get_peer(TBS_PEER_PAGE(w->peer_page)) &&
-	    adw_leaflet_get_visible_child(ADW_LEAFLET(w->leaflet)) == w->peer_page)
-		adw_leaflet_set_visible_child(ADW_LEAFLET(w->leaflet), w->main_page);
+	if (!tbs_peer_page_get_peer(TBS_PEER_PAGE(w->peer_page)))
+		show_peer_page(w, FALSE);
 }
 
 static void on_peer_properties(GDBusProxy *p, GVariant *changed, GStrv invalidated,
@@ -186,13 +212,10 @@ static void on_object_removed(GDBusObjectManager *om, GDBusObject *object, gpoin
 	update(w);
 }
 
-/* Manager properties (State, KernelInterface) arrive on the manager's proxy. */
-static void on_interface_properties(GDBusObjectManagerClient *om, GDBusObjectProxy *object,
-				    GDBusProxy *proxy, GVariant *changed, GStrv invalidated,
-				    gpointer user_data)
+static void on_manager_properties(GDBusProxy *p, GVariant *changed, GStrv invalidated,
+				  gpointer user_data)
 {
-	if (g_str_equal(g_dbus_proxy_get_interface_name(proxy), TBS_IFACE_MANAGER))
-		update(user_data);
+	update(user_data);
 }
 
 static void attach_object_manager(TbsWindow *w)
@@ -200,13 +223,13 @@ static void attach_object_manager(TbsWindow *w)
 	GDBusObjectManager *om = tbs_client_get_object_manager(w->client);
 	GList *objects;
 
-	if (!om || om == w->om)
+	if (!om || om == w->om || !tbs_client_get_manager(w->client))
 		return;
 	w->om = g_object_ref(om);
 	g_signal_connect_object(om, "object-added", G_CALLBACK(on_object_added), w, 0);
 	g_signal_connect_object(om, "object-removed", G_CALLBACK(on_object_removed), w, 0);
-	g_signal_connect_object(om, "interface-proxy-properties-changed",
-				G_CALLBACK(on_interface_properties), w, 0);
+	g_signal_connect_object(tbs_client_get_manager(w->client), "g-properties-changed",
+				G_CALLBACK(on_manager_properties), w, 0);
 	objects = g_dbus_object_manager_get_objects(om);
 	for (GList *l = objects; l; l = l->next) {
 		g_autoptr(GDBusProxy) peer = peer_of(l->data);
@@ -245,14 +268,26 @@ static void on_peer_activated(GtkListBox *list, GtkListBoxRow *row, gpointer use
 
 	tbs_peer_page_set_peer(TBS_PEER_PAGE(w->peer_page),
 			       tbs_peer_row_get_proxy(TBS_PEER_ROW(row)));
-	adw_leaflet_set_visible_child(ADW_LEAFLET(w->leaflet), w->peer_page);
+	show_peer_page(w, TRUE);
 }
 
 static void on_back(TbsPeerPage *page, gpointer user_data)
 {
-	TbsWindow *w = user_data;
+	show_peer_page(user_data, FALSE);
+}
 
-	adw_leaflet_set_visible_child(ADW_LEAFLET(w->leaflet), w->main_page);
+/* After a transition (ours, or Alt+Left and the mouse's back button), hide the other page. */
+static void on_leaflet_child(AdwLeaflet *leaflet, GParamSpec *pspec, gpointer user_data)
+{
+	TbsWindow *w = user_data;
+	GtkWidget *shown = adw_leaflet_get_visible_child(leaflet);
+
+	if (adw_leaflet_get_child_transition_running(leaflet))
+		return;
+	if (shown == w->main_page)
+		gtk_widget_set_visible(w->peer_page, FALSE);
+	else
+		gtk_widget_set_visible(w->main_page, FALSE);
 }
 
 static void on_retry(GtkButton *b, gpointer user_data)
@@ -317,7 +352,7 @@ static GtkWidget *main_page_new(TbsWindow *w)
 
 	w->stack = gtk_stack_new();
 	gtk_widget_set_vexpand(w->stack, TRUE);
-	gtk_stack_set_transition_type(GTK_STACK(w->stack), GTK_STACK_TRANSITION_TYPE_CROSSFADE);
+	gtk_stack_set_transition_type(GTK_STACK(w->stack), GTK_STACK_TRANSITION_TYPE_NONE);
 	gtk_box_append(GTK_BOX(box), w->stack);
 
 	starting = status_page(GTK_STACK(w->stack), "starting", "content-loading-symbolic",
@@ -389,9 +424,7 @@ static void tbs_window_init(TbsWindow *w)
 
 static void back_activated(GSimpleAction *a, GVariant *param, gpointer user_data)
 {
-	TbsWindow *w = user_data;
-
-	adw_leaflet_set_visible_child(ADW_LEAFLET(w->leaflet), w->main_page);
+	show_peer_page(user_data, FALSE);
 }
 
 TbsWindow *tbs_window_new(AdwApplication *app, TbsClient *client)
@@ -405,7 +438,10 @@ TbsWindow *tbs_window_new(AdwApplication *app, TbsClient *client)
 	w->peer_page = tbs_peer_page_new(client);
 	g_signal_connect(w->peer_page, "back", G_CALLBACK(on_back), w);
 	adw_leaflet_append(ADW_LEAFLET(w->leaflet), w->peer_page);
-	adw_leaflet_set_visible_child(ADW_LEAFLET(w->leaflet), w->main_page);
+	gtk_widget_set_visible(w->peer_page, FALSE);
+	g_signal_connect(w->leaflet, "notify::child-transition-running",
+			 G_CALLBACK(on_leaflet_child), w);
+	g_signal_connect(w->leaflet, "notify::visible-child", G_CALLBACK(on_leaflet_child), w);
 	g_action_map_add_action_entries(G_ACTION_MAP(w), actions, G_N_ELEMENTS(actions), w);
 	g_signal_connect_object(client, "state-changed", G_CALLBACK(on_client_state), w, 0);
 	attach_object_manager(w);
