@@ -11,7 +11,7 @@ struct _TbsPeerPage {
 	GtkBox parent;
 	TbsClient *client;
 	GDBusProxy *peer;
-	GtkWidget *title, *name, *connection, *vendor, *seen;
+	GtkWidget *title, *name, *save_name, *connection, *vendor, *seen;
 	GtkWidget *access, *allow, *revoke, *forget;
 	GtkWidget *streams_group, *streams_list, *no_streams, *new_stream;
 	GHashTable *rows; /* stream object path -> TbsStreamRow */
@@ -67,12 +67,17 @@ static void update(TbsPeerPage *page)
 	connected = tbs_proxy_get_boolean(page->peer, "Connected");
 
 	adw_window_title_set_title(ADW_WINDOW_TITLE(page->title), display);
-	/* do not overwrite what the person is typing */
-	if (g_strcmp0(gtk_editable_get_text(GTK_EDITABLE(page->name)), page->shown_name) == 0) {
+	/* do not overwrite what the person is typing, unless it is what the daemon now says */
+	if (g_strcmp0(gtk_editable_get_text(GTK_EDITABLE(page->name)), page->shown_name) == 0 ||
+	    g_strcmp0(gtk_editable_get_text(GTK_EDITABLE(page->name)), *label ? label : name) == 0) {
 		g_free(page->shown_name);
 		page->shown_name = g_strdup(*label ? label : name);
-		gtk_editable_set_text(GTK_EDITABLE(page->name), page->shown_name);
+		if (g_strcmp0(gtk_editable_get_text(GTK_EDITABLE(page->name)), page->shown_name))
+			gtk_editable_set_text(GTK_EDITABLE(page->name), page->shown_name);
 	}
+	gtk_widget_set_visible(page->save_name,
+			       g_strcmp0(gtk_editable_get_text(GTK_EDITABLE(page->name)),
+					 page->shown_name) != 0);
 	if (connected)
 		conn = *link ? g_strdup_printf(_("Connected, %s"), link) : g_strdup(_("Connected"));
 	else
@@ -163,13 +168,22 @@ static void on_back(GtkButton *b, gpointer user_data)
 	g_signal_emit(user_data, signals[SIGNAL_BACK], 0);
 }
 
-static void on_rename(AdwEntryRow *row, gpointer user_data)
+static void on_rename(GtkWidget *widget, gpointer user_data)
 {
 	TbsPeerPage *page = user_data;
-	g_autofree char *text = g_strstrip(g_strdup(gtk_editable_get_text(GTK_EDITABLE(row))));
+	g_autofree char *text =
+		g_strstrip(g_strdup(gtk_editable_get_text(GTK_EDITABLE(page->name))));
 
-	if (page->peer)
+	if (page->peer && g_strcmp0(text, page->shown_name) != 0)
 		tbs_peer_rename(GTK_WIDGET(page), page->client, page->peer, text);
+}
+
+static void on_name_changed(GtkEditable *editable, gpointer user_data)
+{
+	TbsPeerPage *page = user_data;
+
+	gtk_widget_set_visible(page->save_name,
+			       g_strcmp0(gtk_editable_get_text(editable), page->shown_name) != 0);
 }
 
 static void on_allow(GtkButton *b, gpointer user_data)
@@ -286,10 +300,24 @@ static void tbs_peer_page_init(TbsPeerPage *page)
 	adw_preferences_group_set_title(ADW_PREFERENCES_GROUP(computer), _("Computer"));
 	page->name = adw_entry_row_new();
 	adw_preferences_row_set_title(ADW_PREFERENCES_ROW(page->name), _("Name"));
-	adw_entry_row_set_show_apply_button(ADW_ENTRY_ROW(page->name), TRUE);
 	gtk_accessible_update_property(GTK_ACCESSIBLE(page->name), GTK_ACCESSIBLE_PROPERTY_LABEL,
 				       _("Computer name"), -1);
-	g_signal_connect(page->name, "apply", G_CALLBACK(on_rename), page);
+	/*
+	 * Our own apply button, not AdwEntryRow's: that one shows only while
+	 * the row has the keyboard focus, which GTK 4.8's AT-SPI cannot give.
+	 */
+	page->save_name = gtk_button_new_from_icon_name("object-select-symbolic");
+	gtk_widget_set_valign(page->save_name, GTK_ALIGN_CENTER);
+	gtk_widget_add_css_class(page->save_name, "suggested-action");
+	gtk_widget_add_css_class(page->save_name, "circular");
+	gtk_widget_set_tooltip_text(page->save_name, _("Save the Name"));
+	gtk_accessible_update_property(GTK_ACCESSIBLE(page->save_name),
+				       GTK_ACCESSIBLE_PROPERTY_LABEL, _("Save the name"), -1);
+	gtk_widget_set_visible(page->save_name, FALSE);
+	adw_entry_row_add_suffix(ADW_ENTRY_ROW(page->name), page->save_name);
+	g_signal_connect(page->save_name, "clicked", G_CALLBACK(on_rename), page);
+	g_signal_connect(page->name, "entry-activated", G_CALLBACK(on_rename), page);
+	g_signal_connect(page->name, "changed", G_CALLBACK(on_name_changed), page);
 	page->connection = info_row(_("Connection"));
 	page->vendor = info_row(_("Vendor"));
 	page->seen = info_row(_("Last Seen"));
