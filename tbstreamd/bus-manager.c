@@ -24,7 +24,9 @@ static const char *manager_state(TbsBus *b)
 void bus_manager_emit_state(TbsBus *b)
 {
 	(void)sd_bus_emit_properties_changed(b->bus, TBS_BUS_PATH, TBS_BUS_IFACE_MANAGER, "State",
-					     "Status", "KernelInterface", "PolicyErrors", NULL);
+					     "Status", "StatusCode", "KernelInterface", "ConfigFS",
+					     "StreamModule", "PolicyErrors", "PolicyErrorList",
+					     NULL);
 }
 
 /* ---- properties ------------------------------------------------------------------------- */
@@ -68,6 +70,67 @@ static int get_policy_errors(sd_bus *bus, const char *path, const char *interfac
 	r = sd_bus_message_open_container(reply, 'a', "s");
 	for (unsigned i = 0; r >= 0 && i < errors->len; i++)
 		r = sd_bus_message_append(reply, "s", (const char *)errors->pdata[i]);
+	return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+static int get_status_code(sd_bus *bus, const char *path, const char *interface,
+			   const char *property, sd_bus_message *reply, void *userdata,
+			   sd_bus_error *error)
+{
+	TbsBus *b = userdata;
+	return sd_bus_message_append(reply, "s", tbs_manager_status_code(b->m));
+}
+
+static int get_configfs(sd_bus *bus, const char *path, const char *interface,
+			const char *property, sd_bus_message *reply, void *userdata,
+			sd_bus_error *error)
+{
+	TbsBus *b = userdata;
+	return sd_bus_message_append(
+		reply, "b", (int)(tbs_manager_configfs_state(b->m) != TBS_CONFIGFS_NOT_MOUNTED));
+}
+
+static int get_stream_module(sd_bus *bus, const char *path, const char *interface,
+			     const char *property, sd_bus_message *reply, void *userdata,
+			     sd_bus_error *error)
+{
+	TbsBus *b = userdata;
+	return sd_bus_message_append(
+		reply, "b", (int)(tbs_manager_configfs_state(b->m) == TBS_CONFIGFS_READY));
+}
+
+static int get_policy_error_list(sd_bus *bus, const char *path, const char *interface,
+				 const char *property, sd_bus_message *reply, void *userdata,
+				 sd_bus_error *error)
+{
+	TbsBus *b = userdata;
+	const GPtrArray *errors = tbs_manager_policy_error_details(b->m);
+	int r;
+
+	r = sd_bus_message_open_container(reply, 'a', "(ssus)");
+	for (unsigned i = 0; r >= 0 && i < errors->len; i++) {
+		const TbsPolicyError *e = errors->pdata[i];
+		r = sd_bus_message_append(reply, "(ssus)", e->code, e->file, (uint32_t)e->line,
+					  e->message);
+	}
+	return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+static int get_controllers(sd_bus *bus, const char *path, const char *interface,
+			   const char *property, sd_bus_message *reply, void *userdata,
+			   sd_bus_error *error)
+{
+	TbsBus *b = userdata;
+	g_autoptr(GPtrArray) cs = tbs_manager_controllers(b->m);
+	int r;
+
+	r = sd_bus_message_open_container(reply, 'a', "a{sv}");
+	for (unsigned i = 0; r >= 0 && i < cs->len; i++) {
+		const TbsController *c = cs->pdata[i];
+		r = sd_bus_message_append(reply, "a{sv}", 4, "Name", "s", c->name, "Subsystem",
+					  "s", c->subsystem, "SecurityLevel", "s", c->security,
+					  "IOMMUProtection", "b", (int)c->iommu);
+	}
 	return r < 0 ? r : sd_bus_message_close_container(reply);
 }
 
@@ -608,9 +671,18 @@ const sd_bus_vtable bus_manager_vtable[] = {
 	SD_BUS_PROPERTY("Version", "s", get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("State", "s", get_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("Status", "s", get_status, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("StatusCode", "s", get_status_code, 0,
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("KernelInterface", "s", get_kernel_interface, 0,
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("ConfigFS", "b", get_configfs, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("StreamModule", "b", get_stream_module, 0,
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Controllers", "aa{sv}", get_controllers, 0,
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("PolicyErrors", "as", get_policy_errors, 0,
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("PolicyErrorList", "a(ssus)", get_policy_error_list, 0,
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_METHOD_WITH_ARGS(
 		"RequestStream", SD_BUS_ARGS("s", peer, "s", name, "a{sv}", options),
@@ -622,5 +694,9 @@ const sd_bus_vtable bus_manager_vtable[] = {
 				SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("Reload", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_reload,
 				SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("WatchThroughput", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT,
+				bus_throughput_method_watch, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("UnwatchThroughput", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT,
+				bus_throughput_method_unwatch, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_VTABLE_END,
 };

@@ -122,6 +122,8 @@ U32_GETTER(get_tx_speed, p->tx_speed)
 U32_GETTER(get_rx_lanes, p->rx_lanes)
 U32_GETTER(get_tx_lanes, p->tx_lanes)
 BOOL_GETTER(get_trusted, p->record && p->record->trusted)
+BOOL_GETTER(get_enrolled, p->record && p->record->enrolled)
+STRING_GETTER(get_policy_override, p->override)
 BOOL_GETTER(get_connected, p->connected)
 BOOL_GETTER(get_allowed, p->allowed)
 U64_GETTER(get_first_seen, p->record ? p->record->first_seen : 0)
@@ -152,6 +154,36 @@ static int get_streams(sd_bus *bus, const char *path, const char *interface, con
 	r = sd_bus_message_open_container(reply, 'a', "o");
 	for (unsigned i = 0; r >= 0 && i < paths->len; i++)
 		r = sd_bus_message_append(reply, "o", paths->pdata[i]);
+	return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+static int get_profile(sd_bus *bus, const char *path, const char *interface, const char *property,
+		       sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	const TbsPeer *p = PEER(userdata);
+	const TbsEnrollment *e;
+	char *const empty[] = {NULL};
+	int r;
+
+	r = sd_bus_message_open_container(reply, 'a', "{sv}");
+	if (r < 0 || !p->record || !p->record->enrolled)
+		return r < 0 ? r : sd_bus_message_close_container(reply);
+	e = &p->record->enrollment;
+	r = sd_bus_message_open_container(reply, 'e', "sv");
+	if (r >= 0)
+		r = sd_bus_message_append(reply, "s", "Streams");
+	if (r >= 0)
+		r = sd_bus_message_open_container(reply, 'v', "as");
+	if (r >= 0)
+		r = sd_bus_message_append_strv(reply, e->streams ? e->streams : (char **)empty);
+	if (r >= 0)
+		r = sd_bus_message_close_container(reply);
+	if (r >= 0)
+		r = sd_bus_message_close_container(reply);
+	if (r >= 0)
+		r = sd_bus_message_append(reply, "{sv}{sv}{sv}{sv}", "Persistent", "b",
+					  (int)e->persistent, "Owner", "u", e->owner, "Group", "u",
+					  e->group, "Mode", "u", e->mode);
 	return r < 0 ? r : sd_bus_message_close_container(reply);
 }
 
@@ -268,6 +300,14 @@ int bus_peer_filter_set(sd_bus_message *m, void *userdata, sd_bus_error *error)
 			return tbs_bus_error_set_name(error, TBS_BUS_ERROR_INVALID_ARGUMENT, EINVAL,
 						      "Trusted must be a boolean (type b)");
 		}
+		if (!v && bp->p->record->enrolled) {
+			peer_set_free(ps);
+			return tbs_bus_error_set_name(
+				error, TBS_BUS_ERROR_INVALID_ARGUMENT, EINVAL,
+				"Peer %s is enrolled, which implies Trusted; call Revoke to "
+				"withdraw both",
+				bp->p->id);
+		}
 		ps->trusted = v;
 	}
 	details[0] = "peer";
@@ -280,6 +320,234 @@ int bus_peer_filter_set(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	if (r < 0)
 		return tbs_bus_error_set(error, r, "Cannot check authorization: %s", strerror(-r));
 	return 1;
+}
+
+/* ---- Enroll, Revoke, Forget ------------------------------------------------------------- */
+
+typedef enum PeerVerb {
+	VERB_ENROLL,
+	VERB_REVOKE,
+	VERB_FORGET,
+} PeerVerb;
+
+static const char *const verb_names[] = {"Enroll", "Revoke", "Forget"};
+
+typedef struct PeerCall {
+	TbsBus *b;
+	char *id;
+	PeerVerb verb;
+	TbsEnrollment e;
+} PeerCall;
+
+static void peer_call_free(void *userdata)
+{
+	PeerCall *pc = userdata;
+
+	tbs_enrollment_clear(&pc->e);
+	g_free(pc->id);
+	g_free(pc);
+}
+
+static int profile_type(sd_bus_message *m, const char *key, const char *want,
+			sd_bus_error *error)
+{
+	const char *contents = NULL;
+	char type;
+	int r;
+
+	r = sd_bus_message_peek_type(m, &type, &contents);
+	if (r < 0)
+		return r;
+	if (type != SD_BUS_TYPE_VARIANT || !contents || strcmp(contents, want) != 0)
+		return tbs_bus_error_set_name(error, TBS_BUS_ERROR_INVALID_ARGUMENT, EINVAL,
+					      "Profile key %s must be of type %s, got %s", key,
+					      want, contents ? contents : "?");
+	return 0;
+}
+
+/* Enroll's profile into e. Pure validation: nothing changes. */
+static int parse_profile(sd_bus_message *m, TbsEnrollment *e, sd_bus_error *error)
+{
+	const char *what = NULL;
+	int r;
+
+	tbs_enrollment_clear(e);
+	e->streams = g_new0(char *, 1);
+	r = sd_bus_message_enter_container(m, 'a', "{sv}");
+	if (r < 0)
+		return r;
+	while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+		const char *key;
+
+		r = sd_bus_message_read(m, "s", &key);
+		if (r < 0)
+			return r;
+		if (strcmp(key, "Streams") == 0) {
+			r = profile_type(m, key, "as", error);
+			if (r < 0)
+				return r;
+			g_strfreev(e->streams);
+			e->streams = NULL;
+			r = sd_bus_message_enter_container(m, 'v', "as");
+			if (r >= 0)
+				r = sd_bus_message_read_strv(m, &e->streams);
+			if (r >= 0)
+				r = sd_bus_message_exit_container(m);
+		} else if (strcmp(key, "Persistent") == 0) {
+			int v = 0;
+			r = profile_type(m, key, "b", error);
+			if (r >= 0)
+				r = sd_bus_message_read(m, "v", "b", &v);
+			e->persistent = v;
+		} else if (strcmp(key, "Owner") == 0 || strcmp(key, "Group") == 0 ||
+			   strcmp(key, "Mode") == 0) {
+			uint32_t v = 0;
+			r = profile_type(m, key, "u", error);
+			if (r >= 0)
+				r = sd_bus_message_read(m, "v", "u", &v);
+			if (r >= 0 && v == TBS_ENROLL_UNSET)
+				return tbs_bus_error_set_name(
+					error, TBS_BUS_ERROR_INVALID_ARGUMENT, EINVAL,
+					"%s 4294967295 is not a valid value; leave the key out "
+					"instead",
+					key);
+			*(key[0] == 'O' ? &e->owner : key[0] == 'G' ? &e->group : &e->mode) = v;
+		} else
+			return tbs_bus_error_set_name(
+				error, TBS_BUS_ERROR_UNKNOWN_OPTION, EINVAL,
+				"Unknown profile key %s (known: Streams, Persistent, Owner, "
+				"Group, Mode)",
+				key);
+		if (r < 0)
+			return r;
+		r = sd_bus_message_exit_container(m);
+		if (r < 0)
+			return r;
+	}
+	if (r < 0)
+		return r;
+	r = sd_bus_message_exit_container(m);
+	if (r < 0)
+		return r;
+	if (tbs_enrollment_validate(e, &what) < 0) {
+		if (strcmp(what, "Streams") == 0)
+			return tbs_bus_error_set_name(
+				error, TBS_BUS_ERROR_INVALID_ARGUMENT, EINVAL,
+				"Streams must be at most %d distinct names of 1 to %d characters "
+				"of A-Z a-z 0-9 _ -, not starting with '-'",
+				TBS_ENROLL_STREAMS_MAX, TBS_STREAM_NAME_MAX);
+		if (strcmp(what, "Mode") == 0)
+			return tbs_bus_error_set_name(error, TBS_BUS_ERROR_INVALID_ARGUMENT,
+						      EINVAL,
+						      "Mode must be permission bits 0..0777 (no "
+						      "set-id or sticky bits), got %#o",
+						      e->mode);
+		return tbs_bus_error_set_name(error, TBS_BUS_ERROR_INVALID_ARGUMENT, EINVAL,
+					      "%s must be a uid or gid below 2147483648", what);
+	}
+	return 0;
+}
+
+static void on_peer_call_authorized(sd_bus_message *m, int r, const sd_bus_error *error,
+				    void *userdata)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+	PeerCall *pc = userdata;
+	const char *verb = verb_names[pc->verb];
+	TbsPeer *p;
+
+	if (r == -ECANCELED)
+		return;
+	if (r < 0) {
+		tbs_polkit_reply_error(m, error);
+		return;
+	}
+	/* looked up again: the peer may have gone while polkit was asked */
+	p = tbs_manager_find_peer(pc->b->m, pc->id);
+	if (!p) {
+		tbs_bus_error_set_name(&e, TBS_BUS_ERROR_NO_SUCH_PEER, ENOENT,
+				       "Peer %s went away while authorizing", pc->id);
+		tbs_polkit_reply_error(m, &e);
+		return;
+	}
+	switch (pc->verb) {
+	case VERB_ENROLL:
+		r = tbs_manager_enroll_peer(pc->b->m, p, &pc->e);
+		break;
+	case VERB_REVOKE:
+		r = tbs_manager_revoke_peer(pc->b->m, p);
+		break;
+	case VERB_FORGET:
+		r = tbs_manager_forget_peer(pc->b->m, p);
+		p = NULL; /* may be freed */
+		break;
+	}
+	if (r < 0) {
+		log_peer(LOG_ERR, r, pc->id, "%s of peer %s failed: %m", verb, pc->id);
+		tbs_bus_error_set(&e, r, "Cannot save the %s of peer %s: %s", verb, pc->id,
+				  strerror(-r));
+		tbs_polkit_reply_error(m, &e);
+		return;
+	}
+	log_peer(LOG_INFO, 0, pc->id, "%s of peer %s by %s", verb, pc->id,
+		 strna(sd_bus_message_get_sender(m)));
+	(void)sd_bus_reply_method_return(m, NULL);
+}
+
+static int peer_call(sd_bus_message *m, BusPeer *bp, PeerVerb verb, sd_bus_error *error)
+{
+	const char *details[5];
+	PeerCall *pc;
+	int r;
+
+	pc = g_new0(PeerCall, 1);
+	pc->b = bp->b;
+	pc->verb = verb;
+	tbs_enrollment_clear(&pc->e);
+	if (verb == VERB_ENROLL) {
+		r = parse_profile(m, &pc->e, error);
+		if (r < 0) {
+			peer_call_free(pc);
+			if (sd_bus_error_is_set(error))
+				return r;
+			return tbs_bus_error_set_name(error, TBS_BUS_ERROR_INVALID_ARGUMENT,
+						      EINVAL, "Malformed profile: %s",
+						      strerror(-r));
+		}
+	}
+	if (!bp->p->record) {
+		peer_call_free(pc);
+		return tbs_bus_error_set_name(
+			error, TBS_BUS_ERROR_NOT_SUPPORTED, EOPNOTSUPP,
+			"Peer %s has no UUID: the daemon cannot remember an enrollment for it",
+			bp->p->id);
+	}
+	pc->id = g_strdup(bp->p->id);
+	details[0] = "peer";
+	details[1] = pc->id;
+	details[2] = "property";
+	details[3] = verb_names[verb];
+	details[4] = NULL;
+	r = tbs_polkit_check(bp->b->polkit, m, TBS_ACTION_MANAGE_PEERS, details,
+			     on_peer_call_authorized, pc, peer_call_free);
+	if (r < 0)
+		return tbs_bus_error_set(error, r, "Cannot check authorization: %s", strerror(-r));
+	return 1;
+}
+
+static int method_enroll(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	return peer_call(m, userdata, VERB_ENROLL, error);
+}
+
+static int method_revoke(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	return peer_call(m, userdata, VERB_REVOKE, error);
+}
+
+static int method_forget(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	return peer_call(m, userdata, VERB_FORGET, error);
 }
 
 const sd_bus_vtable bus_peer_vtable[] = {
@@ -298,6 +566,10 @@ const sd_bus_vtable bus_peer_vtable[] = {
 				 SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("Allowed", "b", get_allowed, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("Rule", "s", get_rule, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Enrolled", "b", get_enrolled, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Profile", "a{sv}", get_profile, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("PolicyOverride", "s", get_policy_override, 0,
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("Connected", "b", get_connected, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("Group", "s", get_group, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("MaxHopID", "u", get_max_hopid, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
@@ -308,5 +580,11 @@ const sd_bus_vtable bus_peer_vtable[] = {
 	SD_BUS_PROPERTY("FirstSeen", "t", get_first_seen, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("LastSeen", "t", get_last_seen, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("Streams", "ao", get_streams, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_METHOD_WITH_ARGS("Enroll", SD_BUS_ARGS("a{sv}", profile), SD_BUS_NO_RESULT,
+				method_enroll, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("Revoke", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_revoke,
+				SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("Forget", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_forget,
+				SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_VTABLE_END,
 };

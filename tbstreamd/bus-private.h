@@ -62,6 +62,9 @@ typedef struct BusStream {
 	sd_bus_track *track;	 /* the owner, for streams that live only as long as it */
 	sd_bus_message *request; /* RequestStream waiting for the stream to be ready */
 	sd_event_source *request_timeout;
+	/* bus-throughput.c: the last sample, published while someone watches */
+	uint64_t rx_bytes, tx_bytes, rx_rate, tx_rate;
+	bool sampled; /* rx_bytes/tx_bytes are a baseline for the next rate */
 } BusStream;
 
 struct TbsBus {
@@ -88,6 +91,10 @@ struct TbsBus {
 	void (*released)(void *userdata);
 	void *released_userdata;
 	bool name_released;	     /* calls already routed to us are still served */
+	/* bus-throughput.c */
+	sd_bus_track *watchers;	  /* WatchThroughput callers, counted (recursive) */
+	sd_event_source *sample;  /* the once-a-second sample; NULL without watchers */
+	uint64_t sample_last_usec;
 	sd_event_source *drain_post; /* looks for the end of that work after each event */
 };
 
@@ -138,6 +145,12 @@ int bus_stream_track_owner_name(BusStream *bs, const char *name);
  */
 int bus_stream_wait_ready(BusStream *bs, sd_bus_message *m);
 const char *bus_stream_state(const TbsStream *s);
+
+/* bus-throughput.c */
+int bus_throughput_method_watch(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int bus_throughput_method_unwatch(sd_bus_message *m, void *userdata, sd_bus_error *error);
+unsigned bus_throughput_n_watches(TbsBus *b);
+void bus_throughput_free(TbsBus *b);
 
 /* bus-manager.c */
 void bus_manager_emit_state(TbsBus *b);

@@ -223,12 +223,38 @@ int bus_stream_track_owner_name(BusStream *bs, const char *name)
 GETTER(get_name, "s", s->name)
 GETTER(get_group, "s", s->group)
 GETTER(get_peer_id, "s", strempty(s->peer_id))
-GETTER(get_origin, "s", tbs_stream_origin_to_string(s->origin))
+GETTER(get_origin, "s",
+       s->origin == TBS_ORIGIN_POLICY && s->enrollment ? "enrollment"
+						       : tbs_stream_origin_to_string(s->origin))
 GETTER(get_owned, "b", (int)s->owned)
 GETTER(get_persistent, "b", (int)bs->persistent)
 GETTER(get_owner, "s", strempty(bs->owner))
 GETTER(get_state, "s", bus_stream_state(s))
 GETTER(get_error, "s", s->state == TBS_STREAM_FAILED && s->error ? strerror(-s->error) : "")
+/*
+ * The errno that made Error, as the error name a call would carry for it. Only
+ * the failures a stream can have: EPERM of a chown is not NotOurs, ENOENT not
+ * NoSuchPeer; everything else is StreamFailed.
+ */
+static const char *stream_error_code(const TbsStream *s)
+{
+	if (s->state != TBS_STREAM_FAILED)
+		return "";
+	switch (-s->error) {
+	case ETIMEDOUT:
+		return TBS_BUS_ERROR_TIMEOUT;
+	case EBUSY:
+		return TBS_BUS_ERROR_BUSY;
+	case ENOSPC:
+		return TBS_BUS_ERROR_TOO_MANY;
+	case ENODEV:
+		return TBS_BUS_ERROR_NO_KERNEL_SUPPORT;
+	default:
+		return TBS_BUS_ERROR_STREAM_FAILED;
+	}
+}
+
+GETTER(get_error_code, "s", stream_error_code(s))
 GETTER(get_device, "s", s->state == TBS_STREAM_READY ? strempty(s->devnode) : "")
 GETTER(get_index, "i", (int32_t)s->index)
 GETTER(get_in_hopid, "i", INFO(in_hopid))
@@ -296,6 +322,7 @@ const sd_bus_vtable bus_stream_vtable[] = {
 	SD_BUS_PROPERTY("Owner", "s", get_owner, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("State", "s", get_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("Error", "s", get_error, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("ErrorCode", "s", get_error_code, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("Device", "s", get_device, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("Index", "i", get_index, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("InHopID", "i", get_in_hopid, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
@@ -304,5 +331,13 @@ const sd_bus_vtable bus_stream_vtable[] = {
 	SD_BUS_PROPERTY("Throttling", "i", get_throttling, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("LinkState", "s", get_link_state, 0, 0),
 	SD_BUS_PROPERTY("Counters", "a{st}", get_counters, 0, 0),
+	SD_BUS_PROPERTY("RxBytes", "t", NULL, offsetof(BusStream, rx_bytes),
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("TxBytes", "t", NULL, offsetof(BusStream, tx_bytes),
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("RxRate", "t", NULL, offsetof(BusStream, rx_rate),
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("TxRate", "t", NULL, offsetof(BusStream, tx_rate),
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_VTABLE_END,
 };

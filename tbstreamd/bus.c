@@ -153,7 +153,19 @@ static void on_status(TbsManager *m, const char *status, void *userdata)
 	bus_manager_emit_state(userdata);
 }
 
+static void on_controllers(TbsManager *m, void *userdata)
+{
+	TbsBus *b = userdata;
+	int r;
+
+	r = sd_bus_emit_properties_changed(b->bus, TBS_BUS_PATH, TBS_BUS_IFACE_MANAGER,
+					   "Controllers", NULL);
+	if (r < 0)
+		log_debug_errno(r, "Cannot signal the change of Controllers: %m");
+}
+
 static const TbsObserver bus_observer = {
+	.controllers = on_controllers,
 	.peer = on_peer,
 	.stream = on_stream,
 	.status = on_status,
@@ -170,6 +182,7 @@ static int on_message(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	 */
 	if (b->activity &&
 	    (sd_bus_message_is_method_call(m, TBS_BUS_IFACE_MANAGER, NULL) ||
+	     sd_bus_message_is_method_call(m, TBS_BUS_IFACE_PEER, NULL) ||
 	     sd_bus_message_is_method_call(m, "org.freedesktop.DBus.Properties", "Set")))
 		b->activity(b->activity_userdata);
 	return 0; /* observe only: every message goes on to its handler */
@@ -300,7 +313,8 @@ bool tbs_bus_has_work(TbsBus *b)
 	GHashTableIter it;
 	BusStream *bs;
 
-	if (tbs_polkit_n_pending(b->polkit) > 0)
+	/* a watcher (a settings panel) keeps the daemon: it shows live rates */
+	if (tbs_polkit_n_pending(b->polkit) > 0 || b->sample)
 		return true;
 	g_hash_table_iter_init(&it, b->streams);
 	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&bs))
@@ -376,6 +390,7 @@ TbsBus *tbs_bus_free(TbsBus *b)
 	tbs_manager_remove_observer(b->m, &bus_observer, b);
 	/* pending checks and requests first: their callbacks still see the tables */
 	b->polkit = tbs_polkit_free(b->polkit);
+	bus_throughput_free(b);
 	b->restored_check = sd_event_source_disable_unref(b->restored_check);
 	b->drain_post = sd_event_source_disable_unref(b->drain_post);
 	if (b->restored_pending)

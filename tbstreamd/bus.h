@@ -39,4 +39,6 @@ int tbs_bus_release_name(TbsBus *b, void (*done)(void *userdata), void *userdata
 void tbs_bus_set_request_timeout(TbsBus *b, uint64_t usec);
 /* For tests: polkit checks in flight and RequestStream calls waiting for their stream. */
 unsigned tbs_bus_n_pending_checks(TbsBus *b);
+/* Whether the throughput timer exists (someone watches); for tests. */
+bool tbs_bus_throughput_sampling(TbsBus *b);
 unsigned tbs_bus_n_pending_requests(TbsBus *b);

@@ -31,10 +31,12 @@ struct TbsManager {
 
 	TbsPolicy *policy;
 	GPtrArray *policy_errors;
+	GPtrArray *policy_error_details; /* TbsPolicyError*, the same errors with codes */
 	TbsStore *store;
 	TbsUdev *udev;
 
 	GHashTable *peers;     /* id -> TbsPeer* (owning) */
+	GHashTable *controllers; /* syspath -> TbsController* (owning) */
 	GHashTable *streams;   /* key -> TbsStream* (owning) */
 	GHashTable *owned;     /* "group" -> "", "group/name" -> peer id: what we created */
 	GHashTable *requested; /* keys of owned streams made on request, not by policy */
@@ -75,7 +77,14 @@ void mgr_stream_refresh(TbsStream *s);
 void mgr_stream_set_state(TbsStream *s, TbsStreamState state);
 void mgr_attr_wait_stop(TbsStream *s);
 
+/* controllers.c (udev handlers) */
+void mgr_domain_added(void *userdata, const TbsDomainInfo *d);
+void mgr_domain_removed(void *userdata, const char *syspath);
+
 /* peers.c */
 extern const TbsUdevHandler mgr_udev_handler;
 void mgr_evaluate_peer(TbsManager *m, TbsPeer *p);
+bool mgr_peer_enrolled(const TbsPeer *p);
+/* At start: enrolled peers are known before they plug in (a panel can revoke them). */
+void mgr_add_enrolled_peers(TbsManager *m);
 GPtrArray *mgr_streams_in_group(TbsManager *m, const char *group);

@@ -356,8 +356,12 @@ int tbs_manager_new(sd_event *event, const TbsManagerConfig *c, TbsManager **ret
 
 	m->policy = tbs_policy_new_default();
 	m->policy_errors = g_ptr_array_new_with_free_func(g_free);
+	m->policy_error_details =
+		g_ptr_array_new_with_free_func((GDestroyNotify)tbs_policy_error_free);
 	m->peers =
 		g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)tbs_peer_free);
+	m->controllers = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+					       (GDestroyNotify)tbs_controller_free);
 	m->streams = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
 					   (GDestroyNotify)tbs_stream_free);
 	m->owned = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
@@ -380,6 +384,7 @@ TbsManager *tbs_manager_free(TbsManager *m)
 	/* streams hold event sources: free them while the loop is still referenced */
 	g_hash_table_unref(m->streams);
 	g_hash_table_unref(m->peers);
+	g_hash_table_unref(m->controllers);
 	g_hash_table_unref(m->owned);
 	g_hash_table_unref(m->requested);
 	g_hash_table_unref(m->dirty_records);
@@ -388,6 +393,7 @@ TbsManager *tbs_manager_free(TbsManager *m)
 	tbs_store_free(m->store);
 	tbs_policy_free(m->policy);
 	g_ptr_array_unref(m->policy_errors);
+	g_ptr_array_unref(m->policy_error_details);
 	g_array_unref(m->observers);
 	g_strfreev(m->subsystems_override);
 	g_free(m->configfs_root);
@@ -405,16 +411,22 @@ TbsManager *tbs_manager_free(TbsManager *m)
 static int load_policy(TbsManager *m)
 {
 	g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) details =
+		g_ptr_array_new_with_free_func((GDestroyNotify)tbs_policy_error_free);
 	TbsPolicy *p = NULL;
 	int r;
 
-	r = tbs_policy_load(m->config_dir, m->vendor_dir, &p, errors);
+	r = tbs_policy_load_full(m->config_dir, m->vendor_dir, &p, errors, details);
 	g_ptr_array_set_size(m->policy_errors, 0);
+	g_ptr_array_set_size(m->policy_error_details, 0);
 	if (r < 0) {
 		for (unsigned i = 0; i < errors->len; i++) {
 			log_error("Policy: %s", (char *)errors->pdata[i]);
 			g_ptr_array_add(m->policy_errors, g_strdup(errors->pdata[i]));
 		}
+		for (unsigned i = 0; i < details->len; i++)
+			g_ptr_array_add(m->policy_error_details, g_steal_pointer(&details->pdata[i]));
+		g_ptr_array_set_free_func(details, NULL);
 		log_error("Policy has %u error(s), keeping the last good policy", errors->len);
 		return r;
 	}
@@ -442,6 +454,7 @@ int tbs_manager_start(TbsManager *m)
 	if (r < 0)
 		return r;
 	(void)tbs_store_load_owned(m->store, m->boot_id, m->owned, m->requested);
+	mgr_add_enrolled_peers(m);
 	mgr_probe_configfs(m);
 	subsystems = m->subsystems_override ? m->subsystems_override : m->policy->subsystems;
 	g_autofree char *list = g_strjoinv(" ", (char **)subsystems);
@@ -475,6 +488,19 @@ int tbs_manager_reload(TbsManager *m)
 
 /* ---- queries and actions ---------------------------------------------------------------- */
 
+const char *tbs_manager_status_code(TbsManager *m)
+{
+	if (!m->status)
+		return "starting";
+	if (m->cfs_state == TBS_CONFIGFS_NOT_MOUNTED)
+		return "no-configfs";
+	if (m->cfs_state == TBS_CONFIGFS_NO_MODULE)
+		return "no-stream-module";
+	if (m->policy_errors->len > 0)
+		return "policy-errors";
+	return "ok";
+}
+
 const char *tbs_manager_status(TbsManager *m)
 {
 	return m->status ? m->status : "Starting";
@@ -493,6 +519,11 @@ const TbsPolicy *tbs_manager_policy(TbsManager *m)
 const GPtrArray *tbs_manager_policy_errors(TbsManager *m)
 {
 	return m->policy_errors;
+}
+
+const GPtrArray *tbs_manager_policy_error_details(TbsManager *m)
+{
+	return m->policy_error_details;
 }
 
 TbsStore *tbs_manager_store(TbsManager *m)

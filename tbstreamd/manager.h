@@ -44,10 +44,14 @@ bool tbs_manager_is_busy(TbsManager *m);
 
 /* One line for sd_notify STATUS= and humans. */
 const char *tbs_manager_status(TbsManager *m);
+/* The same as a stable code: starting, ok, no-configfs, no-stream-module, policy-errors. */
+const char *tbs_manager_status_code(TbsManager *m);
 TbsConfigfsState tbs_manager_configfs_state(TbsManager *m);
 const TbsPolicy *tbs_manager_policy(TbsManager *m);
 /* Errors of the last policy load ("file:line: message"), empty if it was good. */
 const GPtrArray *tbs_manager_policy_errors(TbsManager *m);
+/* The same errors as TbsPolicyError* (code, file, line, message). */
+const GPtrArray *tbs_manager_policy_error_details(TbsManager *m);
 TbsStore *tbs_manager_store(TbsManager *m);
 /* $STATE_DIRECTORY, known before start (the store opens at start) */
 const char *tbs_manager_state_dir(TbsManager *m);
@@ -58,6 +62,8 @@ const char *tbs_manager_boot_id(TbsManager *m);
 GHashTable *tbs_manager_peers(TbsManager *m);
 GHashTable *tbs_manager_streams(TbsManager *m);
 TbsPeer *tbs_manager_find_peer(TbsManager *m, const char *id);
+/* The domains, sorted by name; caller frees the array (not the controllers). */
+GPtrArray *tbs_manager_controllers(TbsManager *m);
 TbsStream *tbs_manager_find_stream(TbsManager *m, const char *group, const char *name);
 /* Streams in a peer's current group; caller frees the array (not the streams). */
 GPtrArray *tbs_manager_peer_streams(TbsManager *m, TbsPeer *p);
@@ -74,3 +80,13 @@ int tbs_manager_request_stream(TbsManager *m, TbsPeer *p, const TbsStreamTemplat
 int tbs_manager_remove_stream(TbsManager *m, TbsStream *s, bool force);
 int tbs_manager_set_peer_label(TbsManager *m, TbsPeer *p, const char *label);
 int tbs_manager_set_peer_trusted(TbsManager *m, TbsPeer *p, bool trusted);
+
+/*
+ * Enrollment (D-Bus Peer.Enroll/Revoke/Forget). The record is written before
+ * these return; on a write error nothing changed. -EOPNOTSUPP without a UUID.
+ * enroll copies e (validated by the caller). forget may free p: it returns 1
+ * then (the peer was not connected and its object went away).
+ */
+int tbs_manager_enroll_peer(TbsManager *m, TbsPeer *p, const TbsEnrollment *e);
+int tbs_manager_revoke_peer(TbsManager *m, TbsPeer *p);
+int tbs_manager_forget_peer(TbsManager *m, TbsPeer *p);

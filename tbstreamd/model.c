@@ -54,6 +54,7 @@ void tbs_peer_free(TbsPeer *p)
 	g_free(p->service_syspath);
 	g_free(p->group);
 	g_free(p->rule);
+	g_free(p->override);
 	g_free(p);
 }
 

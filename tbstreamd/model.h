@@ -38,6 +38,7 @@ typedef struct TbsPeer {
 	char *group;	       /* = the service's name, its ConfigFS group */
 	bool allowed;	       /* last policy decision */
 	char *rule;	       /* the rule that decided, NULL if none matched */
+	char *override;	       /* enrolled, but this rule denies it; NULL if none */
 	bool decided;	       /* a decision was logged since it connected */
 	TbsPeerRecord *record; /* store record (first/last seen, label, trust); NULL without UUID */
 } TbsPeer;
@@ -65,6 +66,7 @@ typedef struct TbsStream {
 	char *peer_id; /* peer it was made for, NULL if unknown */
 	TbsStreamOrigin origin;
 	bool owned; /* we created the item: we may remove it */
+	bool enrollment; /* a policy-origin stream made because its peer's enrollment lists it */
 	bool made;  /* the call that announced it made the item (it was not found) */
 	TbsStreamState state;
 	int error; /* negative errno when FAILED */
@@ -79,10 +81,23 @@ typedef struct TbsStream {
 	uint64_t ready_usec;
 } TbsStream;
 
+/* A USB4/Thunderbolt domain (host controller) udev reported. */
+typedef struct TbsController {
+	char *syspath;
+	char *name;	 /* "domain0" */
+	char *subsystem; /* "thunderbolt", "tbstream_sim" */
+	char security[16]; /* "" where the kernel does not say */
+	bool iommu;
+} TbsController;
+
+void tbs_controller_free(TbsController *c);
+
 typedef struct TbsObserver {
 	void (*peer)(TbsManager *m, TbsPeer *p, TbsChange change, void *userdata);
 	void (*stream)(TbsManager *m, TbsStream *s, TbsChange change, void *userdata);
 	void (*status)(TbsManager *m, const char *status, void *userdata);
+	/* a domain appeared, changed or went away */
+	void (*controllers)(TbsManager *m, void *userdata);
 } TbsObserver;
 
 const char *tbs_stream_state_to_string(TbsStreamState s);

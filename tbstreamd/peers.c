@@ -32,38 +32,98 @@ static bool decision_has(const TbsDecision *d, const char *name)
 	return false;
 }
 
+bool mgr_peer_enrolled(const TbsPeer *p)
+{
+	return p->record && p->record->enrolled;
+}
+
+/*
+ * The enrollment's streams join an allowed peer's decision. The administrator's
+ * [Stream NAME] section, where there is one, supplies the settings: the policy
+ * has the last word. Returns the templates made here (the caller frees them).
+ */
+static GPtrArray *add_enrollment(TbsManager *m, const TbsPeer *p, TbsDecision *d)
+{
+	GPtrArray *made = g_ptr_array_new_with_free_func(g_free);
+	const TbsEnrollment *e;
+
+	if (!d->allowed || !mgr_peer_enrolled(p))
+		return made;
+	e = &p->record->enrollment;
+	for (unsigned i = 0; e->streams && e->streams[i]; i++) {
+		const TbsStreamTemplate *pt = tbs_policy_find_stream(m->policy, e->streams[i]);
+		TbsStreamTemplate *t;
+
+		if (decision_has(d, e->streams[i]))
+			continue;
+		if (pt) {
+			g_ptr_array_add(d->streams, (gpointer)pt);
+			continue;
+		}
+		t = g_new0(TbsStreamTemplate, 1);
+		g_strlcpy(t->name, e->streams[i], sizeof(t->name));
+		t->hopid_mode = TBS_HOPIDS_AUTO;
+		t->throttling = -1;
+		t->owner = e->owner == TBS_ENROLL_UNSET ? (uid_t)-1 : (uid_t)e->owner;
+		t->group = e->group == TBS_ENROLL_UNSET ? (gid_t)-1 : (gid_t)e->group;
+		t->mode = e->mode == TBS_ENROLL_UNSET ? (mode_t)-1 : (mode_t)e->mode;
+		t->on_unplug = e->persistent ? TBS_UNPLUG_KEEP : TBS_UNPLUG_REMOVE;
+		g_ptr_array_add(made, t);
+		g_ptr_array_add(d->streams, t);
+	}
+	return made;
+}
+
 void mgr_evaluate_peer(TbsManager *m, TbsPeer *p)
 {
 	TbsPeerFacts facts = {
 		.uuid = p->uuid[0] ? p->uuid : NULL,
 		.name = p->name,
 		.trusted = p->record && p->record->trusted,
+		.enrolled = mgr_peer_enrolled(p),
 	};
 	TbsDecision d = {0};
 	g_autoptr(GPtrArray) current = NULL;
+	g_autoptr(GPtrArray) enroll_tmpls = NULL;
 	bool was_allowed = p->allowed, same;
+	unsigned n_rule_streams;
+	g_autofree char *was_override = g_strdup(p->override);
 
 	if (!p->connected || !p->group || m->cfs_state != TBS_CONFIGFS_READY)
 		return;
 
 	tbs_policy_decide(m->policy, &facts, &d);
+	/* add_enrollment appends: the first n_rule_streams are the rules' own */
+	n_rule_streams = d.streams->len;
+	enroll_tmpls = add_enrollment(m, p, &d);
 	/* every announcement change re-evaluates: say it once per connection and change */
 	same = p->decided && was_allowed == d.allowed && g_strcmp0(p->rule, d.rule) == 0;
 	p->decided = true;
 	p->allowed = d.allowed;
 	g_free(p->rule);
 	p->rule = g_strdup(d.rule);
+	/* only a denying rule can override: tbs_policy_decide names the rule that denied */
+	g_free(p->override);
+	p->override = facts.enrolled && !d.allowed && d.rule ? g_strdup(d.rule) : NULL;
 	if (d.allowed)
 		log_peer(same ? LOG_DEBUG : LOG_INFO, 0, p->id,
-			 "Peer %s allowed by [Peer %s]: %u stream(s)", tbs_peer_display_name(p),
-			 d.rule, d.streams->len);
+			 "Peer %s allowed by [Peer %s]: %u stream(s)%s", tbs_peer_display_name(p),
+			 d.rule, d.streams->len,
+			 facts.enrolled && n_rule_streams ? " (policy and enrollment)"
+			 : facts.enrolled	       ? " (enrollment)"
+						       : "");
+	else if (p->override)
+		log_peer(same ? LOG_DEBUG : LOG_NOTICE, 0, p->id,
+			 "Peer %s is enrolled but denied by [Peer %s]: the policy overrides the "
+			 "enrollment",
+			 tbs_peer_display_name(p), d.rule);
 	else if (d.rule)
 		log_peer(same ? LOG_DEBUG : LOG_NOTICE, 0, p->id, "Peer %s denied by [Peer %s]",
 			 tbs_peer_display_name(p), d.rule);
 	else
 		log_peer(same ? LOG_DEBUG : LOG_INFO, 0, p->id,
 			 "Peer %s: no policy rule allows it, no streams", tbs_peer_display_name(p));
-	if (was_allowed != p->allowed)
+	if (was_allowed != p->allowed || g_strcmp0(was_override, p->override) != 0)
 		mgr_notify_peer(m, p, TBS_CHANGED);
 
 	current = mgr_streams_in_group(m, p->group);
@@ -74,7 +134,9 @@ void mgr_evaluate_peer(TbsManager *m, TbsPeer *p)
 			/* kept for another peer that used this port: not for this one */
 			(void)mgr_stream_remove(m, s, false, "kept for a different peer");
 		else if (s->owned && s->origin == TBS_ORIGIN_POLICY && !decision_has(&d, s->name))
-			(void)mgr_stream_remove(m, s, false, "no longer in the policy");
+			(void)mgr_stream_remove(m, s, false,
+						s->enrollment ? "no longer enrolled"
+							      : "no longer in the policy");
 		else if (s->state == TBS_STREAM_DETACHED || s->state == TBS_STREAM_FAILED) {
 			if (s->owned && !s->peer_id)
 				s->peer_id = g_strdup(p->id);
@@ -85,6 +147,8 @@ void mgr_evaluate_peer(TbsManager *m, TbsPeer *p)
 	for (unsigned i = 0; i < d.streams->len; i++) {
 		const TbsStreamTemplate *t = d.streams->pdata[i];
 		TbsStream *s = tbs_manager_find_stream(m, p->group, t->name);
+		/* a rule's stream is the policy's; one only the enrollment lists is the user's */
+		bool from_enrollment = i >= n_rule_streams;
 		int r;
 
 		if (s) {
@@ -93,9 +157,19 @@ void mgr_evaluate_peer(TbsManager *m, TbsPeer *p)
 				s->tmpl = *t;
 				s->has_template = true;
 			}
+			if (s->owned && s->origin == TBS_ORIGIN_POLICY) {
+				if (s->enrollment != from_enrollment) {
+					s->enrollment = from_enrollment;
+					mgr_notify_stream(m, s, TBS_CHANGED);
+				}
+			}
 			continue;
 		}
-		(void)mgr_stream_create(m, p, t, TBS_ORIGIN_POLICY, &r);
+		s = mgr_stream_create(m, p, t, TBS_ORIGIN_POLICY, &r);
+		if (s && s->enrollment != from_enrollment) {
+			s->enrollment = from_enrollment;
+			mgr_notify_stream(m, s, TBS_CHANGED);
+		}
 	}
 	tbs_decision_clear(&d);
 	mgr_update_status(m);
@@ -397,10 +471,173 @@ static void on_module(void *userdata, const char *name)
 	}
 }
 
+/* ---- enrollment ------------------------------------------------------------------------- */
+
+void mgr_add_enrolled_peers(TbsManager *m)
+{
+	GHashTableIter it;
+	TbsPeerRecord *rec;
+
+	g_hash_table_iter_init(&it, tbs_store_records(m->store));
+	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&rec)) {
+		TbsPeer *p;
+
+		if (!rec->enrolled || g_hash_table_contains(m->peers, rec->uuid))
+			continue;
+		p = tbs_peer_new(rec->uuid);
+		g_strlcpy(p->uuid, rec->uuid, sizeof(p->uuid));
+		p->record = rec;
+		g_hash_table_insert(m->peers, p->id, p);
+		mgr_notify_peer(m, p, TBS_ADDED);
+	}
+}
+
+/*
+ * A disconnected peer is not evaluated, so its kept (detached) enrollment
+ * streams are removed here; a connected one is evaluated again instead.
+ */
+static void drop_enrollment_streams(TbsManager *m, TbsPeer *p, char **names)
+{
+	g_autoptr(GPtrArray) gone = g_ptr_array_new();
+	GHashTableIter it;
+	TbsStream *s;
+
+	if (p->connected) {
+		mgr_evaluate_peer(m, p);
+		return;
+	}
+	g_hash_table_iter_init(&it, m->streams);
+	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&s))
+		if (s->owned && s->origin == TBS_ORIGIN_POLICY && s->peer_id &&
+		    strcmp(s->peer_id, p->id) == 0 && names &&
+		    g_strv_contains((const char *const *)names, s->name))
+			g_ptr_array_add(gone, s);
+	for (unsigned i = 0; i < gone->len; i++)
+		(void)mgr_stream_remove(m, gone->pdata[i], false, "no longer enrolled");
+}
+
+int tbs_manager_enroll_peer(TbsManager *m, TbsPeer *p, const TbsEnrollment *e)
+{
+	TbsPeerRecord *rec = p->record;
+	TbsEnrollment old = {0};
+	bool was_enrolled, was_trusted;
+	int r;
+
+	if (!rec)
+		return -EOPNOTSUPP;
+	was_enrolled = rec->enrolled;
+	was_trusted = rec->trusted;
+	old = rec->enrollment;
+	rec->enrollment = (TbsEnrollment){0};
+	tbs_enrollment_copy(&rec->enrollment, e);
+	rec->enrolled = true;
+	rec->trusted = true;
+	/* written before the reply: an answered enrollment survives a crash */
+	r = tbs_store_save(m->store, rec);
+	if (r < 0) {
+		tbs_enrollment_clear(&rec->enrollment);
+		rec->enrollment = old;
+		rec->enrolled = was_enrolled;
+		rec->trusted = was_trusted;
+		return r;
+	}
+	g_hash_table_remove(m->dirty_records, rec->uuid);
+	log_peer(LOG_INFO, 0, p->id, "Peer %s enrolled: %u stream(s)%s", tbs_peer_display_name(p),
+		 g_strv_length(rec->enrollment.streams),
+		 rec->enrollment.persistent ? ", kept on unplug" : "");
+	mgr_notify_peer(m, p, TBS_CHANGED);
+	if (p->connected)
+		mgr_evaluate_peer(m, p);
+	else if (was_enrolled && old.streams) {
+		/* names the new profile drops: their kept streams go now */
+		g_auto(GStrv) dropped = NULL;
+		GPtrArray *d = g_ptr_array_new();
+		for (unsigned i = 0; old.streams[i]; i++)
+			if (!g_strv_contains((const char *const *)rec->enrollment.streams,
+					     old.streams[i]))
+				g_ptr_array_add(d, g_strdup(old.streams[i]));
+		g_ptr_array_add(d, NULL);
+		dropped = (char **)g_ptr_array_free(d, false);
+		drop_enrollment_streams(m, p, dropped);
+	}
+	tbs_enrollment_clear(&old);
+	return 0;
+}
+
+int tbs_manager_revoke_peer(TbsManager *m, TbsPeer *p)
+{
+	TbsPeerRecord *rec = p->record;
+	TbsEnrollment old;
+	bool was_trusted;
+	int r;
+
+	if (!rec)
+		return -EOPNOTSUPP;
+	if (!rec->enrolled)
+		return 0;
+	old = rec->enrollment;
+	was_trusted = rec->trusted;
+	rec->enrollment = (TbsEnrollment){0};
+	tbs_enrollment_clear(&rec->enrollment);
+	rec->enrolled = false;
+	rec->trusted = false;
+	r = tbs_store_save(m->store, rec);
+	if (r < 0) {
+		rec->enrollment = old;
+		rec->enrolled = true;
+		rec->trusted = was_trusted;
+		return r;
+	}
+	g_hash_table_remove(m->dirty_records, rec->uuid);
+	log_peer(LOG_INFO, 0, p->id, "Enrollment of peer %s revoked", tbs_peer_display_name(p));
+	mgr_notify_peer(m, p, TBS_CHANGED);
+	drop_enrollment_streams(m, p, old.streams);
+	tbs_enrollment_clear(&old);
+	return 0;
+}
+
+int tbs_manager_forget_peer(TbsManager *m, TbsPeer *p)
+{
+	g_autofree char *uuid = NULL;
+	TbsPeerRecord *rec;
+	int r;
+
+	if (!p->record)
+		return -EOPNOTSUPP;
+	r = tbs_manager_revoke_peer(m, p);
+	if (r < 0)
+		return r;
+	uuid = g_strdup(p->uuid);
+	g_hash_table_remove(m->dirty_records, uuid);
+	r = tbs_store_forget(m->store, uuid);
+	/* the in-memory record is gone even if the file could not be removed */
+	p->record = NULL;
+	log_peer(LOG_INFO, 0, p->id, "Peer %s forgotten", tbs_peer_display_name(p));
+	if (!p->connected) {
+		mgr_notify_peer(m, p, TBS_REMOVED);
+		g_hash_table_remove(m->peers, p->id);
+		mgr_update_status(m);
+		return r < 0 ? r : 1;
+	}
+	rec = tbs_store_ensure(m->store, uuid);
+	if (rec) {
+		uint64_t now = tbs_now(CLOCK_REALTIME);
+		rec->first_seen = rec->last_seen = now;
+		rec->name = g_strdup(p->name);
+		rec->vendor = g_strdup(p->vendor_name);
+		p->record = rec;
+		mgr_record_save(m, rec);
+	}
+	mgr_notify_peer(m, p, TBS_CHANGED);
+	return r < 0 ? r : 0;
+}
+
 const TbsUdevHandler mgr_udev_handler = {
 	.xdomain_added = on_xdomain,
 	.xdomain_removed = on_xdomain_removed,
 	.service_added = on_service,
 	.service_removed = on_service_removed,
 	.module_added = on_module,
+	.domain_added = mgr_domain_added,
+	.domain_removed = mgr_domain_removed,
 };

@@ -34,6 +34,7 @@ typedef struct Loader {
 	GHashTable *sections; /* char* -> Section* */
 	GPtrArray *files;
 	GPtrArray *errors;
+	GPtrArray *details; /* TbsPolicyError* */
 	unsigned n_errors;
 } Loader;
 
@@ -50,10 +51,11 @@ static void section_free(Section *s)
 	g_free(s);
 }
 
-static void loader_error(Loader *l, const char *file, unsigned line, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+static void loader_error(Loader *l, const char *code, const char *file, unsigned line,
+			 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-static void loader_error(Loader *l, const char *file, unsigned line, const char *fmt, ...)
+static void loader_error(Loader *l, const char *code, const char *file, unsigned line,
+			 const char *fmt, ...)
 {
 	g_autofree char *msg = NULL;
 	va_list ap;
@@ -62,6 +64,14 @@ static void loader_error(Loader *l, const char *file, unsigned line, const char 
 	msg = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
 	l->n_errors++;
+	if (l->details) {
+		TbsPolicyError *pe = g_new0(TbsPolicyError, 1);
+		pe->code = g_strdup(code);
+		pe->file = g_strdup(file);
+		pe->line = line;
+		pe->message = g_strdup(msg);
+		g_ptr_array_add(l->details, pe);
+	}
 	if (l->errors)
 		g_ptr_array_add(l->errors, line > 0 ? g_strdup_printf("%s:%u: %s", file, line, msg)
 						    : g_strdup_printf("%s: %s", file, msg));
@@ -117,7 +127,7 @@ static bool scan_lines(Loader *l, const char *file, const char *data, GHashTable
 		unsigned ln = i + 1;
 
 		if (!g_utf8_validate(s, -1, NULL)) {
-			loader_error(l, file, ln, "Line is not valid UTF-8");
+			loader_error(l, TBS_POLICY_ERROR_UNREADABLE, file, ln, "Line is not valid UTF-8");
 			ok = false;
 			continue;
 		}
@@ -127,7 +137,7 @@ static bool scan_lines(Loader *l, const char *file, const char *data, GHashTable
 			size_t n = strlen(s);
 			if (n < 3 || s[n - 1] != ']' || memchr(s + 1, '[', n - 2) ||
 			    memchr(s + 1, ']', n - 2)) {
-				loader_error(l, file, ln, "Malformed section header \"%s\"", s);
+				loader_error(l, TBS_POLICY_ERROR_SYNTAX, file, ln, "Malformed section header \"%s\"", s);
 				ok = false;
 				continue;
 			}
@@ -140,7 +150,7 @@ static bool scan_lines(Loader *l, const char *file, const char *data, GHashTable
 		char *eq = strchr(s, '=');
 		if (!eq) {
 			loader_error(
-				l, file, ln,
+				l, TBS_POLICY_ERROR_SYNTAX, file, ln,
 				"Line is neither a section, a key=value nor a comment: \"%.40s\"",
 				s);
 			ok = false;
@@ -148,17 +158,17 @@ static bool scan_lines(Loader *l, const char *file, const char *data, GHashTable
 		}
 		g_autofree char *key = g_strstrip(g_strndup(s, eq - s));
 		if (*key == '\0') {
-			loader_error(l, file, ln, "Missing key name before '='");
+			loader_error(l, TBS_POLICY_ERROR_SYNTAX, file, ln, "Missing key name before '='");
 			ok = false;
 			continue;
 		}
 		if (!group) {
-			loader_error(l, file, ln, "Key \"%s\" outside of any section", key);
+			loader_error(l, TBS_POLICY_ERROR_SYNTAX, file, ln, "Key \"%s\" outside of any section", key);
 			ok = false;
 			continue;
 		}
 		if (strchr(key, '[')) {
-			loader_error(l, file, ln, "Localized keys are not supported: \"%s\"", key);
+			loader_error(l, TBS_POLICY_ERROR_SYNTAX, file, ln, "Localized keys are not supported: \"%s\"", key);
 			ok = false;
 			continue;
 		}
@@ -184,25 +194,25 @@ static void load_file(Loader *l, const char *path)
 
 	r = tbs_read_file(path, POLICY_FILE_MAX, &data, &len);
 	if (r == -EFBIG) {
-		loader_error(l, file, 0, "File is larger than %u bytes", POLICY_FILE_MAX);
+		loader_error(l, TBS_POLICY_ERROR_UNREADABLE, file, 0, "File is larger than %u bytes", POLICY_FILE_MAX);
 		return;
 	}
 	if (r == -EBADFD) {
-		loader_error(l, file, 0, "Not a regular file");
+		loader_error(l, TBS_POLICY_ERROR_UNREADABLE, file, 0, "Not a regular file");
 		return;
 	}
 	if (r < 0) {
-		loader_error(l, file, 0, "Cannot read: %s", strerror(-r));
+		loader_error(l, TBS_POLICY_ERROR_UNREADABLE, file, 0, "Cannot read: %s", strerror(-r));
 		return;
 	}
 	if (memchr(data, '\0', len)) {
-		loader_error(l, file, 0, "File contains a NUL byte");
+		loader_error(l, TBS_POLICY_ERROR_UNREADABLE, file, 0, "File contains a NUL byte");
 		return;
 	}
 	if (!scan_lines(l, file, data, lines))
 		return;
 	if (!g_key_file_load_from_data(kf, data, len, G_KEY_FILE_NONE, &error)) {
-		loader_error(l, file, 0, "%s", error->message);
+		loader_error(l, TBS_POLICY_ERROR_SYNTAX, file, 0, "%s", error->message);
 		return;
 	}
 
@@ -229,7 +239,7 @@ static void load_file(Loader *l, const char *path)
 			Entry *e;
 
 			if (!value) {
-				loader_error(l, file, ln, "%s", verr->message);
+				loader_error(l, TBS_POLICY_ERROR_SYNTAX, file, ln, "%s", verr->message);
 				continue;
 			}
 			e = g_new0(Entry, 1);
@@ -263,14 +273,14 @@ static void collect_dropins(Loader *l, const char *dir, GHashTable *byname)
 
 	if (!dh) {
 		if (errno != ENOENT)
-			loader_error(l, d, 0, "Cannot open directory: %s", strerror(errno));
+			loader_error(l, TBS_POLICY_ERROR_UNREADABLE, d, 0, "Cannot open directory: %s", strerror(errno));
 		return;
 	}
 	while ((de = readdir(dh))) {
 		if (de->d_name[0] == '.' || !g_str_has_suffix(de->d_name, ".conf"))
 			continue;
 		if (g_hash_table_size(byname) >= POLICY_DROPINS_MAX) {
-			loader_error(l, d, 0, "More than %u drop-ins, ignoring the rest",
+			loader_error(l, TBS_POLICY_ERROR_TOO_MANY, d, 0, "More than %u drop-ins, ignoring the rest",
 				     POLICY_DROPINS_MAX);
 			break;
 		}
@@ -307,7 +317,7 @@ static bool get_bool(Loader *l, Section *s, const char *key, bool *v)
 	if (!e)
 		return true;
 	if (tbs_parse_bool(e->value, v) < 0) {
-		loader_error(l, e->file, e->line, "%s= expects a boolean, got \"%s\"", key,
+		loader_error(l, TBS_POLICY_ERROR_INVALID_VALUE, e->file, e->line, "%s= expects a boolean, got \"%s\"", key,
 			     e->value);
 		return false;
 	}
@@ -322,7 +332,7 @@ static bool get_list(Loader *l, Section *s, const char *key, char ***v)
 	g_strfreev(*v);
 	*v = parse_list(e->value);
 	if (g_strv_length(*v) > POLICY_LIST_MAX) {
-		loader_error(l, e->file, e->line, "%s= has more than %u entries", key,
+		loader_error(l, TBS_POLICY_ERROR_TOO_MANY, e->file, e->line, "%s= has more than %u entries", key,
 			     POLICY_LIST_MAX);
 		return false;
 	}
@@ -422,16 +432,16 @@ static void parse_daemon(Loader *l, Section *s, TbsPolicy *p)
 	for (unsigned i = 0; p->subsystems[i]; i++)
 		if (strlen(p->subsystems[i]) > 64 || strchr(p->subsystems[i], '/')) {
 			e = get(s, "Subsystems");
-			loader_error(l, e->file, e->line, "Invalid subsystem name \"%s\"",
+			loader_error(l, TBS_POLICY_ERROR_INVALID_VALUE, e->file, e->line, "Invalid subsystem name \"%s\"",
 				     p->subsystems[i]);
 		}
 	if (p->subsystems[0] == NULL) {
 		e = get(s, "Subsystems");
-		loader_error(l, e->file, e->line, "Subsystems= must name at least one subsystem");
+		loader_error(l, TBS_POLICY_ERROR_INVALID_VALUE, e->file, e->line, "Subsystems= must name at least one subsystem");
 	}
 	get_bool(l, s, "IdentifyByName", &p->identify_by_name);
 	if ((e = get(s, "OnUnplug")) && tbs_policy_parse_unplug(e->value, &p->on_unplug) < 0)
-		loader_error(l, e->file, e->line, "OnUnplug= expects keep or remove, got \"%s\"",
+		loader_error(l, TBS_POLICY_ERROR_INVALID_VALUE, e->file, e->line, "OnUnplug= expects keep or remove, got \"%s\"",
 			     e->value);
 }
 
@@ -442,7 +452,7 @@ static void parse_stream(Loader *l, Section *s, const char *name, TbsPolicy *p)
 	long v;
 
 	if (!tbs_stream_name_is_valid(name)) {
-		loader_error(l, s->file, s->line,
+		loader_error(l, TBS_POLICY_ERROR_INVALID_VALUE, s->file, s->line,
 			     "Invalid stream name \"%s\": 1 to %d characters of A-Z a-z 0-9 _ -, "
 			     "not starting with '-'",
 			     name, TBS_STREAM_NAME_MAX);
@@ -466,35 +476,35 @@ static void parse_stream(Loader *l, Section *s, const char *name, TbsPolicy *p)
 
 	if ((e = get(s, "HopIDs")) &&
 	    tbs_policy_parse_hopids(e->value, &t->hopid_mode, &t->in_hopid, &t->out_hopid) < 0)
-		loader_error(l, e->file, e->line,
+		loader_error(l, TBS_POLICY_ERROR_INVALID_VALUE, e->file, e->line,
 			     "HopIDs= expects auto, peer or IN,OUT (each 8..2047), got \"%s\"",
 			     e->value);
 	if ((e = get(s, "RingSize"))) {
 		if (tbs_parse_long(e->value, 32, 4096, &v) < 0)
-			loader_error(l, e->file, e->line, "RingSize= expects 32..4096, got \"%s\"",
+			loader_error(l, TBS_POLICY_ERROR_INVALID_VALUE, e->file, e->line, "RingSize= expects 32..4096, got \"%s\"",
 				     e->value);
 		else
 			t->ring_size = (int)v;
 	}
 	if ((e = get(s, "Throttling"))) {
 		if (tbs_parse_long(e->value, 0, 16776960, &v) < 0)
-			loader_error(l, e->file, e->line,
+			loader_error(l, TBS_POLICY_ERROR_INVALID_VALUE, e->file, e->line,
 				     "Throttling= expects 0..16776960 (ns), got \"%s\"", e->value);
 		else
 			t->throttling = (int)v;
 	}
 	if ((e = get(s, "Owner")) && parse_id(e->value, false, &t->owner) < 0)
-		loader_error(l, e->file, e->line, "Owner= \"%s\" is not a known user", e->value);
+		loader_error(l, TBS_POLICY_ERROR_UNKNOWN_USER, e->file, e->line, "Owner= \"%s\" is not a known user", e->value);
 	if ((e = get(s, "Group")) && parse_id(e->value, true, &t->group) < 0)
-		loader_error(l, e->file, e->line, "Group= \"%s\" is not a known group", e->value);
+		loader_error(l, TBS_POLICY_ERROR_UNKNOWN_GROUP, e->file, e->line, "Group= \"%s\" is not a known group", e->value);
 	if ((e = get(s, "Mode")) && tbs_policy_parse_mode(e->value, &t->mode) < 0)
-		loader_error(l, e->file, e->line,
+		loader_error(l, TBS_POLICY_ERROR_INVALID_VALUE, e->file, e->line,
 			     "Mode= expects octal permission bits (0..0777, no set-id or sticky "
 			     "bit), got \"%s\"",
 			     e->value);
 	if ((e = get(s, "OnUnplug"))) {
 		if (tbs_policy_parse_unplug(e->value, &t->on_unplug) < 0)
-			loader_error(l, e->file, e->line,
+			loader_error(l, TBS_POLICY_ERROR_INVALID_VALUE, e->file, e->line,
 				     "OnUnplug= expects keep or remove, got \"%s\"", e->value);
 	}
 	g_ptr_array_add(p->streams, t);
@@ -518,7 +528,7 @@ static void parse_peer(Loader *l, Section *s, const char *id, TbsPolicy *p)
 			char norm[37];
 			if (tbs_uuid_normalize(r->uuids[i], norm) < 0) {
 				e = get(s, "MatchUUID");
-				loader_error(l, e->file, e->line, "Invalid UUID \"%s\"",
+				loader_error(l, TBS_POLICY_ERROR_INVALID_VALUE, e->file, e->line, "Invalid UUID \"%s\"",
 					     r->uuids[i]);
 			} else
 				strcpy(r->uuids[i], norm);
@@ -528,18 +538,20 @@ static void parse_peer(Loader *l, Section *s, const char *id, TbsPolicy *p)
 	for (unsigned i = 0; r->names[i]; i++)
 		if (strlen(r->names[i]) > 256) {
 			e = get(s, "MatchName");
-			loader_error(l, e->file, e->line, "Name pattern too long");
+			loader_error(l, TBS_POLICY_ERROR_INVALID_VALUE, e->file, e->line, "Name pattern too long");
 		}
 	get_bool(l, s, "MatchTrusted", &r->match_trusted);
+	get_bool(l, s, "MatchEnrolled", &r->match_enrolled);
 	get_bool(l, s, "MatchAny", &r->match_any);
 	get_bool(l, s, "Allow", &r->allow);
 	get_list(l, s, "Streams", &r->streams);
 
 	/* An empty rule would silently match every peer: make that explicit with MatchAny=. */
-	if (!r->uuids[0] && !r->names[0] && !r->match_trusted && !r->match_any)
-		loader_error(l, s->file, s->line,
-			     "[Peer %s] has no MatchUUID=, MatchName=, MatchTrusted=yes or "
-			     "MatchAny=yes",
+	if (!r->uuids[0] && !r->names[0] && !r->match_trusted && !r->match_enrolled &&
+	    !r->match_any)
+		loader_error(l, TBS_POLICY_ERROR_INCOMPLETE_RULE, s->file, s->line,
+			     "[Peer %s] has no MatchUUID=, MatchName=, MatchTrusted=yes, "
+			     "MatchEnrolled=yes or MatchAny=yes",
 			     id);
 	g_ptr_array_add(p->rules, r);
 }
@@ -554,8 +566,24 @@ static gint cmp_str(gconstpointer a, gconstpointer b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+void tbs_policy_error_free(TbsPolicyError *e)
+{
+	if (!e)
+		return;
+	g_free(e->code);
+	g_free(e->file);
+	g_free(e->message);
+	g_free(e);
+}
+
 int tbs_policy_load(const char *config_dir, const char *vendor_dir, TbsPolicy **ret,
 		    GPtrArray *errors)
+{
+	return tbs_policy_load_full(config_dir, vendor_dir, ret, errors, NULL);
+}
+
+int tbs_policy_load_full(const char *config_dir, const char *vendor_dir, TbsPolicy **ret,
+			 GPtrArray *errors, GPtrArray *details)
 {
 	g_autoptr(TbsPolicy) p = tbs_policy_new_default();
 	g_autoptr(GHashTable) dropins =
@@ -569,6 +597,7 @@ int tbs_policy_load(const char *config_dir, const char *vendor_dir, TbsPolicy **
 						  (GDestroyNotify)section_free),
 		.files = p->files,
 		.errors = errors,
+		.details = details,
 	};
 	GHashTableIter it;
 	Section *sec;
@@ -607,7 +636,7 @@ int tbs_policy_load(const char *config_dir, const char *vendor_dir, TbsPolicy **
 		else if (g_str_has_prefix(sec->name, "Peer ") && sec->name[5])
 			parse_peer(&l, sec, sec->name + 5, p);
 		else
-			loader_error(&l, sec->file, sec->line,
+			loader_error(&l, TBS_POLICY_ERROR_UNKNOWN_SECTION, sec->file, sec->line,
 				     "Unknown section [%s] (expected [Daemon], [Peer ID] or "
 				     "[Stream NAME])",
 				     sec->name);
@@ -623,7 +652,7 @@ int tbs_policy_load(const char *config_dir, const char *vendor_dir, TbsPolicy **
 		g_hash_table_iter_init(&kit, sec->keys);
 		while (g_hash_table_iter_next(&kit, (gpointer *)&key, (gpointer *)&e))
 			if (!e->used)
-				loader_error(&l, e->file, e->line, "Unknown key %s= in [%s]", key,
+				loader_error(&l, TBS_POLICY_ERROR_UNKNOWN_KEY, e->file, e->line, "Unknown key %s= in [%s]", key,
 					     sec->name);
 	}
 	for (unsigned i = 0; i < p->rules->len; i++) {
@@ -634,7 +663,7 @@ int tbs_policy_load(const char *config_dir, const char *vendor_dir, TbsPolicy **
 
 		for (unsigned k = 0; r->streams[k]; k++)
 			if (!tbs_policy_find_stream(p, r->streams[k]))
-				loader_error(&l, e ? e->file : r->file, e ? e->line : r->line,
+				loader_error(&l, TBS_POLICY_ERROR_INVALID_VALUE, e ? e->file : r->file, e ? e->line : r->line,
 					     "Streams= names \"%s\" but there is no [Stream %s]",
 					     r->streams[k], r->streams[k]);
 	}
@@ -678,6 +707,8 @@ bool tbs_policy_rule_matches(const TbsPeerRule *r, const TbsPeerFacts *f)
 			return false;
 	}
 	if (r->match_trusted && !f->trusted)
+		return false;
+	if (r->match_enrolled && !f->enrolled)
 		return false;
 	return true;
 }

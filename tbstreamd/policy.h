@@ -43,6 +43,7 @@ typedef struct TbsPeerRule {
 	char **uuids;
 	char **names; /* fnmatch(3) patterns, case-insensitive like hostnames */
 	bool match_trusted;
+	bool match_enrolled; /* the user enrolled the peer (D-Bus Peer.Enroll) */
 	bool match_any;
 	bool allow;
 	char **streams;
@@ -75,10 +76,35 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(TbsPolicy, tbs_policy_free)
 int tbs_policy_load(const char *config_dir, const char *vendor_dir, TbsPolicy **ret,
 		    GPtrArray *errors);
 
+/* Stable codes of policy errors, for programs (D-Bus PolicyErrorList); see docs/dbus-api.md. */
+#define TBS_POLICY_ERROR_UNREADABLE "unreadable"
+#define TBS_POLICY_ERROR_SYNTAX "syntax"
+#define TBS_POLICY_ERROR_UNKNOWN_SECTION "unknown-section"
+#define TBS_POLICY_ERROR_UNKNOWN_KEY "unknown-key"
+#define TBS_POLICY_ERROR_INVALID_VALUE "invalid-value"
+#define TBS_POLICY_ERROR_UNKNOWN_USER "unknown-user"
+#define TBS_POLICY_ERROR_UNKNOWN_GROUP "unknown-group"
+#define TBS_POLICY_ERROR_INCOMPLETE_RULE "incomplete-rule"
+#define TBS_POLICY_ERROR_TOO_MANY "too-many"
+
+typedef struct TbsPolicyError {
+	char *code; /* TBS_POLICY_ERROR_* */
+	char *file;
+	unsigned line; /* 0: the whole file */
+	char *message;
+} TbsPolicyError;
+
+void tbs_policy_error_free(TbsPolicyError *e);
+
+/* As tbs_policy_load, and also every error as a TbsPolicyError* appended to details. */
+int tbs_policy_load_full(const char *config_dir, const char *vendor_dir, TbsPolicy **ret,
+			 GPtrArray *errors, GPtrArray *details);
+
 typedef struct TbsPeerFacts {
 	const char *uuid; /* normalized, may be NULL if the peer had none */
 	const char *name; /* sanitized device_name, may be NULL */
 	bool trusted;
+	bool enrolled;
 } TbsPeerFacts;
 
 typedef struct TbsDecision {

@@ -19,10 +19,60 @@ struct TbsStore {
 	GHashTable *records; /* uuid -> TbsPeerRecord* */
 };
 
+void tbs_enrollment_clear(TbsEnrollment *e)
+{
+	g_clear_pointer(&e->streams, g_strfreev);
+	e->persistent = false;
+	e->owner = e->group = e->mode = TBS_ENROLL_UNSET;
+}
+
+void tbs_enrollment_copy(TbsEnrollment *dst, const TbsEnrollment *src)
+{
+	char *const empty[] = {NULL};
+
+	tbs_enrollment_clear(dst);
+	dst->streams = g_strdupv((char **)(src->streams ? src->streams : empty));
+	dst->persistent = src->persistent;
+	dst->owner = src->owner;
+	dst->group = src->group;
+	dst->mode = src->mode;
+}
+
+int tbs_enrollment_validate(const TbsEnrollment *e, const char **what)
+{
+	unsigned n = 0;
+
+	for (; e->streams && e->streams[n]; n++) {
+		if (!tbs_stream_name_is_valid(e->streams[n]))
+			goto bad_streams;
+		for (unsigned k = 0; k < n; k++)
+			if (strcmp(e->streams[k], e->streams[n]) == 0)
+				goto bad_streams;
+	}
+	if (n > TBS_ENROLL_STREAMS_MAX)
+		goto bad_streams;
+	/* set-id bits on a device node are refused by the unit's RestrictSUIDSGID anyway */
+	if (e->mode != TBS_ENROLL_UNSET && e->mode > 0777) {
+		*what = "Mode";
+		return -EINVAL;
+	}
+	/* -1 is chown's "leave as is": as an explicit id it would be a lie */
+	if ((e->owner != TBS_ENROLL_UNSET && e->owner > 0x7fffffff) ||
+	    (e->group != TBS_ENROLL_UNSET && e->group > 0x7fffffff)) {
+		*what = e->owner != TBS_ENROLL_UNSET && e->owner > 0x7fffffff ? "Owner" : "Group";
+		return -EINVAL;
+	}
+	return 0;
+bad_streams:
+	*what = "Streams";
+	return -EINVAL;
+}
+
 void tbs_peer_record_free(TbsPeerRecord *r)
 {
 	if (!r)
 		return;
+	tbs_enrollment_clear(&r->enrollment);
 	free(r->name);
 	free(r->vendor);
 	free(r->label);
@@ -44,6 +94,21 @@ char *tbs_peer_record_serialize(const TbsPeerRecord *r, size_t *len)
 	g_key_file_set_boolean(kf, "Peer", "Trusted", r->trusted);
 	g_key_file_set_uint64(kf, "Peer", "FirstSeen", r->first_seen);
 	g_key_file_set_uint64(kf, "Peer", "LastSeen", r->last_seen);
+	if (r->enrolled) {
+		const TbsEnrollment *e = &r->enrollment;
+		char *const empty[] = {NULL};
+		char *const *streams = e->streams ? e->streams : empty;
+
+		g_key_file_set_string_list(kf, "Enrollment", "Streams",
+					   (const char *const *)streams, g_strv_length((char **)streams));
+		g_key_file_set_boolean(kf, "Enrollment", "Persistent", e->persistent);
+		if (e->owner != TBS_ENROLL_UNSET)
+			g_key_file_set_uint64(kf, "Enrollment", "Owner", e->owner);
+		if (e->group != TBS_ENROLL_UNSET)
+			g_key_file_set_uint64(kf, "Enrollment", "Group", e->group);
+		if (e->mode != TBS_ENROLL_UNSET)
+			g_key_file_set_uint64(kf, "Enrollment", "Mode", e->mode);
+	}
 	return g_key_file_to_data(kf, len, NULL);
 }
 
@@ -63,6 +128,46 @@ static char *get_opt_string(GKeyFile *kf, const char *key, bool *bad)
 		return NULL;
 	}
 	return tbs_sanitize_string(v, strlen(v), LABEL_MAX);
+}
+
+static int get_opt_id(GKeyFile *kf, const char *key, uint32_t *ret)
+{
+	g_autoptr(GError) err = NULL;
+	guint64 v;
+
+	*ret = TBS_ENROLL_UNSET;
+	if (!g_key_file_has_key(kf, "Enrollment", key, NULL))
+		return 0;
+	v = g_key_file_get_uint64(kf, "Enrollment", key, &err);
+	if (err || v >= TBS_ENROLL_UNSET)
+		return -EBADMSG;
+	*ret = (uint32_t)v;
+	return 0;
+}
+
+/* The file may have been edited by hand: an enrollment is checked like Enroll's input. */
+static int parse_enrollment(GKeyFile *kf, TbsPeerRecord *r)
+{
+	TbsEnrollment *e = &r->enrollment;
+	g_autoptr(GError) err = NULL;
+	const char *what;
+
+	tbs_enrollment_clear(e);
+	if (!g_key_file_has_group(kf, "Enrollment"))
+		return 0;
+	e->streams = g_key_file_get_string_list(kf, "Enrollment", "Streams", NULL, NULL);
+	if (!e->streams)
+		e->streams = g_new0(char *, 1);
+	if (g_key_file_has_key(kf, "Enrollment", "Persistent", NULL)) {
+		e->persistent = g_key_file_get_boolean(kf, "Enrollment", "Persistent", &err);
+		if (err)
+			return -EBADMSG;
+	}
+	if (get_opt_id(kf, "Owner", &e->owner) < 0 || get_opt_id(kf, "Group", &e->group) < 0 ||
+	    get_opt_id(kf, "Mode", &e->mode) < 0 || tbs_enrollment_validate(e, &what) < 0)
+		return -EBADMSG;
+	r->enrolled = true;
+	return 0;
 }
 
 int tbs_peer_record_parse(const char *data, size_t len, TbsPeerRecord **ret)
@@ -85,6 +190,7 @@ int tbs_peer_record_parse(const char *data, size_t len, TbsPeerRecord **ret)
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
+	tbs_enrollment_clear(&r->enrollment);
 	uuid = g_key_file_get_string(kf, "Peer", "UUID", NULL);
 	if (!uuid || tbs_uuid_normalize(uuid, r->uuid) < 0)
 		return -EBADMSG;
@@ -100,6 +206,8 @@ int tbs_peer_record_parse(const char *data, size_t len, TbsPeerRecord **ret)
 	}
 	r->first_seen = g_key_file_get_uint64(kf, "Peer", "FirstSeen", NULL);
 	r->last_seen = g_key_file_get_uint64(kf, "Peer", "LastSeen", NULL);
+	if (parse_enrollment(kf, r) < 0)
+		return -EBADMSG;
 	*ret = g_steal_pointer(&r);
 	return 0;
 }
@@ -241,6 +349,7 @@ TbsPeerRecord *tbs_store_ensure(TbsStore *s, const char *uuid)
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
+	tbs_enrollment_clear(&r->enrollment);
 	g_strlcpy(r->uuid, uuid, sizeof(r->uuid));
 	g_hash_table_insert(s->records, r->uuid, r);
 	return r;

@@ -18,12 +18,33 @@
 #define TBS_STORE_VERSION 1
 #define TBS_STORE_PEERS_MAX 4096
 
+/*
+ * A user's enrollment of a peer (D-Bus Peer.Enroll): the streams to make on
+ * every plug and their device node settings. Kept in the record's [Enrollment]
+ * group; a record without it is not enrolled (older daemons ignore the group).
+ */
+#define TBS_ENROLL_STREAMS_MAX 16
+#define TBS_ENROLL_UNSET UINT32_MAX
+
+typedef struct TbsEnrollment {
+	char **streams; /* NULL-terminated, valid stream names, no duplicates */
+	bool persistent; /* keep the streams on unplug */
+	uint32_t owner, group, mode; /* TBS_ENROLL_UNSET: leave as created */
+} TbsEnrollment;
+
+void tbs_enrollment_clear(TbsEnrollment *e);
+void tbs_enrollment_copy(TbsEnrollment *dst, const TbsEnrollment *src);
+/* -EINVAL with *what set to the offending key ("Streams", "Mode") */
+int tbs_enrollment_validate(const TbsEnrollment *e, const char **what);
+
 typedef struct TbsPeerRecord {
 	char uuid[37];
 	char *name;   /* last seen device_name (sanitized) */
 	char *vendor; /* last seen vendor_name (sanitized) */
 	char *label;  /* user's label, may be NULL */
 	bool trusted;
+	bool enrolled;
+	TbsEnrollment enrollment; /* when enrolled */
 	uint64_t first_seen; /* CLOCK_REALTIME, usec */
 	uint64_t last_seen;
 } TbsPeerRecord;

@@ -13,6 +13,7 @@
 
 #define DEVTYPE_XDOMAIN "thunderbolt_xdomain"
 #define DEVTYPE_SERVICE "thunderbolt_service"
+#define DEVTYPE_DOMAIN "thunderbolt_domain"
 
 struct TbsUdev {
 	sd_event *event;
@@ -113,6 +114,46 @@ int tbs_service_info_read(const char *syspath, const char *sysname, TbsServiceIn
 	return 0;
 }
 
+int tbs_domain_info_read(const char *syspath, const char *sysname, const char *subsystem,
+			 TbsDomainInfo *d)
+{
+	char buf[64];
+	int n;
+
+	memset(d, 0, sizeof(*d));
+	if (access(syspath, F_OK) < 0)
+		return -ENODEV;
+	d->syspath = syspath;
+	d->sysname = sysname;
+	d->subsystem = subsystem;
+	/* a level this daemon does not know yet is still shown, if it looks like one */
+	n = tbs_read_attr(syspath, "security", buf, sizeof(buf));
+	if (n > 0 && (size_t)n < sizeof(d->security)) {
+		bool ok = true;
+		for (int i = 0; i < n; i++)
+			ok &= islower((unsigned char)buf[i]) || buf[i] == '_';
+		if (ok)
+			memcpy(d->security, buf, (size_t)n + 1);
+	}
+	d->iommu = read_uint(syspath, "iommu_dma_protection", 1) == 1;
+	return 0;
+}
+
+static void announce_domain(TbsUdev *u, sd_device *d, const char *subsystem)
+{
+	const char *syspath, *sysname;
+	TbsDomainInfo info;
+
+	if (!u->handler.domain_added || sd_device_get_syspath(d, &syspath) < 0 ||
+	    sd_device_get_sysname(d, &sysname) < 0)
+		return;
+	if (tbs_domain_info_read(syspath, sysname, subsystem, &info) < 0) {
+		log_debug("Domain %s is already gone, ignoring its event", syspath);
+		return;
+	}
+	u->handler.domain_added(u->userdata, &info);
+}
+
 static bool watched(TbsUdev *u, const char *subsystem)
 {
 	for (char **s = u->subsystems; *s; s++)
@@ -202,6 +243,11 @@ static void handle_device(TbsUdev *u, sd_device *d, sd_device_action_t action)
 			announce_service(u, d);
 		else if (action == SD_DEVICE_REMOVE)
 			u->handler.service_removed(u->userdata, syspath);
+	} else if (strcmp(devtype, DEVTYPE_DOMAIN) == 0) {
+		if (action == SD_DEVICE_ADD || action == SD_DEVICE_CHANGE)
+			announce_domain(u, d, subsystem);
+		else if (action == SD_DEVICE_REMOVE && u->handler.domain_removed)
+			u->handler.domain_removed(u->userdata, syspath);
 	}
 }
 
@@ -254,7 +300,7 @@ static int enumerate(TbsUdev *u)
 		const char *devtype;
 		if (sd_device_get_devtype(d, &devtype) < 0)
 			continue;
-		if (strcmp(devtype, DEVTYPE_XDOMAIN) == 0)
+		if (strcmp(devtype, DEVTYPE_XDOMAIN) == 0 || strcmp(devtype, DEVTYPE_DOMAIN) == 0)
 			handle_device(u, d, SD_DEVICE_ADD);
 		else if (strcmp(devtype, DEVTYPE_SERVICE) == 0)
 			g_ptr_array_add(services, sd_device_ref(d));

@@ -40,6 +40,18 @@ typedef struct TbsServiceInfo {
 
 int tbs_service_info_read(const char *syspath, const char *sysname, TbsServiceInfo *ret);
 
+/* A USB4/Thunderbolt domain (a host controller), e.g. "domain0". */
+typedef struct TbsDomainInfo {
+	const char *syspath;
+	const char *sysname;
+	const char *subsystem;
+	char security[16]; /* the kernel's "security" attribute, "" if it has none */
+	bool iommu;	   /* "iommu_dma_protection" is 1 */
+} TbsDomainInfo;
+
+int tbs_domain_info_read(const char *syspath, const char *sysname, const char *subsystem,
+			 TbsDomainInfo *ret);
+
 typedef struct TbsUdevHandler {
 	/* change=true for a "change" event on a known device */
 	void (*xdomain_added)(void *userdata, const TbsXdomainInfo *x, bool change);
@@ -49,6 +61,9 @@ typedef struct TbsUdevHandler {
 	void (*service_removed)(void *userdata, const char *syspath);
 	/* a kernel module was loaded: ConfigFS may have gained thunderbolt/stream */
 	void (*module_added)(void *userdata, const char *name);
+	/* a domain appeared or changed (add and change events), or went away */
+	void (*domain_added)(void *userdata, const TbsDomainInfo *d);
+	void (*domain_removed)(void *userdata, const char *syspath);
 } TbsUdevHandler;
 
 typedef struct TbsUdev TbsUdev;
