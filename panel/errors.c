@@ -4,8 +4,6 @@
 
 #include "errors.h"
 
-#define TBS_ERROR_PREFIX "io.github.tbstream1.Error."
-
 typedef struct {
 	const char *code;
 	const char *text;

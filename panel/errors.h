@@ -3,6 +3,8 @@
 
 #include <glib.h>
 
+#define TBS_ERROR_PREFIX "io.github.tbstream1.Error."
+
 /*
  * What the panel tells a person when a call fails: translated text chosen by
  * the error's stable name, never the daemon's English message (which goes to

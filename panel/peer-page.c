@@ -16,6 +16,7 @@ struct _TbsPeerPage {
 	GtkWidget *streams_group, *streams_list, *no_streams, *new_stream;
 	GHashTable *rows; /* stream object path -> TbsStreamRow */
 	char *shown_name; /* what the name field showed last, unless edited since */
+	gboolean watching; /* a WatchThroughput of ours is in force */
 };
 
 G_DEFINE_FINAL_TYPE(TbsPeerPage, tbs_peer_page, GTK_TYPE_BOX)
@@ -163,6 +164,35 @@ GDBusProxy *tbs_peer_page_get_peer(TbsPeerPage *page)
 	return page->peer;
 }
 
+static void on_watch_reply(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = tbs_client_call_finish(source, res, &error);
+
+	/* no graph then, nothing a person must act on: the log says why */
+	if (!reply)
+		g_message("Throughput watch: %s", error->message);
+}
+
+/*
+ * The daemon samples counters only while someone watches, and a watch keeps
+ * it from its idle exit: watch exactly while a peer's page is on screen.
+ */
+static void set_watching(TbsPeerPage *page, gboolean watch)
+{
+	if (page->watching == watch)
+		return;
+	page->watching = watch;
+	tbs_client_call(page->client, TBS_ROOT_PATH, TBS_IFACE_MANAGER,
+			watch ? "WatchThroughput" : "UnwatchThroughput", NULL, NULL, NULL,
+			on_watch_reply, NULL);
+}
+
+static void on_map(GtkWidget *widget, gpointer user_data)
+{
+	set_watching(TBS_PEER_PAGE(widget), gtk_widget_get_mapped(widget));
+}
+
 static void on_back(GtkButton *b, gpointer user_data)
 {
 	g_signal_emit(user_data, signals[SIGNAL_BACK], 0);
@@ -283,6 +313,8 @@ static void tbs_peer_page_init(TbsPeerPage *page)
 	GtkWidget *danger = adw_preferences_group_new(), *forget_row = adw_action_row_new();
 
 	page->rows = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_signal_connect(page, "map", G_CALLBACK(on_map), NULL);
+	g_signal_connect(page, "unmap", G_CALLBACK(on_map), NULL);
 	gtk_orientable_set_orientation(GTK_ORIENTABLE(page), GTK_ORIENTATION_VERTICAL);
 
 	back = gtk_button_new_from_icon_name("go-previous-symbolic");

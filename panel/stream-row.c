@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <glib/gi18n.h>
 
+#include <string.h>
+
 #include "devpath.h"
+#include "errors.h"
 #include "graph.h"
 #include "stream-row.h"
 #include "window.h"
@@ -95,7 +98,7 @@ static void update(TbsStreamRow *row)
 {
 	g_autofree char *name = tbs_proxy_dup_string(row->stream, "Name");
 	g_autofree char *state = tbs_proxy_dup_string(row->stream, "State");
-	g_autofree char *error = tbs_proxy_dup_string(row->stream, "Error");
+	g_autofree char *code = tbs_proxy_dup_string(row->stream, "ErrorCode");
 	g_autofree char *pname = tbs_proxy_dup_string(row->peer, "Name");
 	g_autofree char *uuid = tbs_proxy_dup_string(row->peer, "UUID");
 	g_autofree char *subtitle = NULL, *copy_label = NULL, *remove_label = NULL;
@@ -104,8 +107,10 @@ static void update(TbsStreamRow *row)
 	g_free(row->path);
 	row->path = tbs_stream_dev_path(pname, uuid, name);
 	adw_preferences_row_set_title(ADW_PREFERENCES_ROW(row), name);
-	if (g_str_equal(state, "failed") && *error)
-		subtitle = g_strdup_printf("%s: %s", state_text(state), error);
+	if (g_str_equal(state, "failed") && g_str_has_prefix(code, TBS_ERROR_PREFIX) &&
+	    tbs_error_code_text(code + strlen(TBS_ERROR_PREFIX)))
+		subtitle = g_strdup_printf("%s: %s", state_text(state),
+					   tbs_error_code_text(code + strlen(TBS_ERROR_PREFIX)));
 	else
 		/* TRANSLATORS: "<state> · <origin>\n<device path>" */
 		subtitle = g_strdup_printf(_("%s · %s\n%s"), state_text(state),

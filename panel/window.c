@@ -52,7 +52,8 @@ static GDBusProxy *peer_of(GDBusObject *object)
 static const char *main_state(TbsWindow *w)
 {
 	GDBusProxy *m;
-	g_autofree char *state = NULL, *kernel = NULL, *owner = NULL;
+	g_autofree char *state = NULL, *owner = NULL;
+	g_autoptr(GVariant) controllers = NULL;
 
 	switch (tbs_client_get_state(w->client)) {
 	case TBS_CLIENT_STARTING:
@@ -68,20 +69,22 @@ static const char *main_state(TbsWindow *w)
 		return "starting"; /* the owner is there, its objects are on their way */
 	if (g_hash_table_size(w->rows) > 0)
 		return "peers";
-	state = tbs_proxy_dup_string(m, "State");
-	kernel = tbs_proxy_dup_string(m, "KernelInterface");
-	if (g_str_equal(state, "waiting") || (*kernel && !g_str_equal(kernel, "ready")))
+	state = tbs_proxy_dup_string(m, "StatusCode");
+	if (g_str_equal(state, "no-configfs") || g_str_equal(state, "no-stream-module"))
 		return "no-kernel";
+	controllers = g_dbus_proxy_get_cached_property(m, "Controllers");
+	if (controllers && g_variant_n_children(controllers) == 0)
+		return "no-controller";
 	return "no-cable";
 }
 
 static void update_kernel_page(TbsWindow *w)
 {
 	GDBusProxy *m = tbs_client_get_manager(w->client);
-	g_autofree char *kernel = tbs_proxy_dup_string(m, "KernelInterface");
+	g_autofree char *code = tbs_proxy_dup_string(m, "StatusCode");
 	const char *text;
 
-	if (g_str_has_prefix(kernel, "ConfigFS"))
+	if (g_str_equal(code, "no-configfs"))
 		text = _("ConfigFS is not mounted. Ask your administrator to mount it on "
 			 "/sys/kernel/config, or restart the computer.");
 	else

@@ -79,12 +79,16 @@ def wait_for(what, cond, timeout=30.0, interval=0.05):
 
 
 class World:
-    def __init__(self, tbstreamd, preload, source_dir, policy="", idle_timeout=0):
+    def __init__(self, tbstreamd, preload, source_dir, policy="", idle_timeout=0,
+                 controller=True, stream_module=True, startable=True):
         self.tbstreamd = tbstreamd
         self.preload = preload
         self.source_dir = source_dir
         self.policy = policy
         self.idle_timeout = idle_timeout
+        self.controller = controller
+        self.stream_module = stream_module
+        self.startable = startable
         self.tmp = tempfile.mkdtemp(prefix="tbstream-panel-world-")
         self.cfs = os.path.join(self.tmp, "config")
         self.stream_dir = os.path.join(self.cfs, "thunderbolt", "stream")
@@ -102,7 +106,8 @@ class World:
     # ---- setup and teardown ---------------------------------------------------------------
 
     def start(self):
-        for d in (self.stream_dir, self.dev, self.etc, self.services):
+        for d in (self.stream_dir if self.stream_module else self.cfs, self.dev, self.etc,
+                  self.services):
             os.makedirs(d, exist_ok=True)
         # the shipped vendor policy (default deny, enrollment honoured where it exists)
         shutil.copytree(os.path.join(self.source_dir, "tbstreamd", "vendor"), self.vendor,
@@ -110,6 +115,10 @@ class World:
         with open(os.path.join(self.etc, "tbstreamd.conf"), "w") as f:
             f.write(self.policy)
         self.testbed = UMockdev.Testbed.new()
+        if self.controller:
+            assert self.testbed.add_device("thunderbolt", "domain0", None,
+                                           ["security", "user", "iommu_dma_protection", "1"],
+                                           ["DEVTYPE", "thunderbolt_domain"])
         self._write_activation()
         conf = os.path.join(self.tmp, "bus.conf")
         with open(conf, "w") as f:
@@ -158,7 +167,9 @@ class World:
                     f"--idle-timeout={self.idle_timeout} >>" + q(self.log) + " 2>&1\n")
         os.chmod(script, 0o755)
         with open(os.path.join(self.services, BUS_NAME + ".service"), "w") as f:
-            f.write(f"[D-BUS Service]\nName={BUS_NAME}\nExec={script}\n")
+            # not startable: installed, but the daemon fails before taking its name
+            f.write(f"[D-BUS Service]\nName={BUS_NAME}\n"
+                    f"Exec={script if self.startable else '/bin/false'}\n")
 
     def stop(self):
         self.stop_daemon()

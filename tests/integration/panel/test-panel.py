@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import desktop as D  # noqa: E402
 from desktop import Atspi, find, find_all, gone, do_action, set_text  # noqa: E402
-from tbsworld import World, wait_for  # noqa: E402
+from tbsworld import GLib, World, wait_for  # noqa: E402
 
 UUID_A = "3a1cb984-c4d9-4469-a277-ce2fdfd11f0d"
 UUID_B = "11111111-2222-3333-4444-555555555555"
@@ -52,11 +52,12 @@ def tearDownModule():
 class PanelTest(unittest.TestCase):
     policy = ""
     idle_timeout = 0
+    world_options = {}
 
     def setUp(self):
         self.world = World(os.environ["TBSTREAMD"], os.environ["TBS_FAKE_KERNEL_PRELOAD"],
                            os.environ["TBS_SOURCE_DIR"], policy=self.policy,
-                           idle_timeout=self.idle_timeout)
+                           idle_timeout=self.idle_timeout, **self.world_options)
         self.addCleanup(self.world.stop)
         self.prepare_world(self.world)
         self.world.start()
@@ -219,6 +220,128 @@ class TestStreams(PanelTest):
         self.assertEqual(self.world.streams_of(UUID_A), {})
         self.assertEqual(self.world.configfs_items("0-1.0"), [])
         find(self.app, ITEM, "No Streams")
+
+
+
+class TestEnrollment(PanelTest):
+    def allow(self, button, streams, name="alpha"):
+        do_action(find(self.app, BUTTON, button))
+        dialog = find(self.app, Atspi.Role.DIALOG, f"Allow {name}?")
+        set_text(find(dialog, Atspi.Role.TEXT, "Streams to make on connection"), streams)
+        do_action(find(dialog, BUTTON, "Allow", first=True))
+
+    def test_allow_with_a_profile_makes_its_streams_then_revoke(self):
+        self.world.plug("0-1", UUID_A, "alpha")
+        self.world.polkit_allow(["io.github.tbstream1.manage-peers"])
+        self.start_panel()
+        self.allow("Allow alpha", "backup, cam")
+
+        wait_for("the daemon to enroll it", lambda: self.world.peer(UUID_A)["Enrolled"])
+        peer = self.world.peer(UUID_A)
+        self.assertTrue(peer["Allowed"])
+        self.assertEqual(list(peer["Profile"]["Streams"]), ["backup", "cam"])
+        self.assertEqual(peer["Profile"]["Owner"], os.getuid())
+        self.assertEqual(peer["Profile"]["Mode"], 0o600)
+        wait_for("the daemon to make the profile's streams", lambda: sorted(
+            n for n, s in self.world.streams_of(UUID_A).items()
+            if s["Origin"] == "enrollment" and s["State"] == "configured") == ["backup", "cam"])
+        self.assertEqual(self.world.configfs_items("0-1.0"), ["backup", "cam"])
+        gone(self.app, BUTTON, "Allow alpha")
+        row = find(self.app, ITEM, "alpha")
+        wait_for("the row to say allowed", lambda: "· Allowed" in row.get_description())
+
+        self.open_peer("alpha")
+        find(self.app, ITEM, "backup")
+        find(self.app, ITEM, "cam")
+        find(self.app, ITEM, "Allowed")
+        self.shot("peer")
+        do_action(find(self.app, BUTTON, "Revoke this computer’s access"))
+        wait_for("the daemon to revoke it", lambda: not self.world.peer(UUID_A)["Enrolled"])
+        wait_for("its streams to go", lambda: not self.world.streams_of(UUID_A))
+        self.assertFalse(self.world.peer(UUID_A)["Allowed"])
+        gone(self.app, ITEM, "backup")
+        find(self.app, ITEM, "Not Allowed")
+
+    def test_forget_a_disconnected_peer_removes_it(self):
+        xd = self.world.plug("0-1", UUID_A, "alpha")
+        self.world.polkit_allow(["io.github.tbstream1.manage-peers"])
+        self.start_panel()
+        self.allow("Allow alpha", "")
+        wait_for("the daemon to enroll it", lambda: self.world.peer(UUID_A)["Enrolled"])
+        self.world.unplug(xd)
+        wait_for("the unplug", lambda: not self.world.peer(UUID_A)["Connected"])
+        self.open_peer("alpha")
+        do_action(find(self.app, BUTTON, "Forget this computer"))
+        dialog = find(self.app, Atspi.Role.DIALOG, "Forget alpha?")
+        do_action(find(dialog, BUTTON, "Forget", first=True))
+        wait_for("the daemon to forget it", lambda: self.world.peer(UUID_A) is None)
+        # its page closes and the list is empty again
+        find(self.app, Atspi.Role.LABEL, "No Computer Connected")
+        gone(self.app, ITEM, "alpha")
+
+    def test_denied_allow_shows_an_error_and_changes_nothing(self):
+        self.world.plug("0-1", UUID_A, "alpha")
+        self.start_panel()
+        self.allow("Allow alpha", "backup")
+        self.toast("Could not allow the computer: You are not allowed to do this.")
+        peer = self.world.peer(UUID_A)
+        self.assertFalse(peer["Enrolled"])
+        self.assertFalse(peer["Allowed"])
+        self.assertEqual(self.world.streams_of(UUID_A), {})
+        find(self.app, BUTTON, "Allow alpha")
+
+
+class TestNoController(PanelTest):
+    world_options = {"controller": False}
+
+    def test_no_controller_says_so(self):
+        self.start_panel()
+        find(self.app, Atspi.Role.LABEL, "No Thunderbolt or USB4 Port")
+        self.assertEqual(self.world.call("io.github.tbstream1", "/io/github/tbstream1",
+                                         "org.freedesktop.DBus.Properties", "Get",
+                                         GLib.Variant("(ss)", ("io.github.tbstream1.Manager",
+                                                           "Controllers")))[0], [])
+        self.shot("no-controller")
+
+
+class TestNoStreamModule(PanelTest):
+    world_options = {"stream_module": False}
+
+    def test_missing_stream_module_says_what_to_do(self):
+        self.start_panel()
+        find(self.app, Atspi.Role.LABEL, "Streams Are Not Available")
+        find(self.app, Atspi.Role.LABEL, contains="modprobe tbstream")
+        self.assertEqual(self.world.call("io.github.tbstream1", "/io/github/tbstream1",
+                                         "org.freedesktop.DBus.Properties", "Get",
+                                         GLib.Variant("(ss)", ("io.github.tbstream1.Manager",
+                                                           "StatusCode")))[0],
+                         "no-stream-module")
+        self.shot("no-module")
+
+
+class TestDaemonCannotStart(PanelTest):
+    world_options = {"startable": False}
+
+    def test_a_daemon_that_cannot_start_is_reported_with_a_retry(self):
+        self.start_panel()
+        find(self.app, Atspi.Role.LABEL, "The Stream Service Is Not Running")
+        find(self.app, BUTTON, "Try Again")
+        self.assertFalse(self.world.has_owner("io.github.tbstream1"))
+        self.shot("not-running")
+
+
+class TestIdleExit(PanelTest):
+    idle_timeout = 1
+
+    def test_the_daemon_leaving_when_idle_is_normal(self):
+        self.start_panel()
+        find(self.app, Atspi.Role.LABEL, "No Computer Connected")
+        first = wait_for("a daemon", self.world.daemon_pid)
+        # it exits when idle; the panel, on screen, starts it again: no error page
+        wait_for("a new daemon", lambda: self.world.daemon_pid() not in (None, first))
+        find(self.app, Atspi.Role.LABEL, "No Computer Connected")
+        self.assertEqual(find_all(self.app, Atspi.Role.LABEL,
+                                  "The Stream Service Is Not Running"), [])
 
 
 if __name__ == "__main__":
