@@ -406,7 +406,7 @@ static void tbs_window_init(TbsWindow *w)
 
 	w->rows = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	gtk_window_set_title(GTK_WINDOW(w), _("Thunderbolt Streams"));
-	gtk_window_set_default_size(GTK_WINDOW(w), 640, 560);
+	gtk_window_set_default_size(GTK_WINDOW(w), 640, 720);
 	gtk_widget_set_size_request(GTK_WIDGET(w), 360, 400);
 
 	w->toasts = adw_toast_overlay_new();

@@ -38,7 +38,7 @@ class Desktop:
     def start(self):
         read_fd, write_fd = os.pipe()
         xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0",
-                                 "900x760x24", "-nolisten", "tcp", "-noreset"],
+                                 "900x800x24", "-nolisten", "tcp", "-noreset"],
                                 pass_fds=(write_fd,), stderr=subprocess.DEVNULL)
         os.close(write_fd)
         self.procs.append(xvfb)
