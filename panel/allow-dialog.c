@@ -5,36 +5,14 @@
 #include <glib/gi18n.h>
 
 #include "allow-dialog.h"
-#include "create-dialog.h"
+#include "names.h"
 #include "window.h"
-
-#define MAX_PROFILE_STREAMS 16
 
 typedef struct {
 	TbsClient *client;
 	GDBusProxy *peer;
 	GtkWidget *parent, *streams, *persistent, *private;
 } Dialog;
-
-char **tbs_parse_stream_names(const char *text, char **bad)
-{
-	g_auto(GStrv) parts = g_strsplit_set(text ? text : "", ", \t", -1);
-	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
-
-	for (char **p = parts; *p; p++) {
-		if (!**p)
-			continue;
-		if (!tbs_stream_name_is_valid(*p) || names->len >= MAX_PROFILE_STREAMS) {
-			if (bad)
-				*bad = g_strdup(*p);
-			return NULL;
-		}
-		if (!g_ptr_array_find_with_equal_func(names, *p, g_str_equal, NULL))
-			g_ptr_array_add(names, g_strdup(*p));
-	}
-	g_ptr_array_add(names, NULL);
-	return (char **)g_ptr_array_free(g_steal_pointer(&names), FALSE);
-}
 
 static void dialog_free(gpointer data, GClosure *closure)
 {

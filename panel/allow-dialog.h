@@ -12,9 +12,3 @@
  * open them. Enroll on Allow; the daemon then makes the streams.
  */
 void tbs_allow_dialog_present(GtkWidget *parent, TbsClient *c, GDBusProxy *peer);
-/*
- * "a, b c" -> {"a", "b", "c"}: names split at commas and spaces, empty ones
- * dropped. NULL (and *bad set to the first offender) if one is not a valid
- * stream name or there are more than 16.
- */
-char **tbs_parse_stream_names(const char *text, char **bad);

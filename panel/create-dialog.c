@@ -5,6 +5,7 @@
 #include <glib/gi18n.h>
 
 #include "create-dialog.h"
+#include "names.h"
 #include "window.h"
 
 typedef struct {
@@ -12,22 +13,6 @@ typedef struct {
 	GDBusProxy *peer;
 	GtkWidget *parent, *name, *persistent;
 } Dialog;
-
-gboolean tbs_stream_name_is_valid(const char *name)
-{
-	static const char *const reserved[] = {"prtcid", "prtcvers", "prtcrevs", "prtcstns"};
-	size_t n = name ? strlen(name) : 0;
-
-	if (n < 1 || n > 8 || name[0] == '-')
-		return FALSE;
-	for (size_t i = 0; i < n; i++)
-		if (!g_ascii_isalnum(name[i]) && name[i] != '_' && name[i] != '-')
-			return FALSE;
-	for (size_t i = 0; i < G_N_ELEMENTS(reserved); i++)
-		if (g_str_equal(name, reserved[i]))
-			return FALSE;
-	return TRUE;
-}
 
 static void dialog_free(gpointer data, GClosure *closure)
 {

@@ -11,5 +11,3 @@
  * kept until removed or only while the panel runs; RequestStream on Create.
  */
 void tbs_create_dialog_present(GtkWidget *parent, TbsClient *c, GDBusProxy *peer);
-/* The daemon's rule for stream names (docs/dbus-api.md, RequestStream). */
-gboolean tbs_stream_name_is_valid(const char *name);

@@ -17,7 +17,7 @@ import warnings
 import gi
 
 gi.require_version("Atspi", "2.0")
-from gi.repository import Atspi  # noqa: E402
+from gi.repository import Atspi, GLib  # noqa: E402
 
 from tbsworld import wait_for  # noqa: E402
 
@@ -132,10 +132,16 @@ def walk(acc):
 
     GTK 4.8 sets no SHOWING state, so VISIBLE it is; the panel hides the pages
     it does not show (window.c)."""
-    n = acc.get_child_count()
+    try:
+        n = acc.get_child_count()
+    except GLib.Error:
+        return  # went away while we looked (a dialog closing): so it is not shown
     for i in range(n):
-        child = acc.get_child_at_index(i)
-        if child is None or not child.get_state_set().contains(Atspi.StateType.VISIBLE):
+        try:
+            child = acc.get_child_at_index(i)
+            if child is None or not child.get_state_set().contains(Atspi.StateType.VISIBLE):
+                continue
+        except GLib.Error:
             continue
         yield child
         yield from walk(child)
@@ -148,15 +154,17 @@ def describe(acc):
 def find_all(root, role=None, name=None, contains=None):
     out = []
     for a in walk(root):
-        if role is not None and a.get_role() != role:
+        try:
+            a_role, an, desc = a.get_role(), a.get_name() or "", a.get_description() or ""
+        except GLib.Error:
+            continue  # gone meanwhile
+        if role is not None and a_role != role:
             continue
-        an = a.get_name() or ""
         # GTK 4.8 appends the text of a control's label to its accessible name
         if name is not None and an != name and not an.startswith(name + " ") and \
                 not an.endswith(" " + name):
             continue
-        if contains is not None and contains not in an and \
-                contains not in (a.get_description() or ""):
+        if contains is not None and contains not in an and contains not in desc:
             continue
         out.append(a)
     return out
