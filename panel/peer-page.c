@@ -17,6 +17,7 @@ struct _TbsPeerPage {
 	GHashTable *rows; /* stream object path -> TbsStreamRow */
 	char *shown_name; /* what the name field showed last, unless edited since */
 	gboolean watching; /* a WatchThroughput of ours is in force */
+	gboolean follows_owner; /* connected to the manager's notify::g-name-owner */
 };
 
 G_DEFINE_FINAL_TYPE(TbsPeerPage, tbs_peer_page, GTK_TYPE_BOX)
@@ -141,6 +142,8 @@ static void clear_streams(TbsPeerPage *page)
 	}
 }
 
+static void on_owner(GObject *manager, GParamSpec *pspec, gpointer user_data);
+
 void tbs_peer_page_set_peer(TbsPeerPage *page, GDBusProxy *peer)
 {
 	if (page->peer == peer)
@@ -152,6 +155,11 @@ void tbs_peer_page_set_peer(TbsPeerPage *page, GDBusProxy *peer)
 	if (!peer)
 		return;
 	g_signal_connect(peer, "g-properties-changed", G_CALLBACK(on_properties), page);
+	if (!page->follows_owner && tbs_client_get_manager(page->client)) {
+		page->follows_owner = TRUE;
+		g_signal_connect_object(tbs_client_get_manager(page->client), "notify::g-name-owner",
+					G_CALLBACK(on_owner), page, 0);
+	}
 	/* a new peer: the name field shows its name, not the last one's */
 	g_free(page->shown_name);
 	page->shown_name = g_strdup(gtk_editable_get_text(GTK_EDITABLE(page->name)));
@@ -191,6 +199,16 @@ static void set_watching(TbsPeerPage *page, gboolean watch)
 static void on_map(GtkWidget *widget, gpointer user_data)
 {
 	set_watching(TBS_PEER_PAGE(widget), gtk_widget_get_mapped(widget));
+}
+
+/* A watch ends with the daemon that had it: watch the new one again. */
+static void on_owner(GObject *manager, GParamSpec *pspec, gpointer user_data)
+{
+	TbsPeerPage *page = user_data;
+
+	page->watching = FALSE;
+	if (gtk_widget_get_mapped(GTK_WIDGET(page)))
+		set_watching(page, TRUE);
 }
 
 static void on_back(GtkButton *b, gpointer user_data)
