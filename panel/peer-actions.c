@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <glib/gi18n.h>
+
+#include "peer-actions.h"
+#include "window.h"
+
+typedef struct {
+	GtkWidget *widget;
+	char *action;
+} Pending;
+
+static Pending *pending_new(GtkWidget *widget, const char *action)
+{
+	Pending *p = g_new0(Pending, 1);
+
+	p->widget = g_object_ref(widget);
+	p->action = g_strdup(action);
+	return p;
+}
+
+static void on_done(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	Pending *p = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = tbs_client_call_finish(source, res, &error);
+
+	if (!reply)
+		tbs_show_error(p->widget, p->action, error);
+	g_object_unref(p->widget);
+	g_free(p->action);
+	g_free(p);
+}
+
+
+void tbs_peer_revoke(GtkWidget *widget, TbsClient *c, GDBusProxy *peer)
+{
+	tbs_client_call(c, g_dbus_proxy_get_object_path(peer), TBS_IFACE_PEER, "Revoke", NULL,
+			NULL, NULL, on_done,
+			pending_new(widget, _("Could not revoke the computer’s access")));
+}
+
+void tbs_peer_rename(GtkWidget *widget, TbsClient *c, GDBusProxy *peer, const char *label)
+{
+	tbs_client_set_property(c, g_dbus_proxy_get_object_path(peer), TBS_IFACE_PEER, "Label",
+				g_variant_new_string(label), NULL, on_done,
+				pending_new(widget, _("Could not rename the computer")));
+}
+
+void tbs_peer_forget(GtkWidget *widget, TbsClient *c, GDBusProxy *peer)
+{
+	tbs_client_call(c, g_dbus_proxy_get_object_path(peer), TBS_IFACE_PEER, "Forget", NULL,
+			NULL, NULL, on_done, pending_new(widget, _("Could not forget the computer")));
+}
+
+gboolean tbs_peer_is_allowed(GDBusProxy *peer)
+{
+	return tbs_proxy_get_boolean(peer, "Allowed");
+}
+
+gboolean tbs_peer_is_enrolled(GDBusProxy *peer)
+{
+	return tbs_proxy_get_boolean(peer, "Enrolled");
+}
+
+char *tbs_peer_link_text(GDBusProxy *peer)
+{
+	guint32 lanes = tbs_proxy_get_uint32(peer, "RxLanes");
+	guint32 speed = tbs_proxy_get_uint32(peer, "RxSpeed");
+
+	if (!lanes || !speed)
+		return g_strdup("");
+	/* TRANSLATORS: link speed: lanes × Gb/s per lane */
+	return g_strdup_printf(_("%u × %u Gb/s"), lanes, speed);
+}
+
+char *tbs_peer_last_seen_text(GDBusProxy *peer)
+{
+	guint64 usec = tbs_proxy_get_uint64(peer, "LastSeen");
+	g_autoptr(GDateTime) when = NULL, now = NULL;
+
+	if (!usec)
+		return NULL;
+	when = g_date_time_new_from_unix_local((gint64)(usec / G_USEC_PER_SEC));
+	now = g_date_time_new_now_local();
+	if (!when || !now)
+		return NULL;
+	if (g_date_time_get_year(when) == g_date_time_get_year(now) &&
+	    g_date_time_get_day_of_year(when) == g_date_time_get_day_of_year(now))
+		/* TRANSLATORS: a time of today, strftime format */
+		return g_date_time_format(when, _("today at %H:%M"));
+	/* TRANSLATORS: a date and time, strftime format */
+	return g_date_time_format(when, _("%e %B %Y at %H:%M"));
+}

@@ -1,0 +1,348 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""tbstream-panel under Xvfb against the real tbstreamd, driven through AT-SPI.
+
+Each test builds its own world (tbsworld.py: private bus, polkit mock,
+umockdev peers, tbstreamd started by D-Bus activation, fake ConfigFS) and
+desktop (desktop.py: Xvfb, session bus, AT-SPI), operates the panel as a
+screen reader user would, and after every action asserts the daemon's state
+over D-Bus (GetManagedObjects on the private bus) besides what the panel
+shows. Screenshots of each state go to $TBS_PANEL_ARTIFACTS.
+
+Runs under umockdev-wrapper (the testbed's sysfs is this process's view).
+Environment: TBSTREAMD, TBS_FAKE_KERNEL_PRELOAD, TBS_PANEL, TBS_SOURCE_DIR,
+TBS_PANEL_ARTIFACTS.
+"""
+
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import desktop as D  # noqa: E402
+from desktop import Atspi, find, find_all, gone, do_action, set_text  # noqa: E402
+from tbsworld import GLib, World, wait_for  # noqa: E402
+
+UUID_A = "3a1cb984-c4d9-4469-a277-ce2fdfd11f0d"
+UUID_B = "11111111-2222-3333-4444-555555555555"
+BUTTON = Atspi.Role.PUSH_BUTTON
+ITEM = Atspi.Role.LIST_ITEM
+ARTIFACTS = os.environ.get("TBS_PANEL_ARTIFACTS", os.path.join(os.getcwd(), "panel-artifacts"))
+
+# One desktop for the whole run: libatspi binds this process to the first
+# accessibility bus it meets. The world and the panel are per test.
+desktop = None
+
+
+def setUpModule():
+    global desktop
+    desktop = D.Desktop(os.environ["TBS_PANEL"], ARTIFACTS)
+    try:
+        desktop.start()
+    except BaseException:
+        desktop.stop()
+        raise
+
+
+def tearDownModule():
+    desktop.stop()
+
+
+class PanelTest(unittest.TestCase):
+    policy = ""
+    idle_timeout = 0
+    world_options = {}
+
+    def setUp(self):
+        self.world = World(os.environ["TBSTREAMD"], os.environ["TBS_FAKE_KERNEL_PRELOAD"],
+                           os.environ["TBS_SOURCE_DIR"], policy=self.policy,
+                           idle_timeout=self.idle_timeout, **self.world_options)
+        self.addCleanup(self.world.stop)
+        self.prepare_world(self.world)
+        self.world.start()
+        self.desktop = desktop
+        self.addCleanup(self.desktop.stop_panel)
+        self.panel_log = os.path.join(ARTIFACTS, self.id().split(".")[-1] + ".log")
+        os.makedirs(ARTIFACTS, exist_ok=True)
+        self.log_file = open(self.panel_log, "w")
+        self.addCleanup(self.log_file.close)
+        self.addCleanup(self.dump_on_failure)
+
+    def prepare_world(self, world):
+        """Before the world starts: subclasses break it."""
+
+    def dump_on_failure(self):
+        outcome = getattr(self, "_outcome", None)
+        result = getattr(outcome, "result", None)
+        failed = result and any(t is self for t, _ in result.failures + result.errors)
+        if failed:
+            name = self.id().split(".")[-1]
+            with open(os.path.join(ARTIFACTS, name + ".daemon.log"), "w") as f:
+                f.write(self.world.daemon_log())
+            try:
+                self.desktop.screenshot(name + ".failure")
+                with open(os.path.join(ARTIFACTS, name + ".a11y.txt"), "w") as f:
+                    f.write("\n".join(D.texts(self.app)))
+            except Exception as e:  # the panel may be gone: the logs say why
+                print(f"no failure screenshot: {e}", file=sys.stderr)
+
+    def start_panel(self):
+        self.app = self.desktop.start_panel(self.world.address, self.log_file)
+        return self.app
+
+    def shot(self, name):
+        self.desktop.screenshot(name)
+
+    # ---- helpers that act as a person and wait for the daemon ---------------------------------
+
+    def open_peer(self, name):
+        do_action(find(self.app, BUTTON, f"Details of {name}"))
+        find(self.app, BUTTON, "Back")
+        find(self.app, None, "Computer name")
+
+    def back(self):
+        do_action(find(self.app, BUTTON, "Back"))
+        find(self.app, Atspi.Role.LIST, "Computers")
+
+    def toast(self, contains):
+        """A toast is a label in the toast overlay; waits for it."""
+        return find(self.app, Atspi.Role.LABEL, contains=contains)
+
+
+class TestPeers(PanelTest):
+    def test_no_cable_then_a_peer_plugs_in_and_appears_highlighted(self):
+        self.start_panel()
+        find(self.app, Atspi.Role.LABEL, "No Computer Connected")
+        self.assertTrue(self.world.has_owner("io.github.tbstream1"),
+                        "the panel did not start the daemon through D-Bus activation")
+        self.assertEqual(self.world.peers(), {})
+        self.shot("no-cable")
+
+        self.world.plug("0-1", UUID_A, "alpha")
+        row = find(self.app, ITEM, "alpha")
+        self.assertIn("Connected, 2 × 20 Gb/s", row.get_description())
+        self.assertIn("Not allowed", row.get_description())
+        find(self.app, BUTTON, "Allow alpha")
+        find(self.app, Atspi.Role.LABEL, "New")
+        gone(self.app, Atspi.Role.LABEL, "No Computer Connected")
+        peer = self.world.peer(UUID_A)
+        self.assertTrue(peer["Connected"])
+        self.assertFalse(peer["Allowed"])
+        self.shot("new-peer")
+
+    def test_unplug_shows_the_peer_as_not_connected(self):
+        xd = self.world.plug("0-1", UUID_A, "alpha")
+        self.start_panel()
+        find(self.app, BUTTON, "Allow alpha")
+        self.world.unplug(xd)
+        wait_for("the daemon to see the unplug",
+                 lambda: not self.world.peer(UUID_A)["Connected"])
+        row = wait_for("the row to say so", lambda: next(
+            (r for r in find_all(self.app, ITEM, "alpha")
+             if "Last seen" in r.get_description()), None))
+        self.assertIn("Not allowed", row.get_description())
+        # only a connected, unknown computer offers Allow in the list
+        gone(self.app, BUTTON, "Allow alpha")
+        self.shot("unplugged")
+
+    def test_rename_sets_the_daemons_label(self):
+        self.world.plug("0-1", UUID_A, "alpha")
+        self.world.polkit_allow(["io.github.tbstream1.manage-peers"])
+        self.start_panel()
+        self.open_peer("alpha")
+        set_text(find(self.app, Atspi.Role.TEXT, "Computer name"), "Desk PC")
+        do_action(find(self.app, BUTTON, "Save the name"))
+        wait_for("the label on the bus", lambda: self.world.peer(UUID_A)["Label"] == "Desk PC")
+        self.assertEqual(self.world.peer(UUID_A)["DisplayName"], "Desk PC")
+        # the page and the list follow the daemon's change signal
+        gone(self.app, BUTTON, "Save the name")
+        find(self.app, Atspi.Role.LABEL, "Desk PC")
+        self.back()
+        find(self.app, ITEM, "Desk PC")
+
+    def test_denied_rename_shows_an_error_and_changes_nothing(self):
+        self.world.plug("0-1", UUID_A, "alpha")
+        self.start_panel()
+        self.open_peer("alpha")
+        set_text(find(self.app, Atspi.Role.TEXT, "Computer name"), "Mallory")
+        do_action(find(self.app, BUTTON, "Save the name"))
+        self.toast("Could not rename the computer: You are not allowed to do this.")
+        self.shot("denied")
+        peer = self.world.peer(UUID_A)
+        self.assertEqual(peer["Label"], "")
+        self.assertEqual(peer["DisplayName"], "alpha")
+        self.assertIn("Checking io.github.tbstream1.manage-peers", self.world.daemon_log())
+        # the interactive flag reached the daemon: a desktop agent could have asked
+        self.assertIn("(interactive)", self.world.daemon_log())
+
+
+class TestStreams(PanelTest):
+    def create_stream(self, name):
+        do_action(find(self.app, BUTTON, "New stream"))
+        set_text(find(self.app, Atspi.Role.TEXT, "Stream name"), name)
+        do_action(find(self.app, BUTTON, "Create", first=True))
+
+    def test_create_and_remove_a_stream(self):
+        self.world.plug("0-1", UUID_A, "alpha")
+        self.world.polkit_allow(["io.github.tbstream1.request-stream",
+                                 "io.github.tbstream1.remove-stream"])
+        self.start_panel()
+        self.open_peer("alpha")
+        find(self.app, ITEM, "No Streams")
+        self.create_stream("backup")
+
+        s = wait_for("the stream on the bus, configured", lambda: next(
+            (s for n, s in self.world.streams_of(UUID_A).items()
+             if n == "backup" and s["State"] == "configured"), None))
+        self.assertEqual(s["Origin"], "request")
+        self.assertTrue(s["Persistent"], "the panel's default is kept until removed")
+        self.assertEqual(self.world.configfs_items("0-1.0"), ["backup"])
+        row = find(self.app, ITEM, "backup")
+        wait_for("the row to show its device path",
+                 lambda: "/dev/tbstream/by-name/alpha/backup" in row.get_description())
+        self.assertIn("Ready", row.get_description())
+        gone(self.app, ITEM, "No Streams")
+        self.shot("streams")
+
+        do_action(find(self.app, BUTTON, "Remove stream backup"))
+        wait_for("the stream to go on the bus", lambda: not self.world.streams_of(UUID_A))
+        self.assertEqual(self.world.configfs_items("0-1.0"), [])
+        gone(self.app, ITEM, "backup")
+        find(self.app, ITEM, "No Streams")
+
+    def test_denied_create_shows_an_error_and_makes_nothing(self):
+        self.world.plug("0-1", UUID_A, "alpha")
+        self.start_panel()
+        self.open_peer("alpha")
+        self.create_stream("backup")
+        self.toast("Could not create the stream: You are not allowed to do this.")
+        self.assertEqual(self.world.streams_of(UUID_A), {})
+        self.assertEqual(self.world.configfs_items("0-1.0"), [])
+        find(self.app, ITEM, "No Streams")
+
+
+
+class TestEnrollment(PanelTest):
+    def allow(self, button, streams, name="alpha"):
+        do_action(find(self.app, BUTTON, button))
+        dialog = find(self.app, Atspi.Role.DIALOG, f"Allow {name}?")
+        set_text(find(dialog, Atspi.Role.TEXT, "Streams to make on connection"), streams)
+        do_action(find(dialog, BUTTON, "Allow", first=True))
+
+    def test_allow_with_a_profile_makes_its_streams_then_revoke(self):
+        self.world.plug("0-1", UUID_A, "alpha")
+        self.world.polkit_allow(["io.github.tbstream1.manage-peers"])
+        self.start_panel()
+        self.allow("Allow alpha", "backup, cam")
+
+        wait_for("the daemon to enroll it", lambda: self.world.peer(UUID_A)["Enrolled"])
+        peer = self.world.peer(UUID_A)
+        self.assertTrue(peer["Allowed"])
+        self.assertEqual(list(peer["Profile"]["Streams"]), ["backup", "cam"])
+        self.assertEqual(peer["Profile"]["Owner"], os.getuid())
+        self.assertEqual(peer["Profile"]["Mode"], 0o600)
+        wait_for("the daemon to make the profile's streams", lambda: sorted(
+            n for n, s in self.world.streams_of(UUID_A).items()
+            if s["Origin"] == "enrollment" and s["State"] == "configured") == ["backup", "cam"])
+        self.assertEqual(self.world.configfs_items("0-1.0"), ["backup", "cam"])
+        gone(self.app, BUTTON, "Allow alpha")
+        row = find(self.app, ITEM, "alpha")
+        wait_for("the row to say allowed", lambda: "· Allowed" in row.get_description())
+
+        self.open_peer("alpha")
+        find(self.app, ITEM, "backup")
+        find(self.app, ITEM, "cam")
+        find(self.app, ITEM, "Allowed")
+        self.shot("peer")
+        do_action(find(self.app, BUTTON, "Revoke this computer’s access"))
+        wait_for("the daemon to revoke it", lambda: not self.world.peer(UUID_A)["Enrolled"])
+        wait_for("its streams to go", lambda: not self.world.streams_of(UUID_A))
+        self.assertFalse(self.world.peer(UUID_A)["Allowed"])
+        gone(self.app, ITEM, "backup")
+        find(self.app, ITEM, "Not Allowed")
+
+    def test_forget_a_disconnected_peer_removes_it(self):
+        xd = self.world.plug("0-1", UUID_A, "alpha")
+        self.world.polkit_allow(["io.github.tbstream1.manage-peers"])
+        self.start_panel()
+        self.allow("Allow alpha", "")
+        wait_for("the daemon to enroll it", lambda: self.world.peer(UUID_A)["Enrolled"])
+        self.world.unplug(xd)
+        wait_for("the unplug", lambda: not self.world.peer(UUID_A)["Connected"])
+        self.open_peer("alpha")
+        do_action(find(self.app, BUTTON, "Forget this computer"))
+        dialog = find(self.app, Atspi.Role.DIALOG, "Forget alpha?")
+        do_action(find(dialog, BUTTON, "Forget", first=True))
+        wait_for("the daemon to forget it", lambda: self.world.peer(UUID_A) is None)
+        # its page closes and the list is empty again
+        find(self.app, Atspi.Role.LABEL, "No Computer Connected")
+        gone(self.app, ITEM, "alpha")
+
+    def test_denied_allow_shows_an_error_and_changes_nothing(self):
+        self.world.plug("0-1", UUID_A, "alpha")
+        self.start_panel()
+        self.allow("Allow alpha", "backup")
+        self.toast("Could not allow the computer: You are not allowed to do this.")
+        peer = self.world.peer(UUID_A)
+        self.assertFalse(peer["Enrolled"])
+        self.assertFalse(peer["Allowed"])
+        self.assertEqual(self.world.streams_of(UUID_A), {})
+        find(self.app, BUTTON, "Allow alpha")
+
+
+class TestNoController(PanelTest):
+    world_options = {"controller": False}
+
+    def test_no_controller_says_so(self):
+        self.start_panel()
+        find(self.app, Atspi.Role.LABEL, "No Thunderbolt or USB4 Port")
+        self.assertEqual(self.world.call("io.github.tbstream1", "/io/github/tbstream1",
+                                         "org.freedesktop.DBus.Properties", "Get",
+                                         GLib.Variant("(ss)", ("io.github.tbstream1.Manager",
+                                                           "Controllers")))[0], [])
+        self.shot("no-controller")
+
+
+class TestNoStreamModule(PanelTest):
+    world_options = {"stream_module": False}
+
+    def test_missing_stream_module_says_what_to_do(self):
+        self.start_panel()
+        find(self.app, Atspi.Role.LABEL, "Streams Are Not Available")
+        find(self.app, Atspi.Role.LABEL, contains="modprobe tbstream")
+        self.assertEqual(self.world.call("io.github.tbstream1", "/io/github/tbstream1",
+                                         "org.freedesktop.DBus.Properties", "Get",
+                                         GLib.Variant("(ss)", ("io.github.tbstream1.Manager",
+                                                           "StatusCode")))[0],
+                         "no-stream-module")
+        self.shot("no-module")
+
+
+class TestDaemonCannotStart(PanelTest):
+    world_options = {"startable": False}
+
+    def test_a_daemon_that_cannot_start_is_reported_with_a_retry(self):
+        self.start_panel()
+        find(self.app, Atspi.Role.LABEL, "The Stream Service Is Not Running")
+        find(self.app, BUTTON, "Try Again")
+        self.assertFalse(self.world.has_owner("io.github.tbstream1"))
+        self.shot("not-running")
+
+
+class TestIdleExit(PanelTest):
+    idle_timeout = 1
+
+    def test_the_daemon_leaving_when_idle_is_normal(self):
+        self.start_panel()
+        find(self.app, Atspi.Role.LABEL, "No Computer Connected")
+        first = wait_for("a daemon", self.world.daemon_pid)
+        # it exits when idle; the panel, on screen, starts it again: no error page
+        wait_for("a new daemon", lambda: self.world.daemon_pid() not in (None, first))
+        find(self.app, Atspi.Role.LABEL, "No Computer Connected")
+        self.assertEqual(find_all(self.app, Atspi.Role.LABEL,
+                                  "The Stream Service Is Not Running"), [])
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
