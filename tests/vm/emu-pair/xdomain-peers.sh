@@ -9,7 +9,6 @@
 . /lib/tbstream/emu.sh
 
 cycles=${EMU_CYCLES:-6}
-DRV=/sys/bus/pci/drivers/thunderbolt
 emu_pair_start
 
 sees_peer() { # WHAT
@@ -29,7 +28,10 @@ emu_barrier seen
 pass "the host in the other QEMU is our XDomain peer: its UUID and device_name"
 
 # first_then ROLE: only ROLE's thunderbolt.ko runs until its connection
-# manager asked the silent peer for its UUID; then the other one loads
+# manager asked the silent peer for its UUID; then the other guest loads
+# its own (a module load: Debian's 7.2 oopses at power-off after an NHI was
+# bound later than the module's init and the module then removed; see
+# emu/usb4-host/README.md)
 first_then() {
 	emu_unload
 	dmesg -c >/dev/null
@@ -40,12 +42,8 @@ first_then() {
 			emu_fail "$1 first: its domain never asked the silent peer for its UUID"
 		emu_tell "asked-$1"
 	else
-		echo tbstream-none >"$EMU_PCI_A/driver_override"
-		emu_load
 		emu_expect "asked-$1"
-		echo >"$EMU_PCI_A/driver_override"
-		echo "${EMU_PCI_A##*/}" >"$DRV/bind" || emu_fail "$1 first: binding our NHI"
-		emu_keep_awake
+		emu_load
 	fi
 	sees_peer "$1 first"
 	emu_assert_clean_log "$1 first"
@@ -75,6 +73,6 @@ done
 pass "$cycles unplug/replug cycles from both ends: the peer goes and comes back, each time with UUID and name"
 
 emu_unload
-pass "thunderbolt.ko unloads with the peer connected"
+pass "thunderbolt.ko unloads with the peer connected (on 7.x with the cable pulled first: lib/emu.sh says why)"
 emu_barrier finished
 summary

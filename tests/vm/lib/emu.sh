@@ -146,14 +146,35 @@ emu_assert_clean_log() {
 	dmesg -c >/dev/null
 }
 
-# emu_unload / emu_load: thunderbolt.ko out and back in, debug messages on
+# emu_unload / emu_load: thunderbolt.ko out and back in, debug messages on.
+#
+# Linux 7.2 (Debian's 7.2.13) removes a domain without unregistering the
+# XDomain devices of peers still connected: tb_stop() -> tb_switch_remove()
+# -> tb_xdomain_remove() drops only XDomains never added to the bus, and
+# tb_domain_unregister_unplugged_xdomains() runs from the hot-plug path
+# only.  After rmmod such a device stays on the kernel's device list with
+# its bus in the unloaded module, and the next power-off oopses in
+# device_shutdown().  So on 7.x the cable is pulled, and the peers are
+# waited out, before rmmod (the hot-plug path unregisters them), and put
+# back by the next load (every load plugs the cable: in a pair, the other
+# guest may be the 7.x one that pulled it): "unload with a peer connected"
+# is not tested there.
+EMU_UNLOAD_UNPLUGS=0
+case "$(uname -r)" in 7.*) EMU_UNLOAD_UNPLUGS=1 ;; esac
+
 emu_unload() {
+	if [ "$EMU_UNLOAD_UNPLUGS" = 1 ] && [ -d "$TB" ]; then
+		emu_cable 0
+		wait_for 60 sh -c "! ls -d $TB/*-1 2>/dev/null" ||
+			emu_fail "unload: the XDomain peers did not go after the cable was pulled"
+	fi
 	rmmod thunderbolt || emu_fail "rmmod thunderbolt"
 }
 
 emu_load() {
 	insmod /lib/modules/thunderbolt.ko dyndbg=+p || emu_fail "insmod thunderbolt"
 	emu_keep_awake
+	emu_cable 1
 }
 
 # emu_keep_awake: runtime PM of the NHIs off.  The driver lets an idle NHI
