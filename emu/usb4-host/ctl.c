@@ -205,17 +205,14 @@ static void ctl_write(Usb4Host *h, const uint32_t *dw, unsigned ndw)
 static void ctl_xdomain_out(Usb4Host *h, uint8_t pdf, const uint8_t *frame,
                             uint32_t len, uint64_t route)
 {
-    Usb4Host *peer = usb4_cable_peer(h);
-
-    if ((route & 0xff) != USB4_ADP_LANE || (route >> 8) || !peer ||
-        usb4_router_lane_locked(h)) {
+    if ((route & 0xff) != USB4_ADP_LANE || (route >> 8) ||
+        usb4_router_lane_locked(h) ||
+        !usb4_cable_send_ctl(h, pdf, frame, len)) {
         /* nothing answers there: the sender's request times out */
         usb4_dbg(h, "ctl: XDomain type %u to %" PRIx64 " goes nowhere",
                  pdf, route);
         h->ctl_dropped++;
-        return;
     }
-    usb4_ctl_from_lane(peer, USB4_ADP_LANE, pdf, frame, len);
 }
 
 void usb4_ctl_from_nhi(Usb4Host *h, uint8_t pdf, const uint8_t *frame,

@@ -15,6 +15,7 @@
 #include "hw/pci/pci.h"
 #include "hw/pci/msix.h"
 #include "hw/qdev-properties.h"
+#include "hw/qdev-properties-system.h"
 #include "qemu/timer.h"
 #include "usb4.h"
 
@@ -262,11 +263,7 @@ static void ring_reg_write(Usb4Host *h, Usb4Ring *r, bool tx, unsigned off,
         usb4_nhi_kick(h);
         if (!tx) {
             /* Fresh RX buffers may unblock a sender held by flow control. */
-            Usb4Host *peer = usb4_cable_peer(h);
-
-            if (peer) {
-                usb4_nhi_kick(peer);
-            }
+            usb4_cable_rx_posted(h);
         }
         break;
     case 12:
@@ -529,6 +526,7 @@ static void usb4_host_init(Object *obj)
 static Property usb4_host_props[] = {
     DEFINE_PROP_UINT64("uid", Usb4Host, uid, 0),
     DEFINE_PROP_STRING("cable", Usb4Host, cable_name),
+    DEFINE_PROP_CHR("chardev", Usb4Host, chr),
     DEFINE_PROP_BOOL("debug", Usb4Host, debug, false),
     DEFINE_PROP_END_OF_LIST(),
 };

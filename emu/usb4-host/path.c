@@ -45,7 +45,6 @@ static int path_deliver(Usb4Host *h, unsigned adapter, unsigned hopid,
                         const uint8_t *data, uint32_t len, uint8_t sof,
                         uint8_t eof, bool e2e)
 {
-    Usb4Host *peer;
     int ret;
 
     switch (adapter) {
@@ -61,12 +60,7 @@ static int path_deliver(Usb4Host *h, unsigned adapter, unsigned hopid,
         }
         return USB4_FRAME_DONE;
     case USB4_ADP_LANE:
-        peer = usb4_cable_peer(h);
-        if (!peer) {
-            h->rx_dropped++;
-            return USB4_FRAME_DONE;
-        }
-        return usb4_path_from_lane(peer, hopid, data, len, sof, eof, e2e);
+        return usb4_cable_send_frame(h, hopid, data, len, sof, eof, e2e);
     }
     h->rx_dropped++;
     return USB4_FRAME_DONE;

@@ -134,6 +134,7 @@ void usb4_router_reset(Usb4Host *h)
     h->port_reset = false;
     h->link_up = usb4_cable_link_possible(h) && !h->training;
     lane_update_state(h);
+    usb4_cable_router_reset(h);
 }
 
 bool usb4_router_lane_locked(Usb4Host *h)
@@ -177,13 +178,10 @@ void usb4_router_refresh_link(Usb4Host *h)
 static void train_done(void *opaque)
 {
     Usb4Host *h = opaque;
-    Usb4Host *peer = usb4_cable_peer(h);
 
     h->training = false;
     usb4_router_refresh_link(h);
-    if (peer) {
-        usb4_router_refresh_link(peer);
-    }
+    usb4_cable_state_changed(h);
 }
 
 void usb4_router_train(Usb4Host *h)
@@ -195,6 +193,7 @@ void usb4_router_train(Usb4Host *h)
     timer_mod(h->train_timer,
               qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) + USB4_TRAIN_NS);
     usb4_router_refresh_link(h);
+    usb4_cable_state_changed(h);
 }
 
 /*
@@ -205,8 +204,6 @@ void usb4_router_train(Usb4Host *h)
  */
 static void port_reset_write(Usb4Host *h, bool dpr)
 {
-    Usb4Host *peer = usb4_cable_peer(h);
-
     if (dpr == h->port_reset) {
         return;
     }
@@ -214,9 +211,7 @@ static void port_reset_write(Usb4Host *h, bool dpr)
     usb4_dbg(h, "port reset %s", dpr ? "asserted" : "released");
     if (dpr) {
         usb4_router_refresh_link(h);
-        if (peer) {
-            usb4_router_refresh_link(peer);
-        }
+        usb4_cable_state_changed(h);
     } else {
         usb4_router_train(h);
     }
@@ -313,15 +308,11 @@ static void adapter_write(Usb4Host *h, unsigned num, unsigned off, uint32_t val)
             return;
         }
         if (off == LANE_CS_1) {
-            Usb4Host *peer = usb4_cable_peer(h);
-
             a->cs[off] = (a->cs[off] & (LANE_CS_1_CUR_MASK | 0xfu << 26)) |
                          (val & ~(LANE_CS_1_CUR_MASK | 0xfu << 26));
             lane_update_state(h);
             usb4_router_refresh_link(h);
-            if (peer) {
-                usb4_router_refresh_link(peer);
-            }
+            usb4_cable_state_changed(h);
             return;
         }
         if (off == PORT_CS_19) {
@@ -433,6 +424,8 @@ int usb4_router_write(Usb4Host *h, unsigned adapter, unsigned space,
                          (in[i] >> 11) & 0x3f, in[i] & 0x7ff);
             }
         }
+        /* a path to an RX ring is room the far end may be granted */
+        usb4_cable_rx_posted(h);
         return 0;
     case USB4_SPACE_COUNTERS:
         return 0;

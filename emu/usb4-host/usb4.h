@@ -14,6 +14,7 @@
 #include "qom/object.h"
 #include "qemu/queue.h"
 #include "qemu/log.h"
+#include "chardev/char-fe.h"
 
 #define TYPE_USB4_HOST "usb4-host"
 OBJECT_DECLARE_SIMPLE_TYPE(Usb4Host, USB4_HOST)
@@ -139,6 +140,7 @@ struct Usb4Host {
     /* properties */
     uint64_t uid;
     char *cable_name;
+    CharBackend chr;            /* a socket cable to another QEMU process */
     bool debug;
 
     Usb4Cable *cable;
@@ -151,6 +153,7 @@ struct Usb4Host {
     uint64_t rx_dropped;
     uint64_t ctl_dropped;
     uint64_t bad_crc;
+    uint64_t cable_dropped;     /* malformed frames from a socket cable */
 };
 
 /* nhi.c */
@@ -200,6 +203,13 @@ Usb4Host *usb4_cable_peer(Usb4Host *h);
 bool usb4_cable_plugged(Usb4Host *h);
 bool usb4_cable_link_possible(Usb4Host *h);
 void usb4_cable_set_plugged(Usb4Host *h, bool plugged);
+void usb4_cable_state_changed(Usb4Host *h);
+void usb4_cable_router_reset(Usb4Host *h);
+void usb4_cable_rx_posted(Usb4Host *h);
+int usb4_cable_send_frame(Usb4Host *h, unsigned hopid, const uint8_t *data,
+                          uint32_t len, uint8_t sof, uint8_t eof, bool e2e);
+bool usb4_cable_send_ctl(Usb4Host *h, uint8_t pdf, const uint8_t *frame,
+                         uint32_t len);
 
 #define usb4_dbg(h, fmt, ...) \
     do { \

@@ -14,12 +14,21 @@
 #   EMU_PCI_A, EMU_PCI_B     their PCI functions in sysfs
 # Every wait is bounded and fails with what it waited for; nothing measures
 # time.
+#
+# Two guests cabled by a socket (tests/vm/emu/pair) each have one host:
+# tbstream_emu_pair=a|b names this guest's role, EMU_ROLE; tbstream_emu_uids
+# is still A,B, so EMU_UUID_SELF and EMU_UUID_PEER say which is whose;
+# EMU_PCI_A is this guest's NHI (emu_cable works on it), EMU_PCI_B empty.
+# emu_tell and emu_expect exchange lines with the other guest over a
+# second serial port (ttyS1), a test channel beside the cable.
 . /lib/tbstream/guest.sh
 
 TB=/sys/bus/thunderbolt/devices
 
 # emu_fail MSG: the test fails here, with the end of the kernel log
 emu_fail() {
+	# a guest of a pair: the other one stops waiting for us
+	[ -z "${EMU_ROLE:-}" ] || { echo "fail $EMU_ROLE: $1" >&3; } 2>/dev/null
 	echo "not ok - $1"
 	echo "# ---- last 60 lines of dmesg ----"
 	dmesg | tail -n 60 | sed 's/^/# /'
@@ -47,6 +56,7 @@ for _arg in $(cat /proc/cmdline); do
 		EMU_UID_B=${_uids#*,}
 		;;
 	tbstream_emu_cycles=*) EMU_CYCLES=${_arg#*=} ;;
+	tbstream_emu_pair=*) EMU_ROLE=${_arg#*=} ;;
 	esac
 done
 [ -n "${EMU_UID_A:-}" ] || emu_fail "no tbstream_emu_uids= on the kernel command line (boot with tests/vm/emu/boot)"
@@ -57,7 +67,19 @@ EMU_UUID_B=$(emu_uuid "$EMU_UID_B")
 _nhis=$(grep -l '^0x0c0340$' /sys/bus/pci/devices/*/class | sed 's,/class$,,' | sort)
 EMU_PCI_A=$(echo "$_nhis" | sed -n 1p)
 EMU_PCI_B=$(echo "$_nhis" | sed -n 2p)
-[ -n "$EMU_PCI_B" ] || emu_fail "two USB4 host interfaces on the PCI bus (found: $_nhis)"
+if [ -n "${EMU_ROLE:-}" ]; then
+	[ -n "$EMU_PCI_A" ] && [ -z "$EMU_PCI_B" ] ||
+		emu_fail "one USB4 host interface on the PCI bus (found: $_nhis)"
+	if [ "$EMU_ROLE" = a ]; then
+		EMU_UUID_SELF=$EMU_UUID_A EMU_UUID_PEER=$EMU_UUID_B
+	else
+		EMU_UUID_SELF=$EMU_UUID_B EMU_UUID_PEER=$EMU_UUID_A
+	fi
+	stty -F /dev/ttyS1 raw -echo || emu_fail "the test channel to the other guest (ttyS1)"
+	exec 3<>/dev/ttyS1
+else
+	[ -n "$EMU_PCI_B" ] || emu_fail "two USB4 host interfaces on the PCI bus (found: $_nhis)"
+fi
 
 # So the XDomain device_name each host announces is one this test chose.
 EMU_HOSTNAME=tbstream-emu
@@ -124,14 +146,35 @@ emu_assert_clean_log() {
 	dmesg -c >/dev/null
 }
 
-# emu_unload / emu_load: thunderbolt.ko out and back in, debug messages on
+# emu_unload / emu_load: thunderbolt.ko out and back in, debug messages on.
+#
+# Linux 7.2 (Debian's 7.2.13) removes a domain without unregistering the
+# XDomain devices of peers still connected: tb_stop() -> tb_switch_remove()
+# -> tb_xdomain_remove() drops only XDomains never added to the bus, and
+# tb_domain_unregister_unplugged_xdomains() runs from the hot-plug path
+# only.  After rmmod such a device stays on the kernel's device list with
+# its bus in the unloaded module, and the next power-off oopses in
+# device_shutdown().  So on 7.x the cable is pulled, and the peers are
+# waited out, before rmmod (the hot-plug path unregisters them), and put
+# back by the next load (every load plugs the cable: in a pair, the other
+# guest may be the 7.x one that pulled it): "unload with a peer connected"
+# is not tested there.
+EMU_UNLOAD_UNPLUGS=0
+case "$(uname -r)" in 7.*) EMU_UNLOAD_UNPLUGS=1 ;; esac
+
 emu_unload() {
+	if [ "$EMU_UNLOAD_UNPLUGS" = 1 ] && [ -d "$TB" ]; then
+		emu_cable 0
+		wait_for 60 sh -c "! ls -d $TB/*-1 2>/dev/null" ||
+			emu_fail "unload: the XDomain peers did not go after the cable was pulled"
+	fi
 	rmmod thunderbolt || emu_fail "rmmod thunderbolt"
 }
 
 emu_load() {
 	insmod /lib/modules/thunderbolt.ko dyndbg=+p || emu_fail "insmod thunderbolt"
 	emu_keep_awake
+	emu_cable 1
 }
 
 # emu_keep_awake: runtime PM of the NHIs off.  The driver lets an idle NHI
@@ -144,4 +187,48 @@ emu_keep_awake() {
 		[ -e "$_p/driver" ] && echo on >"$_p/power/control"
 	done
 	return 0
+}
+
+# emu_tell LINE: send LINE to the other guest (pair mode)
+emu_tell() {
+	echo "$1" >&3
+}
+
+# emu_expect LINE: wait (bounded) until the other guest says LINE; what it
+# said before is skipped, and "fail ..." from it fails this guest too
+emu_expect() {
+	# shellcheck disable=SC3045 # busybox ash has read -t
+	while read -r -t 300 _line <&3; do
+		case "$_line" in
+		"$1") return 0 ;;
+		fail*) emu_fail "the other guest failed while we waited for '$1': $_line" ;;
+		esac
+	done
+	emu_fail "the other guest never said '$1'"
+}
+
+# emu_pair_start: both guests of a pair are running their tests.  B calls
+# until A answers: bytes sent before A's side opened its port may be lost.
+emu_pair_start() {
+	if [ "$EMU_ROLE" = a ]; then
+		emu_expect hello-b
+		emu_tell hello-a
+		return 0
+	fi
+	_i=0
+	while [ $_i -lt 300 ]; do
+		emu_tell hello-b
+		# shellcheck disable=SC3045 # busybox ash has read -t
+		if read -r -t 1 _line <&3 && [ "$_line" = hello-a ]; then
+			return 0
+		fi
+		_i=$((_i + 1))
+	done
+	emu_fail "guest A never answered on the test channel"
+}
+
+# emu_barrier NAME: both guests got here
+emu_barrier() {
+	emu_tell "$1"
+	emu_expect "$1"
 }
