@@ -11,7 +11,6 @@
 . /lib/tbstream/guest.sh
 seed=${1:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 seconds=${2:-20}
-live() { cat /sys/module/tbstream/parameters/live; }
 plug_cable
 mkdir "$A" "$B"
 # any dma-buf exporter the kernel has (udmabuf on 6.12; vgem when loaded)

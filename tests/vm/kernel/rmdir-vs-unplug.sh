@@ -7,7 +7,6 @@
 # ABI fuzzer's first catch: an oops in tbs_release_hopids() on 6.1; the
 # debug kernel's KASAN reports it on every run of this script).
 . /lib/tbstream/guest.sh
-live() { cat /sys/module/tbstream/parameters/live; }
 plug_cable
 crossed_stream_pair s
 check "a is ready" wait_for 5 grep -qx ready $A/s/state
