@@ -143,6 +143,15 @@ static uint64_t get_t(const char *path, const char *iface, const char *prop)
 	return v;
 }
 
+/* Manager.Reload, the message freed here (bus_world_call() borrows it). */
+static int reload(sd_bus_error *e)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m =
+		bus_world_method(client, PATH, MANAGER, "Reload");
+
+	return bus_world_call(&bw, m, CALL_MS, NULL, e);
+}
+
 /* Peer method on peer A: Enroll with a profile built by the caller, or Revoke/Forget. */
 static int peer_call(const char *member, sd_bus_message *m, sd_bus_error *e)
 {
@@ -364,9 +373,7 @@ START_TEST(test_admin_deny_rule_overrides_enrollment)
 	g_autofree char *override = NULL, *rule = NULL;
 
 	world_policy(&bw.w, "[Peer lockdown]\nMatchUUID=" UUID_A "\nAllow=no\n");
-	ck_assert_msg(bus_world_call(&bw, bus_world_method(client, PATH, MANAGER, "Reload"),
-				     CALL_MS, NULL, &e) == 0,
-		      "Reload: %s", e.message);
+	ck_assert_msg(reload(&e) == 0, "Reload: %s", e.message);
 	ck_assert_msg(enroll(streams, false, &e) == 0, "Enroll: %s", e.message);
 	world_settle(&bw.w);
 	ck_assert(get_b(PEER_A, PEER_IFACE, "Enrolled"));
@@ -380,9 +387,7 @@ START_TEST(test_admin_deny_rule_overrides_enrollment)
 
 	/* the administrator lifts the rule: the enrollment takes effect */
 	world_policy(&bw.w, "");
-	ck_assert_msg(bus_world_call(&bw, bus_world_method(client, PATH, MANAGER, "Reload"),
-				     CALL_MS, NULL, &e) == 0,
-		      "Reload: %s", e.message);
+	ck_assert_msg(reload(&e) == 0, "Reload: %s", e.message);
 	ck_assert(world_run_until(&bw.w, cond_ready, "backup", WAIT_MS));
 	g_free(override);
 	override = get_s(PEER_A, PEER_IFACE, "PolicyOverride");
@@ -593,9 +598,7 @@ START_TEST(test_policy_errors_have_codes)
 	code = get_s(PATH, MANAGER, "StatusCode");
 	ck_assert_str_eq(code, "ok");
 	world_policy(&bw.w, "[Daemon]\nColour=blue\nOnUnplug=later\n");
-	ASSERT_ERROR(bus_world_call(&bw, bus_world_method(client, PATH, MANAGER, "Reload"), CALL_MS,
-				    NULL, &e),
-		     e, ERR "PolicyInvalid");
+	ASSERT_ERROR(reload(&e), e, ERR "PolicyInvalid");
 	sd_bus_error_free(&e);
 	g_free(code);
 	code = get_s(PATH, MANAGER, "StatusCode");
