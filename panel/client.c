@@ -43,9 +43,10 @@ static void on_started(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	g_autoptr(TbsClient) c = user_data;
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res,
-								  &error);
+	g_autoptr(GVariant) reply = NULL;
 
+	/* the reply carries only StartServiceByName's status; the owner change is what counts */
+	reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &error);
 	if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
 		return;
 	c->activating = FALSE;
