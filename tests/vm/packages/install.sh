@@ -48,6 +48,11 @@ depmod -a
 check "the build tree's simulator links against it" modprobe tbstream_sim
 check "dkms status says installed" sh -c "dkms status | grep -q '^tbstream/$version, $kver, .*: installed'"
 check_eq "tbstreamctl is the packaged version" "tbstreamctl $version" "$(tbstreamctl --version)"
+check "dpkg installs tbstream-panel" dpkg -i "$(deb tbstream-panel amd64)"
+# --help needs no display: GApplication answers it before GTK opens one
+check "the packaged panel starts" sh -c "tbstream-panel --help | grep -q help-gapplication"
+check "its desktop entry is valid" \
+	sh -c "! command -v desktop-file-validate || desktop-file-validate /usr/share/applications/io.github.tbstream.Panel.desktop"
 
 e2e_policy
 e2e_cable || bail_out "create the simulated cable"
@@ -71,10 +76,10 @@ rm "/lib/modules/$kver/extra/tbstream_sim.ko"
 depmod -a
 check_fails "tbstream is unloaded" grep -q '^tbstream ' /proc/modules
 
-check "remove" dpkg -r tbstreamctl tbstreamd tbstream-dkms
+check "remove" dpkg -r tbstream-panel tbstreamctl tbstreamd tbstream-dkms
 check_fails "the module is gone from the kernel's tree" modinfo tbstream
 check_fails "the unit is gone" systemctl cat tbstreamd.service
-check "purge" dpkg -P tbstreamctl tbstreamd tbstream-dkms
+check "purge" dpkg -P tbstream-panel tbstreamctl tbstreamd tbstream-dkms
 check "no /etc/tbstreamd" test ! -e /etc/tbstreamd
 check "no /var/lib/tbstreamd" test ! -e /var/lib/tbstreamd
 rm -rf /tmp/copy
