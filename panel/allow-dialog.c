@@ -6,6 +6,7 @@
 
 #include "allow-dialog.h"
 #include "names.h"
+#include "switch-row.h"
 #include "window.h"
 
 typedef struct {
@@ -22,16 +23,6 @@ static void dialog_free(gpointer data, GClosure *closure)
 	g_object_unref(d->peer);
 	g_object_unref(d->parent);
 	g_free(d);
-}
-
-static void on_enrolled(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	g_autoptr(GtkWidget) parent = user_data;
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = tbs_client_call_finish(source, res, &error);
-
-	if (!reply)
-		tbs_show_error(parent, _("Could not allow the computer"), error);
 }
 
 static void on_response(AdwMessageDialog *dialog, const char *response, gpointer user_data)
@@ -56,8 +47,8 @@ static void on_response(AdwMessageDialog *dialog, const char *response, gpointer
 		g_variant_builder_add(&profile, "{sv}", "Mode", g_variant_new_uint32(0600));
 	}
 	tbs_client_call(d->client, g_dbus_proxy_get_object_path(d->peer), TBS_IFACE_PEER,
-			"Enroll", g_variant_new("(a{sv})", &profile), NULL, NULL, on_enrolled,
-			g_object_ref(d->parent));
+			"Enroll", g_variant_new("(a{sv})", &profile), NULL, NULL, tbs_toast_on_failure,
+			tbs_toast_on_failure_data(d->parent, _("Could not allow the computer")));
 }
 
 static void on_streams_changed(GtkEditable *editable, gpointer user_data)
@@ -70,23 +61,6 @@ static void on_streams_changed(GtkEditable *editable, gpointer user_data)
 		gtk_widget_remove_css_class(GTK_WIDGET(editable), "error");
 	else
 		gtk_widget_add_css_class(GTK_WIDGET(editable), "error");
-}
-
-static GtkWidget *switch_row(const char *title, const char *subtitle, const char *a11y,
-			     gboolean active, GtkWidget **sw)
-{
-	GtkWidget *row = adw_action_row_new();
-
-	*sw = gtk_switch_new();
-	gtk_switch_set_active(GTK_SWITCH(*sw), active);
-	gtk_widget_set_valign(*sw, GTK_ALIGN_CENTER);
-	gtk_accessible_update_property(GTK_ACCESSIBLE(*sw), GTK_ACCESSIBLE_PROPERTY_LABEL, a11y,
-				       -1);
-	adw_preferences_row_set_title(ADW_PREFERENCES_ROW(row), title);
-	adw_action_row_set_subtitle(ADW_ACTION_ROW(row), subtitle);
-	adw_action_row_add_suffix(ADW_ACTION_ROW(row), *sw);
-	adw_action_row_set_activatable_widget(ADW_ACTION_ROW(row), *sw);
-	return row;
 }
 
 void tbs_allow_dialog_present(GtkWidget *parent, TbsClient *c, GDBusProxy *peer)
@@ -117,12 +91,12 @@ void tbs_allow_dialog_present(GtkWidget *parent, TbsClient *c, GDBusProxy *peer)
 	adw_preferences_group_add(ADW_PREFERENCES_GROUP(group), d->streams);
 	adw_preferences_group_add(
 		ADW_PREFERENCES_GROUP(group),
-		switch_row(_("Keep When Unplugged"),
+		tbs_switch_row_new(_("Keep When Unplugged"),
 			   _("Otherwise the streams go with the cable and come back with it"),
 			   _("Keep streams when unplugged"), FALSE, &d->persistent));
 	adw_preferences_group_add(
 		ADW_PREFERENCES_GROUP(group),
-		switch_row(_("Only Me"), _("Only you may open the streams, without a password"),
+		tbs_switch_row_new(_("Only Me"), _("Only you may open the streams, without a password"),
 			   _("Only I may open the streams"), TRUE, &d->private));
 	adw_message_dialog_set_extra_child(dialog, group);
 

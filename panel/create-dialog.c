@@ -6,6 +6,7 @@
 
 #include "create-dialog.h"
 #include "names.h"
+#include "switch-row.h"
 #include "window.h"
 
 typedef struct {
@@ -24,16 +25,6 @@ static void dialog_free(gpointer data, GClosure *closure)
 	g_free(d);
 }
 
-static void on_created(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	g_autoptr(GtkWidget) parent = user_data;
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = tbs_client_call_finish(source, res, &error);
-
-	if (!reply)
-		tbs_show_error(parent, _("Could not create the stream"), error);
-}
-
 static void on_response(AdwMessageDialog *dialog, const char *response, gpointer user_data)
 {
 	Dialog *d = user_data;
@@ -48,7 +39,8 @@ static void on_response(AdwMessageDialog *dialog, const char *response, gpointer
 	tbs_client_call(d->client, TBS_ROOT_PATH, TBS_IFACE_MANAGER, "RequestStream",
 			g_variant_new("(ssa{sv})", g_dbus_proxy_get_object_path(d->peer), name,
 				      &options),
-			G_VARIANT_TYPE("(o)"), NULL, on_created, g_object_ref(d->parent));
+			G_VARIANT_TYPE("(o)"), NULL, tbs_toast_on_failure,
+			tbs_toast_on_failure_data(d->parent, _("Could not create the stream")));
 }
 
 static void on_name_changed(GtkEditable *editable, gpointer user_data)
@@ -79,7 +71,7 @@ void tbs_create_dialog_present(GtkWidget *parent, TbsClient *c, GDBusProxy *peer
 	g_autofree char *pname = tbs_proxy_dup_string(peer, "DisplayName");
 	g_autofree char *body = NULL;
 	GtkWidget *window = GTK_WIDGET(gtk_widget_get_root(parent));
-	GtkWidget *group = adw_preferences_group_new(), *keep = adw_action_row_new();
+	GtkWidget *group = adw_preferences_group_new();
 	Dialog *d = g_new0(Dialog, 1);
 	AdwMessageDialog *dialog;
 
@@ -96,18 +88,12 @@ void tbs_create_dialog_present(GtkWidget *parent, TbsClient *c, GDBusProxy *peer
 	gtk_widget_set_tooltip_text(d->name, _("1 to 8 letters, digits, “_” or “-”"));
 	gtk_accessible_update_property(GTK_ACCESSIBLE(d->name), GTK_ACCESSIBLE_PROPERTY_LABEL,
 				       _("Stream name"), -1);
-	d->persistent = gtk_switch_new();
-	gtk_switch_set_active(GTK_SWITCH(d->persistent), TRUE);
-	gtk_widget_set_valign(d->persistent, GTK_ALIGN_CENTER);
-	gtk_accessible_update_property(GTK_ACCESSIBLE(d->persistent),
-				       GTK_ACCESSIBLE_PROPERTY_LABEL, _("Keep until removed"), -1);
-	adw_preferences_row_set_title(ADW_PREFERENCES_ROW(keep), _("Keep Until Removed"));
-	adw_action_row_set_subtitle(ADW_ACTION_ROW(keep),
-				    _("Otherwise the stream goes when this window closes"));
-	adw_action_row_add_suffix(ADW_ACTION_ROW(keep), d->persistent);
-	adw_action_row_set_activatable_widget(ADW_ACTION_ROW(keep), d->persistent);
 	adw_preferences_group_add(ADW_PREFERENCES_GROUP(group), d->name);
-	adw_preferences_group_add(ADW_PREFERENCES_GROUP(group), keep);
+	adw_preferences_group_add(
+		ADW_PREFERENCES_GROUP(group),
+		tbs_switch_row_new(_("Keep Until Removed"),
+				   _("Otherwise the stream goes when this window closes"),
+				   _("Keep until removed"), TRUE, &d->persistent));
 	adw_message_dialog_set_extra_child(dialog, group);
 
 	adw_message_dialog_add_responses(dialog, "cancel", _("_Cancel"), "create", _("C_reate"),

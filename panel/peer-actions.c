@@ -4,52 +4,25 @@
 #include "peer-actions.h"
 #include "window.h"
 
-typedef struct {
-	GtkWidget *widget;
-	char *action;
-} Pending;
-
-static Pending *pending_new(GtkWidget *widget, const char *action)
-{
-	Pending *p = g_new0(Pending, 1);
-
-	p->widget = g_object_ref(widget);
-	p->action = g_strdup(action);
-	return p;
-}
-
-static void on_done(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	Pending *p = user_data;
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = tbs_client_call_finish(source, res, &error);
-
-	if (!reply)
-		tbs_show_error(p->widget, p->action, error);
-	g_object_unref(p->widget);
-	g_free(p->action);
-	g_free(p);
-}
-
-
 void tbs_peer_revoke(GtkWidget *widget, TbsClient *c, GDBusProxy *peer)
 {
 	tbs_client_call(c, g_dbus_proxy_get_object_path(peer), TBS_IFACE_PEER, "Revoke", NULL,
-			NULL, NULL, on_done,
-			pending_new(widget, _("Could not revoke the computer’s access")));
+			NULL, NULL, tbs_toast_on_failure,
+			tbs_toast_on_failure_data(widget, _("Could not revoke the computer’s access")));
 }
 
 void tbs_peer_rename(GtkWidget *widget, TbsClient *c, GDBusProxy *peer, const char *label)
 {
 	tbs_client_set_property(c, g_dbus_proxy_get_object_path(peer), TBS_IFACE_PEER, "Label",
-				g_variant_new_string(label), NULL, on_done,
-				pending_new(widget, _("Could not rename the computer")));
+				g_variant_new_string(label), NULL, tbs_toast_on_failure,
+				tbs_toast_on_failure_data(widget, _("Could not rename the computer")));
 }
 
 void tbs_peer_forget(GtkWidget *widget, TbsClient *c, GDBusProxy *peer)
 {
 	tbs_client_call(c, g_dbus_proxy_get_object_path(peer), TBS_IFACE_PEER, "Forget", NULL,
-			NULL, NULL, on_done, pending_new(widget, _("Could not forget the computer")));
+			NULL, NULL, tbs_toast_on_failure,
+			tbs_toast_on_failure_data(widget, _("Could not forget the computer")));
 }
 
 gboolean tbs_peer_is_allowed(GDBusProxy *peer)

@@ -144,16 +144,6 @@ static void on_copy(GtkButton *button, gpointer user_data)
 	tbs_show_toast(GTK_WIDGET(row), _("Device path copied"));
 }
 
-static void on_removed(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	g_autoptr(GtkWidget) widget = user_data;
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = tbs_client_call_finish(source, res, &error);
-
-	if (!reply)
-		tbs_show_error(widget, _("Could not remove the stream"), error);
-}
-
 static void on_remove(GtkButton *button, gpointer user_data)
 {
 	TbsStreamRow *row = user_data;
@@ -162,7 +152,8 @@ static void on_remove(GtkButton *button, gpointer user_data)
 
 	tbs_client_call(row->client, TBS_ROOT_PATH, TBS_IFACE_MANAGER, "RemoveStream",
 			g_variant_new("(o)", g_dbus_proxy_get_object_path(row->stream)), NULL,
-			NULL, on_removed, g_object_ref(root));
+			NULL, tbs_toast_on_failure,
+			tbs_toast_on_failure_data(root, _("Could not remove the stream")));
 }
 
 static void tbs_stream_row_dispose(GObject *object)

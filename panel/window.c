@@ -42,6 +42,33 @@ void tbs_show_error(GtkWidget *widget, const char *action, const GError *error)
 	tbs_show_toast(widget, text);
 }
 
+typedef struct {
+	GtkWidget *widget;
+	char *action;
+} FailureToast;
+
+gpointer tbs_toast_on_failure_data(GtkWidget *widget, const char *action)
+{
+	FailureToast *t = g_new0(FailureToast, 1);
+
+	t->widget = g_object_ref(widget);
+	t->action = g_strdup(action);
+	return t;
+}
+
+void tbs_toast_on_failure(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	FailureToast *t = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = tbs_client_call_finish(source, res, &error);
+
+	if (!reply)
+		tbs_show_error(t->widget, t->action, error);
+	g_object_unref(t->widget);
+	g_free(t->action);
+	g_free(t);
+}
+
 static GDBusProxy *peer_of(GDBusObject *object)
 {
 	GDBusInterface *i = g_dbus_object_get_interface(object, TBS_IFACE_PEER);

@@ -16,3 +16,14 @@ TbsWindow *tbs_window_new(AdwApplication *app, TbsClient *client);
  */
 void tbs_show_error(GtkWidget *widget, const char *action, const GError *error);
 void tbs_show_toast(GtkWidget *widget, const char *text);
+
+/*
+ * For tbs_client_call(): pass tbs_toast_on_failure as the callback and
+ * tbs_toast_on_failure_data(widget, action) as its data; a failed call shows
+ * tbs_show_error(widget, action, error). Success needs nothing here: it shows
+ * through the daemon's PropertiesChanged and InterfacesAdded signals. Keep
+ * widget one that outlives the call's purpose (the window, for a row that
+ * may go with the object it shows).
+ */
+gpointer tbs_toast_on_failure_data(GtkWidget *widget, const char *action);
+void tbs_toast_on_failure(GObject *source, GAsyncResult *res, gpointer user_data);
