@@ -615,6 +615,7 @@ START_TEST(test_reload)
 	world_policy(&bw.w, "[Peer x]\nMatchBogus=1\n");
 	m2 = bus_world_method(client, PATH, MANAGER, "Reload");
 	ASSERT_ERROR(bus_world_call(&bw, m2, CALL_MS, NULL, &e), e, ERR "PolicyInvalid");
+	ck_assert_msg(strstr(e.message, "the last good one stays"), "%s", e.message);
 	g_autofree char *state = get_string(PATH, MANAGER, "State");
 	ck_assert_str_eq(state, "degraded");
 }
