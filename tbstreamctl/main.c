@@ -400,8 +400,7 @@ static int run(int argc, char **argv)
 	}
 	if (n - 1 < v->min_args || (v->max_args >= 0 && n - 1 > v->max_args)) {
 		fprintf(stderr, "tbstreamctl: '%s' takes %s%d argument%s (see tbstreamctl help)\n",
-			v->name,
-			v->max_args < 0 ? "at least " : "", v->min_args,
+			v->name, v->max_args < 0 ? "at least " : "", v->min_args,
 			v->min_args == 1 ? "" : "s");
 		return CTL_EXIT_USAGE;
 	}

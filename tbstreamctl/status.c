@@ -103,7 +103,8 @@ static Counts count(const Objects *o)
 		n.allowed += value_get_bool(o->peers[i].props, "Allowed", false);
 	}
 	for (size_t i = 0; i < o->n_streams; i++)
-		n.ready += strcmp(value_get_str(o->streams[i].props, "State", ""), "configured") == 0;
+		n.ready +=
+			strcmp(value_get_str(o->streams[i].props, "State", ""), "configured") == 0;
 	return n;
 }
 

@@ -644,8 +644,8 @@ static void on_reload_authorized(sd_bus_message *m, int r, const sd_bus_error *e
 	errors = tbs_manager_policy_errors(b->m);
 	if (r < 0 && errors->len > 0)
 		(void)sd_bus_reply_method_errorf(
-			m, TBS_BUS_ERROR_POLICY_INVALID, "The policy has %u error(s), %s; first: %s",
-			errors->len,
+			m, TBS_BUS_ERROR_POLICY_INVALID,
+			"The policy has %u error(s), %s; first: %s", errors->len,
 			tbs_manager_policy_loaded(b->m) ? "the last good one stays"
 							: "every peer stays denied",
 			(const char *)errors->pdata[0]);

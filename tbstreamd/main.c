@@ -153,7 +153,8 @@ static int parse_argv(int argc, char **argv, Args *a)
 			break;
 		case ARG_SUBSYSTEM:
 			if (!*optarg || strchr(optarg, '/') || strlen(optarg) > 64) {
-				fprintf(stderr, "tbstreamd: invalid subsystem name \"%s\"\n", optarg);
+				fprintf(stderr, "tbstreamd: invalid subsystem name \"%s\"\n",
+					optarg);
 				return -EINVAL;
 			}
 			g_ptr_array_add(a->subsystems, g_strdup(optarg));
@@ -188,8 +189,9 @@ static int parse_argv(int argc, char **argv, Args *a)
 	}
 	if (optind < argc) {
 		if (a->mode == MODE_DAEMON) {
-			fprintf(stderr, "tbstreamd: unexpected argument \"%s\" (only "
-					"--check-policy and --cat-policy take DIRs)\n",
+			fprintf(stderr,
+				"tbstreamd: unexpected argument \"%s\" (only "
+				"--check-policy and --cat-policy take DIRs)\n",
 				argv[optind]);
 			return -EINVAL;
 		}

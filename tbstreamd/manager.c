@@ -443,10 +443,11 @@ static int load_policy(TbsManager *m)
 				  errors->len);
 		else
 			/* the built-in policy is in force: say what that means for peers */
-			log_error("Policy has %u error(s) and no earlier policy was loaded: "
-				  "every peer is denied until it is fixed (tbstreamd --check-policy) "
-				  "and reloaded",
-				  errors->len);
+			log_error(
+				"Policy has %u error(s) and no earlier policy was loaded: "
+				"every peer is denied until it is fixed (tbstreamd --check-policy) "
+				"and reloaded",
+				errors->len);
 		return r;
 	}
 	for (unsigned i = 0; i < p->files->len; i++)

@@ -51,11 +51,10 @@ static TbsPolicyFile *file_new(const char *name, const char *path)
 	return f;
 }
 
-static void add_error(GPtrArray *details, const char *code, const char *file, const char *fmt,
-		      ...) __attribute__((format(printf, 4, 5)));
+static void add_error(GPtrArray *details, const char *code, const char *file, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
-static void add_error(GPtrArray *details, const char *code, const char *file, const char *fmt,
-		      ...)
+static void add_error(GPtrArray *details, const char *code, const char *file, const char *fmt, ...)
 {
 	TbsPolicyError *e = g_new0(TbsPolicyError, 1);
 	va_list ap;
@@ -199,14 +198,16 @@ static int check_dir_arg(const char *dir, FILE *err)
 		return -errno;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		fprintf(err, "%s: not a directory (name the directory that holds tbstreamd.conf "
-			     "and policy.d/, e.g. /etc/tbstreamd)\n",
+		fprintf(err,
+			"%s: not a directory (name the directory that holds tbstreamd.conf "
+			"and policy.d/, e.g. /etc/tbstreamd)\n",
 			dir);
 		return -ENOTDIR;
 	}
 	if (lstat(conf, &st) < 0 && stat(dropins, &st) < 0) {
-		fprintf(err, "%s: holds neither tbstreamd.conf nor policy.d/ (name the directory "
-			     "that holds them, e.g. /etc/tbstreamd)\n",
+		fprintf(err,
+			"%s: holds neither tbstreamd.conf nor policy.d/ (name the directory "
+			"that holds them, e.g. /etc/tbstreamd)\n",
 			dir);
 		return -ENOENT;
 	}
@@ -238,7 +239,8 @@ int tbs_policy_check(const char *const *dirs, bool dirs_given, FILE *out, FILE *
 	if (p->files->len == 0)
 		fprintf(out, "No policy files: the built-in policy denies every peer.\n");
 	else
-		fprintf(out, "Policy is valid: %u rule(s), %u stream template(s) from %u file(s).\n",
+		fprintf(out,
+			"Policy is valid: %u rule(s), %u stream template(s) from %u file(s).\n",
 			p->rules->len, p->streams->len, p->files->len);
 	return 0;
 }

@@ -609,7 +609,8 @@ START_TEST(test_policy_errors_show_in_status_and_list)
 			"              ");
 	ASSERT_HAS(out, "tbstreamd.conf:3: Unknown key Bogus= in [Peer x]\n              ");
 	ASSERT_HAS(out, "tbstreamd.conf:5: RingSize= expects 32..4096, got \"1\"\n");
-	ck_assert((uintptr_t)strstr(out, ":3: Unknown key") < (uintptr_t)strstr(out, ":5: RingSize="));
+	ck_assert((uintptr_t)strstr(out, ":3: Unknown key") <
+		  (uintptr_t)strstr(out, ":5: RingSize="));
 	ASSERT_HAS(out, "      Kernel: ready (ConfigFS mounted, stream module loaded)\n");
 	ASSERT_HAS(out, "       Peers: 2 known, 2 connected, 0 allowed\n");
 	ASSERT_HAS(out, "     Streams: 0, 0 configured\n");

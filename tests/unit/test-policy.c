@@ -548,8 +548,8 @@ START_TEST(test_errors_are_sorted_by_file_then_line)
 	}
 	/* etc's tbstreamd.conf: its 30 errors together, line 2, 4, ... 60 */
 	unsigned k = 0;
-	while (k < details->len && !g_str_has_suffix(((TbsPolicyError *)details->pdata[k])->file,
-						     "tbstreamd.conf"))
+	while (k < details->len &&
+	       !g_str_has_suffix(((TbsPolicyError *)details->pdata[k])->file, "tbstreamd.conf"))
 		k++;
 	for (unsigned i = 0; i < 30; i++, k++) {
 		ck_assert_uint_lt(k, details->len);
