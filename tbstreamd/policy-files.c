@@ -30,6 +30,11 @@ static bool is_masked(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0;
 }
 
+static gint cmp_strp(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 static void file_free(TbsPolicyFile *f)
 {
 	if (!f)
@@ -87,7 +92,7 @@ static void collect_dropins(const char *dir, GHashTable *byname, GPtrArray *deta
 			g_ptr_array_add(names, g_strdup(de->d_name));
 	closedir(dh);
 	/* which drop-ins pass the limit must not depend on readdir's order */
-	g_ptr_array_sort(names, (GCompareFunc)tbs_policy_cmp_strp);
+	g_ptr_array_sort(names, cmp_strp);
 
 	for (unsigned i = 0; i < names->len; i++) {
 		const char *name = names->pdata[i];
@@ -111,11 +116,6 @@ static void collect_dropins(const char *dir, GHashTable *byname, GPtrArray *deta
 		f->name = g_build_filename("policy.d", name, NULL);
 		g_hash_table_insert(byname, g_strdup(name), f);
 	}
-}
-
-int tbs_policy_cmp_strp(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 static gint cmp_file(gconstpointer a, gconstpointer b)

@@ -127,7 +127,6 @@ typedef struct TbsPolicyFile {
  * details as TbsPolicyError*.
  */
 GPtrArray *tbs_policy_files(const char *const *dirs, GPtrArray *details);
-int tbs_policy_cmp_strp(const void *a, const void *b);
 
 /*
  * tbstreamd --check-policy: errors to err as "file:line: message" (sorted),
