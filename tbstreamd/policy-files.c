@@ -247,11 +247,66 @@ int tbs_policy_check(const char *const *dirs, bool dirs_given, FILE *out, FILE *
 
 #define CAT_FILE_MAX (64 * 1024)
 
+/* The section and key a line sets ("Section\nKey"), or NULL (comments, headers, blanks). */
+static char *line_key(const char *line, char **section)
+{
+	g_autofree char *s = g_strstrip(g_strdup(line));
+	size_t n = strlen(s);
+	char *eq;
+
+	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
+		g_free(*section);
+		*section = g_strndup(s + 1, n - 2);
+		return NULL;
+	}
+	if (!*section || s[0] == '#' || !(eq = strchr(s, '=')))
+		return NULL;
+	*eq = '\0';
+	return g_strdup_printf("%s\n%s", *section, g_strstrip(s));
+}
+
+/* "Section\nKey" -> "PATH:LINE" of the line that sets it last, the one that applies. */
+static void note_origins(const char *path, const char *data, GHashTable *origins)
+{
+	g_auto(GStrv) lines = g_strsplit(data, "\n", -1);
+	g_autofree char *section = NULL;
+
+	for (unsigned i = 0; lines[i]; i++) {
+		char *key = line_key(lines[i], &section);
+		if (key)
+			g_hash_table_replace(origins, key, g_strdup_printf("%s:%u", path, i + 1));
+	}
+}
+
+/* The file as it is, with a note under each key that a later line overrides. */
+static void print_annotated(const char *path, const char *data, GHashTable *origins, FILE *out)
+{
+	g_auto(GStrv) lines = g_strsplit(data, "\n", -1);
+	g_autofree char *section = NULL;
+	unsigned n = g_strv_length(lines);
+
+	/* a final newline leaves an empty last piece that is not a line */
+	if (n > 0 && !*lines[n - 1])
+		n--;
+	for (unsigned i = 0; i < n; i++) {
+		g_autofree char *key = line_key(lines[i], &section);
+		g_autofree char *here = g_strdup_printf("%s:%u", path, i + 1);
+		const char *origin = key ? g_hash_table_lookup(origins, key) : NULL;
+
+		fprintf(out, "%s\n", lines[i]);
+		if (origin && strcmp(origin, here) != 0)
+			fprintf(out, "# (overridden by %s)\n", origin);
+	}
+}
+
 int tbs_policy_cat(const char *const *dirs, bool dirs_given, FILE *out, FILE *err)
 {
 	g_autoptr(GPtrArray) details =
 		g_ptr_array_new_with_free_func((GDestroyNotify)tbs_policy_error_free);
+	g_autoptr(GHashTable) origins =
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	g_autoptr(GPtrArray) files = NULL;
+	g_autoptr(GPtrArray) contents = NULL;
 	int ret = 0;
 
 	for (unsigned i = 0; dirs_given && dirs[i]; i++)
@@ -269,11 +324,34 @@ int tbs_policy_cat(const char *const *dirs, bool dirs_given, FILE *out, FILE *er
 			list);
 		return ret;
 	}
+
+	/* every file first: a key's note names the later file that overrides it */
+	contents = g_ptr_array_new_with_free_func(g_free);
 	for (unsigned i = 0; i < files->len; i++) {
 		const TbsPolicyFile *f = files->pdata[i];
-		_cleanup_free_ char *data = NULL;
+		char *data = NULL;
 		size_t len = 0;
-		int r;
+		int r = f->masked ? 0 : tbs_read_file(f->path, CAT_FILE_MAX, &data, &len);
+
+		if (r < 0) {
+			fprintf(err, "%s: cannot read: %s\n", f->path,
+				r == -EBADFD ? "not a regular file" : strerror(-r));
+			ret = 1;
+		} else if (data && memchr(data, '\0', len)) {
+			fprintf(err, "%s: cannot show: it contains a NUL byte\n", f->path);
+			g_clear_pointer(&data, free);
+			ret = 1;
+		}
+		if (data)
+			note_origins(f->path, data, origins);
+		/* tbs_read_file's buffer is malloc()ed; the array frees with g_free */
+		g_ptr_array_add(contents, data ? g_strdup(data) : NULL);
+		free(data);
+	}
+
+	for (unsigned i = 0; i < files->len; i++) {
+		const TbsPolicyFile *f = files->pdata[i];
+		const char *data = contents->pdata[i];
 
 		if (i > 0)
 			fputc('\n', out);
@@ -288,18 +366,10 @@ int tbs_policy_cat(const char *const *dirs, bool dirs_given, FILE *out, FILE *er
 		for (unsigned k = 0; k < f->overridden->len; k++)
 			fprintf(out, "# (replaces %s, which is not used)\n",
 				(char *)f->overridden->pdata[k]);
-		r = tbs_read_file(f->path, CAT_FILE_MAX, &data, &len);
-		if (r < 0) {
-			fprintf(out, "# (cannot be read: %s)\n",
-				r == -EBADFD ? "not a regular file" : strerror(-r));
-			fprintf(err, "%s: cannot read: %s\n", f->path,
-				r == -EBADFD ? "not a regular file" : strerror(-r));
-			ret = 1;
-			continue;
-		}
-		fwrite(data, 1, len, out);
-		if (len > 0 && data[len - 1] != '\n')
-			fputc('\n', out);
+		if (!data)
+			fprintf(out, "# (cannot be read)\n");
+		else
+			print_annotated(f->path, data, origins, out);
 	}
 	return ret;
 }

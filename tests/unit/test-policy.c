@@ -665,19 +665,42 @@ START_TEST(test_cat_shows_files_in_order_with_their_paths)
 	th_write(vendor, "policy.d/10-a.conf", "[Stream a]\n");
 	th_write(etc, "policy.d/10-a.conf", "[Stream a]\nRingSize=64\n");
 	th_write(vendor, "policy.d/30-m.conf", "[Stream m]\n");
-	th_write(etc, "policy.d/20-b.conf", "[Stream b]\n");
+	th_write(etc, "policy.d/20-b.conf",
+		 "[Stream b]\n# later files win\n[Daemon]\n OnUnplug = remove\n");
 	ck_assert_int_eq(symlink("/dev/null", masked), 0);
 	out = run_tool(tbs_policy_cat, false, &status, &err);
 	ck_assert_int_eq(status, 0);
 	ck_assert_str_eq(err, "");
 	g_autofree char *want = g_strdup_printf(
-		"# %1$s/tbstreamd.conf\n[Daemon]\nOnUnplug=keep\n\n"
+		"# %1$s/tbstreamd.conf\n[Daemon]\nOnUnplug=keep\n"
+		"# (overridden by %2$s/policy.d/20-b.conf:4)\n\n"
 		"# %2$s/policy.d/10-a.conf\n# (replaces %1$s/policy.d/10-a.conf, which is not "
 		"used)\n[Stream a]\nRingSize=64\n\n"
-		"# %2$s/policy.d/20-b.conf\n[Stream b]\n\n"
+		"# %2$s/policy.d/20-b.conf\n[Stream b]\n# later files win\n[Daemon]\n"
+		" OnUnplug = remove\n\n"
 		"# %2$s/policy.d/30-m.conf: masked (a link to /dev/null or empty)\n"
 		"# (so %1$s/policy.d/30-m.conf is not used)\n",
 		vendor, etc);
+	ck_assert_str_eq(out, want);
+}
+END_TEST
+
+START_TEST(test_cat_reports_an_unreadable_file_without_blocking)
+{
+	g_autofree char *out = NULL, *err = NULL;
+	g_autofree char *fifo = g_build_filename(etc, "policy.d", "40-f.conf", NULL);
+	int status;
+
+	th_write(etc, "policy.d/10-a.conf", "[Stream a]\n");
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	out = run_tool(tbs_policy_cat, false, &status, &err);
+	ck_assert_int_eq(status, 1);
+	g_autofree char *want_err = g_strdup_printf("%s: cannot read: not a regular file\n", fifo);
+	ck_assert_str_eq(err, want_err);
+	g_autofree char *want = g_strdup_printf(
+		"# %1$s/policy.d/10-a.conf\n[Stream a]\n\n# %1$s/policy.d/40-f.conf\n"
+		"# (cannot be read)\n",
+		etc);
 	ck_assert_str_eq(out, want);
 }
 END_TEST
@@ -710,6 +733,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, test_search_path_first_directory_wins_or_masks);
 	tcase_add_test(tc, test_check_reports_sorted_errors_and_exit_status);
 	tcase_add_test(tc, test_cat_shows_files_in_order_with_their_paths);
+	tcase_add_test(tc, test_cat_reports_an_unreadable_file_without_blocking);
 	suite_add_tcase(s, tc);
 	return s;
 }
