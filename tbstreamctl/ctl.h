@@ -49,6 +49,7 @@ typedef struct Ctl {
 	bool ask_password;
 	bool show_uuid;
 	bool quiet;
+	bool legend; /* headers, footers and "none" lines; off with --no-legend */
 	/* request */
 	int64_t in_hopid, out_hopid; /* -1: not given */
 	int64_t ring_size, throttling;
@@ -95,3 +96,5 @@ int verb_reload(Ctl *c, int argc, char **argv);
 int verb_enroll(Ctl *c, int argc, char **argv);
 int verb_forget(Ctl *c, int argc, char **argv);
 int verb_controllers(Ctl *c, int argc, char **argv);
+int verb_status(Ctl *c, int argc, char **argv);
+int verb_help(Ctl *c, int argc, char **argv);

@@ -164,7 +164,7 @@ int verb_controllers(Ctl *c, int argc, char **argv)
 	if (c->json != JSON_OFF) {
 		json_end_array(&j);
 		json_finish(&j);
-	} else if (n == 0)
+	} else if (n == 0 && c->legend)
 		printf("No USB4/Thunderbolt controller (or its driver is not loaded).\n");
 	return 0;
 }

@@ -161,18 +161,24 @@ static void list_tree(const Ctl *c, const Objects *o)
 {
 	bool orphans = false;
 
-	printf("tbstreamd %s: ", value_get_str(o->manager, "Version", "?"));
-	fputs_safe(value_get_str(o->manager, "State", "?"), stdout);
-	fputs(", ", stdout);
-	fputs_safe(value_get_str(o->manager, "Status", ""), stdout);
-	fputc('\n', stdout);
-	if (!o->n_peers)
-		printf("\nNo peers.\n");
+	/* the legend: the daemon's state (with what is wrong with the policy) and "No peers." */
+	if (c->legend) {
+		printf("tbstreamd %s: ", value_get_str(o->manager, "Version", "?"));
+		fputs_safe(value_get_str(o->manager, "State", "?"), stdout);
+		fputs(", ", stdout);
+		fputs_safe(value_get_str(o->manager, "Status", ""), stdout);
+		fputc('\n', stdout);
+		print_policy_errors(o->manager, "  policy error: ");
+		if (!o->n_peers)
+			printf("\nNo peers.\n");
+	}
 	for (size_t i = 0; i < o->n_peers; i++) {
 		const Value *p = o->peers[i].props;
 		_cleanup_(freep) char *id = format_peer_id(p, c->show_uuid);
 
-		printf("\n%s ", glyph_bullet());
+		if (c->legend || i > 0)
+			fputc('\n', stdout);
+		printf("%s ", glyph_bullet());
 		print_peer_name(p);
 		fputs("  ", stdout);
 		fputs_safe(id ? id : "?", stdout);

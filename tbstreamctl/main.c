@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ctl.h"
 
@@ -33,6 +34,7 @@ typedef struct Verb {
 
 static const Verb verbs[] = {
 	{"list", 0, 0, OPT_LIST, verb_list},
+	{"status", 0, 0, 0, verb_status},
 	{"info", 1, 1, 0, verb_info},
 	{"request", 2, 2, OPT_REQUEST | OPT_PERSISTENT, verb_request},
 	{"remove", 1, 1, 0, verb_remove},
@@ -44,7 +46,16 @@ static const Verb verbs[] = {
 	{"enroll", 1, 1, OPT_ENROLL | OPT_PERSISTENT, verb_enroll},
 	{"forget", 1, 1, 0, verb_forget},
 	{"controllers", 0, 0, 0, verb_controllers},
+	{"help", 0, 0, 0, verb_help},
 };
+
+static void help(void);
+
+int verb_help(Ctl *c, int argc, char **argv)
+{
+	help();
+	return CTL_EXIT_OK;
+}
 
 static void help(void)
 {
@@ -52,6 +63,8 @@ static void help(void)
 	       "Show and manage Thunderbolt/USB4 peers and streams through tbstreamd.\n\n"
 	       "Commands:\n"
 	       "  list                      Peers and their streams (the default)\n"
+	       "  status                    The daemon, its policy (with errors), controllers\n"
+	       "                            and how many peers and streams there are\n"
 	       "  info PEER|STREAM          Everything about one peer or stream\n"
 	       "  request PEER NAME         Create stream NAME to PEER\n"
 	       "  remove STREAM             Remove a stream\n"
@@ -62,12 +75,15 @@ static void help(void)
 	       "  reload                    Re-read the daemon's policy\n"
 	       "  enroll PEER               Allow PEER (--stream, --persistent)\n"
 	       "  forget PEER               Forget PEER and its enrollment\n"
-	       "  controllers               The USB4/Thunderbolt controllers\n\n"
+	       "  controllers               The USB4/Thunderbolt controllers\n"
+	       "  help                      Show this help\n\n"
 	       "Options:\n"
 	       "  -h --help                 Show this help\n"
 	       "     --version              Show the version\n"
 	       "     --json=MODE            JSON output: short, pretty or off (default)\n"
-	       "  -j                        Same as --json=pretty\n"
+	       "  -j                        --json=pretty on a terminal, else --json=short\n"
+	       "     --no-legend            No headers, footers or \"none\" lines\n"
+	       "     --no-pager             Accepted for systemd habits (output is never paged)\n"
 	       "     --no-ask-password      Do not ask for a password to authorize\n"
 	       "     --show-uuid            Show peers' UUIDs in full\n"
 	       "  -q --quiet                list: identifiers only, one per line\n"
@@ -148,6 +164,8 @@ static int parse_argv(int argc, char **argv, Ctl *c, unsigned *used, char ***arg
 		ARG_READ,
 		ARG_WRITE,
 		ARG_INTERVAL,
+		ARG_NO_LEGEND,
+		ARG_NO_PAGER,
 	};
 	static const struct option options[] = {
 		{"help", no_argument, NULL, 'h'},
@@ -166,6 +184,8 @@ static int parse_argv(int argc, char **argv, Ctl *c, unsigned *used, char ***arg
 		{"read", no_argument, NULL, ARG_READ},
 		{"write", no_argument, NULL, ARG_WRITE},
 		{"interval", required_argument, NULL, ARG_INTERVAL},
+		{"no-legend", no_argument, NULL, ARG_NO_LEGEND},
+		{"no-pager", no_argument, NULL, ARG_NO_PAGER},
 		{},
 	};
 	int dashdash = argc, opt, n = 0;
@@ -201,7 +221,14 @@ static int parse_argv(int argc, char **argv, Ctl *c, unsigned *used, char ***arg
 			}
 			break;
 		case 'j':
-			c->json = JSON_PRETTY;
+			/* as systemd's tools: pretty for people, one line per document for pipes */
+			c->json = isatty(STDOUT_FILENO) ? JSON_PRETTY : JSON_SHORT;
+			break;
+		case ARG_NO_LEGEND:
+			c->legend = false;
+			break;
+		case ARG_NO_PAGER:
+			/* nothing is paged; accepted so that systemd habits and scripts work */
 			break;
 		case ARG_NO_ASK_PASSWORD:
 			c->ask_password = false;
@@ -343,6 +370,7 @@ static int run(int argc, char **argv)
 		.ring_size = -1,
 		.throttling = -1,
 		.interval_usec = 1000000,
+		.legend = true,
 	};
 	_cleanup_(freep) char **args = NULL;
 	static char *const list_argv[] = {(char *)"list", NULL};
@@ -360,19 +388,19 @@ static int run(int argc, char **argv)
 	}
 	v = find_verb(args[0]);
 	if (!v) {
-		fprintf(stderr, "tbstreamctl: Unknown command '%s' (see --help)\n", args[0]);
+		fprintf(stderr, "tbstreamctl: unknown verb '%s'\n", args[0]);
 		return CTL_EXIT_USAGE;
 	}
 	if (used & ~v->options) {
 		unsigned bit = used & ~v->options;
 		bit &= -bit;
-		fprintf(stderr, "tbstreamctl: That option is for '%s', not '%s'\n",
+		fprintf(stderr, "tbstreamctl: that option is for '%s', not '%s'\n",
 			option_verb(bit), v->name);
 		return CTL_EXIT_USAGE;
 	}
 	if (n - 1 < v->min_args || (v->max_args >= 0 && n - 1 > v->max_args)) {
-		fprintf(stderr, "tbstreamctl: '%s' takes %s%d argument%s (see --help)\n", v->name,
-			v->max_args < 0 ? "at least " : "", v->min_args,
+		fprintf(stderr, "tbstreamctl: '%s' takes %s%d argument%s (see tbstreamctl help)\n",
+			v->name, v->max_args < 0 ? "at least " : "", v->min_args,
 			v->min_args == 1 ? "" : "s");
 		return CTL_EXIT_USAGE;
 	}
@@ -395,5 +423,8 @@ int main(int argc, char **argv)
 {
 	/* LC_CTYPE only: tree glyphs follow the terminal's charset, numbers stay "1.5" */
 	setlocale(LC_CTYPE, "");
+	/* getopt prefixes its messages with argv[0]: the name, not the path it was run by */
+	if (argc > 0)
+		argv[0] = (char *)"tbstreamctl";
 	return run(argc, argv);
 }

@@ -48,5 +48,8 @@ int objects_load_stream(Ctl *c, Objects *o, const char *arg, const Object **ret)
 /* Like both; exactly one of *peer and *stream is set on success. */
 int objects_find_any(const Objects *o, const char *arg, const Object **peer, const Object **stream);
 
+/* status.c: the Manager's PolicyErrors, one per line after indent, made safe. */
+void print_policy_errors(const Value *manager, const char *indent);
+
 /* {"Path": ..., <every property by its D-Bus name>} */
 void object_to_json(const Object *obj, JsonWriter *j);

@@ -18,8 +18,8 @@ _tbstreamctl() {
 	local cur prev words cword
 	_init_completion -n = || return
 
-	local verbs='list info request remove open monitor trust label reload enroll forget controllers'
-	local global='--help --version --json= -j --no-ask-password --show-uuid'
+	local verbs='list status info request remove open monitor trust label reload enroll forget controllers help'
+	local global='--help --version --json= -j --no-ask-password --show-uuid --no-legend --no-pager'
 	local valued='--json|--in-hopid|--out-hopid|--ring-size|--throttling|--on-unplug|--interval|--stream'
 	local verb='' i n=0 dashdash=0
 	for ((i = 1; i < cword; i++)); do

@@ -645,8 +645,10 @@ static void on_reload_authorized(sd_bus_message *m, int r, const sd_bus_error *e
 	if (r < 0 && errors->len > 0)
 		(void)sd_bus_reply_method_errorf(
 			m, TBS_BUS_ERROR_POLICY_INVALID,
-			"The policy has %u error(s), the last good one stays; first: %s",
-			errors->len, (const char *)errors->pdata[0]);
+			"The policy has %u error(s), %s; first: %s", errors->len,
+			tbs_manager_policy_loaded(b->m) ? "the last good one stays"
+							: "every peer stays denied",
+			(const char *)errors->pdata[0]);
 	else if (r < 0)
 		(void)sd_bus_reply_method_errorf(m, tbs_bus_error_name(r), "Reload failed: %s",
 						 strerror(-r));

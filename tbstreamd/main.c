@@ -20,10 +20,18 @@
 
 static void help(void)
 {
-	printf("Usage: tbstreamd [OPTIONS...]\n\n"
+	printf("Usage: tbstreamd [OPTIONS...]\n"
+	       "       tbstreamd --check-policy [DIR...]\n"
+	       "       tbstreamd --cat-policy [DIR...]\n\n"
 	       "Creates Thunderbolt/USB4 data streams for plugged peers, as the policy says.\n\n"
 	       "  -h --help                 Show this help\n"
 	       "     --version              Show the version\n"
+	       "     --check-policy         Check the policy and exit: errors as file:line,\n"
+	       "                            exit status 1 if there is any\n"
+	       "     --cat-policy           Show the policy's files in the order they apply\n"
+	       "                            and exit\n"
+	       "                            (both: DIRs in order of precedence, default the\n"
+	       "                            --config-dir, then the --vendor-dir)\n"
 	       "  -d --debug                Log everything to stderr (foreground debugging)\n"
 	       "     --log-level=LEVEL      err, warning, notice, info (default) or debug\n"
 	       "     --log-target=TARGET    auto (default), journal, console (stderr) or null\n"
@@ -42,7 +50,15 @@ static void help(void)
 	       "\nSee tbstreamd(8) and tbstreamd.conf(5).\n");
 }
 
+typedef enum Mode {
+	MODE_DAEMON,
+	MODE_CHECK_POLICY,
+	MODE_CAT_POLICY,
+} Mode;
+
 typedef struct Args {
+	Mode mode;
+	char **dirs; /* --check-policy, --cat-policy: the DIR arguments (argv's), or NULL */
 	TbsManagerConfig config;
 	GPtrArray *subsystems;
 	bool no_bus;
@@ -68,6 +84,8 @@ static int parse_argv(int argc, char **argv, Args *a)
 		ARG_NO_BUS,
 		ARG_BUS_ADDRESS,
 		ARG_IDLE_TIMEOUT,
+		ARG_CHECK_POLICY,
+		ARG_CAT_POLICY,
 	};
 	static const struct option options[] = {
 		{"help", no_argument, NULL, 'h'},
@@ -84,6 +102,8 @@ static int parse_argv(int argc, char **argv, Args *a)
 		{"no-bus", no_argument, NULL, ARG_NO_BUS},
 		{"bus-address", required_argument, NULL, ARG_BUS_ADDRESS},
 		{"idle-timeout", required_argument, NULL, ARG_IDLE_TIMEOUT},
+		{"check-policy", no_argument, NULL, ARG_CHECK_POLICY},
+		{"cat-policy", no_argument, NULL, ARG_CAT_POLICY},
 		{},
 	};
 	int c, l;
@@ -103,7 +123,7 @@ static int parse_argv(int argc, char **argv, Args *a)
 		case ARG_LOG_LEVEL:
 			l = tbs_log_parse_level(optarg);
 			if (l < 0) {
-				fprintf(stderr, "Unknown log level \"%s\"\n", optarg);
+				fprintf(stderr, "tbstreamd: unknown log level \"%s\"\n", optarg);
 				return -EINVAL;
 			}
 			tbs_log_set_max_level(l);
@@ -111,7 +131,7 @@ static int parse_argv(int argc, char **argv, Args *a)
 		case ARG_LOG_TARGET:
 			l = tbs_log_parse_target(optarg);
 			if (l < 0) {
-				fprintf(stderr, "Unknown log target \"%s\"\n", optarg);
+				fprintf(stderr, "tbstreamd: unknown log target \"%s\"\n", optarg);
 				return -EINVAL;
 			}
 			tbs_log_set_target(l);
@@ -133,7 +153,8 @@ static int parse_argv(int argc, char **argv, Args *a)
 			break;
 		case ARG_SUBSYSTEM:
 			if (!*optarg || strchr(optarg, '/') || strlen(optarg) > 64) {
-				fprintf(stderr, "Invalid subsystem name \"%s\"\n", optarg);
+				fprintf(stderr, "tbstreamd: invalid subsystem name \"%s\"\n",
+					optarg);
 				return -EINVAL;
 			}
 			g_ptr_array_add(a->subsystems, g_strdup(optarg));
@@ -147,18 +168,34 @@ static int parse_argv(int argc, char **argv, Args *a)
 		case ARG_IDLE_TIMEOUT:
 			if (tbs_parse_seconds(optarg, IDLE_TIMEOUT_MAX_SEC, &a->idle_usec) < 0) {
 				fprintf(stderr,
-					"Invalid idle timeout \"%s\": seconds, 0 to %d, e.g. 60 or 0.5\n",
+					"tbstreamd: invalid idle timeout \"%s\": seconds, 0 to %d, "
+					"e.g. 60 or 0.5\n",
 					optarg, IDLE_TIMEOUT_MAX_SEC);
 				return -EINVAL;
 			}
+			break;
+		case ARG_CHECK_POLICY:
+		case ARG_CAT_POLICY:
+			if (a->mode != MODE_DAEMON) {
+				fprintf(stderr, "tbstreamd: --check-policy and --cat-policy do not "
+						"go together\n");
+				return -EINVAL;
+			}
+			a->mode = c == ARG_CHECK_POLICY ? MODE_CHECK_POLICY : MODE_CAT_POLICY;
 			break;
 		default:
 			return -EINVAL;
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "tbstreamd takes no arguments\n");
-		return -EINVAL;
+		if (a->mode == MODE_DAEMON) {
+			fprintf(stderr,
+				"tbstreamd: unexpected argument \"%s\" (only "
+				"--check-policy and --cat-policy take DIRs)\n",
+				argv[optind]);
+			return -EINVAL;
+		}
+		a->dirs = argv + optind;
 	}
 	return 1;
 }
@@ -213,6 +250,29 @@ static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si,
 	return sd_event_exit(sd_event_source_get_event(s), 0);
 }
 
+/*
+ * --check-policy, --cat-policy: the policy as the daemon would read it, without
+ * a bus, udev or ConfigFS (like sshd -t). Exit status 0 or 1.
+ */
+static int run_policy_tool(const Args *a)
+{
+	g_autofree char *config_dir = NULL, *vendor_dir = NULL;
+	const char *defaults[3] = {};
+	const char *const *dirs = (const char *const *)a->dirs;
+
+	if (!dirs) {
+		tbs_manager_policy_dirs(&a->config, &config_dir, &vendor_dir);
+		defaults[0] = config_dir;
+		defaults[1] = vendor_dir;
+		dirs = defaults;
+	}
+	/* the loader's own messages (debug) would interleave with the report */
+	tbs_log_set_target(TBS_LOG_TARGET_NULL);
+	if (a->mode == MODE_CHECK_POLICY)
+		return tbs_policy_check(dirs, a->dirs != NULL, stdout, stderr);
+	return tbs_policy_cat(dirs, a->dirs != NULL, stdout, stderr);
+}
+
 int main(int argc, char **argv)
 {
 	Args a = {.subsystems = g_ptr_array_new_with_free_func(g_free)};
@@ -228,6 +288,11 @@ int main(int argc, char **argv)
 	r = parse_argv(argc, argv, &a);
 	if (r <= 0)
 		goto out;
+	if (a.mode != MODE_DAEMON) {
+		r = run_policy_tool(&a);
+		g_ptr_array_unref(a.subsystems);
+		return r;
+	}
 	if (a.subsystems->len > 0) {
 		g_ptr_array_add(a.subsystems, NULL);
 		a.config.subsystems = (char **)a.subsystems->pdata;

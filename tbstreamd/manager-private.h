@@ -30,6 +30,7 @@ struct TbsManager {
 	bool real_configfs; /* the root is the system's: insist on a ConfigFS mount */
 
 	TbsPolicy *policy;
+	bool policy_loaded; /* false: the built-in deny-all policy, nothing loaded yet */
 	GPtrArray *policy_errors;
 	GPtrArray *policy_error_details; /* TbsPolicyError*, the same errors with codes */
 	TbsStore *store;

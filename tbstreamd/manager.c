@@ -92,7 +92,9 @@ void mgr_update_status(TbsManager *m)
 	else
 		s = g_strdup_printf(
 			"%u peer(s) connected, %u of %u stream(s) ready%s", connected, ready, total,
-			m->policy_errors->len ? "; policy has errors, using last good" : "");
+			!m->policy_errors->len ? ""
+			: m->policy_loaded     ? "; policy has errors, using the last good one"
+					       : "; policy has errors, every peer denied");
 	if (m->status && strcmp(m->status, s) == 0)
 		return;
 	g_free(m->status);
@@ -326,7 +328,6 @@ int tbs_manager_new(sd_event *event, const TbsManagerConfig *c, TbsManager **ret
 {
 	TbsManager *m = g_new0(TbsManager, 1);
 	const char *sd = getenv("STATE_DIRECTORY");
-	const char *cd = getenv("CONFIGURATION_DIRECTORY");
 
 	m->event = sd_event_ref(event);
 	m->configfs_root = g_strdup(c->configfs_root ? c->configfs_root : "/sys/kernel/config");
@@ -340,13 +341,7 @@ int tbs_manager_new(sd_event *event, const TbsManagerConfig *c, TbsManager **ret
 		m->state_dir = g_strndup(sd, strcspn(sd, ":"));
 	else
 		m->state_dir = g_strdup("/var/lib/tbstreamd");
-	if (c->config_dir)
-		m->config_dir = g_strdup(c->config_dir);
-	else if (cd && *cd)
-		m->config_dir = g_strndup(cd, strcspn(cd, ":"));
-	else
-		m->config_dir = g_strdup("/etc/tbstreamd");
-	m->vendor_dir = g_strdup(c->vendor_dir ? c->vendor_dir : TBSTREAMD_VENDOR_DIR);
+	tbs_manager_policy_dirs(c, &m->config_dir, &m->vendor_dir);
 	m->subsystems_override = g_strdupv(c->subsystems);
 	m->retry_usec = c->configfs_retry_usec ? c->configfs_retry_usec : DEFAULT_RETRY_USEC;
 	m->store_peers_max = c->store_peers_max ? c->store_peers_max : TBS_STORE_PEERS_MAX;
@@ -408,6 +403,20 @@ TbsManager *tbs_manager_free(TbsManager *m)
 	return NULL;
 }
 
+void tbs_manager_policy_dirs(const TbsManagerConfig *c, char **config_dir, char **vendor_dir)
+{
+	const char *cd = getenv("CONFIGURATION_DIRECTORY");
+
+	/* $CONFIGURATION_DIRECTORY may list several paths separated by ':'; the first is ours */
+	if (c->config_dir)
+		*config_dir = g_strdup(c->config_dir);
+	else if (cd && *cd)
+		*config_dir = g_strndup(cd, strcspn(cd, ":"));
+	else
+		*config_dir = g_strdup("/etc/tbstreamd");
+	*vendor_dir = g_strdup(c->vendor_dir ? c->vendor_dir : TBSTREAMD_VENDOR_DIR);
+}
+
 static int load_policy(TbsManager *m)
 {
 	g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
@@ -428,7 +437,17 @@ static int load_policy(TbsManager *m)
 			g_ptr_array_add(m->policy_error_details,
 					g_steal_pointer(&details->pdata[i]));
 		g_ptr_array_set_free_func(details, NULL);
-		log_error("Policy has %u error(s), keeping the last good policy", errors->len);
+		if (m->policy_loaded)
+			log_error("Policy has %u error(s), keeping the last good policy; "
+				  "fix it (tbstreamd --check-policy) and reload",
+				  errors->len);
+		else
+			/* the built-in policy is in force: say what that means for peers */
+			log_error(
+				"Policy has %u error(s) and no earlier policy was loaded: "
+				"every peer is denied until it is fixed (tbstreamd --check-policy) "
+				"and reloaded",
+				errors->len);
 		return r;
 	}
 	for (unsigned i = 0; i < p->files->len; i++)
@@ -442,6 +461,7 @@ static int load_policy(TbsManager *m)
 		log_notice("Subsystems= changed; it takes effect when tbstreamd restarts");
 	tbs_policy_free(m->policy);
 	m->policy = p;
+	m->policy_loaded = true;
 	return 0;
 }
 
@@ -515,6 +535,11 @@ TbsConfigfsState tbs_manager_configfs_state(TbsManager *m)
 const TbsPolicy *tbs_manager_policy(TbsManager *m)
 {
 	return m->policy;
+}
+
+bool tbs_manager_policy_loaded(TbsManager *m)
+{
+	return m->policy_loaded;
 }
 
 const GPtrArray *tbs_manager_policy_errors(TbsManager *m)

@@ -26,11 +26,16 @@ typedef struct TbsManagerConfig {
 } TbsManagerConfig;
 
 int tbs_manager_new(sd_event *event, const TbsManagerConfig *config, TbsManager **ret);
+/* The policy's search path as the daemon would use it with this config (new strings). */
+void tbs_manager_policy_dirs(const TbsManagerConfig *config, char **config_dir, char **vendor_dir);
 TbsManager *tbs_manager_free(TbsManager *m);
 
 /* Load policy and store, adopt ConfigFS, enumerate and monitor udev. */
 int tbs_manager_start(TbsManager *m);
-/* Re-read the policy (SIGHUP): on any error the last good policy stays. Re-probes ConfigFS. */
+/*
+ * Re-read the policy (SIGHUP): on any error the last good policy stays (the
+ * built-in deny-all one if none loaded yet). Re-probes ConfigFS.
+ */
 int tbs_manager_reload(TbsManager *m);
 
 int tbs_manager_add_observer(TbsManager *m, const TbsObserver *obs, void *userdata);
@@ -50,6 +55,8 @@ TbsConfigfsState tbs_manager_configfs_state(TbsManager *m);
 const TbsPolicy *tbs_manager_policy(TbsManager *m);
 /* Errors of the last policy load ("file:line: message"), empty if it was good. */
 const GPtrArray *tbs_manager_policy_errors(TbsManager *m);
+/* Whether a policy ever loaded without errors (else every peer is denied). */
+bool tbs_manager_policy_loaded(TbsManager *m);
 /* The same errors as TbsPolicyError* (code, file, line, message). */
 const GPtrArray *tbs_manager_policy_error_details(TbsManager *m);
 TbsStore *tbs_manager_store(TbsManager *m);

@@ -1,18 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include <dirent.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "log.h"
 #include "policy.h"
 
 #define POLICY_FILE_MAX (64 * 1024)
-#define POLICY_DROPINS_MAX 256
 #define POLICY_LIST_MAX 64
 
 /* One "key=value" after merging, remembering where it came from for error messages. */
@@ -33,9 +30,7 @@ typedef struct Section {
 typedef struct Loader {
 	GHashTable *sections; /* char* -> Section* */
 	GPtrArray *files;
-	GPtrArray *errors;
-	GPtrArray *details; /* TbsPolicyError* */
-	unsigned n_errors;
+	GPtrArray *details; /* TbsPolicyError*, sorted and handed out at the end */
 } Loader;
 
 static void entry_free(Entry *e)
@@ -60,21 +55,16 @@ static void loader_error(Loader *l, const char *code, const char *file, unsigned
 	g_autofree char *msg = NULL;
 	va_list ap;
 
+	TbsPolicyError *pe = g_new0(TbsPolicyError, 1);
+
 	va_start(ap, fmt);
 	msg = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
-	l->n_errors++;
-	if (l->details) {
-		TbsPolicyError *pe = g_new0(TbsPolicyError, 1);
-		pe->code = g_strdup(code);
-		pe->file = g_strdup(file);
-		pe->line = line;
-		pe->message = g_strdup(msg);
-		g_ptr_array_add(l->details, pe);
-	}
-	if (l->errors)
-		g_ptr_array_add(l->errors, line > 0 ? g_strdup_printf("%s:%u: %s", file, line, msg)
-						    : g_strdup_printf("%s: %s", file, msg));
+	pe->code = g_strdup(code);
+	pe->file = g_strdup(file);
+	pe->line = line;
+	pe->message = g_steal_pointer(&msg);
+	g_ptr_array_add(l->details, pe);
 }
 
 static void rule_free(TbsPeerRule *r)
@@ -257,48 +247,6 @@ static void load_file(Loader *l, const char *path)
 			g_hash_table_replace(sec->keys, g_strdup(keys[k]), e);
 		}
 	}
-}
-
-static bool is_masked(const char *path)
-{
-	struct stat st;
-	char target[16];
-	ssize_t n = readlink(path, target, sizeof(target) - 1);
-
-	if (n > 0) {
-		target[n] = '\0';
-		if (strcmp(target, "/dev/null") == 0)
-			return true;
-	}
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0;
-}
-
-static void collect_dropins(Loader *l, const char *dir, GHashTable *byname)
-{
-	g_autofree char *d = g_build_filename(dir, "policy.d", NULL);
-	DIR *dh = opendir(d);
-	struct dirent *de;
-
-	if (!dh) {
-		if (errno != ENOENT)
-			loader_error(l, TBS_POLICY_ERROR_UNREADABLE, d, 0,
-				     "Cannot open directory: %s", strerror(errno));
-		return;
-	}
-	while ((de = readdir(dh))) {
-		if (de->d_name[0] == '.' || !g_str_has_suffix(de->d_name, ".conf"))
-			continue;
-		if (g_hash_table_size(byname) >= POLICY_DROPINS_MAX) {
-			loader_error(l, TBS_POLICY_ERROR_TOO_MANY, d, 0,
-				     "More than %u drop-ins, ignoring the rest",
-				     POLICY_DROPINS_MAX);
-			break;
-		}
-		/* later directories (/etc) replace earlier ones (/usr/lib) */
-		g_hash_table_replace(byname, g_strdup(de->d_name),
-				     g_build_filename(d, de->d_name, NULL));
-	}
-	closedir(dh);
 }
 
 static Entry *get(Section *s, const char *key)
@@ -575,11 +523,6 @@ static gint cmp_rule(gconstpointer a, gconstpointer b)
 	return strcmp((*(TbsPeerRule *const *)a)->id, (*(TbsPeerRule *const *)b)->id);
 }
 
-static gint cmp_str(gconstpointer a, gconstpointer b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 void tbs_policy_error_free(TbsPolicyError *e)
 {
 	if (!e)
@@ -599,42 +542,31 @@ int tbs_policy_load(const char *config_dir, const char *vendor_dir, TbsPolicy **
 int tbs_policy_load_full(const char *config_dir, const char *vendor_dir, TbsPolicy **ret,
 			 GPtrArray *errors, GPtrArray *details)
 {
+	const char *dirs[] = {config_dir, vendor_dir, NULL};
+
+	return tbs_policy_load_dirs(dirs, ret, errors, details);
+}
+
+int tbs_policy_load_dirs(const char *const *dirs, TbsPolicy **ret, GPtrArray *errors,
+			 GPtrArray *details)
+{
 	g_autoptr(TbsPolicy) p = tbs_policy_new_default();
-	g_autoptr(GHashTable) dropins =
-		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	g_autoptr(GPtrArray) names = NULL;
-	g_autofree char *main_etc = g_build_filename(config_dir, "tbstreamd.conf", NULL);
-	g_autofree char *main_vendor =
-		vendor_dir ? g_build_filename(vendor_dir, "tbstreamd.conf", NULL) : NULL;
+	g_autoptr(GPtrArray) found = NULL;
 	Loader l = {
 		.sections = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
 						  (GDestroyNotify)section_free),
 		.files = p->files,
-		.errors = errors,
-		.details = details,
+		.details = g_ptr_array_new_with_free_func((GDestroyNotify)tbs_policy_error_free),
 	};
 	GHashTableIter it;
 	Section *sec;
-	gpointer name_key;
+	unsigned n_errors;
 
-	if (access(main_etc, F_OK) == 0) {
-		if (!is_masked(main_etc))
-			load_file(&l, main_etc);
-	} else if (main_vendor && access(main_vendor, F_OK) == 0)
-		load_file(&l, main_vendor);
-
-	if (vendor_dir)
-		collect_dropins(&l, vendor_dir, dropins);
-	collect_dropins(&l, config_dir, dropins);
-	names = g_ptr_array_new();
-	g_hash_table_iter_init(&it, dropins);
-	while (g_hash_table_iter_next(&it, &name_key, NULL))
-		g_ptr_array_add(names, name_key);
-	g_ptr_array_sort(names, cmp_str);
-	for (unsigned i = 0; i < names->len; i++) {
-		const char *path = g_hash_table_lookup(dropins, names->pdata[i]);
-		if (!is_masked(path))
-			load_file(&l, path);
+	found = tbs_policy_files(dirs, l.details);
+	for (unsigned i = 0; i < found->len; i++) {
+		const TbsPolicyFile *f = found->pdata[i];
+		if (!f->masked)
+			load_file(&l, f->path);
 	}
 
 	/* [Daemon] first: its OnUnplug= is the default of every stream */
@@ -685,7 +617,17 @@ int tbs_policy_load_full(const char *config_dir, const char *vendor_dir, TbsPoli
 	g_ptr_array_sort(p->rules, cmp_rule);
 	g_hash_table_unref(l.sections);
 
-	if (l.n_errors > 0)
+	/* sections come out of a hash table: sort, so every report lists them the same way */
+	tbs_policy_errors_sort(l.details);
+	n_errors = l.details->len;
+	for (unsigned i = 0; i < l.details->len; i++) {
+		if (errors)
+			g_ptr_array_add(errors, tbs_policy_error_format(l.details->pdata[i]));
+		if (details)
+			g_ptr_array_add(details, g_steal_pointer(&l.details->pdata[i]));
+	}
+	g_ptr_array_unref(l.details);
+	if (n_errors > 0)
 		return -EINVAL;
 	*ret = g_steal_pointer(&p);
 	return 0;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include <glib.h>
@@ -70,8 +71,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(TbsPolicy, tbs_policy_free)
  * policy.d/\*.conf from both directories, sorted by file name, a file in
  * config_dir replacing (or, if empty or a link to /dev/null, masking) the
  * vendor file of the same name. Later files override single keys of earlier ones.
- * Every problem is appended to errors (if non-NULL) as "file:line: message";
- * returns -EINVAL if there was any, and then *ret is left untouched.
+ * Every problem is appended to errors (if non-NULL) as "file:line: message",
+ * sorted by file name and line; returns -EINVAL if there was any, and then
+ * *ret is left untouched.
  */
 int tbs_policy_load(const char *config_dir, const char *vendor_dir, TbsPolicy **ret,
 		    GPtrArray *errors);
@@ -99,6 +101,45 @@ void tbs_policy_error_free(TbsPolicyError *e);
 /* As tbs_policy_load, and also every error as a TbsPolicyError* appended to details. */
 int tbs_policy_load_full(const char *config_dir, const char *vendor_dir, TbsPolicy **ret,
 			 GPtrArray *errors, GPtrArray *details);
+/*
+ * The same over a search path: dirs (NULL-terminated) from the highest
+ * precedence to the lowest, e.g. {"/etc/tbstreamd", "/usr/lib/tbstreamd", NULL}.
+ */
+int tbs_policy_load_dirs(const char *const *dirs, TbsPolicy **ret, GPtrArray *errors,
+			 GPtrArray *details);
+
+/* "file:line: message", or "file: message" for an error about the whole file. */
+char *tbs_policy_error_format(const TbsPolicyError *e);
+/* By file name, then line; errors of one line keep their order. */
+void tbs_policy_errors_sort(GPtrArray *details);
+
+/* policy-files.c: the files of a search path, in the order they apply. */
+typedef struct TbsPolicyFile {
+	char *name;	       /* "tbstreamd.conf" or "policy.d/NAME.conf" */
+	char *path;	       /* the file of that name in the first directory that has one */
+	bool masked;	       /* path is empty or a link to /dev/null: none of them applies */
+	GPtrArray *overridden; /* char*, the same name further down the path, not used */
+} TbsPolicyFile;
+
+/*
+ * tbstreamd.conf first, then the drop-ins sorted by name. Problems with the
+ * directories themselves (unreadable, too many drop-ins) are appended to
+ * details as TbsPolicyError*.
+ */
+GPtrArray *tbs_policy_files(const char *const *dirs, GPtrArray *details);
+
+/*
+ * tbstreamd --check-policy: errors to err as "file:line: message" (sorted),
+ * a summary to out; returns the exit status (0 clean, 1 errors). dirs_given:
+ * the directories were named by the user, so one without any policy in it
+ * is an error (a typo, or policy.d itself) instead of an empty policy.
+ */
+int tbs_policy_check(const char *const *dirs, bool dirs_given, FILE *out, FILE *err);
+/*
+ * tbstreamd --cat-policy: every file in the order it applies, each under a
+ * "# PATH" line, masked and replaced files said so; returns the exit status.
+ */
+int tbs_policy_cat(const char *const *dirs, bool dirs_given, FILE *out, FILE *err);
 
 typedef struct TbsPeerFacts {
 	const char *uuid; /* normalized, may be NULL if the peer had none */

@@ -213,7 +213,7 @@ START_TEST(test_list_json_is_complete_and_unmasked)
 	ASSERT_JSON(out, "type(d['Streams'][0]['Counters']).__name__", "dict");
 
 	g_free(err);
-	ASSERT_CTL_OK(ctl(&pretty, &err, "list", "-j", NULL), err);
+	ASSERT_CTL_OK(ctl(&pretty, &err, "list", "--json=pretty", NULL), err);
 	ASSERT_HAS(pretty, "\n  \"Peers\": [\n    {\n      \"Path\": ");
 	ASSERT_JSON(pretty,
 		    "d == "
@@ -576,6 +576,78 @@ START_TEST(test_monitor_for_people)
 }
 END_TEST
 
+/* -j as systemd's tools have it: pretty on a terminal, one line per document otherwise. */
+START_TEST(test_j_is_pretty_on_a_terminal_and_short_in_a_pipe)
+{
+	g_autofree char *out = NULL, *err = NULL, *tty = NULL, *err2 = NULL;
+	g_autofree char *cmd = g_strdup_printf("'%s' list -j", TBSTREAMCTL_PATH);
+	/* script(1) gives tbstreamctl a pseudo-terminal as its standard output */
+	const char *argv[] = {"script", "-qec", cmd, "/dev/null", NULL};
+
+	ASSERT_CTL_OK(ctl(&out, &err, "list", "-j", NULL), err);
+	ck_assert_ptr_eq(strchr(out, '\n'), out + strlen(out) - 1);
+	ASSERT_JSON(out, "[p['Name'] for p in d['Peers']]", "[\"alpha\", \"beta\"]");
+
+	ck_assert_int_eq(bus_world_tool(&bw, argv, &tty, &err2), 0);
+	/* the terminal turns \n into \r\n */
+	ASSERT_HAS(tty, "{\r\n  \"Manager\": {\r\n");
+	ASSERT_HAS(tty, "\r\n  \"Peers\": [\r\n    {\r\n");
+}
+END_TEST
+
+START_TEST(test_policy_errors_show_in_status_and_list)
+{
+	g_autofree char *out = NULL, *err = NULL, *list = NULL, *err2 = NULL, *err3 = NULL,
+			*bare = NULL, *json = NULL, *err4 = NULL;
+
+	/* errors in two sections of one file: shown in file and line order */
+	world_policy(&bw.w, "[Peer x]\nMatchAny=yes\nBogus=1\n[Stream s]\nRingSize=1\n");
+	ck_assert_int_eq(ctl(NULL, &err, "reload", NULL), 1);
+	ASSERT_CTL_OK(ctl(&out, &err2, "status", NULL), err2);
+	ASSERT_HAS(out, "      Daemon: tbstreamd " TBSTREAM_VERSION ", degraded\n");
+	ASSERT_HAS(out, "      Policy: 2 errors, not in force (tbstreamd --check-policy):\n"
+			"              ");
+	ASSERT_HAS(out, "tbstreamd.conf:3: Unknown key Bogus= in [Peer x]\n              ");
+	ASSERT_HAS(out, "tbstreamd.conf:5: RingSize= expects 32..4096, got \"1\"\n");
+	ck_assert((uintptr_t)strstr(out, ":3: Unknown key") <
+		  (uintptr_t)strstr(out, ":5: RingSize="));
+	ASSERT_HAS(out, "      Kernel: ready (ConfigFS mounted, stream module loaded)\n");
+	ASSERT_HAS(out, "       Peers: 2 known, 2 connected, 0 allowed\n");
+	ASSERT_HAS(out, "     Streams: 0, 0 configured\n");
+
+	ASSERT_CTL_OK(ctl(&list, &err3, "list", NULL), err3);
+	ASSERT_HAS(list, "  policy error: ");
+	ASSERT_HAS(list, "tbstreamd.conf:3: Unknown key Bogus= in [Peer x]\n");
+	/* --no-legend: the peers, without the daemon's line and its policy errors */
+	ASSERT_CTL_OK(ctl(&bare, &err3, "list", "--no-legend", "--no-pager", NULL), err3);
+	ASSERT_HAS_NOT(bare, "tbstreamd ");
+	ASSERT_HAS_NOT(bare, "policy error");
+	ck_assert_msg(g_str_has_prefix(bare, "* alpha  " MASKED_A "\n") ||
+			      g_str_has_prefix(bare, "● alpha  " MASKED_A "\n"),
+		      "%s", bare);
+
+	ASSERT_CTL_OK(ctl(&json, &err4, "status", "--json=short", NULL), err4);
+	ASSERT_JSON(json, "d['Peers']", "{\"Known\": 2, \"Connected\": 2, \"Allowed\": 0}");
+	ASSERT_JSON(json, "[e[2] for e in d['Manager']['PolicyErrorList']]", "[3, 5]");
+}
+END_TEST
+
+START_TEST(test_status_of_a_healthy_daemon)
+{
+	g_autofree char *out = NULL, *err = NULL, *ctrl = NULL, *err2 = NULL;
+
+	request_persistent("alpha", "backup");
+	ASSERT_CTL_OK(ctl(&out, &err, "status", NULL), err);
+	ASSERT_HAS(out, "      Daemon: tbstreamd " TBSTREAM_VERSION ", running\n");
+	ASSERT_HAS(out, "      Policy: loaded, no errors\n");
+	ASSERT_HAS(out, "     Streams: 1, 1 configured\n");
+	ASSERT_HAS(out, " Controllers: ");
+	/* without controllers, --no-legend leaves nothing to say */
+	ASSERT_CTL_OK(ctl(&ctrl, &err2, "controllers", "--no-legend", NULL), err2);
+	ck_assert_str_eq(ctrl, "");
+}
+END_TEST
+
 /* ---- usage and lookup errors --------------------------------------------------------------- */
 
 START_TEST(test_usage_errors_exit_2_and_change_nothing)
@@ -685,15 +757,26 @@ START_TEST(test_bash_completion_offers_verbs_peers_and_streams)
 	ck_assert_str_eq(opts, "--read\n");
 	json = complete("tbstreamctl --json=p");
 	ck_assert_str_eq(json, "pretty\n");
+	g_autofree char *st = complete("tbstreamctl st");
+	ck_assert_str_eq(st, "status\n");
+	g_autofree char *legend = complete("tbstreamctl list --no-l");
+	ck_assert_str_eq(legend, "--no-legend\n");
 }
 END_TEST
 
 START_TEST(test_help_and_version)
 {
-	g_autofree char *out = NULL, *out2 = NULL;
+	g_autofree char *out = NULL, *out2 = NULL, *out3 = NULL, *err = NULL, *err2 = NULL;
 
 	ck_assert_int_eq(ctl(&out, NULL, "--help", NULL), 0);
 	ASSERT_HAS(out, "Usage: tbstreamctl");
+	ck_assert_int_eq(ctl(&out3, NULL, "help", NULL), 0);
+	ck_assert_str_eq(out3, out);
+	/* usage errors name the program, not the path it was run by */
+	ck_assert_int_eq(ctl(NULL, &err, "bogus", NULL), EXIT_USAGE);
+	ck_assert_str_eq(err, "tbstreamctl: unknown verb 'bogus'\n");
+	ck_assert_int_eq(ctl(NULL, &err2, "--no-such-option", NULL), EXIT_USAGE);
+	ck_assert_msg(g_str_has_prefix(err2, "tbstreamctl: "), "%s", err2);
 	ck_assert_int_eq(ctl(&out2, NULL, "--version", NULL), 0);
 	ck_assert_str_eq(out2, "tbstreamctl " TBSTREAM_VERSION "\n");
 }
@@ -780,6 +863,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_daemon_refusals_have_clear_messages);
 	tcase_add_test(tc, test_bash_completion_offers_verbs_peers_and_streams);
 	tcase_add_test(tc, test_help_and_version);
+	tcase_add_test(tc, test_j_is_pretty_on_a_terminal_and_short_in_a_pipe);
+	tcase_add_test(tc, test_policy_errors_show_in_status_and_list);
+	tcase_add_test(tc, test_status_of_a_healthy_daemon);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("denied");

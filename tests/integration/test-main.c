@@ -5,7 +5,9 @@
  * clean exit on SIGTERM, and refusal of bad options. Runs under umockdev-wrapper
  * (an empty testbed: no peers).
  */
+#include <fcntl.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -274,6 +276,143 @@ START_TEST(test_bad_option_fails_and_help_succeeds)
 }
 END_TEST
 
+/* Runs tbstreamd with args (NULL-terminated) to completion; its exit status, output in out/err. */
+static int run_tool(char **out, char **err, const char *first, ...)
+{
+	g_autoptr(GPtrArray) a = g_ptr_array_new();
+	g_autoptr(GError) error = NULL;
+	const char *arg;
+	va_list ap;
+	int status;
+
+	g_ptr_array_add(a, (char *)TBSTREAMD_PATH);
+	va_start(ap, first);
+	for (arg = first; arg; arg = va_arg(ap, const char *))
+		g_ptr_array_add(a, (char *)arg);
+	va_end(ap);
+	g_ptr_array_add(a, NULL);
+	ck_assert_msg(g_spawn_sync(NULL, (char **)a->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out,
+				   err, &status, &error),
+		      "%s", error ? error->message : "");
+	ck_assert(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+START_TEST(test_check_policy_reports_errors_by_file_and_line_without_a_bus)
+{
+	g_autofree char *etc = g_build_filename(tmp, "etc", NULL);
+	g_autofree char *vendor = g_build_filename(tmp, "vendor", NULL);
+	g_autofree char *cd = g_strdup_printf("--config-dir=%s", etc);
+	g_autofree char *vd = g_strdup_printf("--vendor-dir=%s", vendor);
+	g_autofree char *out = NULL, *err = NULL, *out2 = NULL, *err2 = NULL, *out3 = NULL,
+			*err3 = NULL, *out4 = NULL, *err4 = NULL;
+
+	/* no bus at all: the check must not need one */
+	setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent", 1);
+	th_write(tmp, "etc/policy.d/20-b.conf", "[Peer p]\nMatchAny=yes\nStreams=nope\n");
+	th_write(tmp, "vendor/tbstreamd.conf", "[Daemon]\nOnUnplug=later\n");
+	th_write(tmp, "etc/tbstreamd.conf", "[Stream x]\nRingSize=1\n[Daemon]\nColour=blue\n");
+	ck_assert_int_eq(run_tool(&out, &err, "--check-policy", cd, vd, NULL), 1);
+	/* etc's tbstreamd.conf replaces vendor's: its OnUnplug= error is not there */
+	g_autofree char *want = g_strdup_printf(
+		"%1$s/policy.d/20-b.conf:3: Streams= names \"nope\" but there is no [Stream nope]\n"
+		"%1$s/tbstreamd.conf:2: RingSize= expects 32..4096, got \"1\"\n"
+		"%1$s/tbstreamd.conf:4: Unknown key Colour= in [Daemon]\n",
+		etc);
+	ck_assert_str_eq(err, want);
+	ck_assert_str_eq(out, "Policy has 3 error(s); tbstreamd would not use it.\n");
+
+	/* DIR arguments replace the search path: vendor alone has one error */
+	ck_assert_int_eq(run_tool(&out2, &err2, "--check-policy", vendor, NULL), 1);
+	g_autofree char *want2 = g_strdup_printf(
+		"%s/tbstreamd.conf:2: OnUnplug= expects keep or remove, got \"later\"\n", vendor);
+	ck_assert_str_eq(err2, want2);
+
+	th_write(tmp, "etc/tbstreamd.conf", "[Stream nope]\n");
+	ck_assert_int_eq(run_tool(&out3, &err3, "--check-policy", cd, vd, NULL), 0);
+	ck_assert_str_eq(err3, "");
+	ck_assert_str_eq(out3,
+			 "Policy is valid: 1 rule(s), 1 stream template(s) from 2 file(s).\n");
+	/* a directory without any policy is a mistake, not a clean policy */
+	ck_assert_int_eq(run_tool(&out4, &err4, "--check-policy", tmp, NULL), 1);
+	ck_assert_ptr_nonnull(strstr(err4, "holds neither tbstreamd.conf nor policy.d/"));
+	unsetenv("DBUS_SYSTEM_BUS_ADDRESS");
+}
+END_TEST
+
+START_TEST(test_cat_policy_shows_each_file_under_its_path)
+{
+	g_autofree char *etc = g_build_filename(tmp, "etc", NULL);
+	g_autofree char *vendor = g_build_filename(tmp, "vendor", NULL);
+	g_autofree char *out = NULL, *err = NULL;
+
+	th_write(tmp, "vendor/policy.d/50-enrolled.conf", "[Peer enrolled]\nMatchEnrolled=yes\n");
+	th_write(tmp, "etc/policy.d/50-enrolled.conf", "");
+	ck_assert_int_eq(run_tool(&out, &err, "--cat-policy", etc, vendor, NULL), 0);
+	g_autofree char *want = g_strdup_printf(
+		"# %1$s/tbstreamd.conf\n[Daemon]\nSubsystems=thunderbolt\n\n"
+		"# %1$s/policy.d/50-enrolled.conf: masked (a link to /dev/null or empty)\n"
+		"# (so %2$s/policy.d/50-enrolled.conf is not used)\n",
+		etc, vendor);
+	ck_assert_str_eq(out, want);
+	ck_assert_str_eq(err, "");
+}
+END_TEST
+
+/* Starts tbstreamd logging to a file (stderr); returns the file's name. */
+static char *spawn_logging(void)
+{
+	g_autofree char *cfg = g_build_filename(tmp, "cfg", NULL);
+	g_autofree char *dev = g_build_filename(tmp, "dev", NULL);
+	g_autofree char *state = g_build_filename(tmp, "state", NULL);
+	g_autofree char *etc = g_build_filename(tmp, "etc", NULL);
+	g_autofree char *vendor = g_build_filename(tmp, "vendor", NULL);
+	char *log = g_build_filename(tmp, "log", NULL);
+
+	ck_assert_int_eq(g_mkdir_with_parents(dev, 0755), 0);
+	daemon_pid = fork();
+	ck_assert_int_ge(daemon_pid, 0);
+	if (daemon_pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0 || dup2(fd, STDERR_FILENO) < 0)
+			_exit(126);
+		execl(TBSTREAMD_PATH, TBSTREAMD_PATH, "--log-target=console", "--no-bus",
+		      "--configfs-root", cfg, "--dev-root", dev, "--state-dir", state,
+		      "--config-dir", etc, "--vendor-dir", vendor, (char *)NULL);
+		_exit(127);
+	}
+	return log;
+}
+
+START_TEST(test_broken_policy_at_start_says_every_peer_is_denied)
+{
+	g_autofree char *log = NULL, *text = NULL, *text2 = NULL;
+
+	th_write(tmp, "etc/tbstreamd.conf", "[Daemon]\nBogus=1\n");
+	log = spawn_logging();
+	g_autofree char *start = wait_notify("READY=1");
+	ck_assert_ptr_nonnull(strstr(start, "policy has errors, every peer denied"));
+	ck_assert(g_file_get_contents(log, &text, NULL, NULL));
+	ck_assert_msg(strstr(text, "tbstreamd.conf:2: Unknown key Bogus= in [Daemon]"), "%s", text);
+	ck_assert_msg(strstr(text, "Policy has 1 error(s) and no earlier policy was loaded: "
+				   "every peer is denied until it is fixed"),
+		      "%s", text);
+	ck_assert_msg(!strstr(text, "last good"), "%s", text);
+
+	/* once a good policy loaded, a broken one on reload leaves that one in force */
+	th_write(tmp, "etc/tbstreamd.conf", "[Daemon]\n");
+	ck_assert_int_eq(kill(daemon_pid, SIGHUP), 0);
+	g_free(wait_notify("READY=1"));
+	th_write(tmp, "etc/tbstreamd.conf", "[Daemon]\nBogus=2\n");
+	ck_assert_int_eq(kill(daemon_pid, SIGHUP), 0);
+	g_autofree char *reload = wait_notify("READY=1");
+	ck_assert_ptr_nonnull(strstr(reload, "policy has errors, using the last good one"));
+	ck_assert(g_file_get_contents(log, &text2, NULL, NULL));
+	ck_assert_msg(strstr(text2, "Policy has 1 error(s), keeping the last good policy"), "%s",
+		      text2);
+}
+END_TEST
+
 static Suite *main_suite(void)
 {
 	Suite *s = suite_create("main");
@@ -289,6 +428,9 @@ static Suite *main_suite(void)
 	tcase_add_test(tc, test_connected_peer_keeps_daemon_until_unplugged);
 	tcase_add_test(tc, test_daemon_without_system_bus_keeps_running);
 	tcase_add_test(tc, test_bad_option_fails_and_help_succeeds);
+	tcase_add_test(tc, test_check_policy_reports_errors_by_file_and_line_without_a_bus);
+	tcase_add_test(tc, test_cat_policy_shows_each_file_under_its_path);
+	tcase_add_test(tc, test_broken_policy_at_start_says_every_peer_is_denied);
 	suite_add_tcase(s, tc);
 	return s;
 }

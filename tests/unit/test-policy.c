@@ -517,6 +517,194 @@ START_TEST(test_errors_carry_codes)
 }
 END_TEST
 
+/* Errors come from a hash table of sections: the report must not follow its order. */
+START_TEST(test_errors_are_sorted_by_file_then_line)
+{
+	g_autoptr(GPtrArray) details =
+		g_ptr_array_new_with_free_func((GDestroyNotify)tbs_policy_error_free);
+	g_autoptr(GString) conf = g_string_new(NULL);
+	TbsPolicy *p = NULL;
+
+	for (int i = 0; i < 30; i++)
+		g_string_append_printf(conf, "[Stream s%d]\nRingSize=%d\n", i, i);
+	th_write(etc, "tbstreamd.conf", conf->str);
+	th_write(etc, "policy.d/20-b.conf", "[Peer b]\nBogus=1\n[Gadget]\n[Peer c]\nAllow=no\n");
+	th_write(vendor, "policy.d/10-a.conf", "[Widget]\n[Daemon]\nOnUnplug=later\n");
+	ck_assert_int_eq(tbs_policy_load_full(etc, vendor, &p, errors, details), -EINVAL);
+	ck_assert_uint_eq(errors->len, 30 + 4 + 2);
+	ck_assert_uint_eq(details->len, errors->len);
+	for (unsigned i = 0; i < details->len; i++) {
+		const TbsPolicyError *e = details->pdata[i];
+		g_autofree char *s = tbs_policy_error_format(e);
+
+		/* the strings and the details are the same list in the same order */
+		ck_assert_str_eq(s, errors->pdata[i]);
+		if (i == 0)
+			continue;
+		const TbsPolicyError *prev = details->pdata[i - 1];
+		int c = strcmp(prev->file, e->file);
+		ck_assert_msg(c < 0 || (c == 0 && prev->line <= e->line), "not sorted:\n%s\n%s",
+			      (char *)errors->pdata[i - 1], (char *)errors->pdata[i]);
+	}
+	/* etc's tbstreamd.conf: its 30 errors together, line 2, 4, ... 60 */
+	unsigned k = 0;
+	while (k < details->len &&
+	       !g_str_has_suffix(((TbsPolicyError *)details->pdata[k])->file, "tbstreamd.conf"))
+		k++;
+	for (unsigned i = 0; i < 30; i++, k++) {
+		ck_assert_uint_lt(k, details->len);
+		ck_assert_uint_eq(((TbsPolicyError *)details->pdata[k])->line, 2 * i + 2);
+	}
+}
+END_TEST
+
+/* A search path of three: the first directory to have a name wins it, or masks it. */
+START_TEST(test_search_path_first_directory_wins_or_masks)
+{
+	g_autofree char *run = th_mkdtemp();
+	const char *dirs[] = {run, etc, vendor, NULL};
+	g_autoptr(GPtrArray) details =
+		g_ptr_array_new_with_free_func((GDestroyNotify)tbs_policy_error_free);
+	g_autoptr(GPtrArray) files = NULL;
+	g_autofree char *masked = g_build_filename(run, "policy.d", "30-m.conf", NULL);
+	TbsPolicy *p = NULL;
+
+	th_write(vendor, "tbstreamd.conf", "[Daemon]\nSubsystems=vendor\n");
+	th_write(etc, "tbstreamd.conf", "[Daemon]\nSubsystems=etc\n");
+	th_write(vendor, "policy.d/10-a.conf", "[Stream a]\nRingSize=64\n");
+	th_write(etc, "policy.d/10-a.conf", "[Stream a]\nRingSize=128\n");
+	th_write(run, "policy.d/10-a.conf", "[Stream a]\nRingSize=256\n");
+	th_write(vendor, "policy.d/30-m.conf", "[Bogus]\n");
+	th_write(etc, "policy.d/20-e.conf", "[Stream e]\n");
+	ck_assert_int_eq(symlink("/dev/null", masked), 0);
+
+	files = tbs_policy_files(dirs, details);
+	ck_assert_uint_eq(details->len, 0);
+	ck_assert_uint_eq(files->len, 4);
+	const TbsPolicyFile *f0 = files->pdata[0], *f1 = files->pdata[1], *f2 = files->pdata[2],
+			    *f3 = files->pdata[3];
+	ck_assert_str_eq(f0->name, "tbstreamd.conf");
+	ck_assert(g_str_has_prefix(f0->path, etc));
+	ck_assert_uint_eq(f0->overridden->len, 1);
+	ck_assert_str_eq(f1->name, "policy.d/10-a.conf");
+	ck_assert(g_str_has_prefix(f1->path, run));
+	ck_assert_uint_eq(f1->overridden->len, 2);
+	ck_assert(g_str_has_prefix(f1->overridden->pdata[0], etc));
+	ck_assert(g_str_has_prefix(f1->overridden->pdata[1], vendor));
+	ck_assert_str_eq(f2->name, "policy.d/20-e.conf");
+	ck_assert(!f2->masked);
+	ck_assert_str_eq(f3->name, "policy.d/30-m.conf");
+	ck_assert(f3->masked);
+
+	ck_assert_int_eq(tbs_policy_load_dirs(dirs, &p, errors, NULL), 0);
+	ck_assert_str_eq(p->subsystems[0], "etc");
+	ck_assert_int_eq(tbs_policy_find_stream(p, "a")->ring_size, 256);
+	ck_assert_ptr_nonnull(tbs_policy_find_stream(p, "e"));
+	ck_assert_uint_eq(p->files->len, 3);
+	tbs_policy_free(p);
+	th_rm_rf(run);
+}
+END_TEST
+
+static char *run_tool(int (*tool)(const char *const *, bool, FILE *, FILE *), bool given,
+		      int *status, char **err)
+{
+	const char *dirs[] = {etc, vendor, NULL};
+	char *out = NULL, *e = NULL;
+	size_t n_out = 0, n_err = 0;
+	FILE *fo = open_memstream(&out, &n_out), *fe = open_memstream(&e, &n_err);
+
+	ck_assert(fo && fe);
+	*status = tool(dirs, given, fo, fe);
+	fclose(fo);
+	fclose(fe);
+	*err = e;
+	return out;
+}
+
+START_TEST(test_check_reports_sorted_errors_and_exit_status)
+{
+	g_autofree char *out = NULL, *err = NULL, *out2 = NULL, *err2 = NULL, *out3 = NULL,
+			*err3 = NULL;
+	int status;
+
+	th_write(etc, "tbstreamd.conf", "[Stream x]\nRingSize=1\n[Stream y]\nMode=9\n");
+	out = run_tool(tbs_policy_check, false, &status, &err);
+	ck_assert_int_eq(status, 1);
+	g_autofree char *want = g_strdup_printf(
+		"%s/tbstreamd.conf:2: RingSize= expects 32..4096, got \"1\"\n"
+		"%s/tbstreamd.conf:4: Mode= expects octal permission bits (0..0777, no set-id or "
+		"sticky bit), got \"9\"\n",
+		etc, etc);
+	ck_assert_str_eq(err, want);
+	ck_assert_str_eq(out, "Policy has 2 error(s); tbstreamd would not use it.\n");
+
+	th_write(etc, "tbstreamd.conf", "[Stream x]\n[Peer p]\nMatchAny=yes\nStreams=x\n");
+	out2 = run_tool(tbs_policy_check, false, &status, &err2);
+	ck_assert_int_eq(status, 0);
+	ck_assert_str_eq(err2, "");
+	ck_assert_str_eq(out2,
+			 "Policy is valid: 1 rule(s), 1 stream template(s) from 1 file(s).\n");
+
+	/* named directories must hold a policy: policy.d itself is a mistake */
+	th_rm_rf(vendor);
+	ck_assert_int_eq(g_mkdir(vendor, 0755), 0);
+	out3 = run_tool(tbs_policy_check, true, &status, &err3);
+	ck_assert_int_eq(status, 1);
+	ck_assert_msg(strstr(err3, "holds neither tbstreamd.conf nor policy.d/"), "%s", err3);
+}
+END_TEST
+
+START_TEST(test_cat_shows_files_in_order_with_their_paths)
+{
+	g_autofree char *out = NULL, *err = NULL;
+	g_autofree char *masked = g_build_filename(etc, "policy.d", "30-m.conf", NULL);
+	int status;
+
+	th_write(vendor, "tbstreamd.conf", "[Daemon]\nOnUnplug=keep");
+	th_write(vendor, "policy.d/10-a.conf", "[Stream a]\n");
+	th_write(etc, "policy.d/10-a.conf", "[Stream a]\nRingSize=64\n");
+	th_write(vendor, "policy.d/30-m.conf", "[Stream m]\n");
+	th_write(etc, "policy.d/20-b.conf",
+		 "[Stream b]\n# later files win\n[Daemon]\n OnUnplug = remove\n");
+	ck_assert_int_eq(symlink("/dev/null", masked), 0);
+	out = run_tool(tbs_policy_cat, false, &status, &err);
+	ck_assert_int_eq(status, 0);
+	ck_assert_str_eq(err, "");
+	g_autofree char *want = g_strdup_printf(
+		"# %1$s/tbstreamd.conf\n[Daemon]\nOnUnplug=keep\n"
+		"# (overridden by %2$s/policy.d/20-b.conf:4)\n\n"
+		"# %2$s/policy.d/10-a.conf\n# (replaces %1$s/policy.d/10-a.conf, which is not "
+		"used)\n[Stream a]\nRingSize=64\n\n"
+		"# %2$s/policy.d/20-b.conf\n[Stream b]\n# later files win\n[Daemon]\n"
+		" OnUnplug = remove\n\n"
+		"# %2$s/policy.d/30-m.conf: masked (a link to /dev/null or empty)\n"
+		"# (so %1$s/policy.d/30-m.conf is not used)\n",
+		vendor, etc);
+	ck_assert_str_eq(out, want);
+}
+END_TEST
+
+START_TEST(test_cat_reports_an_unreadable_file_without_blocking)
+{
+	g_autofree char *out = NULL, *err = NULL;
+	g_autofree char *fifo = g_build_filename(etc, "policy.d", "40-f.conf", NULL);
+	int status;
+
+	th_write(etc, "policy.d/10-a.conf", "[Stream a]\n");
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	out = run_tool(tbs_policy_cat, false, &status, &err);
+	ck_assert_int_eq(status, 1);
+	g_autofree char *want_err = g_strdup_printf("%s: cannot read: not a regular file\n", fifo);
+	ck_assert_str_eq(err, want_err);
+	g_autofree char *want = g_strdup_printf(
+		"# %1$s/policy.d/10-a.conf\n[Stream a]\n\n# %1$s/policy.d/40-f.conf\n"
+		"# (cannot be read)\n",
+		etc);
+	ck_assert_str_eq(out, want);
+}
+END_TEST
+
 static Suite *policy_suite(void)
 {
 	Suite *s = suite_create("policy");
@@ -541,6 +729,11 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, test_vendor_default_denies_everyone);
 	tcase_add_test(tc, test_vendor_enrollment_rule_and_admin_override);
 	tcase_add_test(tc, test_errors_carry_codes);
+	tcase_add_test(tc, test_errors_are_sorted_by_file_then_line);
+	tcase_add_test(tc, test_search_path_first_directory_wins_or_masks);
+	tcase_add_test(tc, test_check_reports_sorted_errors_and_exit_status);
+	tcase_add_test(tc, test_cat_shows_files_in_order_with_their_paths);
+	tcase_add_test(tc, test_cat_reports_an_unreadable_file_without_blocking);
 	suite_add_tcase(s, tc);
 	return s;
 }
