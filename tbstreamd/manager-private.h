@@ -40,6 +40,11 @@ struct TbsManager {
 	GHashTable *streams;	 /* key -> TbsStream* (owning) */
 	GHashTable *owned;	 /* "group" -> "", "group/name" -> peer id: what we created */
 	GHashTable *requested;	 /* keys of owned streams made on request, not by policy */
+	GHashTable *owned_ids;	 /* key of owned -> identity of the directory we made */
+	/* identity of thunderbolt/stream now ("" while not ready), and as configfs.state had it */
+	char module_id[TBS_IDENTITY_MAX];
+	char saved_module_id[TBS_IDENTITY_MAX];
+	bool enumerated; /* udev's first enumeration is done: who is not here has left */
 
 	TbsConfigfsState cfs_state;
 	sd_event_source *cfs_retry;
@@ -73,6 +78,8 @@ TbsStream *mgr_stream_create(TbsManager *m, TbsPeer *p, const TbsStreamTemplate 
 			     TbsStreamOrigin origin, int *ret_error);
 int mgr_stream_remove(TbsManager *m, TbsStream *s, bool force, const char *why);
 void mgr_stream_drop(TbsManager *m, TbsStream *s);
+/* Records the identity of an item or group we just made (the key must be owned). */
+void mgr_owned_identify(TbsManager *m, const char *key);
 void mgr_stream_refresh(TbsStream *s);
 void mgr_stream_set_state(TbsStream *s, TbsStreamState state);
 void mgr_attr_wait_stop(TbsStream *s);
@@ -88,3 +95,5 @@ bool mgr_peer_enrolled(const TbsPeer *p);
 /* At start: enrolled peers are known before they plug in (a panel can revoke them). */
 void mgr_add_enrolled_peers(TbsManager *m);
 GPtrArray *mgr_streams_in_group(TbsManager *m, const char *group);
+/* After udev's first enumeration: streams whose peer left while we were not looking. */
+void mgr_reconcile_unplugged(TbsManager *m);

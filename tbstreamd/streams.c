@@ -290,6 +290,7 @@ int mgr_stream_remove(TbsManager *m, TbsStream *s, bool force, const char *why)
 	log_stream(LOG_INFO, 0, peer, name, "Removed stream %s (%s)", s->key, why);
 	g_hash_table_remove(m->owned, s->key);
 	g_hash_table_remove(m->requested, s->key);
+	g_hash_table_remove(m->owned_ids, s->key);
 	mgr_stream_drop(m, s);
 
 	if (g_hash_table_contains(m->owned, group) && !group_has_streams(m, group)) {
@@ -297,8 +298,10 @@ int mgr_stream_remove(TbsManager *m, TbsStream *s, bool force, const char *why)
 		r = tbs_configfs_remove_group(m->stream_dir, group);
 		if (r < 0)
 			log_warning_errno(r, "Cannot remove ConfigFS group %s: %m", group);
-		else if (!g_file_test(gpath, G_FILE_TEST_EXISTS))
+		else if (!g_file_test(gpath, G_FILE_TEST_EXISTS)) {
 			g_hash_table_remove(m->owned, group);
+			g_hash_table_remove(m->owned_ids, group);
+		}
 	}
 	mgr_owned_save(m);
 	return 0;
@@ -314,6 +317,8 @@ static bool owned_intent(TbsManager *m, const char *key, const char *peer_id, bo
 {
 	if (g_hash_table_contains(m->owned, key))
 		return false;
+	/* an identity left from an earlier item of this name is not this one's */
+	g_hash_table_remove(m->owned_ids, key);
 	g_hash_table_replace(m->owned, g_strdup(key), g_strdup(peer_id));
 	if (requested)
 		g_hash_table_add(m->requested, g_strdup(key));
@@ -324,6 +329,7 @@ static void owned_intent_drop(TbsManager *m, const char *key)
 {
 	g_hash_table_remove(m->owned, key);
 	g_hash_table_remove(m->requested, key);
+	g_hash_table_remove(m->owned_ids, key);
 }
 
 TbsStream *mgr_stream_create(TbsManager *m, TbsPeer *p, const TbsStreamTemplate *t,
@@ -366,6 +372,9 @@ TbsStream *mgr_stream_create(TbsManager *m, TbsPeer *p, const TbsStreamTemplate 
 		/* someone else's group */
 		owned_intent_drop(m, p->group);
 		dirty = true;
+	} else if (r > 0 && g_hash_table_contains(m->owned, p->group)) {
+		mgr_owned_identify(m, p->group);
+		dirty = true;
 	}
 	r = tbs_configfs_make_item(m->stream_dir, p->group, t->name);
 	if (r <= 0 && new_item) {
@@ -388,6 +397,8 @@ TbsStream *mgr_stream_create(TbsManager *m, TbsPeer *p, const TbsStreamTemplate 
 		s->owned = true;
 		s->made = true;
 		s->origin = origin;
+		mgr_owned_identify(m, s->key);
+		dirty = true;
 		if (!new_item) {
 			/* a record of an earlier item of this name that vanished meanwhile */
 			g_hash_table_replace(m->owned, g_strdup(s->key), g_strdup(p->id));
