@@ -26,6 +26,8 @@
 #define TBS_ACTION_OPEN_STREAM TBS_BUS_NAME ".open-stream"
 #define TBS_ACTION_MANAGE_PEERS TBS_BUS_NAME ".manage-peers"
 #define TBS_ACTION_RELOAD TBS_BUS_NAME ".reload"
+/* implies all of the above; checked itself only where a node's permissions refuse (OpenStream) */
+#define TBS_ACTION_MANAGE TBS_BUS_NAME ".manage"
 
 /* OpenStream flags */
 #define TBS_OPEN_READ (UINT32_C(1) << 0)

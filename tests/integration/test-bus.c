@@ -1042,6 +1042,65 @@ START_TEST(test_allowed_action_only)
 }
 END_TEST
 
+/*
+ * OpenStream hands out what the node would let the caller open itself, as the
+ * kernel decides for its uid and groups; more only with "manage". The caller
+ * is another user when the test runs as root, else the test's own user (the
+ * owner bits then decide).
+ */
+static int open_as_caller(const char *path, const char *flags, char **err)
+{
+	const char *argv[] = {"--system", "call", "io.github.tbstream1", PATH, MANAGER,
+			      "OpenStream", "ou",	path, flags,	     NULL};
+	g_autofree char *out = NULL;
+
+	g_clear_pointer(err, g_free);
+	return geteuid() == 0 ? bus_world_busctl_as(&bw, 65534, argv, &out, err)
+			      : bus_world_busctl(&bw, argv, &out, err);
+}
+
+START_TEST(test_open_stream_follows_the_node_permissions)
+{
+	const char *use[] = {"io.github.tbstream1.request-stream",
+			     "io.github.tbstream1.open-stream", NULL};
+	const char *manage[] = {"io.github.tbstream1.request-stream",
+				"io.github.tbstream1.open-stream", "io.github.tbstream1.manage",
+				NULL};
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+	g_autofree char *path = NULL, *dev = NULL, *err = NULL;
+	uid_t caller = geteuid() == 0 ? 65534 : geteuid();
+
+	bus_env_polkit_allow(&env, use);
+	ck_assert_int_eq(request(client, UUID_A, "perm", true, &path, &e), 0);
+	dev = get_string(path, STREAM_IFACE, "Device");
+	ck_assert_int_eq(chown(dev, caller, (gid_t)-1), 0);
+	ck_assert_int_eq(chmod(dev, 0200), 0);
+
+	/* the owner may write, not read (busctl shows any AccessDenied as just that) */
+	ck_assert_int_ne(open_as_caller(path, "1", &err), 0);
+	ck_assert_msg(strstr(err, "ccess denied"), "unexpected: %s", err);
+	ck_assert_msg(open_as_caller(path, "2", &err) == 0, "write refused: %s", err);
+	ck_assert_int_ne(open_as_caller(path, "3", &err), 0);
+
+	if (geteuid() == 0) {
+		/* the groups come from the bus: nobody's group may write */
+		ck_assert_int_eq(chown(dev, 0, 65534), 0);
+		ck_assert_int_eq(chmod(dev, 0020), 0);
+		ck_assert_msg(open_as_caller(path, "2", &err) == 0, "group write refused: %s",
+			      err);
+		ck_assert_int_ne(open_as_caller(path, "1", &err), 0);
+		/* and other bits are not the group's */
+		ck_assert_int_eq(chmod(dev, 0602), 0);
+		ck_assert_int_ne(open_as_caller(path, "2", &err), 0);
+		ck_assert_int_eq(chmod(dev, 0200), 0);
+	}
+
+	/* an administrator's authorization goes past the node's permissions */
+	bus_env_polkit_allow(&env, manage);
+	ck_assert_msg(open_as_caller(path, "1", &err) == 0, "manage refused: %s", err);
+}
+END_TEST
+
 START_TEST(test_no_polkit_denies)
 {
 	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
@@ -1223,6 +1282,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_denied_changes_nothing);
 	tcase_add_test(tc, test_allowed_action_only);
+	tcase_add_test(tc, test_open_stream_follows_the_node_permissions);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("no-polkit");
