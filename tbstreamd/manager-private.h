@@ -12,6 +12,7 @@
 
 #define DEFAULT_RETRY_USEC (5 * 1000000ULL)
 #define DEFAULT_ATTR_TIMEOUT_USEC (5 * 1000000ULL)
+#define DEFAULT_UDEV_TIMEOUT_USEC (10 * 1000000ULL)
 #define PEERS_CONNECTED_MAX 256
 #define STREAMS_MAX 4096
 
@@ -24,7 +25,8 @@ struct TbsManager {
 	sd_event *event;
 	char *configfs_root, *stream_dir, *dev_root, *state_dir, *config_dir, *vendor_dir;
 	char **subsystems_override;
-	uint64_t retry_usec, attr_timeout_usec;
+	uint64_t retry_usec, attr_timeout_usec, udev_timeout_usec;
+	char *node_subsystem; /* NULL: streams do not wait for udev's event for their node */
 	unsigned store_peers_max;
 	char boot_id[64];
 	bool real_configfs; /* the root is the system's: insist on a ConfigFS mount */
@@ -83,6 +85,8 @@ void mgr_owned_identify(TbsManager *m, const char *key);
 void mgr_stream_refresh(TbsStream *s);
 void mgr_stream_set_state(TbsStream *s, TbsStreamState state);
 void mgr_attr_wait_stop(TbsStream *s);
+/* udev has handled the event of the node called sysname ("tbstreamN"). */
+void mgr_node_processed(void *userdata, const char *sysname);
 
 /* controllers.c (udev handlers) */
 void mgr_domain_added(void *userdata, const TbsDomainInfo *d);

@@ -436,6 +436,13 @@ int tbs_manager_new(sd_event *event, const TbsManagerConfig *c, TbsManager **ret
 	m->store_peers_max = c->store_peers_max ? c->store_peers_max : TBS_STORE_PEERS_MAX;
 	m->attr_timeout_usec =
 		c->attr_timeout_usec ? c->attr_timeout_usec : DEFAULT_ATTR_TIMEOUT_USEC;
+	m->udev_timeout_usec =
+		c->udev_timeout_usec ? c->udev_timeout_usec : DEFAULT_UDEV_TIMEOUT_USEC;
+	if (c->node_subsystem)
+		m->node_subsystem = *c->node_subsystem ? g_strdup(c->node_subsystem) : NULL;
+	else if (strcmp(m->dev_root, "/dev") == 0 && access("/run/udev/control", F_OK) == 0)
+		/* without udev (a container, an initramfs) nobody would ever send the event */
+		m->node_subsystem = g_strdup("tbstream");
 	read_boot_id(m, c->boot_id);
 
 	m->policy = tbs_policy_new_default();
@@ -485,6 +492,7 @@ TbsManager *tbs_manager_free(TbsManager *m)
 	g_free(m->configfs_root);
 	g_free(m->stream_dir);
 	g_free(m->dev_root);
+	g_free(m->node_subsystem);
 	g_free(m->state_dir);
 	g_free(m->config_dir);
 	g_free(m->vendor_dir);
@@ -550,6 +558,8 @@ int tbs_manager_start(TbsManager *m)
 	r = tbs_udev_new(m->event, subsystems, &mgr_udev_handler, m, &m->udev);
 	if (r < 0)
 		return r;
+	if (m->node_subsystem)
+		tbs_udev_set_node_subsystem(m->udev, m->node_subsystem);
 	r = tbs_udev_start(m->udev);
 	if (r < 0)
 		return r;

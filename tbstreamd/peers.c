@@ -696,4 +696,5 @@ const TbsUdevHandler mgr_udev_handler = {
 	.module_added = on_module,
 	.domain_added = mgr_domain_added,
 	.domain_removed = mgr_domain_removed,
+	.node_processed = mgr_node_processed,
 };

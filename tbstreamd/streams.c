@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <systemd/sd-device.h>
+
 #include "log.h"
 #include "manager-private.h"
 
@@ -100,9 +102,85 @@ static int apply_permissions(TbsStream *s)
 	return 0;
 }
 
+static void stream_check_device(TbsStream *s);
+
+static int on_udev_timeout(sd_event_source *src, uint64_t usec, void *userdata)
+{
+	TbsStream *s = userdata;
+
+	s->udev_timeout = sd_event_source_disable_unref(s->udev_timeout);
+	log_stream(LOG_WARNING, 0, s->peer_id, s->name,
+		   "udev has not handled %s after %llu ms; going on without its rules and links",
+		   s->devnode, (unsigned long long)(s->manager->udev_timeout_usec / 1000));
+	s->udev_seen = true;
+	stream_check_device(s);
+	return 0;
+}
+
+/*
+ * Whether udev has handled the node's event: its rules ran and its links
+ * (/dev/tbstream/by-name/...) exist, so a client told "ready" finds them, and
+ * our owner and mode come after anything a rule does. udev keeps a database
+ * entry for every device node once it is done with it.
+ */
+static bool udev_done(TbsStream *s)
+{
+	TbsManager *m = s->manager;
+	_cleanup_(sd_device_unrefp) sd_device *d = NULL;
+	const char *sysname = strrchr(s->devnode, '/') + 1;
+	int r;
+
+	if (!m->node_subsystem || s->udev_seen)
+		return true;
+	if (sd_device_new_from_subsystem_sysname(&d, m->node_subsystem, sysname) >= 0 &&
+	    sd_device_get_is_initialized(d) > 0) {
+		s->udev_seen = true;
+		return true;
+	}
+	if (!s->udev_timeout) {
+		r = sd_event_add_time_relative(m->event, &s->udev_timeout, CLOCK_MONOTONIC,
+					       m->udev_timeout_usec, 0, on_udev_timeout, s);
+		if (r < 0) {
+			log_stream(LOG_WARNING, r, s->peer_id, s->name,
+				   "Cannot wait for udev's event for %s, not waiting: %m",
+				   s->devnode);
+			s->udev_seen = true;
+			return true;
+		}
+	}
+	return false;
+}
+
+void mgr_node_processed(void *userdata, const char *sysname)
+{
+	TbsManager *m = userdata;
+	g_autoptr(GPtrArray) waiting = g_ptr_array_new();
+	GHashTableIter it;
+	TbsStream *s;
+
+	g_hash_table_iter_init(&it, m->streams);
+	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&s))
+		if (s->devnode && !s->udev_seen &&
+		    strcmp(strrchr(s->devnode, '/') + 1, sysname) == 0)
+			g_ptr_array_add(waiting, s);
+	for (unsigned i = 0; i < waiting->len; i++) {
+		s = waiting->pdata[i];
+		s->udev_seen = true;
+		if (s->state == TBS_STREAM_WAITING_DEVICE)
+			stream_check_device(s);
+	}
+}
+
 static void stream_check_device(TbsStream *s)
 {
-	int r = apply_permissions(s);
+	int r;
+
+	if (!udev_done(s)) {
+		mgr_stream_set_state(s, TBS_STREAM_WAITING_DEVICE);
+		return;
+	}
+	s->udev_timeout = sd_event_source_disable_unref(s->udev_timeout);
+	r = apply_permissions(s);
 
 	if (r == -ENOENT) {
 		mgr_stream_set_state(s, TBS_STREAM_WAITING_DEVICE);
@@ -226,6 +304,9 @@ void mgr_stream_refresh(TbsStream *s)
 	}
 	s->info = info;
 	if (s->index != info.index || !s->devnode) {
+		/* another node: its udev event is still to come */
+		s->udev_seen = false;
+		s->udev_timeout = sd_event_source_disable_unref(s->udev_timeout);
 		g_free(s->devnode);
 		s->devnode = g_strdup_printf("%s/tbstream%d", m->dev_root, info.index);
 		s->index = info.index;

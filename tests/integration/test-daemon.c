@@ -609,6 +609,52 @@ START_TEST(test_restart_does_not_own_an_item_made_again_by_someone_else)
 }
 END_TEST
 
+/*
+ * A stream is ready once udev has handled its node's event (rules, by-name
+ * links), not when devtmpfs makes the node; the policy's mode comes after
+ * udev's rules.
+ */
+START_TEST(test_stream_is_ready_only_after_udevs_event_for_its_node)
+{
+	g_autofree char *node = g_build_filename(w.dev, "tbstream0", NULL);
+	struct stat st;
+
+	w.config.node_subsystem = "tbstream";
+	world_policy(&w, allow_a);
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop");
+	world_start(&w);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_WAITING_DEVICE);
+	/* the node is there; udev has not said anything about it */
+	ck_assert_int_eq(stat(node, &st), 0);
+	g_usleep(200000);
+	world_settle(&w);
+	ck_assert_int_eq(world_stream(&w, "0-1.0", "backup")->state, TBS_STREAM_WAITING_DEVICE);
+	ck_assert_uint_eq(w.n_ready, 0);
+
+	g_autofree char *dev = umockdev_testbed_add_device(w.tb, "tbstream", "tbstream0", NULL,
+							   NULL, "DEVNAME", "tbstream0", NULL);
+	ck_assert_ptr_nonnull(dev);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
+	ck_assert_int_eq(stat(node, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0640);
+}
+END_TEST
+
+/* udev that never answers (a lost event) delays a stream, it does not keep it forever. */
+START_TEST(test_stream_goes_ready_without_udevs_event_after_the_timeout)
+{
+	w.config.node_subsystem = "tbstream";
+	w.config.udev_timeout_usec = 300000;
+	world_policy(&w, allow_a);
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop");
+	world_start(&w);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_WAITING_DEVICE);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
+	TbsStream *s = world_stream(&w, "0-1.0", "backup");
+	ck_assert_uint_ge(s->ready_usec - s->created_usec, 300000);
+}
+END_TEST
+
 static bool configfs_ready(World *wd, const void *data)
 {
 	return tbs_manager_configfs_state(wd->m) == TBS_CONFIGFS_READY;
@@ -994,6 +1040,8 @@ static Suite *daemon_suite(void)
 	tcase_add_test(tc, test_module_unloaded_while_running_is_noticed_and_recovered_from);
 	tcase_add_test(tc, test_unmounted_configfs_root_is_reported);
 	tcase_add_test(tc, test_late_device_node_is_waited_for_not_polled);
+	tcase_add_test(tc, test_stream_is_ready_only_after_udevs_event_for_its_node);
+	tcase_add_test(tc, test_stream_goes_ready_without_udevs_event_after_the_timeout);
 	tcase_add_test(tc, test_asynchronously_populated_item_is_waited_for);
 	tcase_add_test(tc, test_peer_hopids_mode_leaves_hopids_to_the_kernel);
 	tcase_add_test(tc, test_change_event_reevaluates_policy_with_new_name);
