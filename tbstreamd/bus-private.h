@@ -8,6 +8,7 @@
 #include <glib.h>
 
 #include "bus-errors.h"
+#include "bus-watch.h"
 #include "bus.h"
 #include "polkit.h"
 
@@ -61,7 +62,7 @@ typedef struct BusStream {
 	char *path;
 	bool persistent;	 /* false: removed when owner leaves the bus */
 	char *owner;		 /* unique name of the RequestStream caller, NULL if none */
-	sd_bus_track *track;	 /* the owner, for streams that live only as long as it */
+	TbsNameWatch *track;	 /* the owner, for streams that live only as long as it */
 	sd_bus_message *request; /* RequestStream waiting for the stream to be ready */
 	sd_event_source *request_timeout;
 	/* bus-throughput.c: the last sample, published while someone watches */
@@ -141,7 +142,8 @@ void bus_stream_free(BusStream *bs);
 /* The stream's state changed: answer a waiting RequestStream if it is settled. */
 void bus_stream_settle_request(BusStream *bs, int removed_error);
 int bus_stream_track_owner(BusStream *bs, sd_bus_message *m);
-/* The same for an owner known by name; fails if the name is not on the bus. */
+/* The same for an owner known by name (asynchronous: a name not on the bus removes the stream
+ * later). */
 int bus_stream_track_owner_name(BusStream *bs, const char *name);
 /* Reply to m with the stream's path once it is ready (or a named error), at most after the timeout.
  */

@@ -6,6 +6,7 @@
 
 #include <glib.h>
 
+#include "bus-watch.h"
 #include "log.h"
 #include "polkit.h"
 #include "util.h"
@@ -35,7 +36,7 @@ struct Check {
 	TbsPolkit *pk;
 	sd_bus_message *m;
 	sd_bus_slot *slot;   /* the CheckAuthorization call */
-	sd_bus_track *track; /* the caller, to cancel when it leaves */
+	TbsNameWatch *watch; /* the caller, to cancel when it leaves */
 	char *action;
 	char cancel_id[64];
 	bool interactive;
@@ -50,7 +51,7 @@ static void check_free(Check *c)
 	if (!c)
 		return;
 	sd_bus_slot_unref(c->slot);
-	sd_bus_track_unref(c->track);
+	tbs_name_watch_free(c->watch);
 	sd_bus_message_unref(c->m);
 	if (c->userdata_free)
 		c->userdata_free(c->userdata);
@@ -64,7 +65,7 @@ static void check_finish(Check *c, int r, const sd_bus_error *error)
 	g_hash_table_steal(c->pk->checks, c);
 	/* no more answers or disconnect notifications for this one */
 	c->slot = sd_bus_slot_unref(c->slot);
-	c->track = sd_bus_track_unref(c->track);
+	c->watch = tbs_name_watch_free(c->watch);
 	c->callback(c->m, r, error, c->userdata);
 	check_free(c);
 }
@@ -78,16 +79,21 @@ static void check_cancel_in_polkit(Check *c)
 				       "CancelCheckAuthorization", NULL, NULL, "s", c->cancel_id);
 }
 
-static int on_caller_gone(sd_bus_track *t, void *userdata)
+static void on_caller_gone(TbsNameWatch *w, int error, void *userdata)
 {
 	Check *c = userdata;
 
+	if (error < 0) {
+		/* the answer still goes to the caller; only an early cancel is lost */
+		log_debug_errno(error, "Not watching the caller of %s: %m", c->action);
+		c->watch = tbs_name_watch_free(c->watch);
+		return;
+	}
 	log_debug("Caller %s of %s left while its authorization for %s was pending",
 		  strna(sd_bus_message_get_sender(c->m)), strna(sd_bus_message_get_member(c->m)),
 		  c->action);
 	check_cancel_in_polkit(c);
 	check_finish(c, -ECANCELED, NULL);
-	return 0;
 }
 
 /* What a caller hears when no polkit answered: the details are for the journal. */
@@ -246,14 +252,11 @@ static Check *check_new(TbsPolkit *pk, sd_bus_message *m, const char *action,
 	return c;
 }
 
-/* Track the caller first: if it leaves, we drop the call and never act for it. */
+/* Watch the caller first: if it leaves, we drop the call and never act for it. */
 static int check_track(Check *c)
 {
-	int r = sd_bus_track_new(c->pk->bus, &c->track, on_caller_gone, c);
-
-	if (r >= 0)
-		r = sd_bus_track_add_sender(c->track, c->m);
-	return r;
+	return tbs_name_watch_new(c->pk->bus, sd_bus_message_get_sender(c->m), on_caller_gone, c,
+				  &c->watch);
 }
 
 int tbs_polkit_check(TbsPolkit *pk, sd_bus_message *m, const char *action,

@@ -4,6 +4,7 @@
  * python3-dbusmock's polkitd (allowing, denying, hanging, or absent) and
  * umockdev peers. Runs under umockdev-wrapper.
  */
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -476,6 +477,61 @@ START_TEST(test_restart_removes_temporary_stream_whose_owner_left_meanwhile)
 	wait_stream_gone("temp");
 	ck_assert_ptr_nonnull(world_stream(&bw.w, "0-1.0", "keep"));
 	ck_assert_uint_eq(n_items(), 1);
+}
+END_TEST
+
+/*
+ * Every synchronous call of this process passes here: libsystemd calls its own
+ * sd_bus_call() through the PLT, so its hidden round trips (sd_bus_track_add_name()
+ * asks GetNameOwner synchronously) are counted too. The daemon must not ask the
+ * bus who someone is while its loop waits: a slow dbus-daemon would stall
+ * every other caller for up to the call timeout.
+ */
+static unsigned n_sync_lookups;
+
+int sd_bus_call(sd_bus *bus, sd_bus_message *m, uint64_t usec, sd_bus_error *ret_error,
+		sd_bus_message **reply)
+{
+	static int (*real)(sd_bus *, sd_bus_message *, uint64_t, sd_bus_error *, sd_bus_message **);
+	const char *member = sd_bus_message_get_member(m);
+
+	if (!real)
+		real = (int (*)(sd_bus *, sd_bus_message *, uint64_t, sd_bus_error *,
+				sd_bus_message **))dlsym(RTLD_NEXT, "sd_bus_call");
+	if (member &&
+	    (strcmp(member, "GetNameOwner") == 0 || g_str_has_prefix(member, "GetConnection") ||
+	     strcmp(member, "AddMatch") == 0))
+		n_sync_lookups++;
+	return real(bus, m, usec, ret_error, reply);
+}
+
+START_TEST(test_callers_are_watched_without_synchronous_bus_calls)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+	g_autofree char *path = NULL, *keep = NULL;
+	sd_bus *other = bus_world_client(&bw);
+	int fd;
+
+	n_sync_lookups = 0;
+	/* polkit checks (each watches its caller), a caller-owned stream, an fd */
+	ck_assert_int_eq(request(other, UUID_A, "temp", false, &path, &e), 0);
+	ck_assert_int_eq(request(client, UUID_A, "keep", true, &keep, &e), 0);
+	fd = open_stream(keep, 2, &e);
+	ck_assert_msg(fd >= 0, "%s", e.message);
+	close(fd);
+	/* a restart watches the restored owner again */
+	restart_daemon(NULL);
+	ck_assert_ptr_nonnull(world_stream(&bw.w, "0-1.0", "temp"));
+	m = bus_world_method(client, PATH, MANAGER, "RemoveStream");
+	ck_assert_int_ge(sd_bus_message_append(m, "o", keep), 0);
+	ck_assert_msg(bus_world_call(&bw, m, CALL_MS, NULL, &e) == 0, "%s", e.message);
+	ck_assert_uint_eq(n_sync_lookups, 0);
+
+	/* and the watches work: the owner leaves, its stream goes */
+	sd_bus_flush_close_unref(other);
+	wait_stream_gone("temp");
+	ck_assert_uint_eq(n_sync_lookups, 0);
 }
 END_TEST
 
@@ -1050,8 +1106,9 @@ END_TEST
  */
 static int open_as_caller(const char *path, const char *flags, char **err)
 {
-	const char *argv[] = {"--system", "call", "io.github.tbstream1", PATH, MANAGER,
-			      "OpenStream", "ou",	path, flags,	     NULL};
+	const char *argv[] = {
+		"--system", "call", "io.github.tbstream1", PATH, MANAGER, "OpenStream", "ou", path,
+		flags,	    NULL};
 	g_autofree char *out = NULL;
 
 	g_clear_pointer(err, g_free);
@@ -1086,8 +1143,7 @@ START_TEST(test_open_stream_follows_the_node_permissions)
 		/* the groups come from the bus: nobody's group may write */
 		ck_assert_int_eq(chown(dev, 0, 65534), 0);
 		ck_assert_int_eq(chmod(dev, 0020), 0);
-		ck_assert_msg(open_as_caller(path, "2", &err) == 0, "group write refused: %s",
-			      err);
+		ck_assert_msg(open_as_caller(path, "2", &err) == 0, "group write refused: %s", err);
 		ck_assert_int_ne(open_as_caller(path, "1", &err), 0);
 		/* and other bits are not the group's */
 		ck_assert_int_eq(chmod(dev, 0602), 0);
@@ -1262,6 +1318,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_restart_keeps_temporary_stream_tied_to_its_owner);
 	tcase_add_test(tc, test_restart_removes_temporary_stream_whose_owner_left_meanwhile);
 	tcase_add_test(tc, test_garbage_owners_file_is_ignored);
+	tcase_add_test(tc, test_callers_are_watched_without_synchronous_bus_calls);
 	tcase_add_test(tc, test_request_times_out_with_named_error);
 	tcase_add_test(tc, test_peer_label_and_trust_are_writable);
 	tcase_add_test(tc, test_reload);
