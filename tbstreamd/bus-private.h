@@ -95,7 +95,7 @@ struct TbsBus {
 	void *released_userdata;
 	bool name_released; /* calls already routed to us are still served */
 	/* bus-throughput.c */
-	sd_bus_track *watchers;	 /* WatchThroughput callers, counted (recursive) */
+	GHashTable *watchers;	 /* WatchThroughput caller -> Watcher* (its watches, counted) */
 	sd_event_source *sample; /* the once-a-second sample; NULL without watchers */
 	uint64_t sample_last_usec;
 	sd_event_source *drain_post; /* looks for the end of that work after each event */

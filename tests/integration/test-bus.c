@@ -508,13 +508,17 @@ int sd_bus_call(sd_bus *bus, sd_bus_message *m, uint64_t usec, sd_bus_error *ret
 START_TEST(test_callers_are_watched_without_synchronous_bus_calls)
 {
 	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *w = NULL;
 	g_autofree char *path = NULL, *keep = NULL;
 	sd_bus *other = bus_world_client(&bw);
 	int fd;
 
 	n_sync_lookups = 0;
-	/* polkit checks (each watches its caller), a caller-owned stream, an fd */
+	/* a throughput watch, polkit checks (each watches its caller), a caller-owned stream, an fd
+	 */
+	w = bus_world_method(other, PATH, MANAGER, "WatchThroughput");
+	ck_assert_msg(bus_world_call(&bw, w, CALL_MS, NULL, &e) == 0, "%s", e.message);
+	ck_assert(tbs_bus_throughput_sampling(bw.bus));
 	ck_assert_int_eq(request(other, UUID_A, "temp", false, &path, &e), 0);
 	ck_assert_int_eq(request(client, UUID_A, "keep", true, &keep, &e), 0);
 	fd = open_stream(keep, 2, &e);
@@ -522,15 +526,20 @@ START_TEST(test_callers_are_watched_without_synchronous_bus_calls)
 	close(fd);
 	/* a restart watches the restored owner again */
 	restart_daemon(NULL);
+	sd_bus_message_unref(w);
+	w = bus_world_method(other, PATH, MANAGER, "WatchThroughput");
+	ck_assert_msg(bus_world_call(&bw, w, CALL_MS, NULL, &e) == 0, "%s", e.message);
 	ck_assert_ptr_nonnull(world_stream(&bw.w, "0-1.0", "temp"));
 	m = bus_world_method(client, PATH, MANAGER, "RemoveStream");
 	ck_assert_int_ge(sd_bus_message_append(m, "o", keep), 0);
 	ck_assert_msg(bus_world_call(&bw, m, CALL_MS, NULL, &e) == 0, "%s", e.message);
 	ck_assert_uint_eq(n_sync_lookups, 0);
 
-	/* and the watches work: the owner leaves, its stream goes */
+	/* and the watches work: the owner leaves, its stream and its throughput watch go */
+	ck_assert(tbs_bus_throughput_sampling(bw.bus));
 	sd_bus_flush_close_unref(other);
 	wait_stream_gone("temp");
+	ck_assert(!tbs_bus_throughput_sampling(bw.bus));
 	ck_assert_uint_eq(n_sync_lookups, 0);
 }
 END_TEST
