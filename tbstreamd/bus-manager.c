@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 
 #include "bus-private.h"
 #include "log.h"
@@ -423,14 +424,32 @@ typedef struct StreamCall {
 	TbsBus *b;
 	char *key;
 	uint32_t flags;
+	TbsCallerCreds creds; /* OpenStream: who asks, for the node's permissions */
 } StreamCall;
 
 static void stream_call_free(void *userdata)
 {
 	StreamCall *sc = userdata;
 
+	tbs_caller_creds_clear(&sc->creds);
 	g_free(sc->key);
 	g_free(sc);
+}
+
+/* The next stage of a call: its userdata goes with the stage that ends. */
+static StreamCall *stream_call_next(const StreamCall *sc)
+{
+	StreamCall *n = g_new0(StreamCall, 1);
+
+	n->b = sc->b;
+	n->key = g_strdup(sc->key);
+	n->flags = sc->flags;
+	n->creds.uid = sc->creds.uid;
+	n->creds.n_gids = sc->creds.n_gids;
+	if (sc->creds.gids)
+		n->creds.gids =
+			g_memdup2(sc->creds.gids, sizeof(gid_t) * (size_t)MAX(sc->creds.n_gids, 0));
+	return n;
 }
 
 /*
@@ -536,16 +555,18 @@ static int method_remove_stream(sd_bus_message *m, void *userdata, sd_bus_error 
 /*
  * Open without blocking the loop: O_NONBLOCK makes the kernel answer ENXIO at
  * once if no peer stream is attached (instead of waiting for one), and is taken
- * away afterwards unless the caller wants it.
+ * away afterwards unless the caller wants it. path is the node, or the
+ * /proc/self/fd link of the O_PATH descriptor whose permissions were checked
+ * (a magic link: it must be followed, and it reaches that same inode).
  */
-static int open_device(const char *devnode, uint32_t flags, int *ret)
+static int open_device(const char *path, uint32_t flags, bool nofollow, int *ret)
 {
 	int mode, fd;
 
 	mode = (flags & TBS_OPEN_READ) && (flags & TBS_OPEN_WRITE) ? O_RDWR
 	       : (flags & TBS_OPEN_WRITE)			   ? O_WRONLY
 								   : O_RDONLY;
-	fd = open(devnode, mode | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
+	fd = open(path, mode | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (nofollow ? O_NOFOLLOW : 0));
 	if (fd < 0)
 		return -errno;
 	if (!(flags & TBS_OPEN_NONBLOCK)) {
@@ -560,23 +581,28 @@ static int open_device(const char *devnode, uint32_t flags, int *ret)
 	return 0;
 }
 
-static void on_open_authorized(sd_bus_message *m, int r, const sd_bus_error *error, void *userdata)
+/* NULL (and the caller has its reply) unless the stream can be opened now. */
+static BusStream *ready_stream(StreamCall *sc, sd_bus_message *m, int r, const sd_bus_error *error)
 {
-	StreamCall *sc = userdata;
-	_cleanup_close_ int fd = -1;
-	BusStream *bs;
+	BusStream *bs = authorized_stream(sc, m, r, error);
 
-	bs = authorized_stream(sc, m, r, error);
-	if (!bs)
-		return;
-	if (bs->s->state != TBS_STREAM_READY || !bs->s->devnode) {
+	if (bs && (bs->s->state != TBS_STREAM_READY || !bs->s->devnode)) {
 		(void)sd_bus_reply_method_errorf(m, TBS_BUS_ERROR_NOT_READY,
 						 "Stream %s is %s, not configured; wait for its "
 						 "State to be \"configured\"",
 						 sc->key, bus_stream_state(bs->s));
-		return;
+		return NULL;
 	}
-	r = open_device(bs->s->devnode, sc->flags, &fd);
+	return bs;
+}
+
+static void open_and_reply(StreamCall *sc, sd_bus_message *m, BusStream *bs, const char *path,
+			   bool nofollow)
+{
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	r = open_device(path, sc->flags, nofollow, &fd);
 	if (r == -ENXIO) {
 		(void)sd_bus_reply_method_errorf(
 			m, TBS_BUS_ERROR_NOT_ATTACHED,
@@ -598,6 +624,123 @@ static void on_open_authorized(sd_bus_message *m, int r, const sd_bus_error *err
 	r = sd_bus_reply_method_return(m, "h", fd);
 	if (r < 0)
 		log_debug_errno(r, "Cannot send the fd of %s: %m", sc->key);
+}
+
+static const char *access_words(uint32_t flags)
+{
+	if ((flags & TBS_OPEN_READ) && (flags & TBS_OPEN_WRITE))
+		return "read and write";
+	return flags & TBS_OPEN_WRITE ? "write" : "read";
+}
+
+/* The node's permissions refused the caller: only "manage" (an administrator) overrides them. */
+static void on_open_manage_authorized(sd_bus_message *m, int r, const sd_bus_error *error,
+				      void *userdata)
+{
+	StreamCall *sc = userdata;
+	BusStream *bs;
+
+	if (r < 0 && r != -ECANCELED && sd_bus_error_has_name(error, SD_BUS_ERROR_ACCESS_DENIED)) {
+		(void)sd_bus_reply_method_errorf(
+			m, SD_BUS_ERROR_ACCESS_DENIED,
+			"The device node of stream %s does not let uid %u %s it (its Owner=, "
+			"Group= and Mode=), and the caller is not authorized for %s",
+			sc->key, (unsigned)sc->creds.uid, access_words(sc->flags),
+			TBS_ACTION_MANAGE);
+		return;
+	}
+	bs = ready_stream(sc, m, r, error);
+	if (!bs)
+		return;
+	log_stream(LOG_NOTICE, 0, bs->s->peer_id, bs->s->name,
+		   "uid %u may not %s %s, opening it anyway: authorized for %s",
+		   (unsigned)sc->creds.uid, access_words(sc->flags), bs->s->devnode,
+		   TBS_ACTION_MANAGE);
+	open_and_reply(sc, m, bs, bs->s->devnode, true);
+}
+
+/*
+ * OpenStream is a way to get the descriptor without the node's path (a
+ * sandbox, no udev ACL), not a way around its permissions: the caller must
+ * be one the node lets in, as the kernel would decide for the caller's uid
+ * and groups (mode bits and an access ACL), unless polkit says it may manage
+ * tbstream. Checked on an O_PATH descriptor, which is then reopened: the node
+ * checked is the node opened.
+ */
+static void on_open_creds(sd_bus_message *m, int r, const sd_bus_error *error, void *userdata)
+{
+	StreamCall *sc = userdata;
+	unsigned want = 0;
+	_cleanup_close_ int pfd = -1;
+	unsigned char acl[1024];
+	ssize_t acl_len;
+	char proc[64];
+	struct stat st;
+	BusStream *bs;
+
+	bs = ready_stream(sc, m, r, error);
+	if (!bs)
+		return;
+	pfd = open(bs->s->devnode, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (pfd < 0 || fstat(pfd, &st) < 0) {
+		r = -errno;
+		log_stream(LOG_ERR, r, bs->s->peer_id, bs->s->name, "Cannot open %s: %m",
+			   bs->s->devnode);
+		(void)sd_bus_reply_method_errorf(m, tbs_bus_error_name(r), "Cannot open %s: %s",
+						 bs->s->devnode, strerror(-r));
+		return;
+	}
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+	acl_len = getxattr(proc, "system.posix_acl_access", acl, sizeof(acl));
+	if (acl_len < 0 && errno != ENODATA && errno != EOPNOTSUPP) {
+		/* ERANGE (an ACL longer than any udev makes) or worse: nothing it says counts */
+		log_stream(LOG_WARNING, errno, bs->s->peer_id, bs->s->name,
+			   "Cannot read the ACL of %s, going by the administrator's word only: %m",
+			   bs->s->devnode);
+		acl_len = 0;
+	} else if (acl_len < 0)
+		acl_len = -1;
+	want |= sc->flags & TBS_OPEN_READ ? TBS_ACCESS_READ : 0;
+	want |= sc->flags & TBS_OPEN_WRITE ? TBS_ACCESS_WRITE : 0;
+	if (tbs_node_permits(&st, acl_len >= 0 ? acl : NULL, acl_len >= 0 ? (size_t)acl_len : 0,
+			     sc->creds.uid, sc->creds.gids, sc->creds.n_gids, want)) {
+		open_and_reply(sc, m, bs, proc, false);
+		return;
+	}
+
+	char owner[16], group[16], mode[8];
+	const char *details[] = {"stream",     bs->s->key, "peer",	 strempty(bs->s->peer_id),
+				 "node_owner", owner,	   "node_group", group,
+				 "node_mode",  mode,	   NULL};
+	snprintf(owner, sizeof(owner), "%u", (unsigned)st.st_uid);
+	snprintf(group, sizeof(group), "%u", (unsigned)st.st_gid);
+	snprintf(mode, sizeof(mode), "%04o", (unsigned)(st.st_mode & 07777));
+	log_stream(LOG_INFO, 0, bs->s->peer_id, bs->s->name,
+		   "uid %u may not %s %s (owner %s, group %s, mode %s%s); asking polkit for %s",
+		   (unsigned)sc->creds.uid, access_words(sc->flags), bs->s->devnode, owner, group,
+		   mode, acl_len >= 0 ? ", ACL" : "", TBS_ACTION_MANAGE);
+	r = tbs_polkit_check(sc->b->polkit, m, TBS_ACTION_MANAGE, details,
+			     on_open_manage_authorized, stream_call_next(sc), stream_call_free);
+	if (r < 0)
+		(void)sd_bus_reply_method_errorf(m, tbs_bus_error_name(r),
+						 "Cannot check authorization: %s", strerror(-r));
+}
+
+static void on_open_authorized(sd_bus_message *m, int r, const sd_bus_error *error, void *userdata)
+{
+	StreamCall *sc = userdata;
+
+	StreamCall *next;
+
+	if (!ready_stream(sc, m, r, error))
+		return;
+	next = stream_call_next(sc);
+	r = tbs_polkit_caller_creds(sc->b->polkit, m, &next->creds, on_open_creds, next,
+				    stream_call_free);
+	if (r < 0)
+		(void)sd_bus_reply_method_errorf(m, tbs_bus_error_name(r),
+						 "Cannot learn who the caller is: %s",
+						 strerror(-r));
 }
 
 static int method_open_stream(sd_bus_message *m, void *userdata, sd_bus_error *error)

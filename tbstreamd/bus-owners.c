@@ -167,13 +167,12 @@ static int on_check_restored(sd_event_source *src, void *userdata)
 
 		if (!bs || bs->persistent || bs->track)
 			continue;
-		/* one round trip to the bus daemon per restored stream, at start only */
+		/* asynchronous: an owner that left meanwhile is noticed by the watch */
 		r = bus_stream_track_owner_name(bs, bs->owner);
 		if (r >= 0)
 			continue;
-		log_stream(LOG_INFO, r, bs->s->peer_id, bs->s->name,
-			   "Owner %s of stream %s left the bus while tbstreamd was not running; "
-			   "removing the stream",
+		log_stream(LOG_WARNING, r, bs->s->peer_id, bs->s->name,
+			   "Cannot watch the owner %s of stream %s; removing the stream: %m",
 			   bs->owner, bs->s->key);
 		r = tbs_manager_remove_stream(b->m, bs->s, false);
 		if (r < 0)

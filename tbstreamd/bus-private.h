@@ -8,6 +8,7 @@
 #include <glib.h>
 
 #include "bus-errors.h"
+#include "bus-watch.h"
 #include "bus.h"
 #include "polkit.h"
 
@@ -26,6 +27,8 @@
 #define TBS_ACTION_OPEN_STREAM TBS_BUS_NAME ".open-stream"
 #define TBS_ACTION_MANAGE_PEERS TBS_BUS_NAME ".manage-peers"
 #define TBS_ACTION_RELOAD TBS_BUS_NAME ".reload"
+/* implies all of the above; checked itself only where a node's permissions refuse (OpenStream) */
+#define TBS_ACTION_MANAGE TBS_BUS_NAME ".manage"
 
 /* OpenStream flags */
 #define TBS_OPEN_READ (UINT32_C(1) << 0)
@@ -59,7 +62,7 @@ typedef struct BusStream {
 	char *path;
 	bool persistent;	 /* false: removed when owner leaves the bus */
 	char *owner;		 /* unique name of the RequestStream caller, NULL if none */
-	sd_bus_track *track;	 /* the owner, for streams that live only as long as it */
+	TbsNameWatch *track;	 /* the owner, for streams that live only as long as it */
 	sd_bus_message *request; /* RequestStream waiting for the stream to be ready */
 	sd_event_source *request_timeout;
 	/* bus-throughput.c: the last sample, published while someone watches */
@@ -92,7 +95,7 @@ struct TbsBus {
 	void *released_userdata;
 	bool name_released; /* calls already routed to us are still served */
 	/* bus-throughput.c */
-	sd_bus_track *watchers;	 /* WatchThroughput callers, counted (recursive) */
+	GHashTable *watchers;	 /* WatchThroughput caller -> Watcher* (its watches, counted) */
 	sd_event_source *sample; /* the once-a-second sample; NULL without watchers */
 	uint64_t sample_last_usec;
 	sd_event_source *drain_post; /* looks for the end of that work after each event */
@@ -139,7 +142,8 @@ void bus_stream_free(BusStream *bs);
 /* The stream's state changed: answer a waiting RequestStream if it is settled. */
 void bus_stream_settle_request(BusStream *bs, int removed_error);
 int bus_stream_track_owner(BusStream *bs, sd_bus_message *m);
-/* The same for an owner known by name; fails if the name is not on the bus. */
+/* The same for an owner known by name (asynchronous: a name not on the bus removes the stream
+ * later). */
 int bus_stream_track_owner_name(BusStream *bs, const char *name);
 /* Reply to m with the stream's path once it is ready (or a named error), at most after the timeout.
  */

@@ -65,7 +65,7 @@ void bus_stream_free(BusStream *bs)
 						 "tbstreamd is stopping; stream %s was not ready",
 						 bs->path);
 	request_finish(bs);
-	sd_bus_track_unref(bs->track);
+	tbs_name_watch_free(bs->track);
 	g_free(bs->owner);
 	free(bs->path);
 	g_free(bs);
@@ -151,56 +151,50 @@ int bus_stream_wait_ready(BusStream *bs, sd_bus_message *m)
 	return 0;
 }
 
-static int on_owner_gone(sd_bus_track *t, void *userdata)
+/* The owner left (or cannot be watched, so it could leave unnoticed): nothing stays for it. */
+static void on_owner_gone(TbsNameWatch *w, int error, void *userdata)
 {
 	BusStream *bs = userdata;
 	TbsBus *b = bs->b;
 	int r;
 
-	log_stream(LOG_INFO, 0, bs->s->peer_id, bs->s->name,
-		   "Owner %s of stream %s left the bus; removing the stream", strna(bs->owner),
-		   bs->s->key);
-	/* frees bs through the REMOVED notification */
+	if (error < 0)
+		log_stream(LOG_WARNING, error, bs->s->peer_id, bs->s->name,
+			   "Cannot watch the owner %s of stream %s; removing the stream: %m",
+			   strna(bs->owner), bs->s->key);
+	else
+		log_stream(LOG_INFO, 0, bs->s->peer_id, bs->s->name,
+			   "Owner %s of stream %s left the bus; removing the stream",
+			   strna(bs->owner), bs->s->key);
+	/* frees bs (and w) through the REMOVED notification */
 	r = tbs_manager_remove_stream(b->m, bs->s, false);
 	if (r < 0) {
-		/*
-		 * An empty tracker is dispatched again at once: retrying would spin and
-		 * flood the journal. Stop watching; the stream stays for RemoveStream.
-		 */
+		/* a watch fires once: no retry loop; the stream stays for RemoveStream */
 		log_stream(LOG_ERR, r, bs->s->peer_id, bs->s->name,
 			   "Cannot remove stream %s of departed owner, leaving it: %m", bs->s->key);
-		bs->track = sd_bus_track_unref(bs->track);
+		bs->track = tbs_name_watch_free(bs->track);
 	}
-	return 0;
 }
 
+/*
+ * Asynchronous: a caller that already left is noticed by the watch's first
+ * answer, and its stream removed then.
+ */
 int bus_stream_track_owner(BusStream *bs, sd_bus_message *m)
 {
-	int r;
+	int r = bus_stream_track_owner_name(bs, sd_bus_message_get_sender(m));
 
-	r = sd_bus_track_new(sd_bus_message_get_bus(m), &bs->track, on_owner_gone, bs);
-	if (r >= 0)
-		r = sd_bus_track_add_sender(bs->track, m);
-	if (r < 0) {
-		/* no tracker: the request's end removes the stream (ENXIO: the caller left) */
-		bs->track = sd_bus_track_unref(bs->track);
+	if (r < 0)
+		/* no watch: the request's end removes the stream */
 		return log_stream(LOG_WARNING, r, bs->s->peer_id, bs->s->name,
 				  "Cannot watch the owner %s of %s: %m", strna(bs->owner),
 				  bs->s->key);
-	}
 	return 0;
 }
 
 int bus_stream_track_owner_name(BusStream *bs, const char *name)
 {
-	int r;
-
-	r = sd_bus_track_new(bs->b->bus, &bs->track, on_owner_gone, bs);
-	if (r >= 0)
-		r = sd_bus_track_add_name(bs->track, name);
-	if (r < 0)
-		bs->track = sd_bus_track_unref(bs->track);
-	return r;
+	return tbs_name_watch_new(bs->b->bus, name, on_owner_gone, bs, &bs->track);
 }
 
 /* ---- properties ------------------------------------------------------------------------- */

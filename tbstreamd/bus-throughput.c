@@ -144,24 +144,54 @@ static void sampling_stop(TbsBus *b)
 		b->activity(b->activity_userdata);
 }
 
-static int on_watchers_gone(sd_bus_track *t, void *userdata)
-{
-	TbsBus *b = userdata;
+/* One caller's watches: each WatchThroughput counts, each UnwatchThroughput takes one back. */
+typedef struct Watcher {
+	TbsBus *b;
+	char *name;
+	unsigned n;
+	TbsNameWatch *watch; /* until the caller leaves */
+} Watcher;
 
-	b->watchers = sd_bus_track_unref(b->watchers);
-	sampling_stop(b);
-	return 0;
+static void watcher_free(void *p)
+{
+	Watcher *w = p;
+
+	tbs_name_watch_free(w->watch);
+	g_free(w->name);
+	g_free(w);
+}
+
+static void watcher_drop(TbsBus *b, const char *name)
+{
+	g_hash_table_remove(b->watchers, name);
+	if (g_hash_table_size(b->watchers) == 0)
+		sampling_stop(b);
+}
+
+static void on_watcher_gone(TbsNameWatch *nw, int error, void *userdata)
+{
+	Watcher *w = userdata;
+
+	if (error < 0)
+		/* it could leave unnoticed and keep the daemon sampling forever: end its watches */
+		log_warning_errno(error, "Cannot watch %s, ending its throughput watches: %m",
+				  w->name);
+	else
+		log_debug("Throughput watcher %s left the bus", w->name);
+	watcher_drop(w->b, w->name);
 }
 
 unsigned bus_throughput_n_watches(TbsBus *b)
 {
+	GHashTableIter it;
+	Watcher *w;
 	unsigned n = 0;
 
 	if (!b->watchers)
 		return 0;
-	for (const char *name = sd_bus_track_first(b->watchers); name;
-	     name = sd_bus_track_next(b->watchers))
-		n += (unsigned)MAX(sd_bus_track_count_name(b->watchers, name), 0);
+	g_hash_table_iter_init(&it, b->watchers);
+	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&w))
+		n += w->n;
 	return n;
 }
 
@@ -173,6 +203,8 @@ bool tbs_bus_throughput_sampling(TbsBus *b)
 int bus_throughput_method_watch(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	TbsBus *b = userdata;
+	const char *sender;
+	Watcher *w;
 	int r;
 
 	if (bus_throughput_n_watches(b) >= WATCHES_MAX)
@@ -180,31 +212,35 @@ int bus_throughput_method_watch(sd_bus_message *m, void *userdata, sd_bus_error 
 			error, TBS_BUS_ERROR_TOO_MANY_WATCHERS, EUSERS,
 			"%d throughput watches exist already; call UnwatchThroughput when done",
 			WATCHES_MAX);
-	if (!b->watchers) {
-		r = sd_bus_track_new(b->bus, &b->watchers, on_watchers_gone, b);
-		if (r >= 0)
-			r = sd_bus_track_set_recursive(b->watchers, true);
+	sender = sd_bus_message_get_sender(m);
+	if (!sender)
+		return tbs_bus_error_set(error, -EINVAL, "A throughput watch needs a bus name");
+	if (!b->watchers)
+		b->watchers = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, watcher_free);
+	w = g_hash_table_lookup(b->watchers, sender);
+	if (!w) {
+		w = g_new0(Watcher, 1);
+		w->b = b;
+		w->name = g_strdup(sender);
+		/* asynchronous: a caller that left already is dropped by the first answer */
+		r = tbs_name_watch_new(b->bus, sender, on_watcher_gone, w, &w->watch);
 		if (r < 0) {
-			b->watchers = sd_bus_track_unref(b->watchers);
-			log_error_errno(r, "Cannot track throughput watchers: %m");
-			return tbs_bus_error_set(error, r, "Cannot track watchers: %s",
+			log_warning_errno(r, "Cannot watch %s for its throughput watch: %m",
+					  sender);
+			watcher_free(w);
+			return tbs_bus_error_set(error, r, "Cannot track the caller: %s",
 						 strerror(-r));
 		}
-	}
-	r = sd_bus_track_add_sender(b->watchers, m);
-	if (r < 0) {
-		log_warning_errno(r, "Cannot watch %s for its throughput watch: %m",
-				  strna(sd_bus_message_get_sender(m)));
-		if (sd_bus_track_count(b->watchers) == 0)
-			b->watchers = sd_bus_track_unref(b->watchers);
-		return tbs_bus_error_set(error, r, "Cannot track the caller: %s", strerror(-r));
+		g_hash_table_insert(b->watchers, w->name, w);
 	}
 	r = sampling_start(b);
 	if (r < 0) {
 		log_error_errno(r, "Cannot start sampling throughput: %m");
-		(void)sd_bus_track_remove_sender(b->watchers, m);
+		if (w->n == 0)
+			watcher_drop(b, sender);
 		return tbs_bus_error_set(error, r, "Cannot start sampling: %s", strerror(-r));
 	}
+	w->n++;
 	log_debug("Throughput watch added by %s (%u in all)", strna(sd_bus_message_get_sender(m)),
 		  bus_throughput_n_watches(b));
 	return sd_bus_reply_method_return(m, NULL);
@@ -213,25 +249,22 @@ int bus_throughput_method_watch(sd_bus_message *m, void *userdata, sd_bus_error 
 int bus_throughput_method_unwatch(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	TbsBus *b = userdata;
-	int r;
+	const char *sender = sd_bus_message_get_sender(m);
+	Watcher *w = b->watchers && sender ? g_hash_table_lookup(b->watchers, sender) : NULL;
 
-	if (!b->watchers || sd_bus_track_count_sender(b->watchers, m) <= 0)
+	if (!w || w->n == 0)
 		return tbs_bus_error_set_name(error, TBS_BUS_ERROR_NOT_WATCHING, ESRCH,
-					      "%s has no throughput watch to end",
-					      strna(sd_bus_message_get_sender(m)));
-	r = sd_bus_track_remove_sender(b->watchers, m);
-	if (r < 0)
-		return tbs_bus_error_set(error, r, "Cannot end the watch: %s", strerror(-r));
-	/* at once, not when sd-bus gets round to the empty tracker's handler */
-	if (sd_bus_track_count(b->watchers) == 0) {
-		b->watchers = sd_bus_track_unref(b->watchers);
-		sampling_stop(b);
-	}
+					      "%s has no throughput watch to end", strna(sender));
+	/* the last one stops sampling at once */
+	if (--w->n == 0)
+		watcher_drop(b, sender);
 	return sd_bus_reply_method_return(m, NULL);
 }
 
 void bus_throughput_free(TbsBus *b)
 {
 	b->sample = sd_event_source_disable_unref(b->sample);
-	b->watchers = sd_bus_track_unref(b->watchers);
+	if (b->watchers)
+		g_hash_table_unref(b->watchers);
+	b->watchers = NULL;
 }

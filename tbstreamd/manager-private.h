@@ -12,6 +12,7 @@
 
 #define DEFAULT_RETRY_USEC (5 * 1000000ULL)
 #define DEFAULT_ATTR_TIMEOUT_USEC (5 * 1000000ULL)
+#define DEFAULT_UDEV_TIMEOUT_USEC (10 * 1000000ULL)
 #define PEERS_CONNECTED_MAX 256
 #define STREAMS_MAX 4096
 
@@ -24,7 +25,8 @@ struct TbsManager {
 	sd_event *event;
 	char *configfs_root, *stream_dir, *dev_root, *state_dir, *config_dir, *vendor_dir;
 	char **subsystems_override;
-	uint64_t retry_usec, attr_timeout_usec;
+	uint64_t retry_usec, attr_timeout_usec, udev_timeout_usec;
+	char *node_subsystem; /* NULL: streams do not wait for udev's event for their node */
 	unsigned store_peers_max;
 	char boot_id[64];
 	bool real_configfs; /* the root is the system's: insist on a ConfigFS mount */
@@ -41,6 +43,11 @@ struct TbsManager {
 	GHashTable *streams;	 /* key -> TbsStream* (owning) */
 	GHashTable *owned;	 /* "group" -> "", "group/name" -> peer id: what we created */
 	GHashTable *requested;	 /* keys of owned streams made on request, not by policy */
+	GHashTable *owned_ids;	 /* key of owned -> identity of the directory we made */
+	/* identity of thunderbolt/stream now ("" while not ready), and as configfs.state had it */
+	char module_id[TBS_IDENTITY_MAX];
+	char saved_module_id[TBS_IDENTITY_MAX];
+	bool enumerated; /* udev's first enumeration is done: who is not here has left */
 
 	TbsConfigfsState cfs_state;
 	sd_event_source *cfs_retry;
@@ -74,9 +81,13 @@ TbsStream *mgr_stream_create(TbsManager *m, TbsPeer *p, const TbsStreamTemplate 
 			     TbsStreamOrigin origin, int *ret_error);
 int mgr_stream_remove(TbsManager *m, TbsStream *s, bool force, const char *why);
 void mgr_stream_drop(TbsManager *m, TbsStream *s);
+/* Records the identity of an item or group we just made (the key must be owned). */
+void mgr_owned_identify(TbsManager *m, const char *key);
 void mgr_stream_refresh(TbsStream *s);
 void mgr_stream_set_state(TbsStream *s, TbsStreamState state);
 void mgr_attr_wait_stop(TbsStream *s);
+/* udev has handled the event of the node called sysname ("tbstreamN"). */
+void mgr_node_processed(void *userdata, const char *sysname);
 
 /* controllers.c (udev handlers) */
 void mgr_domain_added(void *userdata, const TbsDomainInfo *d);
@@ -89,3 +100,5 @@ bool mgr_peer_enrolled(const TbsPeer *p);
 /* At start: enrolled peers are known before they plug in (a panel can revoke them). */
 void mgr_add_enrolled_peers(TbsManager *m);
 GPtrArray *mgr_streams_in_group(TbsManager *m, const char *group);
+/* After udev's first enumeration: streams whose peer left while we were not looking. */
+void mgr_reconcile_unplugged(TbsManager *m);

@@ -135,28 +135,107 @@ static void adopt_one(const char *group, const char *name, void *userdata)
 	mgr_stream_refresh(s);
 }
 
-static void adopt_existing(TbsManager *m)
+static void forget_owned(TbsManager *m, const char *key)
+{
+	g_hash_table_remove(m->owned, key);
+	g_hash_table_remove(m->requested, key);
+	g_hash_table_remove(m->owned_ids, key);
+}
+
+static void forget_all_owned(TbsManager *m)
+{
+	g_hash_table_remove_all(m->owned);
+	g_hash_table_remove_all(m->requested);
+	g_hash_table_remove_all(m->owned_ids);
+}
+
+/*
+ * What configfs.state lists is ours only if it is still the same kernel object:
+ * a name that was made again since (by someone else, or by the module after a
+ * reload) is someone else's item. Entries without an identity are intents whose
+ * outcome was never written (a crash right after the mkdir): the module check
+ * is all we have for them.
+ */
+static void validate_owned(TbsManager *m)
 {
 	g_autoptr(GPtrArray) stale = g_ptr_array_new_with_free_func(g_free);
 	GHashTableIter it;
 	const char *key;
-	int r;
 
-	r = tbs_configfs_scan(m->stream_dir, adopt_one, m);
-	if (r < 0)
-		log_warning_errno(r, "Cannot scan %s: %m", m->stream_dir);
+	if (m->saved_module_id[0] && strcmp(m->saved_module_id, m->module_id) != 0) {
+		if (g_hash_table_size(m->owned) > 0)
+			log_notice("%s is not the one configfs.state was written for (the stream "
+				   "module was reloaded): forgetting %u item(s) recorded as ours",
+				   m->stream_dir, g_hash_table_size(m->owned));
+		forget_all_owned(m);
+	}
+	/* only at the first look: later reloads are seen as the module going away */
+	m->saved_module_id[0] = '\0';
 
-	/* forget what we made that is gone now (removed by hand, module reloaded) */
 	g_hash_table_iter_init(&it, m->owned);
 	while (g_hash_table_iter_next(&it, (gpointer *)&key, NULL)) {
 		g_autofree char *path = g_build_filename(m->stream_dir, key, NULL);
-		if (!g_file_test(path, G_FILE_TEST_IS_DIR))
+		const char *want = g_hash_table_lookup(m->owned_ids, key);
+		char now[TBS_IDENTITY_MAX];
+
+		/* gone: removed by hand, or a crash before our mkdir */
+		if (!g_file_test(path, G_FILE_TEST_IS_DIR) || tbs_path_identity(path, now) < 0) {
 			g_ptr_array_add(stale, g_strdup(key));
+			continue;
+		}
+		if (want && strcmp(want, now) != 0) {
+			log_notice(
+				"ConfigFS %s was made again by someone else since we created it; "
+				"it is not ours",
+				key);
+			g_ptr_array_add(stale, g_strdup(key));
+		} else if (!want)
+			g_hash_table_replace(m->owned_ids, g_strdup(key), g_strdup(now));
 	}
-	for (unsigned i = 0; i < stale->len; i++) {
-		g_hash_table_remove(m->owned, stale->pdata[i]);
-		g_hash_table_remove(m->requested, stale->pdata[i]);
+	for (unsigned i = 0; i < stale->len; i++)
+		forget_owned(m, stale->pdata[i]);
+}
+
+static void adopt_existing(TbsManager *m)
+{
+	int r;
+
+	validate_owned(m);
+	r = tbs_configfs_scan(m->stream_dir, adopt_one, m);
+	if (r < 0)
+		log_warning_errno(r, "Cannot scan %s: %m", m->stream_dir);
+	mgr_owned_save(m);
+}
+
+void mgr_owned_identify(TbsManager *m, const char *key)
+{
+	g_autofree char *path = g_build_filename(m->stream_dir, key, NULL);
+	char id[TBS_IDENTITY_MAX];
+	int r;
+
+	r = tbs_path_identity(path, id);
+	if (r < 0) {
+		/* without it, the module check alone decides after a restart */
+		log_warning_errno(r, "Cannot stat %s, which we just made: %m", path);
+		g_hash_table_remove(m->owned_ids, key);
+		return;
 	}
+	g_hash_table_replace(m->owned_ids, g_strdup(key), g_strdup(id));
+}
+
+/* The module went away (or was reloaded) and took every item with it. */
+static void drop_all_streams(TbsManager *m)
+{
+	g_autoptr(GPtrArray) all = g_ptr_array_new();
+	GHashTableIter it;
+	TbsStream *s;
+
+	g_hash_table_iter_init(&it, m->streams);
+	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&s))
+		g_ptr_array_add(all, s);
+	for (unsigned i = 0; i < all->len; i++)
+		mgr_stream_drop(m, all->pdata[i]);
+	forget_all_owned(m);
 	mgr_owned_save(m);
 }
 
@@ -165,39 +244,42 @@ static int on_cfs_retry(sd_event_source *src, uint64_t usec, void *userdata);
 void mgr_probe_configfs(TbsManager *m)
 {
 	TbsConfigfsState old = m->cfs_state;
+	char module_id[TBS_IDENTITY_MAX];
 	GHashTableIter it;
 	TbsPeer *p;
 
 	m->cfs_state = tbs_configfs_probe(m->configfs_root, m->real_configfs);
+	if (m->cfs_state == TBS_CONFIGFS_READY && tbs_path_identity(m->stream_dir, module_id) < 0)
+		m->cfs_state = TBS_CONFIGFS_NO_MODULE; /* gone between the probe and now */
 	if (m->cfs_state == TBS_CONFIGFS_READY) {
 		m->cfs_retry = sd_event_source_disable_unref(m->cfs_retry);
+		if (old == TBS_CONFIGFS_READY && strcmp(module_id, m->module_id) != 0) {
+			/* unloaded and loaded again between two looks */
+			log_notice("The stream module was reloaded: %s is a new directory",
+				   m->stream_dir);
+			drop_all_streams(m);
+			old = TBS_CONFIGFS_NO_MODULE;
+		}
+		g_strlcpy(m->module_id, module_id, sizeof(m->module_id));
 		if (old != TBS_CONFIGFS_READY) {
 			log_info("ConfigFS stream directory %s is available", m->stream_dir);
 			adopt_existing(m);
 			g_hash_table_iter_init(&it, m->peers);
 			while (g_hash_table_iter_next(&it, NULL, (gpointer *)&p))
 				mgr_evaluate_peer(m, p);
+			if (m->enumerated)
+				mgr_reconcile_unplugged(m);
 		}
 		mgr_update_status(m);
 		return;
 	}
+	m->module_id[0] = '\0';
 
 	if (old != m->cfs_state)
 		log_warning("Cannot manage streams: %s (%s); waiting for it",
 			    tbs_configfs_state_to_string(m->cfs_state), m->stream_dir);
-	if (old == TBS_CONFIGFS_READY) {
-		/* the module went away and took every item with it */
-		g_autoptr(GPtrArray) all = g_ptr_array_new();
-		TbsStream *s;
-		g_hash_table_iter_init(&it, m->streams);
-		while (g_hash_table_iter_next(&it, NULL, (gpointer *)&s))
-			g_ptr_array_add(all, s);
-		for (unsigned i = 0; i < all->len; i++)
-			mgr_stream_drop(m, all->pdata[i]);
-		g_hash_table_remove_all(m->owned);
-		g_hash_table_remove_all(m->requested);
-		mgr_owned_save(m);
-	}
+	if (old == TBS_CONFIGFS_READY)
+		drop_all_streams(m);
 	/* Periodic only while degraded; a module load (uevent) re-probes at once. */
 	if (!m->cfs_retry)
 		(void)sd_event_add_time_relative(m->event, &m->cfs_retry, CLOCK_MONOTONIC,
@@ -288,7 +370,8 @@ int mgr_owned_save_now(TbsManager *m)
 
 	if (!m->store)
 		return 0;
-	r = tbs_store_save_owned(m->store, m->boot_id, m->owned, m->requested);
+	r = tbs_store_save_owned_full(m->store, m->boot_id, m->owned, m->requested, m->owned_ids,
+				      m->module_id);
 	m->owned_dirty = r < 0;
 	if (r < 0)
 		schedule_save_retry(m);
@@ -309,7 +392,8 @@ void mgr_flush(TbsManager *m)
 	if (!m->store)
 		return;
 	if (m->owned_dirty &&
-	    tbs_store_save_owned(m->store, m->boot_id, m->owned, m->requested) >= 0)
+	    tbs_store_save_owned_full(m->store, m->boot_id, m->owned, m->requested, m->owned_ids,
+				      m->module_id) >= 0)
 		m->owned_dirty = false;
 	g_hash_table_iter_init(&it, m->dirty_records);
 	while (g_hash_table_iter_next(&it, (gpointer *)&uuid, NULL)) {
@@ -347,6 +431,13 @@ int tbs_manager_new(sd_event *event, const TbsManagerConfig *c, TbsManager **ret
 	m->store_peers_max = c->store_peers_max ? c->store_peers_max : TBS_STORE_PEERS_MAX;
 	m->attr_timeout_usec =
 		c->attr_timeout_usec ? c->attr_timeout_usec : DEFAULT_ATTR_TIMEOUT_USEC;
+	m->udev_timeout_usec =
+		c->udev_timeout_usec ? c->udev_timeout_usec : DEFAULT_UDEV_TIMEOUT_USEC;
+	if (c->node_subsystem)
+		m->node_subsystem = *c->node_subsystem ? g_strdup(c->node_subsystem) : NULL;
+	else if (strcmp(m->dev_root, "/dev") == 0 && access("/run/udev/control", F_OK) == 0)
+		/* without udev (a container, an initramfs) nobody would ever send the event */
+		m->node_subsystem = g_strdup("tbstream");
 	read_boot_id(m, c->boot_id);
 
 	m->policy = tbs_policy_new_default();
@@ -361,6 +452,7 @@ int tbs_manager_new(sd_event *event, const TbsManagerConfig *c, TbsManager **ret
 					   (GDestroyNotify)tbs_stream_free);
 	m->owned = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	m->requested = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	m->owned_ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	m->dirty_records = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	m->observers = g_array_new(FALSE, FALSE, sizeof(Observer));
 	m->cfs_state = TBS_CONFIGFS_NOT_MOUNTED;
@@ -382,6 +474,7 @@ TbsManager *tbs_manager_free(TbsManager *m)
 	g_hash_table_unref(m->controllers);
 	g_hash_table_unref(m->owned);
 	g_hash_table_unref(m->requested);
+	g_hash_table_unref(m->owned_ids);
 	g_hash_table_unref(m->dirty_records);
 	sd_event_source_disable_unref(m->cfs_retry);
 	sd_event_source_disable_unref(m->dev_watch);
@@ -394,6 +487,7 @@ TbsManager *tbs_manager_free(TbsManager *m)
 	g_free(m->configfs_root);
 	g_free(m->stream_dir);
 	g_free(m->dev_root);
+	g_free(m->node_subsystem);
 	g_free(m->state_dir);
 	g_free(m->config_dir);
 	g_free(m->vendor_dir);
@@ -474,7 +568,8 @@ int tbs_manager_start(TbsManager *m)
 	r = tbs_store_open(m->state_dir, &m->store);
 	if (r < 0)
 		return r;
-	(void)tbs_store_load_owned(m->store, m->boot_id, m->owned, m->requested);
+	(void)tbs_store_load_owned_full(m->store, m->boot_id, m->owned, m->requested, m->owned_ids,
+					m->saved_module_id);
 	mgr_add_enrolled_peers(m);
 	mgr_probe_configfs(m);
 	subsystems = m->subsystems_override ? m->subsystems_override : m->policy->subsystems;
@@ -483,9 +578,15 @@ int tbs_manager_start(TbsManager *m)
 	r = tbs_udev_new(m->event, subsystems, &mgr_udev_handler, m, &m->udev);
 	if (r < 0)
 		return r;
+	if (m->node_subsystem)
+		tbs_udev_set_node_subsystem(m->udev, m->node_subsystem);
 	r = tbs_udev_start(m->udev);
 	if (r < 0)
 		return r;
+	/* every peer that is here has been announced: the others left while we were down */
+	m->enumerated = true;
+	if (m->cfs_state == TBS_CONFIGFS_READY)
+		mgr_reconcile_unplugged(m);
 	mgr_update_status(m);
 	return 0;
 }

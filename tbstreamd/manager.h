@@ -23,6 +23,13 @@ typedef struct TbsManagerConfig {
 	uint64_t attr_timeout_usec;   /* give up on an item the kernel never populates (5 s) */
 	const char *boot_id;	      /* NULL: /proc/sys/kernel/random/boot_id */
 	unsigned store_peers_max;     /* records kept before untrusted ones expire (4096) */
+	/*
+	 * udev subsystem of the device nodes: a stream is ready once udev has handled
+	 * its node's event. NULL: "tbstream" when dev_root is /dev and udev runs
+	 * (/run/udev/control), else ready as soon as the node exists.
+	 */
+	const char *node_subsystem;
+	uint64_t udev_timeout_usec; /* then go on without udev's event (10 s) */
 } TbsManagerConfig;
 
 int tbs_manager_new(sd_event *event, const TbsManagerConfig *config, TbsManager **ret);

@@ -80,6 +80,7 @@ void tbs_stream_free(TbsStream *s)
 		return;
 	sd_event_source_disable_unref(s->attr_watch);
 	sd_event_source_disable_unref(s->attr_timeout);
+	sd_event_source_disable_unref(s->udev_timeout);
 	g_free(s->key);
 	g_free(s->group);
 	g_free(s->dir);

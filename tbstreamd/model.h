@@ -77,7 +77,9 @@ typedef struct TbsStream {
 	TbsStreamTemplate tmpl;
 	sd_event_source *attr_watch;
 	sd_event_source *attr_timeout;
-	uint64_t created_usec; /* CLOCK_MONOTONIC */
+	bool udev_seen;		       /* udev has handled the node's event (rules, links) */
+	sd_event_source *udev_timeout; /* waiting for that event */
+	uint64_t created_usec;	       /* CLOCK_MONOTONIC */
 	uint64_t ready_usec;
 } TbsStream;
 

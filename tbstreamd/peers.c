@@ -175,21 +175,78 @@ void mgr_evaluate_peer(TbsManager *m, TbsPeer *p)
 	mgr_update_status(m);
 }
 
-static void unplug_streams(TbsManager *m, TbsPeer *p)
+/*
+ * The unplug action of a stream: its template once a decision gave it one;
+ * after a restart, before any decision, the policy's [Stream] section or the
+ * enrollment of the peer it was made for, as mgr_evaluate_peer would choose.
+ */
+static TbsUnplugAction unplug_action(TbsManager *m, const TbsStream *s)
 {
-	g_autoptr(GPtrArray) current = mgr_streams_in_group(m, p->group);
+	const TbsStreamTemplate *t;
+	TbsPeer *p;
+
+	if (s->has_template)
+		return s->tmpl.on_unplug;
+	t = tbs_policy_find_stream(m->policy, s->name);
+	if (t)
+		return t->on_unplug;
+	p = s->peer_id ? g_hash_table_lookup(m->peers, s->peer_id) : NULL;
+	if (p && mgr_peer_enrolled(p) && p->record->enrollment.streams &&
+	    g_strv_contains((const char *const *)p->record->enrollment.streams, s->name))
+		return p->record->enrollment.persistent ? TBS_UNPLUG_KEEP : TBS_UNPLUG_REMOVE;
+	/* nothing says: keeping is what can be undone */
+	return TBS_UNPLUG_KEEP;
+}
+
+static void unplug_streams(TbsManager *m, const char *group, const char *why)
+{
+	g_autoptr(GPtrArray) current = mgr_streams_in_group(m, group);
 
 	for (unsigned i = 0; i < current->len; i++) {
 		TbsStream *s = current->pdata[i];
-		const TbsStreamTemplate *t =
-			s->has_template ? &s->tmpl : tbs_policy_find_stream(m->policy, s->name);
-		TbsUnplugAction action = t ? t->on_unplug : TBS_UNPLUG_KEEP;
 
 		mgr_attr_wait_stop(s);
-		if (s->owned && s->origin != TBS_ORIGIN_REQUEST && action == TBS_UNPLUG_REMOVE &&
-		    mgr_stream_remove(m, s, false, "peer unplugged") == 0)
+		if (s->owned && s->origin != TBS_ORIGIN_REQUEST &&
+		    unplug_action(m, s) == TBS_UNPLUG_REMOVE &&
+		    mgr_stream_remove(m, s, false, why) == 0)
 			continue;
 		mgr_stream_set_state(s, TBS_STREAM_DETACHED);
+	}
+}
+
+static bool group_has_peer(TbsManager *m, const char *group)
+{
+	GHashTableIter it;
+	TbsPeer *p;
+
+	g_hash_table_iter_init(&it, m->peers);
+	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&p))
+		if (p->connected && p->group && strcmp(p->group, group) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * A restart (or a module that came late) finds items whose peer left while
+ * nobody watched: no remove event will come for them, so they get now what
+ * an unplug would have given them. Called once udev's first enumeration has
+ * announced every peer that is here.
+ */
+void mgr_reconcile_unplugged(TbsManager *m)
+{
+	g_autoptr(GHashTable) groups = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	GHashTableIter it;
+	const char *group;
+	TbsStream *s;
+
+	g_hash_table_iter_init(&it, m->streams);
+	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&s))
+		if (s->state != TBS_STREAM_DETACHED && !group_has_peer(m, s->group))
+			g_hash_table_add(groups, g_strdup(s->group));
+	g_hash_table_iter_init(&it, groups);
+	while (g_hash_table_iter_next(&it, (gpointer *)&group, NULL)) {
+		log_info("No peer at %s: its streams get the unplug treatment", group);
+		unplug_streams(m, group, "peer left while tbstreamd was not running");
 	}
 }
 
@@ -309,7 +366,7 @@ static void on_xdomain(void *userdata, const TbsXdomainInfo *x, bool change)
 	if (p && strcmp(p->id, id) != 0) {
 		/* its stream service stays with the device: no new service event will come */
 		if (p->group)
-			unplug_streams(m, p);
+			unplug_streams(m, p->group, "peer unplugged");
 		moved_group = g_steal_pointer(&p->group);
 		moved_service = g_steal_pointer(&p->service_syspath);
 		peer_disconnect(m, p);
@@ -398,7 +455,7 @@ static void on_xdomain(void *userdata, const TbsXdomainInfo *x, bool change)
 static void peer_disconnect(TbsManager *m, TbsPeer *p)
 {
 	if (p->group)
-		unplug_streams(m, p);
+		unplug_streams(m, p->group, "peer unplugged");
 	p->connected = false;
 	p->decided = false;
 	g_clear_pointer(&p->syspath, g_free);
@@ -436,7 +493,7 @@ static int on_service(void *userdata, const TbsServiceInfo *s)
 		return -ENOENT;
 	if (p->group && strcmp(p->group, s->sysname) != 0) {
 		/* only one stream service per peer makes sense; the newest wins */
-		unplug_streams(m, p);
+		unplug_streams(m, p->group, "peer unplugged");
 	}
 	bool group_changed = str_update(&p->group, s->sysname);
 	bool path_changed = str_update(&p->service_syspath, s->syspath);
@@ -454,7 +511,7 @@ static void on_service_removed(void *userdata, const char *syspath)
 
 	if (!p)
 		return;
-	unplug_streams(m, p);
+	unplug_streams(m, p->group, "peer unplugged");
 	g_clear_pointer(&p->service_syspath, g_free);
 	g_clear_pointer(&p->group, g_free);
 	mgr_notify_peer(m, p, TBS_CHANGED);
@@ -465,10 +522,9 @@ static void on_module(void *userdata, const char *name)
 {
 	TbsManager *m = userdata;
 
-	if (m->cfs_state != TBS_CONFIGFS_READY) {
-		log_debug("Module %s loaded, probing ConfigFS again", name);
-		mgr_probe_configfs(m);
-	}
+	/* also when ready: an rmmod and modprobe between two looks leave a new directory */
+	log_debug("Module %s loaded, probing ConfigFS again", name);
+	mgr_probe_configfs(m);
 }
 
 /* ---- enrollment ------------------------------------------------------------------------- */
@@ -640,4 +696,5 @@ const TbsUdevHandler mgr_udev_handler = {
 	.module_added = on_module,
 	.domain_added = mgr_domain_added,
 	.domain_removed = mgr_domain_removed,
+	.node_processed = mgr_node_processed,
 };

@@ -6,6 +6,7 @@
 
 #include <glib.h>
 
+#include "bus-watch.h"
 #include "log.h"
 #include "polkit.h"
 #include "util.h"
@@ -35,10 +36,11 @@ struct Check {
 	TbsPolkit *pk;
 	sd_bus_message *m;
 	sd_bus_slot *slot;   /* the CheckAuthorization call */
-	sd_bus_track *track; /* the caller, to cancel when it leaves */
+	TbsNameWatch *watch; /* the caller, to cancel when it leaves */
 	char *action;
 	char cancel_id[64];
 	bool interactive;
+	TbsCallerCreds *creds; /* a credentials lookup, not a polkit check */
 	TbsPolkitCallback callback;
 	void *userdata;
 	void (*userdata_free)(void *);
@@ -49,7 +51,7 @@ static void check_free(Check *c)
 	if (!c)
 		return;
 	sd_bus_slot_unref(c->slot);
-	sd_bus_track_unref(c->track);
+	tbs_name_watch_free(c->watch);
 	sd_bus_message_unref(c->m);
 	if (c->userdata_free)
 		c->userdata_free(c->userdata);
@@ -63,7 +65,7 @@ static void check_finish(Check *c, int r, const sd_bus_error *error)
 	g_hash_table_steal(c->pk->checks, c);
 	/* no more answers or disconnect notifications for this one */
 	c->slot = sd_bus_slot_unref(c->slot);
-	c->track = sd_bus_track_unref(c->track);
+	c->watch = tbs_name_watch_free(c->watch);
 	c->callback(c->m, r, error, c->userdata);
 	check_free(c);
 }
@@ -71,22 +73,27 @@ static void check_finish(Check *c, int r, const sd_bus_error *error)
 static void check_cancel_in_polkit(Check *c)
 {
 	/* Only interactive checks can be waiting for an agent; the rest answer at once. */
-	if (!c->interactive)
+	if (!c->interactive || c->creds)
 		return;
 	(void)sd_bus_call_method_async(c->pk->bus, NULL, POLKIT_NAME, POLKIT_PATH, POLKIT_IFACE,
 				       "CancelCheckAuthorization", NULL, NULL, "s", c->cancel_id);
 }
 
-static int on_caller_gone(sd_bus_track *t, void *userdata)
+static void on_caller_gone(TbsNameWatch *w, int error, void *userdata)
 {
 	Check *c = userdata;
 
+	if (error < 0) {
+		/* the answer still goes to the caller; only an early cancel is lost */
+		log_debug_errno(error, "Not watching the caller of %s: %m", c->action);
+		c->watch = tbs_name_watch_free(c->watch);
+		return;
+	}
 	log_debug("Caller %s of %s left while its authorization for %s was pending",
 		  strna(sd_bus_message_get_sender(c->m)), strna(sd_bus_message_get_member(c->m)),
 		  c->action);
 	check_cancel_in_polkit(c);
 	check_finish(c, -ECANCELED, NULL);
-	return 0;
 }
 
 /* What a caller hears when no polkit answered: the details are for the journal. */
@@ -228,16 +235,11 @@ void tbs_polkit_reply_error(sd_bus_message *m, const sd_bus_error *error)
 		log_debug_errno(r, "Cannot reply to %s: %m", strna(sd_bus_message_get_sender(m)));
 }
 
-int tbs_polkit_check(TbsPolkit *pk, sd_bus_message *m, const char *action,
-		     const char *const *details, TbsPolkitCallback callback, void *userdata,
-		     void (*userdata_free)(void *))
+static Check *check_new(TbsPolkit *pk, sd_bus_message *m, const char *action,
+			TbsPolkitCallback callback, void *userdata, void (*userdata_free)(void *))
 {
-	_cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
-	const char *sender = sd_bus_message_get_sender(m);
-	Check *c;
-	int r;
+	Check *c = g_new0(Check, 1);
 
-	c = g_new0(Check, 1);
 	c->pk = pk;
 	c->m = sd_bus_message_ref(m);
 	c->action = g_strdup(action);
@@ -247,7 +249,26 @@ int tbs_polkit_check(TbsPolkit *pk, sd_bus_message *m, const char *action,
 	c->interactive = sd_bus_message_get_allow_interactive_authorization(m) > 0;
 	snprintf(c->cancel_id, sizeof(c->cancel_id), "tbstreamd-%d-%llu", (int)getpid(),
 		 (unsigned long long)++pk->next_id);
+	return c;
+}
 
+/* Watch the caller first: if it leaves, we drop the call and never act for it. */
+static int check_track(Check *c)
+{
+	return tbs_name_watch_new(c->pk->bus, sd_bus_message_get_sender(c->m), on_caller_gone, c,
+				  &c->watch);
+}
+
+int tbs_polkit_check(TbsPolkit *pk, sd_bus_message *m, const char *action,
+		     const char *const *details, TbsPolkitCallback callback, void *userdata,
+		     void (*userdata_free)(void *))
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
+	const char *sender = sd_bus_message_get_sender(m);
+	Check *c;
+	int r;
+
+	c = check_new(pk, m, action, callback, userdata, userdata_free);
 	if (!sender) {
 		/* a direct (peer-to-peer) connection has no bus name polkit could look at */
 		r = -EACCES;
@@ -270,10 +291,7 @@ int tbs_polkit_check(TbsPolkit *pk, sd_bus_message *m, const char *action,
 					  c->cancel_id);
 	if (r < 0)
 		goto fail;
-	/* Track the caller first: if it leaves, we drop the call and never act for it. */
-	r = sd_bus_track_new(pk->bus, &c->track, on_caller_gone, c);
-	if (r >= 0)
-		r = sd_bus_track_add_sender(c->track, m);
+	r = check_track(c);
 	if (r < 0)
 		goto fail;
 	r = sd_bus_call_async(pk->bus, &c->slot, call, on_check_reply, c, POLKIT_TIMEOUT_USEC);
@@ -285,6 +303,114 @@ int tbs_polkit_check(TbsPolkit *pk, sd_bus_message *m, const char *action,
 	return 0;
 fail:
 	log_error_errno(r, "Cannot check authorization for %s: %m", action);
+	c->callback = NULL;
+	check_free(c);
+	return r;
+}
+
+void tbs_caller_creds_clear(TbsCallerCreds *c)
+{
+	g_clear_pointer(&c->gids, g_free);
+	c->n_gids = -1;
+}
+
+/* "UnixGroupIDs" is all or nothing (the D-Bus specification): absent means unknown. */
+static int read_creds(sd_bus_message *reply, TbsCallerCreds *out)
+{
+	bool have_uid = false;
+	int r;
+
+	out->n_gids = -1;
+	r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+	while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+		const char *key;
+
+		r = sd_bus_message_read(reply, "s", &key);
+		if (r < 0)
+			break;
+		if (strcmp(key, "UnixUserID") == 0) {
+			uint32_t uid;
+			r = sd_bus_message_read(reply, "v", "u", &uid);
+			out->uid = uid;
+			have_uid = r >= 0;
+		} else if (strcmp(key, "UnixGroupIDs") == 0) {
+			const void *a;
+			size_t n;
+			r = sd_bus_message_enter_container(reply, 'v', "au");
+			if (r >= 0)
+				r = sd_bus_message_read_array(reply, 'u', &a, &n);
+			if (r >= 0) {
+				g_free(out->gids);
+				out->gids = g_memdup2(a, n);
+				out->n_gids = (int)(n / sizeof(uint32_t));
+				r = sd_bus_message_exit_container(reply);
+			}
+		} else
+			r = sd_bus_message_skip(reply, "v");
+		if (r >= 0)
+			r = sd_bus_message_exit_container(reply);
+	}
+	if (r >= 0)
+		r = sd_bus_message_exit_container(reply);
+	if (r >= 0 && !have_uid)
+		r = -ENODATA;
+	if (r < 0)
+		tbs_caller_creds_clear(out);
+	return r;
+}
+
+static int on_creds_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	Check *c = userdata;
+	const sd_bus_error *e = sd_bus_message_get_error(reply);
+	int r;
+
+	r = e ? -EIO : read_creds(reply, c->creds);
+	if (r < 0) {
+		if (e)
+			log_warning("Cannot learn who %s is: %s: %s",
+				    strna(sd_bus_message_get_sender(c->m)), e->name,
+				    strna(e->message));
+		else
+			log_warning_errno(r, "Cannot read the credentials of %s: %m",
+					  strna(sd_bus_message_get_sender(c->m)));
+		sd_bus_error_setf(&error, SD_BUS_ERROR_ACCESS_DENIED,
+				  "The bus did not say who the caller is; denied");
+		check_finish(c, -EACCES, &error);
+		return 0;
+	}
+	check_finish(c, 0, NULL);
+	return 0;
+}
+
+int tbs_polkit_caller_creds(TbsPolkit *pk, sd_bus_message *m, TbsCallerCreds *out,
+			    TbsPolkitCallback callback, void *userdata,
+			    void (*userdata_free)(void *))
+{
+	const char *sender = sd_bus_message_get_sender(m);
+	Check *c;
+	int r;
+
+	c = check_new(pk, m, "caller credentials", callback, userdata, userdata_free);
+	c->creds = out;
+	out->n_gids = -1;
+	if (!sender) {
+		r = -EACCES;
+		goto fail;
+	}
+	r = check_track(c);
+	if (r >= 0)
+		r = sd_bus_call_method_async(pk->bus, &c->slot, "org.freedesktop.DBus",
+					     "/org/freedesktop/DBus", "org.freedesktop.DBus",
+					     "GetConnectionCredentials", on_creds_reply, c, "s",
+					     sender);
+	if (r < 0)
+		goto fail;
+	g_hash_table_add(pk->checks, c);
+	return 0;
+fail:
+	log_error_errno(r, "Cannot ask the bus who %s is: %m", strna(sender));
 	c->callback = NULL;
 	check_free(c);
 	return r;

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <sys/types.h>
+
 #include <systemd/sd-bus.h>
 
 /*
@@ -36,6 +38,26 @@ TbsPolkit *tbs_polkit_free(TbsPolkit *pk);
 int tbs_polkit_check(TbsPolkit *pk, sd_bus_message *m, const char *action,
 		     const char *const *details, TbsPolkitCallback callback, void *userdata,
 		     void (*userdata_free)(void *));
+
+/* Who a caller is, as the bus daemon knows it (GetConnectionCredentials). */
+typedef struct TbsCallerCreds {
+	uid_t uid;
+	gid_t *gids; /* primary and supplementary groups */
+	int n_gids;  /* -1: the bus did not say (then gids is NULL) */
+} TbsCallerCreds;
+
+void tbs_caller_creds_clear(TbsCallerCreds *c);
+
+/*
+ * The uid and groups of the sender of m, asked of the bus without blocking.
+ * It is a check like the others: counted as pending, dropped (-ECANCELED) when
+ * the caller leaves, answered with NoServer when the daemon stops. With r == 0
+ * the callback finds *out filled (out must live as long as userdata); r < 0
+ * comes with the error to reply.
+ */
+int tbs_polkit_caller_creds(TbsPolkit *pk, sd_bus_message *m, TbsCallerCreds *out,
+			    TbsPolkitCallback callback, void *userdata,
+			    void (*userdata_free)(void *));
 
 /* Checks waiting for polkit (for tests and the status line). */
 unsigned tbs_polkit_n_pending(TbsPolkit *pk);

@@ -399,7 +399,38 @@ int tbs_store_forget(TbsStore *s, const char *uuid)
 	return 0;
 }
 
+int tbs_path_identity(const char *path, char buf[TBS_IDENTITY_MAX])
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return -errno;
+	snprintf(buf, TBS_IDENTITY_MAX, "%llu:%llu", (unsigned long long)st.st_dev,
+		 (unsigned long long)st.st_ino);
+	return 0;
+}
+
+/* "<decimal>:<decimal>", nothing else: the file is ours but may have been edited */
+static bool identity_is_valid(const char *v)
+{
+	const char *colon = strchr(v, ':');
+	size_t n = strlen(v);
+
+	if (!colon || colon == v || !colon[1] || n >= TBS_IDENTITY_MAX)
+		return false;
+	for (const char *c = v; *c; c++)
+		if (c != colon && (*c < '0' || *c > '9'))
+			return false;
+	return true;
+}
+
 int tbs_store_load_owned(TbsStore *s, const char *boot_id, GHashTable *owned, GHashTable *requested)
+{
+	return tbs_store_load_owned_full(s, boot_id, owned, requested, NULL, NULL);
+}
+
+int tbs_store_load_owned_full(TbsStore *s, const char *boot_id, GHashTable *owned,
+			      GHashTable *requested, GHashTable *ids, char module[TBS_IDENTITY_MAX])
 {
 	g_autofree char *path = g_build_filename(s->dir, "configfs.state", NULL);
 	g_autoptr(GKeyFile) kf = g_key_file_new();
@@ -410,6 +441,8 @@ int tbs_store_load_owned(TbsStore *s, const char *boot_id, GHashTable *owned, GH
 	gint64 version;
 	int r;
 
+	if (module)
+		module[0] = '\0';
 	r = tbs_read_file(path, 256 * 1024, &data, &len);
 	if (r == -ENOENT)
 		return 0;
@@ -458,10 +491,32 @@ int tbs_store_load_owned(TbsStore *s, const char *boot_id, GHashTable *owned, GH
 	for (unsigned i = 0; requested && items && items[i]; i++)
 		if (g_hash_table_contains(owned, items[i]) && strchr(items[i], '/'))
 			g_hash_table_add(requested, g_strdup(items[i]));
+	g_strfreev(items);
+	items = g_key_file_get_string_list(kf, "Configfs", "Identity", NULL, NULL);
+	for (unsigned i = 0; ids && items && items[i]; i++) {
+		char *eq = strchr(items[i], '=');
+
+		if (!eq)
+			continue;
+		*eq = '\0';
+		if (g_hash_table_contains(owned, items[i]) && identity_is_valid(eq + 1))
+			g_hash_table_replace(ids, g_strdup(items[i]), g_strdup(eq + 1));
+	}
+	if (module) {
+		g_autofree char *mod = g_key_file_get_string(kf, "Configfs", "Module", NULL);
+		if (mod && identity_is_valid(mod))
+			g_strlcpy(module, mod, TBS_IDENTITY_MAX);
+	}
 	return 0;
 }
 
 int tbs_store_save_owned(TbsStore *s, const char *boot_id, GHashTable *owned, GHashTable *requested)
+{
+	return tbs_store_save_owned_full(s, boot_id, owned, requested, NULL, NULL);
+}
+
+int tbs_store_save_owned_full(TbsStore *s, const char *boot_id, GHashTable *owned,
+			      GHashTable *requested, GHashTable *ids, const char *module)
 {
 	g_autofree char *path = g_build_filename(s->dir, "configfs.state", NULL);
 	g_autoptr(GKeyFile) kf = g_key_file_new();
@@ -479,6 +534,18 @@ int tbs_store_save_owned(TbsStore *s, const char *boot_id, GHashTable *owned, GH
 	g_key_file_set_string(kf, "Configfs", "BootID", boot_id ? boot_id : "");
 	g_key_file_set_string_list(kf, "Configfs", "Owned", (const char *const *)list->pdata,
 				   list->len);
+	if (module && *module)
+		g_key_file_set_string(kf, "Configfs", "Module", module);
+	if (ids) {
+		g_autoptr(GPtrArray) idl = g_ptr_array_new_with_free_func(g_free);
+		g_hash_table_iter_init(&it, ids);
+		while (g_hash_table_iter_next(&it, (gpointer *)&k, (gpointer *)&v))
+			if (g_hash_table_contains(owned, k))
+				g_ptr_array_add(idl, g_strdup_printf("%s=%s", k, v));
+		if (idl->len)
+			g_key_file_set_string_list(kf, "Configfs", "Identity",
+						   (const char *const *)idl->pdata, idl->len);
+	}
 	if (requested && g_hash_table_size(requested)) {
 		g_autofree const char **keys =
 			(const char **)g_hash_table_get_keys_as_array(requested, NULL);

@@ -78,6 +78,24 @@ int tbs_store_load_owned(TbsStore *s, const char *boot_id, GHashTable *owned,
 int tbs_store_save_owned(TbsStore *s, const char *boot_id, GHashTable *owned,
 			 GHashTable *requested);
 
+/*
+ * Names are not enough to know an item is ours: after the stream module is
+ * reloaded, or an item removed and made again by someone else while we were
+ * down, the same name is a different kernel object. ConfigFS gives every
+ * directory a new inode when it is made, so "<st_dev>:<st_ino>" identifies
+ * one. ids: key of owned -> identity (keys without one: an intent whose mkdir
+ * outcome was never recorded); module: the identity of thunderbolt/stream,
+ * which the module makes when it loads ("" if unknown). Both may be NULL.
+ */
+#define TBS_IDENTITY_MAX 48
+int tbs_store_load_owned_full(TbsStore *s, const char *boot_id, GHashTable *owned,
+			      GHashTable *requested, GHashTable *ids,
+			      char module[TBS_IDENTITY_MAX]);
+int tbs_store_save_owned_full(TbsStore *s, const char *boot_id, GHashTable *owned,
+			      GHashTable *requested, GHashTable *ids, const char *module);
+/* "<st_dev>:<st_ino>" of path (not following a symbolic link), or a negative errno. */
+int tbs_path_identity(const char *path, char buf[TBS_IDENTITY_MAX]);
+
 void tbs_peer_record_free(TbsPeerRecord *r);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(TbsPeerRecord, tbs_peer_record_free)
 char *tbs_peer_record_serialize(const TbsPeerRecord *r, size_t *len);

@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <systemd/sd-device.h>
+
 #include "log.h"
 #include "manager-private.h"
 
@@ -100,9 +102,85 @@ static int apply_permissions(TbsStream *s)
 	return 0;
 }
 
+static void stream_check_device(TbsStream *s);
+
+static int on_udev_timeout(sd_event_source *src, uint64_t usec, void *userdata)
+{
+	TbsStream *s = userdata;
+
+	s->udev_timeout = sd_event_source_disable_unref(s->udev_timeout);
+	log_stream(LOG_WARNING, 0, s->peer_id, s->name,
+		   "udev has not handled %s after %llu ms; going on without its rules and links",
+		   s->devnode, (unsigned long long)(s->manager->udev_timeout_usec / 1000));
+	s->udev_seen = true;
+	stream_check_device(s);
+	return 0;
+}
+
+/*
+ * Whether udev has handled the node's event: its rules ran and its links
+ * (/dev/tbstream/by-name/...) exist, so a client told "ready" finds them, and
+ * our owner and mode come after anything a rule does. udev keeps a database
+ * entry for every device node once it is done with it.
+ */
+static bool udev_done(TbsStream *s)
+{
+	TbsManager *m = s->manager;
+	_cleanup_(sd_device_unrefp) sd_device *d = NULL;
+	const char *sysname = strrchr(s->devnode, '/') + 1;
+	int r;
+
+	if (!m->node_subsystem || s->udev_seen)
+		return true;
+	if (sd_device_new_from_subsystem_sysname(&d, m->node_subsystem, sysname) >= 0 &&
+	    sd_device_get_is_initialized(d) > 0) {
+		s->udev_seen = true;
+		return true;
+	}
+	if (!s->udev_timeout) {
+		r = sd_event_add_time_relative(m->event, &s->udev_timeout, CLOCK_MONOTONIC,
+					       m->udev_timeout_usec, 0, on_udev_timeout, s);
+		if (r < 0) {
+			log_stream(LOG_WARNING, r, s->peer_id, s->name,
+				   "Cannot wait for udev's event for %s, not waiting: %m",
+				   s->devnode);
+			s->udev_seen = true;
+			return true;
+		}
+	}
+	return false;
+}
+
+void mgr_node_processed(void *userdata, const char *sysname)
+{
+	TbsManager *m = userdata;
+	g_autoptr(GPtrArray) waiting = g_ptr_array_new();
+	GHashTableIter it;
+	TbsStream *s;
+
+	g_hash_table_iter_init(&it, m->streams);
+	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&s))
+		if (s->devnode && !s->udev_seen &&
+		    strcmp(strrchr(s->devnode, '/') + 1, sysname) == 0)
+			g_ptr_array_add(waiting, s);
+	for (unsigned i = 0; i < waiting->len; i++) {
+		s = waiting->pdata[i];
+		s->udev_seen = true;
+		if (s->state == TBS_STREAM_WAITING_DEVICE)
+			stream_check_device(s);
+	}
+}
+
 static void stream_check_device(TbsStream *s)
 {
-	int r = apply_permissions(s);
+	int r;
+
+	if (!udev_done(s)) {
+		mgr_stream_set_state(s, TBS_STREAM_WAITING_DEVICE);
+		return;
+	}
+	s->udev_timeout = sd_event_source_disable_unref(s->udev_timeout);
+	r = apply_permissions(s);
 
 	if (r == -ENOENT) {
 		mgr_stream_set_state(s, TBS_STREAM_WAITING_DEVICE);
@@ -226,6 +304,9 @@ void mgr_stream_refresh(TbsStream *s)
 	}
 	s->info = info;
 	if (s->index != info.index || !s->devnode) {
+		/* another node: its udev event is still to come */
+		s->udev_seen = false;
+		s->udev_timeout = sd_event_source_disable_unref(s->udev_timeout);
 		g_free(s->devnode);
 		s->devnode = g_strdup_printf("%s/tbstream%d", m->dev_root, info.index);
 		s->index = info.index;
@@ -290,6 +371,7 @@ int mgr_stream_remove(TbsManager *m, TbsStream *s, bool force, const char *why)
 	log_stream(LOG_INFO, 0, peer, name, "Removed stream %s (%s)", s->key, why);
 	g_hash_table_remove(m->owned, s->key);
 	g_hash_table_remove(m->requested, s->key);
+	g_hash_table_remove(m->owned_ids, s->key);
 	mgr_stream_drop(m, s);
 
 	if (g_hash_table_contains(m->owned, group) && !group_has_streams(m, group)) {
@@ -297,8 +379,10 @@ int mgr_stream_remove(TbsManager *m, TbsStream *s, bool force, const char *why)
 		r = tbs_configfs_remove_group(m->stream_dir, group);
 		if (r < 0)
 			log_warning_errno(r, "Cannot remove ConfigFS group %s: %m", group);
-		else if (!g_file_test(gpath, G_FILE_TEST_EXISTS))
+		else if (!g_file_test(gpath, G_FILE_TEST_EXISTS)) {
 			g_hash_table_remove(m->owned, group);
+			g_hash_table_remove(m->owned_ids, group);
+		}
 	}
 	mgr_owned_save(m);
 	return 0;
@@ -314,6 +398,8 @@ static bool owned_intent(TbsManager *m, const char *key, const char *peer_id, bo
 {
 	if (g_hash_table_contains(m->owned, key))
 		return false;
+	/* an identity left from an earlier item of this name is not this one's */
+	g_hash_table_remove(m->owned_ids, key);
 	g_hash_table_replace(m->owned, g_strdup(key), g_strdup(peer_id));
 	if (requested)
 		g_hash_table_add(m->requested, g_strdup(key));
@@ -324,6 +410,7 @@ static void owned_intent_drop(TbsManager *m, const char *key)
 {
 	g_hash_table_remove(m->owned, key);
 	g_hash_table_remove(m->requested, key);
+	g_hash_table_remove(m->owned_ids, key);
 }
 
 TbsStream *mgr_stream_create(TbsManager *m, TbsPeer *p, const TbsStreamTemplate *t,
@@ -366,6 +453,9 @@ TbsStream *mgr_stream_create(TbsManager *m, TbsPeer *p, const TbsStreamTemplate 
 		/* someone else's group */
 		owned_intent_drop(m, p->group);
 		dirty = true;
+	} else if (r > 0 && g_hash_table_contains(m->owned, p->group)) {
+		mgr_owned_identify(m, p->group);
+		dirty = true;
 	}
 	r = tbs_configfs_make_item(m->stream_dir, p->group, t->name);
 	if (r <= 0 && new_item) {
@@ -388,6 +478,8 @@ TbsStream *mgr_stream_create(TbsManager *m, TbsPeer *p, const TbsStreamTemplate 
 		s->owned = true;
 		s->made = true;
 		s->origin = origin;
+		mgr_owned_identify(m, s->key);
+		dirty = true;
 		if (!new_item) {
 			/* a record of an earlier item of this name that vanished meanwhile */
 			g_hash_table_replace(m->owned, g_strdup(s->key), g_strdup(p->id));

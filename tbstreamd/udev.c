@@ -21,6 +21,7 @@ struct TbsUdev {
 	TbsUdevHandler handler;
 	void *userdata;
 	sd_device_monitor *monitor;
+	char *node_subsystem;
 };
 
 void tbs_xdomain_info_clear(TbsXdomainInfo *x)
@@ -230,6 +231,14 @@ static void handle_device(TbsUdev *u, sd_device *d, sd_device_action_t action)
 			u->handler.module_added(u->userdata, name);
 		return;
 	}
+	if (u->node_subsystem && strcmp(subsystem, u->node_subsystem) == 0) {
+		const char *name;
+		/* the monitor hears udev's events: its rules and links are done */
+		if ((action == SD_DEVICE_ADD || action == SD_DEVICE_CHANGE) &&
+		    u->handler.node_processed && sd_device_get_sysname(d, &name) >= 0)
+			u->handler.node_processed(u->userdata, name);
+		return;
+	}
 	if (!watched(u, subsystem) || sd_device_get_devtype(d, &devtype) < 0)
 		return;
 
@@ -315,6 +324,12 @@ out:
 	return r;
 }
 
+void tbs_udev_set_node_subsystem(TbsUdev *u, const char *subsystem)
+{
+	g_free(u->node_subsystem);
+	u->node_subsystem = g_strdup(subsystem);
+}
+
 int tbs_udev_start(TbsUdev *u)
 {
 	int r;
@@ -330,6 +345,13 @@ int tbs_udev_start(TbsUdev *u)
 	r = sd_device_monitor_filter_add_match_subsystem_devtype(u->monitor, "module", NULL);
 	if (r < 0)
 		return log_error_errno(r, "Cannot filter udev monitor on modules: %m");
+	if (u->node_subsystem) {
+		r = sd_device_monitor_filter_add_match_subsystem_devtype(u->monitor,
+									 u->node_subsystem, NULL);
+		if (r < 0)
+			return log_error_errno(r, "Cannot filter udev monitor on %s: %m",
+					       u->node_subsystem);
+	}
 	r = sd_device_monitor_attach_event(u->monitor, u->event);
 	if (r < 0)
 		return log_error_errno(r, "Cannot attach udev monitor: %m");
@@ -346,6 +368,7 @@ TbsUdev *tbs_udev_free(TbsUdev *u)
 	sd_device_monitor_unref(u->monitor);
 	sd_event_unref(u->event);
 	g_strfreev(u->subsystems);
+	g_free(u->node_subsystem);
 	g_free(u);
 	return NULL;
 }

@@ -64,12 +64,16 @@ typedef struct TbsUdevHandler {
 	/* a domain appeared or changed (add and change events), or went away */
 	void (*domain_added)(void *userdata, const TbsDomainInfo *d);
 	void (*domain_removed)(void *userdata, const char *syspath);
+	/* udev has handled an add or change event of a device node (tbstream_set_node_subsystem) */
+	void (*node_processed)(void *userdata, const char *sysname);
 } TbsUdevHandler;
 
 typedef struct TbsUdev TbsUdev;
 
 int tbs_udev_new(sd_event *event, char *const *subsystems, const TbsUdevHandler *handler,
 		 void *userdata, TbsUdev **ret);
+/* Also watch the device nodes of this subsystem (before tbs_udev_start). */
+void tbs_udev_set_node_subsystem(TbsUdev *u, const char *subsystem);
 /* Starts the monitor, then enumerates (so nothing is missed in between). */
 int tbs_udev_start(TbsUdev *u);
 TbsUdev *tbs_udev_free(TbsUdev *u);

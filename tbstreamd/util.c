@@ -417,3 +417,101 @@ char *tbs_path_join(const char *a, const char *b)
 		return NULL;
 	return r;
 }
+
+/* The xattr form of a POSIX ACL (linux/posix_acl_xattr.h), little-endian. */
+#define ACL_XATTR_VERSION 2
+enum {
+	ACL_TAG_USER_OBJ = 0x01,
+	ACL_TAG_USER = 0x02,
+	ACL_TAG_GROUP_OBJ = 0x04,
+	ACL_TAG_GROUP = 0x08,
+	ACL_TAG_MASK = 0x10,
+	ACL_TAG_OTHER = 0x20,
+};
+
+typedef struct AclEntry {
+	unsigned tag, perm;
+	uint32_t id;
+} AclEntry;
+
+static uint32_t le32_at(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static bool in_groups(gid_t g, const gid_t *gids, int n_gids)
+{
+	for (int i = 0; i < n_gids; i++)
+		if (gids[i] == g)
+			return true;
+	return false;
+}
+
+/* The same walk as the kernel's posix_acl_permission(). */
+static bool acl_permits(const struct stat *st, const unsigned char *acl, size_t len, uid_t uid,
+			const gid_t *gids, int n_gids, unsigned want)
+{
+	bool found = false;
+	unsigned mask = 7;
+	size_t i, n;
+
+	if (len < 4 || (len - 4) % 8 != 0 || le32_at(acl) != ACL_XATTR_VERSION)
+		return false;
+	n = (len - 4) / 8;
+	for (i = 0; i < n; i++) {
+		const unsigned char *e = acl + 4 + i * 8;
+		if ((e[0] | e[1] << 8) == ACL_TAG_MASK)
+			mask = (e[2] | e[3] << 8) & 7;
+	}
+	for (i = 0; i < n; i++) {
+		const unsigned char *e = acl + 4 + i * 8;
+		AclEntry a = {e[0] | e[1] << 8, (e[2] | e[3] << 8) & 7, le32_at(e + 4)};
+
+		switch (a.tag) {
+		case ACL_TAG_USER_OBJ:
+			if (uid == st->st_uid)
+				return (a.perm & want) == want;
+			break;
+		case ACL_TAG_USER:
+			if (a.id == uid)
+				return (a.perm & mask & want) == want;
+			break;
+		case ACL_TAG_GROUP_OBJ:
+		case ACL_TAG_GROUP:
+			if (in_groups(a.tag == ACL_TAG_GROUP ? (gid_t)a.id : st->st_gid, gids,
+				      n_gids)) {
+				found = true;
+				if ((a.perm & want) == want)
+					return (a.perm & mask & want) == want;
+			}
+			break;
+		case ACL_TAG_MASK:
+			break;
+		case ACL_TAG_OTHER:
+			return !found && n_gids >= 0 && (a.perm & want) == want;
+		default:
+			return false;
+		}
+	}
+	return false;
+}
+
+bool tbs_node_permits(const struct stat *st, const void *acl, size_t acl_len, uid_t uid,
+		      const gid_t *gids, int n_gids, unsigned want)
+{
+	unsigned bits;
+
+	if (uid == 0)
+		return true;
+	if (acl)
+		return acl_permits(st, acl, acl_len, uid, gids, n_gids, want);
+	if (uid == st->st_uid)
+		bits = st->st_mode >> 6;
+	else if (n_gids < 0)
+		return false; /* group or other: which one depends on groups we do not know */
+	else if (in_groups(st->st_gid, gids, n_gids))
+		bits = st->st_mode >> 3;
+	else
+		bits = st->st_mode;
+	return (bits & want) == want;
+}

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -74,3 +75,16 @@ int tbs_read_file(const char *path, size_t max, char **ret, size_t *ret_len);
 uint64_t tbs_now(int clock); /* microseconds */
 
 char *tbs_path_join(const char *a, const char *b);
+
+/*
+ * Whether the kernel's permission check would let a caller open a node for
+ * want (TBS_ACCESS_READ | TBS_ACCESS_WRITE): the mode bits of st, or its POSIX
+ * access ACL when acl (the "system.posix_acl_access" xattr, acl_len bytes) is
+ * given. gids: every group of the caller (primary and supplementary); n_gids < 0
+ * when the groups are not known, and then only an owner or named-user entry can
+ * allow. uid 0 is allowed (CAP_DAC_OVERRIDE). A malformed ACL allows nothing.
+ */
+#define TBS_ACCESS_READ 4u
+#define TBS_ACCESS_WRITE 2u
+bool tbs_node_permits(const struct stat *st, const void *acl, size_t acl_len, uid_t uid,
+		      const gid_t *gids, int n_gids, unsigned want);

@@ -4,6 +4,7 @@
  * python3-dbusmock's polkitd (allowing, denying, hanging, or absent) and
  * umockdev peers. Runs under umockdev-wrapper.
  */
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -476,6 +477,70 @@ START_TEST(test_restart_removes_temporary_stream_whose_owner_left_meanwhile)
 	wait_stream_gone("temp");
 	ck_assert_ptr_nonnull(world_stream(&bw.w, "0-1.0", "keep"));
 	ck_assert_uint_eq(n_items(), 1);
+}
+END_TEST
+
+/*
+ * Every synchronous call of this process passes here: libsystemd calls its own
+ * sd_bus_call() through the PLT, so its hidden round trips (sd_bus_track_add_name()
+ * asks GetNameOwner synchronously) are counted too. The daemon must not ask the
+ * bus who someone is while its loop waits: a slow dbus-daemon would stall
+ * every other caller for up to the call timeout.
+ */
+static unsigned n_sync_lookups;
+
+int sd_bus_call(sd_bus *bus, sd_bus_message *m, uint64_t usec, sd_bus_error *ret_error,
+		sd_bus_message **reply)
+{
+	static int (*real)(sd_bus *, sd_bus_message *, uint64_t, sd_bus_error *, sd_bus_message **);
+	const char *member = sd_bus_message_get_member(m);
+
+	if (!real)
+		real = (int (*)(sd_bus *, sd_bus_message *, uint64_t, sd_bus_error *,
+				sd_bus_message **))dlsym(RTLD_NEXT, "sd_bus_call");
+	if (member &&
+	    (strcmp(member, "GetNameOwner") == 0 || g_str_has_prefix(member, "GetConnection") ||
+	     strcmp(member, "AddMatch") == 0))
+		n_sync_lookups++;
+	return real(bus, m, usec, ret_error, reply);
+}
+
+START_TEST(test_callers_are_watched_without_synchronous_bus_calls)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *w = NULL;
+	g_autofree char *path = NULL, *keep = NULL;
+	sd_bus *other = bus_world_client(&bw);
+	int fd;
+
+	n_sync_lookups = 0;
+	/* a throughput watch, polkit checks (each watches its caller), a caller-owned stream, an fd
+	 */
+	w = bus_world_method(other, PATH, MANAGER, "WatchThroughput");
+	ck_assert_msg(bus_world_call(&bw, w, CALL_MS, NULL, &e) == 0, "%s", e.message);
+	ck_assert(tbs_bus_throughput_sampling(bw.bus));
+	ck_assert_int_eq(request(other, UUID_A, "temp", false, &path, &e), 0);
+	ck_assert_int_eq(request(client, UUID_A, "keep", true, &keep, &e), 0);
+	fd = open_stream(keep, 2, &e);
+	ck_assert_msg(fd >= 0, "%s", e.message);
+	close(fd);
+	/* a restart watches the restored owner again */
+	restart_daemon(NULL);
+	sd_bus_message_unref(w);
+	w = bus_world_method(other, PATH, MANAGER, "WatchThroughput");
+	ck_assert_msg(bus_world_call(&bw, w, CALL_MS, NULL, &e) == 0, "%s", e.message);
+	ck_assert_ptr_nonnull(world_stream(&bw.w, "0-1.0", "temp"));
+	m = bus_world_method(client, PATH, MANAGER, "RemoveStream");
+	ck_assert_int_ge(sd_bus_message_append(m, "o", keep), 0);
+	ck_assert_msg(bus_world_call(&bw, m, CALL_MS, NULL, &e) == 0, "%s", e.message);
+	ck_assert_uint_eq(n_sync_lookups, 0);
+
+	/* and the watches work: the owner leaves, its stream and its throughput watch go */
+	ck_assert(tbs_bus_throughput_sampling(bw.bus));
+	sd_bus_flush_close_unref(other);
+	wait_stream_gone("temp");
+	ck_assert(!tbs_bus_throughput_sampling(bw.bus));
+	ck_assert_uint_eq(n_sync_lookups, 0);
 }
 END_TEST
 
@@ -1043,6 +1108,65 @@ START_TEST(test_allowed_action_only)
 }
 END_TEST
 
+/*
+ * OpenStream hands out what the node would let the caller open itself, as the
+ * kernel decides for its uid and groups; more only with "manage". The caller
+ * is another user when the test runs as root, else the test's own user (the
+ * owner bits then decide).
+ */
+static int open_as_caller(const char *path, const char *flags, char **err)
+{
+	const char *argv[] = {
+		"--system", "call", "io.github.tbstream1", PATH, MANAGER, "OpenStream", "ou", path,
+		flags,	    NULL};
+	g_autofree char *out = NULL;
+
+	g_clear_pointer(err, g_free);
+	return geteuid() == 0 ? bus_world_busctl_as(&bw, 65534, argv, &out, err)
+			      : bus_world_busctl(&bw, argv, &out, err);
+}
+
+START_TEST(test_open_stream_follows_the_node_permissions)
+{
+	const char *use[] = {"io.github.tbstream1.request-stream",
+			     "io.github.tbstream1.open-stream", NULL};
+	const char *manage[] = {"io.github.tbstream1.request-stream",
+				"io.github.tbstream1.open-stream", "io.github.tbstream1.manage",
+				NULL};
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+	g_autofree char *path = NULL, *dev = NULL, *err = NULL;
+	uid_t caller = geteuid() == 0 ? 65534 : geteuid();
+
+	bus_env_polkit_allow(&env, use);
+	ck_assert_int_eq(request(client, UUID_A, "perm", true, &path, &e), 0);
+	dev = get_string(path, STREAM_IFACE, "Device");
+	ck_assert_int_eq(chown(dev, caller, (gid_t)-1), 0);
+	ck_assert_int_eq(chmod(dev, 0200), 0);
+
+	/* the owner may write, not read (busctl shows any AccessDenied as just that) */
+	ck_assert_int_ne(open_as_caller(path, "1", &err), 0);
+	ck_assert_msg(strstr(err, "ccess denied"), "unexpected: %s", err);
+	ck_assert_msg(open_as_caller(path, "2", &err) == 0, "write refused: %s", err);
+	ck_assert_int_ne(open_as_caller(path, "3", &err), 0);
+
+	if (geteuid() == 0) {
+		/* the groups come from the bus: nobody's group may write */
+		ck_assert_int_eq(chown(dev, 0, 65534), 0);
+		ck_assert_int_eq(chmod(dev, 0020), 0);
+		ck_assert_msg(open_as_caller(path, "2", &err) == 0, "group write refused: %s", err);
+		ck_assert_int_ne(open_as_caller(path, "1", &err), 0);
+		/* and other bits are not the group's */
+		ck_assert_int_eq(chmod(dev, 0602), 0);
+		ck_assert_int_ne(open_as_caller(path, "2", &err), 0);
+		ck_assert_int_eq(chmod(dev, 0200), 0);
+	}
+
+	/* an administrator's authorization goes past the node's permissions */
+	bus_env_polkit_allow(&env, manage);
+	ck_assert_msg(open_as_caller(path, "1", &err) == 0, "manage refused: %s", err);
+}
+END_TEST
+
 START_TEST(test_without_polkit_root_may_act_and_others_are_denied)
 {
 	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
@@ -1217,6 +1341,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_restart_keeps_temporary_stream_tied_to_its_owner);
 	tcase_add_test(tc, test_restart_removes_temporary_stream_whose_owner_left_meanwhile);
 	tcase_add_test(tc, test_garbage_owners_file_is_ignored);
+	tcase_add_test(tc, test_callers_are_watched_without_synchronous_bus_calls);
 	tcase_add_test(tc, test_request_times_out_with_named_error);
 	tcase_add_test(tc, test_peer_label_and_trust_are_writable);
 	tcase_add_test(tc, test_reload);
@@ -1237,6 +1362,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_denied_changes_nothing);
 	tcase_add_test(tc, test_allowed_action_only);
+	tcase_add_test(tc, test_open_stream_follows_the_node_permissions);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("no-polkit");

@@ -466,6 +466,195 @@ START_TEST(test_restart_adopts_own_streams_without_touching_them)
 }
 END_TEST
 
+/*
+ * The peer left while the daemon was down: no remove event will ever come, so
+ * the start gives its streams what the unplug would have: OnUnplug=remove
+ * goes (and our group with it), keep stays, detached.
+ */
+START_TEST(test_restart_applies_unplug_to_a_peer_that_left_while_down)
+{
+	world_policy(&w, "[Stream backup]\nOnUnplug=remove\n[Stream kept]\nOnUnplug=keep\n"
+			 "[Peer laptop]\nMatchUUID=" UUID_A "\nStreams=backup;kept\n");
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop");
+	world_start(&w);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
+	WAIT_STATE("0-1.0", "kept", TBS_STREAM_READY);
+	world_stop(&w);
+	world_remove_peer(&w, xd);
+
+	world_start(&w);
+	world_settle(&w);
+	ck_assert_msg(!th_exists(w.stream_dir, "0-1.0/backup"),
+		      "OnUnplug=remove stream of a departed peer is still there");
+	ck_assert_ptr_null(world_stream(&w, "0-1.0", "backup"));
+	ck_assert(th_exists(w.stream_dir, "0-1.0/kept"));
+	TbsStream *s = world_stream(&w, "0-1.0", "kept");
+	ck_assert_ptr_nonnull(s);
+	ck_assert(s->owned);
+	ck_assert_int_eq(s->state, TBS_STREAM_DETACHED);
+
+	/* the peer comes back: the kept stream is its again */
+	g_autofree char *xd2 = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop");
+	WAIT_STATE("0-1.0", "kept", TBS_STREAM_READY);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
+}
+END_TEST
+
+/* A peer that is still there at the restart keeps its streams as they were. */
+START_TEST(test_restart_leaves_the_streams_of_a_present_peer_alone)
+{
+	world_policy(&w, allow_a);
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop");
+	world_start(&w);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
+	world_stop(&w);
+
+	world_start(&w);
+	world_settle(&w);
+	TbsStream *s = world_stream(&w, "0-1.0", "backup");
+	ck_assert_ptr_nonnull(s);
+	ck_assert(s->owned);
+	ck_assert_int_eq(s->state, TBS_STREAM_READY);
+	ck_assert_int_eq(w.n_removed, 0);
+}
+END_TEST
+
+/*
+ * "rmmod; modprobe" while the daemon is down, and someone makes an item of
+ * the same name in the new module's tree: it is theirs, not ours. The new tree
+ * is built before the old one goes so that no inode number can be reused.
+ */
+static void reload_module_with_foreign_item(World *wd)
+{
+	g_autofree char *old = g_strdup_printf("%s.old", wd->stream_dir);
+	g_autofree char *g = g_build_filename(wd->stream_dir, "0-1.0", NULL);
+	g_autofree char *i = g_build_filename(g, "backup", NULL);
+
+	ck_assert_int_eq(rename(wd->stream_dir, old), 0);
+	ck_assert_int_eq(mkdir(wd->stream_dir, 0755), 0);
+	ck_assert_int_eq(mkdir(g, 0755), 0);
+	ck_assert_int_eq(mkdir(i, 0755), 0);
+	th_rm_rf(old);
+}
+
+START_TEST(test_restart_does_not_own_items_of_a_reloaded_module)
+{
+	world_policy(&w, allow_a);
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop");
+	world_start(&w);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
+	world_stop(&w);
+	reload_module_with_foreign_item(&w);
+
+	world_start(&w);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
+	TbsStream *s = world_stream(&w, "0-1.0", "backup");
+	ck_assert_msg(!s->owned, "someone else's item after a module reload is taken as ours");
+	ck_assert_int_eq(s->origin, TBS_ORIGIN_ADOPTED);
+	world_remove_peer(&w, xd);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_DETACHED);
+	ck_assert(th_exists(w.stream_dir, "0-1.0/backup"));
+	ck_assert(th_exists(w.stream_dir, "0-1.0"));
+}
+END_TEST
+
+/* The same, with the daemon running and the reload seen only at the next look (SIGHUP). */
+START_TEST(test_module_reloaded_between_two_looks_is_noticed)
+{
+	world_policy(&w, allow_a);
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop");
+	world_start(&w);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
+	reload_module_with_foreign_item(&w);
+
+	ck_assert_int_eq(tbs_manager_reload(w.m), 0);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
+	TbsStream *s = world_stream(&w, "0-1.0", "backup");
+	ck_assert(!s->owned);
+	world_remove_peer(&w, xd);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_DETACHED);
+	ck_assert(th_exists(w.stream_dir, "0-1.0/backup"));
+}
+END_TEST
+
+/*
+ * Our item was removed by hand while the daemon was down and someone made one
+ * of the same name: a new directory (made under another name first, so that
+ * no inode number can be reused), not ours.
+ */
+START_TEST(test_restart_does_not_own_an_item_made_again_by_someone_else)
+{
+	g_autofree char *g = g_build_filename(w.stream_dir, "0-1.0", NULL);
+	g_autofree char *mine = g_build_filename(g, "backup", NULL);
+	g_autofree char *theirs = g_build_filename(g, "theirs", NULL);
+
+	world_policy(&w, allow_a);
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop");
+	world_start(&w);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
+	world_stop(&w);
+	ck_assert_int_eq(mkdir(theirs, 0755), 0);
+	ck_assert_int_eq(rmdir(mine), 0);
+	ck_assert_int_eq(rename(theirs, mine), 0);
+
+	world_start(&w);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
+	TbsStream *s = world_stream(&w, "0-1.0", "backup");
+	ck_assert_msg(!s->owned, "an item made again by someone else is taken as ours");
+	world_remove_peer(&w, xd);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_DETACHED);
+	ck_assert(th_exists(w.stream_dir, "0-1.0/backup"));
+	/* the group is still ours, but not empty */
+	ck_assert(th_exists(w.stream_dir, "0-1.0"));
+}
+END_TEST
+
+/*
+ * A stream is ready once udev has handled its node's event (rules, by-name
+ * links), not when devtmpfs makes the node; the policy's mode comes after
+ * udev's rules.
+ */
+START_TEST(test_stream_is_ready_only_after_udevs_event_for_its_node)
+{
+	g_autofree char *node = g_build_filename(w.dev, "tbstream0", NULL);
+	struct stat st;
+
+	w.config.node_subsystem = "tbstream";
+	world_policy(&w, allow_a);
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop");
+	world_start(&w);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_WAITING_DEVICE);
+	/* the node is there; udev has not said anything about it */
+	ck_assert_int_eq(stat(node, &st), 0);
+	g_usleep(200000);
+	world_settle(&w);
+	ck_assert_int_eq(world_stream(&w, "0-1.0", "backup")->state, TBS_STREAM_WAITING_DEVICE);
+	ck_assert_uint_eq(w.n_ready, 0);
+
+	g_autofree char *dev = umockdev_testbed_add_device(w.tb, "tbstream", "tbstream0", NULL,
+							   NULL, "DEVNAME", "tbstream0", NULL);
+	ck_assert_ptr_nonnull(dev);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
+	ck_assert_int_eq(stat(node, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0640);
+}
+END_TEST
+
+/* udev that never answers (a lost event) delays a stream, it does not keep it forever. */
+START_TEST(test_stream_goes_ready_without_udevs_event_after_the_timeout)
+{
+	w.config.node_subsystem = "tbstream";
+	w.config.udev_timeout_usec = 300000;
+	world_policy(&w, allow_a);
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop");
+	world_start(&w);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_WAITING_DEVICE);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
+	TbsStream *s = world_stream(&w, "0-1.0", "backup");
+	ck_assert_uint_ge(s->ready_usec - s->created_usec, 300000);
+}
+END_TEST
+
 static bool configfs_ready(World *wd, const void *data)
 {
 	return tbs_manager_configfs_state(wd->m) == TBS_CONFIGFS_READY;
@@ -837,6 +1026,11 @@ static Suite *daemon_suite(void)
 	tcase_add_test(tc, test_default_policy_denies_every_peer);
 	tcase_add_test(tc, test_hand_made_stream_is_adopted_untouched_and_never_removed);
 	tcase_add_test(tc, test_restart_adopts_own_streams_without_touching_them);
+	tcase_add_test(tc, test_restart_applies_unplug_to_a_peer_that_left_while_down);
+	tcase_add_test(tc, test_restart_leaves_the_streams_of_a_present_peer_alone);
+	tcase_add_test(tc, test_restart_does_not_own_items_of_a_reloaded_module);
+	tcase_add_test(tc, test_module_reloaded_between_two_looks_is_noticed);
+	tcase_add_test(tc, test_restart_does_not_own_an_item_made_again_by_someone_else);
 	tcase_add_test(tc, test_crash_right_after_mkdir_keeps_ownership);
 	tcase_add_test(tc, test_node_swapped_for_a_symlink_does_not_redirect_chmod);
 	tcase_add_test(tc, test_failed_state_write_is_retried);
@@ -846,6 +1040,8 @@ static Suite *daemon_suite(void)
 	tcase_add_test(tc, test_module_unloaded_while_running_is_noticed_and_recovered_from);
 	tcase_add_test(tc, test_unmounted_configfs_root_is_reported);
 	tcase_add_test(tc, test_late_device_node_is_waited_for_not_polled);
+	tcase_add_test(tc, test_stream_is_ready_only_after_udevs_event_for_its_node);
+	tcase_add_test(tc, test_stream_goes_ready_without_udevs_event_after_the_timeout);
 	tcase_add_test(tc, test_asynchronously_populated_item_is_waited_for);
 	tcase_add_test(tc, test_peer_hopids_mode_leaves_hopids_to_the_kernel);
 	tcase_add_test(tc, test_change_event_reevaluates_policy_with_new_name);

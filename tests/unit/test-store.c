@@ -234,6 +234,47 @@ START_TEST(test_owned_items_survive_restart_only_within_a_boot)
 }
 END_TEST
 
+/* Identities of what we made and of the module's directory survive; malformed ones do not. */
+START_TEST(test_owned_identities_round_trip)
+{
+	g_autoptr(TbsStore) s = NULL;
+	g_autoptr(GHashTable) owned =
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	g_autoptr(GHashTable) ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	g_autoptr(GHashTable) back = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	g_autoptr(GHashTable) ids_back =
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	char module[TBS_IDENTITY_MAX];
+
+	ck_assert_int_eq(tbs_store_open(dir, &s), 0);
+	g_hash_table_insert(owned, g_strdup("0-1.0"), g_strdup(""));
+	g_hash_table_insert(owned, g_strdup("0-1.0/backup"), g_strdup(UUID1));
+	g_hash_table_insert(owned, g_strdup("0-1.0/intent"), g_strdup(UUID1));
+	g_hash_table_insert(ids, g_strdup("0-1.0"), g_strdup("44:1001"));
+	g_hash_table_insert(ids, g_strdup("0-1.0/backup"), g_strdup("44:1002"));
+	/* not owned (any more): not written */
+	g_hash_table_insert(ids, g_strdup("0-1.0/gone"), g_strdup("44:1003"));
+	ck_assert_int_eq(tbs_store_save_owned_full(s, "boot", owned, NULL, ids, "44:7"), 0);
+
+	ck_assert_int_eq(tbs_store_load_owned_full(s, "boot", back, NULL, ids_back, module), 0);
+	ck_assert_uint_eq(g_hash_table_size(back), 3);
+	ck_assert_uint_eq(g_hash_table_size(ids_back), 2);
+	ck_assert_str_eq(g_hash_table_lookup(ids_back, "0-1.0"), "44:1001");
+	ck_assert_str_eq(g_hash_table_lookup(ids_back, "0-1.0/backup"), "44:1002");
+	ck_assert_str_eq(module, "44:7");
+
+	g_hash_table_remove_all(back);
+	g_hash_table_remove_all(ids_back);
+	th_write(dir, "configfs.state",
+		 "[Configfs]\nVersion=1\nBootID=boot\nModule=44:x\nOwned=0-1.0;0-1.0/a/" UUID1
+		 "\nIdentity=0-1.0=1:;0-1.0/a=-1:2;0-1.0/a=1:2:3;0-9.0=1:2;0-1.0/a\n");
+	ck_assert_int_eq(tbs_store_load_owned_full(s, "boot", back, NULL, ids_back, module), 0);
+	ck_assert_uint_eq(g_hash_table_size(back), 2);
+	ck_assert_uint_eq(g_hash_table_size(ids_back), 0);
+	ck_assert_str_eq(module, "");
+}
+END_TEST
+
 START_TEST(test_owned_state_garbage_is_moved_aside)
 {
 	g_autoptr(TbsStore) s = NULL;
@@ -350,6 +391,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_rename_moves_the_record_to_the_new_uuid);
 	tcase_add_test(tc, test_owned_items_survive_restart_only_within_a_boot);
 	tcase_add_test(tc, test_owned_state_garbage_is_moved_aside);
+	tcase_add_test(tc, test_owned_identities_round_trip);
 	tcase_add_test(tc, test_random_records_parse_or_are_refused);
 	tcase_add_test(tc, test_fifos_in_the_store_do_not_block);
 	tcase_add_test(tc, test_store_is_private_to_its_owner);

@@ -340,6 +340,82 @@ START_TEST(test_log_returns_negative_errno)
 }
 END_TEST
 
+/* ---- node permissions as the kernel checks them ---------------------------------------- */
+
+static size_t acl_build(unsigned char *buf, const unsigned (*entries)[3], size_t n)
+{
+	buf[0] = 2, buf[1] = buf[2] = buf[3] = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char *e = buf + 4 + i * 8;
+		e[0] = entries[i][0] & 0xff, e[1] = entries[i][0] >> 8;
+		e[2] = entries[i][1], e[3] = 0;
+		e[4] = entries[i][2] & 0xff, e[5] = entries[i][2] >> 8 & 0xff;
+		e[6] = entries[i][2] >> 16 & 0xff, e[7] = entries[i][2] >> 24;
+	}
+	return 4 + n * 8;
+}
+
+START_TEST(test_node_permits_follows_mode_bits)
+{
+	struct stat st = {.st_uid = 1000, .st_gid = 100, .st_mode = S_IFCHR | 0640};
+	const gid_t users[] = {5, 100}, other[] = {5};
+	const unsigned R = TBS_ACCESS_READ, W = TBS_ACCESS_WRITE;
+
+	ck_assert(tbs_node_permits(&st, NULL, 0, 1000, other, 1, R | W));
+	ck_assert(tbs_node_permits(&st, NULL, 0, 1001, users, 2, R));
+	ck_assert(!tbs_node_permits(&st, NULL, 0, 1001, users, 2, W));
+	ck_assert(!tbs_node_permits(&st, NULL, 0, 1001, other, 1, R));
+	ck_assert(tbs_node_permits(&st, NULL, 0, 0, NULL, 0, R | W));
+	/* the owner gets the owner's bits only, even where group or other would give more */
+	st.st_mode = S_IFCHR | 0066;
+	ck_assert(!tbs_node_permits(&st, NULL, 0, 1000, users, 2, R));
+	ck_assert(tbs_node_permits(&st, NULL, 0, 1001, other, 1, R | W));
+	/* groups unknown: other bits cannot be trusted to apply */
+	ck_assert(!tbs_node_permits(&st, NULL, 0, 1001, NULL, -1, R));
+	st.st_mode = S_IFCHR | 0600;
+	ck_assert(tbs_node_permits(&st, NULL, 0, 1000, NULL, -1, R | W));
+}
+END_TEST
+
+START_TEST(test_node_permits_follows_an_access_acl)
+{
+	/* udev's uaccess: user:1001:rw on a root:root 0600 node (mask rw) */
+	static const unsigned uaccess[][3] = {
+		{0x01, 6, 0}, {0x02, 6, 1001}, {0x04, 0, 0}, {0x10, 6, 0}, {0x20, 0, 0}};
+	/* group:100:rw with a mask of r */
+	static const unsigned masked[][3] = {
+		{0x01, 6, 0}, {0x04, 0, 0}, {0x08, 6, 100}, {0x10, 4, 0}, {0x20, 4, 0}};
+	struct stat st = {.st_uid = 0, .st_gid = 0, .st_mode = S_IFCHR | 0660};
+	const gid_t g100[] = {100}, g5[] = {5}, g0[] = {0};
+	const unsigned R = TBS_ACCESS_READ, W = TBS_ACCESS_WRITE;
+	unsigned char acl[64];
+	size_t n;
+
+	n = acl_build(acl, uaccess, G_N_ELEMENTS(uaccess));
+	ck_assert(tbs_node_permits(&st, acl, n, 1001, g5, 1, R | W));
+	ck_assert(!tbs_node_permits(&st, acl, n, 1002, g5, 1, R));
+	/* a named user needs no groups */
+	ck_assert(tbs_node_permits(&st, acl, n, 1001, NULL, -1, W));
+
+	n = acl_build(acl, masked, G_N_ELEMENTS(masked));
+	ck_assert(tbs_node_permits(&st, acl, n, 1002, g100, 1, R));
+	ck_assert(!tbs_node_permits(&st, acl, n, 1002, g100, 1, W));
+	/* no group matches: other applies, if the groups are known */
+	ck_assert(tbs_node_permits(&st, acl, n, 1003, g5, 1, R));
+	ck_assert(!tbs_node_permits(&st, acl, n, 1003, NULL, -1, R));
+	/* a matching group that does not grant denies, although other would */
+	ck_assert(!tbs_node_permits(&st, acl, n, 1004, g0, 1, R));
+
+	/* malformed: wrong version, odd length, unknown tag */
+	acl[0] = 3;
+	ck_assert(!tbs_node_permits(&st, acl, n, 1002, g100, 1, R));
+	acl[0] = 2;
+	ck_assert(!tbs_node_permits(&st, acl, n - 1, 1002, g100, 1, R));
+	acl[4] = 0x40;
+	ck_assert(!tbs_node_permits(&st, acl, n, 1002, g100, 1, R));
+}
+END_TEST
+
 static Suite *util_suite(void)
 {
 	Suite *s = suite_create("util");
@@ -363,6 +439,8 @@ static Suite *util_suite(void)
 	tcase_add_test(tc, test_atomic_write_syncs_file_and_directory);
 	tcase_add_test(tc, test_log_returns_negative_errno);
 	tcase_add_test(tc, test_parse_seconds_takes_decimal_seconds_only);
+	tcase_add_test(tc, test_node_permits_follows_mode_bits);
+	tcase_add_test(tc, test_node_permits_follows_an_access_acl);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -3,8 +3,9 @@
 # installed and nothing started by hand, plugging a (simulated) cable makes
 # udev start tbstreamd, the policy's streams appear on both hosts with their
 # /dev/tbstream/by-name links, root creates more streams with busctl and dd
-# carries 64 MiB across, and an unprivileged user whom polkit allows does the
-# same with tbstreamctl (OpenStream) without any right on the device node.
+# carries 64 MiB across, and an unprivileged user whom polkit allows and the
+# node's Group= lets in does the same with tbstreamctl (OpenStream); polkit
+# alone, or the node alone, is not enough.
 # tools/demo runs this script with --narrate.
 . "$TBSTREAM_GUEST_LIB/guest.sh"
 . "$TBSTREAM_GUEST_LIB/e2e.sh"
@@ -94,24 +95,28 @@ check_eq "64 MiB arrive intact through the requested stream" "$sent" "$(sha /tmp
 note "received $(stat -c %s /tmp/data.img) bytes, sha256 $(sha /tmp/data.img)"
 rm -f /tmp/data.img
 
-say "An unprivileged user, allowed by a polkit rule, uses 'backup' through OpenStream"
+say "An unprivileged user, allowed by a polkit rule and in the node's group, uses 'backup' through OpenStream"
 id alice >/dev/null 2>&1 || useradd --no-create-home alice
 id bob >/dev/null 2>&1 || useradd --no-create-home bob
+id carol >/dev/null 2>&1 || useradd --no-create-home carol
+usermod -a -G tbstream alice
 cat >/etc/polkit-1/rules.d/50-tbstream-e2e.rules <<'RULES'
-// e2e: alice may open streams; nobody else is given anything
+// e2e: alice and carol may open streams; nobody else is given anything
 polkit.addRule(function(action, subject) {
-	if (action.id == "io.github.tbstream1.open-stream" && subject.user == "alice")
+	if (action.id == "io.github.tbstream1.open-stream" &&
+	    (subject.user == "alice" || subject.user == "carol"))
 		return polkit.Result.YES;
 });
 RULES
-note "/etc/polkit-1/rules.d/50-tbstream-e2e.rules lets alice open streams"
+note "/etc/polkit-1/rules.d/50-tbstream-e2e.rules lets alice and carol open streams"
+note "alice is in group tbstream (the nodes are group tbstream, 0660); carol is not"
 # polkitd notices the new rule through inotify; give it a moment
 sleep 2
 qa=$(bus_stream_path "$UB" backup)
 qb=$(bus_stream_path "$UA" backup)
 check "the policy's streams are on the bus" test -n "$qa" -a -n "$qb"
-check_fails "alice cannot open the node herself (group tbstream, 0660)" \
-	runuser -u alice -- dd if=/dev/null of="$(readlink -f $LAPTOP_BACKUP)" count=0 status=none
+check_fails "carol cannot open the node herself (group tbstream, 0660)" \
+	runuser -u carol -- dd if=/dev/null of="$(readlink -f $LAPTOP_BACKUP)" count=0 status=none
 CTL=$(command -v tbstreamctl) || bail_out "tbstreamctl is installed"
 say "alice runs: tbstreamctl list"
 runuser -u alice -- "$CTL" list >/tmp/ctl-list.txt 2>&1
@@ -125,6 +130,10 @@ err=$(runuser -u bob -- "$CTL" --no-ask-password open desktop/backup --write -- 
 rc=$?
 check_eq "polkit refuses bob: tbstreamctl exits 4 (not authorized)" 4 "$rc"
 note "bob was told: $err"
+err=$(runuser -u carol -- "$CTL" --no-ask-password open desktop/backup --write -- true 2>&1)
+rc=$?
+check_eq "the node refuses carol although polkit allows her: exit 4 (OpenStream is no way around Group=/Mode=)" 4 "$rc"
+note "carol was told: $err"
 runuser -u alice -- timeout 180 "$CTL" --no-ask-password open my-laptop/backup --read -- \
 	dd of=/tmp/alice.img bs=256k status=none &
 reader=$!
