@@ -97,7 +97,7 @@ check "the store remembers the laptop" grep -rqs laptop $D/state
 echo 0 >$L/connected
 check "unplug: 'backup' (OnUnplug=remove) is removed" wait_for 20 test ! -d "$S/$A/backup"
 check "unplug: 'camera' (OnUnplug=keep) is kept" test -d "$S/$A/camera"
-check "the daemon survives the unplug" kill -0 "$daemon_pid"
+check "the daemon survives the unplug" running "$daemon_pid"
 
 echo 1 >$L/connected
 check "re-plug: 'backup' comes back" wait_for 20 stream_ready "$A" backup

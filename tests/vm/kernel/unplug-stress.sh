@@ -35,11 +35,11 @@ while [ $i -le 24 ]; do
 	# the transfer needs ~4096 frames: it cannot outlast the unplug
 	for p in $pa $pb; do
 		t=0
-		while kill -0 $p 2>/dev/null && [ $t -lt 100 ]; do
+		while running $p && [ $t -lt 100 ]; do
 			sleep 0.1
 			t=$((t + 1))
 		done
-		kill -0 $p 2>/dev/null && { hung=$((hung + 1)); kill -9 $p; }
+		running $p && { hung=$((hung + 1)); kill -9 $p; }
 		wait $p
 	done
 	echo 0 > $L/unplug_after

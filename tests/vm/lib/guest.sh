@@ -82,6 +82,18 @@ wait_for() {
 	return 0
 }
 
+# running PID: PID exists and has not exited.  `kill -0` is not enough: it
+# succeeds on a child that exited and was not yet reaped (a zombie), so a
+# check that a writer "still waits" would pass for a writer that failed.
+running() {
+	[ -r /proc/$1/stat ] || return 1
+	# the state follows the command name in parentheses, which may hold spaces
+	case "$(sed 's/.*) //' /proc/$1/stat 2>/dev/null)" in
+	Z* | X* | '') return 1 ;;
+	esac
+	return 0
+}
+
 # sha FILE: the sha256 of FILE, digits only
 sha() {
 	sha256sum "$1" | cut -d' ' -f1
