@@ -363,10 +363,16 @@ void tbs_session_teardown(struct tbs_session *sess, int reason)
 	 */
 	down_write(&sess->io_lock);
 	up_write(&sess->io_lock);
+	/*
+	 * Rings first, then paths, as thunderbolt-net (tbnet_tear_down()) and
+	 * upstream's USB4STREAM do: no frame is left in a TX ring whose path
+	 * is gone, and an RX ring stopped first grants no more E2E credits, so
+	 * the peer stops sending into a path that is about to go.
+	 */
+	ops->ring_stop(&sess->tx);
+	ops->ring_stop(&sess->rx);
 	ops->disable_paths(sess->port, sess->tx_hopid, &sess->tx,
 			   sess->rx_hopid, &sess->rx);
-	ops->ring_stop(&sess->rx);
-	ops->ring_stop(&sess->tx);
 	tbs_dmabuf_session_teardown(sess);
 	spin_lock(&sess->rx_lock);
 	INIT_LIST_HEAD(&sess->rx_ready);
