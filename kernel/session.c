@@ -364,15 +364,19 @@ void tbs_session_teardown(struct tbs_session *sess, int reason)
 	down_write(&sess->io_lock);
 	up_write(&sess->io_lock);
 	/*
-	 * Rings first, then paths, as thunderbolt-net (tbnet_tear_down()) and
-	 * upstream's USB4STREAM do: no frame is left in a TX ring whose path
-	 * is gone, and an RX ring stopped first grants no more E2E credits, so
-	 * the peer stops sending into a path that is about to go.
+	 * Paths first, then rings: the order of thunderbolt-net's
+	 * tbnet_tear_down() in the kernels tbstream runs on (Debian's 6.1.192,
+	 * 6.12.117 and 7.2.13 binaries all call tb_xdomain_disable_paths()
+	 * before tb_ring_stop(); 6.1.192's source says why: a ring stopped
+	 * first leaves frames in flight with nowhere to drain, and the path
+	 * deactivation then waits for a hop's pending bit that some host
+	 * routers never clear).  Upstream's USB4STREAM stops its rings first,
+	 * but only after tb_ring_flush(), which 6.x does not have.
 	 */
-	ops->ring_stop(&sess->tx);
-	ops->ring_stop(&sess->rx);
 	ops->disable_paths(sess->port, sess->tx_hopid, &sess->tx,
 			   sess->rx_hopid, &sess->rx);
+	ops->ring_stop(&sess->rx);
+	ops->ring_stop(&sess->tx);
 	tbs_dmabuf_session_teardown(sess);
 	spin_lock(&sess->rx_lock);
 	INIT_LIST_HEAD(&sess->rx_ready);

@@ -117,10 +117,10 @@
  * Teardown (tbs_session_teardown)
  *   Sets session->gone, wakes every waiter, takes and drops io_lock
  *   exclusive (waits for in-flight I/O to leave the rings, which is
- *   bounded: above), stops the TX then RX ring (every posted frame comes
- *   back canceled, no callback runs afterwards), then disables the paths
- *   with no lock held (upstream's order: rings, then paths), releases
- *   every dma-buf mapping made for the port's
+ *   bounded: above), disables the paths with no lock held, stops the
+ *   RX then TX ring (every posted frame comes back canceled, no callback
+ *   runs afterwards; thunderbolt-net's order, session.c says why),
+ *   releases every dma-buf mapping made for the port's
  *   DMA device (dmabuf.c), frees buffers and rings and drops the session's
  *   reference on the port.  I/O that enters later sees ->gone under
  *   io_lock and never touches a ring.  The session to tear down is always
