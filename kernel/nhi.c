@@ -26,6 +26,8 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/thunderbolt.h>
+#include <linux/utsname.h>
+#include <linux/version.h>
 
 #include "tbstream.h"
 
@@ -322,12 +324,102 @@ static const struct tbs_port_ops tbs_nhi_port_ops = {
 	.release		= tbs_nhi_port_release,
 };
 
+/*
+ * A peer running Linux cannot read a property block whose length in dwords
+ * is 45n + 1 or 45n + 2.  Responses carry 45 dwords of it each
+ * (TB_XDP_PROPERTIES_MAX_DATA_LENGTH); the receiver,
+ * tb_xdp_properties_request() in drivers/thunderbolt/xdomain.c (6.1.192:
+ * line 373; unchanged in mainline's), checks the header's length field,
+ * which counts the dwords after the 3-dword XDomain header (15 + the data
+ * dwords), against the whole response structure (18 dwords), so a last
+ * chunk of 1 or 2 dwords is -EINVAL, retried and given up: the peer never
+ * sees our services.  The block is the core's (6.x: xdomain.c
+ * tb_xdomain_init() and update_property_block()): a root directory (2
+ * dwords), vendorid immediate and text "Intel Corp." (4 + 4 + 3), deviceid
+ * immediate, devicerv immediate (4 + 4), deviceid text with the host name
+ * (4 + its dwords), maxhopid immediate (4), and each registered service
+ * directory (4 + its length + 1): ours, and thunderbolt-net's "network"
+ * (25) if that driver is loaded, which we cannot tell.  So a "padding"
+ * text is added to ours when the block would be unreadable with or
+ * without thunderbolt-net's.  A host name changed after we published is
+ * not seen until our next publish.  7.x builds the block differently per
+ * connection (vendorid "Linux", per-service properties): not padded there
+ * yet.
+ */
+#define TBS_XDP_CHUNK_DWORDS	45
+#define TBS_XDP_ROOT_DWORDS	(2 + 4 + 4 + 3 + 4 + 4 + 4 + 4)
+#define TBS_XDP_NET_DIR_DWORDS	25
+
+static bool tbs_nhi_block_unreadable(size_t len)
+{
+	size_t last = len % TBS_XDP_CHUNK_DWORDS;
+
+	return last == 1 || last == 2;
+}
+
+/* Its length in a block, as the core formats it (property.c). */
+static size_t tbs_nhi_dir_dwords(const struct tb_property_dir *dir)
+{
+	const struct tb_property *p;
+	size_t len = dir->uuid ? 4 : 2;
+
+	list_for_each_entry(p, &dir->properties, list) {
+		len += 4;
+		if (p->type == TB_PROPERTY_TYPE_DIRECTORY)
+			len += tbs_nhi_dir_dwords(p->value.dir) + 1;
+		else if (p->type == TB_PROPERTY_TYPE_TEXT ||
+			 p->type == TB_PROPERTY_TYPE_DATA)
+			len += p->length;
+	}
+	return len;
+}
+
+static int tbs_nhi_pad(struct tb_property_dir *dir)
+{
+	size_t len, extra = 0;
+	unsigned int k;
+	char *text;
+	int ret;
+
+	if (KERNEL_VERSION(7, 0, 0) <= LINUX_VERSION_CODE)
+		return 0;
+	len = TBS_XDP_ROOT_DWORDS +
+	      DIV_ROUND_UP(strlen(utsname()->nodename) + 1, 4) +
+	      4 + tbs_nhi_dir_dwords(dir) + 1;
+	/* A text of k dwords adds 4 + k; of 4 + 1..3, one always fits. */
+	for (k = 0; k <= 8; k++) {
+		extra = k ? 4 + k : 0;
+		if (!tbs_nhi_block_unreadable(len + extra) &&
+		    !tbs_nhi_block_unreadable(len + extra + TBS_XDP_NET_DIR_DWORDS))
+			break;
+	}
+	if (!k)
+		return 0;
+	text = kmalloc(4 * k, GFP_KERNEL);
+	if (!text)
+		return -ENOMEM;
+	memset(text, '-', 4 * k - 1);
+	text[4 * k - 1] = '\0';
+	ret = tb_property_add_text(dir, "padding", text);
+	kfree(text);
+	pr_debug("tbstream: property block of %zu dwords padded by %zu\n",
+		 len, extra);
+	return ret;
+}
+
 static int tbs_nhi_publish(struct tbs_fabric *fabric,
 			   struct tb_property_dir *dir)
 {
 	struct tb_property_dir *old;
 	int ret = 0;
 
+	if (dir) {
+		ret = tbs_nhi_pad(dir);
+		if (ret) {
+			pr_warn("tbstream: cannot pad the announcement: %d\n", ret);
+			ret = 0;
+		}
+	}
 	mutex_lock(&tbs_nhi_publish_lock);
 	old = tbs_nhi_dir;
 	if (old)

@@ -31,10 +31,11 @@ EXPORT_SYMBOL_NS_GPL(tbs_service_uuid, TBS_NS);
 /*
  * The service directory's own keys.  A stream of one of these names would be
  * announced beside the value of the same key, and a peer looking it up finds
- * the value first: it could never be configured by name.
+ * the value first: it could never be configured by name.  "padding" is the
+ * text nhi.c may add to keep the property block readable (tbs_nhi_pad()).
  */
 static const char *const tbs_props_own_keys[] = {
-	"prtcid", "prtcvers", "prtcrevs", "prtcstns",
+	"prtcid", "prtcvers", "prtcrevs", "prtcstns", "padding",
 };
 
 /**

@@ -363,6 +363,16 @@ void tbs_session_teardown(struct tbs_session *sess, int reason)
 	 */
 	down_write(&sess->io_lock);
 	up_write(&sess->io_lock);
+	/*
+	 * Paths first, then rings: the order of thunderbolt-net's
+	 * tbnet_tear_down() in the kernels tbstream runs on (Debian's 6.1.192,
+	 * 6.12.117 and 7.2.13 binaries all call tb_xdomain_disable_paths()
+	 * before tb_ring_stop(); 6.1.192's source says why: a ring stopped
+	 * first leaves frames in flight with nowhere to drain, and the path
+	 * deactivation then waits for a hop's pending bit that some host
+	 * routers never clear).  Upstream's USB4STREAM stops its rings first,
+	 * but only after tb_ring_flush(), which 6.x does not have.
+	 */
 	ops->disable_paths(sess->port, sess->tx_hopid, &sess->tx,
 			   sess->rx_hopid, &sess->rx);
 	ops->ring_stop(&sess->rx);

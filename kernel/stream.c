@@ -119,7 +119,8 @@
  *   exclusive (waits for in-flight I/O to leave the rings, which is
  *   bounded: above), disables the paths with no lock held, stops the
  *   RX then TX ring (every posted frame comes back canceled, no callback
- *   runs afterwards), releases every dma-buf mapping made for the port's
+ *   runs afterwards; thunderbolt-net's order, session.c says why),
+ *   releases every dma-buf mapping made for the port's
  *   DMA device (dmabuf.c), frees buffers and rings and drops the session's
  *   reference on the port.  I/O that enters later sees ->gone under
  *   io_lock and never touches a ring.  The session to tear down is always

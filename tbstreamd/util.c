@@ -34,7 +34,7 @@ bool tbs_stream_name_is_valid(const char *name)
 	 * looking up such a stream would find the protocol value instead.
 	 */
 	return strcmp(name, "prtcid") && strcmp(name, "prtcvers") && strcmp(name, "prtcrevs") &&
-	       strcmp(name, "prtcstns");
+	       strcmp(name, "prtcstns") && strcmp(name, "padding");
 }
 
 int tbs_uuid_normalize(const char *in, char out[static 37])

@@ -36,6 +36,7 @@ enum {
     WIRE_CTL = 4,
     WIRE_DATA = 5,
     WIRE_CREDIT = 6,
+    WIRE_CREDIT_RESET = 7,
 };
 
 #define WIRE_STATE_WILLING      (1u << 0)
@@ -318,25 +319,43 @@ static unsigned rx_free(Usb4Host *h, unsigned hop)
 
 /*
  * Grant the far end what our RX rings can take: for every lane HopID
- * whose path leads to an NHI ring, that ring's free descriptors less what
- * is already owed to the lane HopIDs that share it.
+ * whose path leads to an NHI ring that grants credits (E2E on, its paired
+ * TX ring's path out through the lane: path.c), that ring's free
+ * descriptors less what is already owed to the lane HopIDs that share it.
+ * Credits granted for a lane HopID whose ring no longer grants (stopped,
+ * or its path gone) are void: the far end is told, so that a sender never
+ * spends them on a ring that is not there, or on the next session of it.
  */
 static void remote_grant(Usb4Host *h)
 {
     Usb4Cable *c = h->cable;
     unsigned target[USB4_MAX_HOPID + 1];
     int64_t owed[USB4_NHI_HOPS] = { 0 };
-    unsigned hop, out, next;
+    unsigned hop, out, next, back;
 
     if (!c->connected) {
         return;
     }
     for (hop = 1; hop <= USB4_MAX_HOPID; hop++) {
         target[hop] = 0;
+        /* frames beyond our grants (sent before a reset reached them) */
+        if ((int32_t)(c->received[hop] - c->granted[hop]) > 0) {
+            c->granted[hop] = c->received[hop];
+        }
         if (usb4_path_hop(h, USB4_ADP_LANE, hop, &out, &next) &&
-            out == USB4_ADP_NHI && next && next < USB4_NHI_HOPS) {
+            out == USB4_ADP_NHI && next && next < USB4_NHI_HOPS &&
+            usb4_path_credit_out(h, next, &back)) {
             target[hop] = next;
             owed[next] += (uint32_t)(c->granted[hop] - c->received[hop]);
+        } else if (c->granted[hop] != c->received[hop]) {
+            uint8_t p[4];
+
+            stl_be_p(p, c->received[hop]);
+            if (remote_send(h, WIRE_CREDIT_RESET, hop, p, 4)) {
+                usb4_dbg(h, "cable: credits for HopID %u void (%u unused)",
+                         hop, c->granted[hop] - c->received[hop]);
+                c->granted[hop] = c->received[hop];
+            }
         }
     }
     for (hop = 1; hop <= USB4_MAX_HOPID; hop++) {
@@ -526,6 +545,14 @@ static void remote_frame(Usb4Host *h, uint8_t type, uint32_t arg,
             usb4_nhi_kick(h);
         }
         return;
+    case WIRE_CREDIT_RESET:
+        if (len != 4 || arg < 1 || arg > USB4_MAX_HOPID) {
+            remote_bad(h, "credit reset of a bad size or HopID", type);
+            return;
+        }
+        /* the only count that may go back: unused credits are void */
+        c->far_granted[arg] = ldl_be_p(p);
+        return;
     }
     remote_bad(h, "unknown type", type);
 }
@@ -647,7 +674,11 @@ void usb4_cable_router_reset(Usb4Host *h)
     }
 }
 
-/* Fresh RX buffers, or a path changed: a held sender may go on. */
+/*
+ * Fresh RX buffers, a ring started or stopped, or a path changed: credits
+ * may have come or gone, so a held sender (the far end's, or ours, whose
+ * credits come back through our RX rings) may go on.
+ */
 void usb4_cable_rx_posted(Usb4Host *h)
 {
     Usb4Cable *c = h->cable;
@@ -656,6 +687,7 @@ void usb4_cable_rx_posted(Usb4Host *h)
     if (!c) {
         return;
     }
+    usb4_nhi_kick(h);
     if (c->remote) {
         remote_grant(h);
         return;
@@ -666,9 +698,32 @@ void usb4_cable_rx_posted(Usb4Host *h)
     }
 }
 
-/* A data frame leaving through the lane adapter with @hopid. */
+/*
+ * Whether the far host's RX ring at the end of lane HopID @hopid has a
+ * credit for our TX ring @tx_hop (path.c: the E2E loop): it grants (E2E
+ * on, a path back to us), its credits reach that TX ring here, and it has
+ * a free descriptor.  In one process nothing is in flight, so the credit
+ * is the free descriptor itself.
+ */
+static bool local_credit(Usb4Host *h, Usb4Host *peer, unsigned hopid,
+                         unsigned tx_hop)
+{
+    unsigned out, ring, back;
+
+    return usb4_path_hop(peer, USB4_ADP_LANE, hopid, &out, &ring) &&
+           out == USB4_ADP_NHI && usb4_path_credit_out(peer, ring, &back) &&
+           usb4_path_credit_in(h, back, tx_hop) &&
+           usb4_nhi_rx_has_room(peer, ring);
+}
+
+/*
+ * A data frame from TX ring @tx_hop leaving through the lane adapter with
+ * @hopid.  With E2E it leaves only on a credit; otherwise it stays in its
+ * ring (USB4_FRAME_STALL) until the far end grants one.
+ */
 int usb4_cable_send_frame(Usb4Host *h, unsigned hopid, const uint8_t *data,
-                          uint32_t len, uint8_t sof, uint8_t eof, bool e2e)
+                          uint32_t len, uint8_t sof, uint8_t eof, bool e2e,
+                          unsigned tx_hop)
 {
     Usb4Cable *c = h->cable;
     Usb4Host *peer;
@@ -679,14 +734,18 @@ int usb4_cable_send_frame(Usb4Host *h, unsigned hopid, const uint8_t *data,
             h->rx_dropped++;
             return USB4_FRAME_DONE;
         }
+        if (e2e && !local_credit(h, peer, hopid, tx_hop)) {
+            return USB4_FRAME_STALL;
+        }
         return usb4_path_from_lane(peer, hopid, data, len, sof, eof, e2e);
     }
     if (!usb4_cable_plugged(h) || hopid > USB4_MAX_HOPID) {
         h->rx_dropped++;
         return USB4_FRAME_DONE;
     }
-    if (e2e && (int32_t)(c->far_granted[hopid] - c->sent[hopid]) <= 0) {
-        return USB4_FRAME_STALL; /* the far ring has no room for it yet */
+    if (e2e && ((int32_t)(c->far_granted[hopid] - c->sent[hopid]) <= 0 ||
+                !usb4_path_credit_in_any(h, tx_hop))) {
+        return USB4_FRAME_STALL; /* no credit from the far ring (yet) */
     }
     if (!remote_send(h, WIRE_DATA, hopid | (sof & 0xf) << 16 |
                      (eof & 0xf) << 20 | (e2e ? WIRE_DATA_E2E : 0),

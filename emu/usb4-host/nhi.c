@@ -272,6 +272,7 @@ static void ring_reg_write(Usb4Host *h, Usb4Ring *r, bool tx, unsigned off,
         if (!r->size) {
             ring_stop(r);
         }
+        usb4_cable_rx_posted(h);
         break;
     }
 }
@@ -286,6 +287,8 @@ static void ring_options_write(Usb4Host *h, Usb4Ring *r, unsigned off,
         if (was && !(val & USB4_RING_ENABLE)) {
             ring_stop(r);
         }
+        /* E2E on or off, a ring gone: credits change (path.c) */
+        usb4_cable_rx_posted(h);
         usb4_nhi_kick(h);
     } else if (off == 4) {
         r->pdf_mask = val;
@@ -458,11 +461,13 @@ static void usb4_host_exit(PCIDevice *pdev)
 }
 
 /*
- * A test hook that is not silicon: byte 0xf0 of the PCI config space
+ * Test hooks that are not silicon: byte 0xf0 of the PCI config space
  * reads the cable state (1 plugged) and plugs or unplugs the cable when
- * written, so a guest test can do what qom-set does from the host.
+ * written, so a guest test can do what qom-set does from the host; the
+ * dword at 0xf4 reads the low half of the rx-dropped counter.
  */
 #define USB4_EMU_CABLE_REG      0xf0
+#define USB4_EMU_DROPPED_REG    0xf4
 
 static void usb4_host_config_write(PCIDevice *pdev, uint32_t addr,
                                    uint32_t val, int len)
@@ -482,6 +487,9 @@ static uint32_t usb4_host_config_read(PCIDevice *pdev, uint32_t addr, int len)
 
     if (addr == USB4_EMU_CABLE_REG) {
         return usb4_cable_plugged(h);
+    }
+    if (addr == USB4_EMU_DROPPED_REG && len == 4) {
+        return (uint32_t)h->rx_dropped;
     }
     return pci_default_read_config(pdev, addr, len);
 }

@@ -37,13 +37,67 @@ bool usb4_path_hop(Usb4Host *h, unsigned adapter, unsigned hopid,
 }
 
 /*
+ * End-to-end flow control, as Linux programs it (nhi.c tb_ring_start()): a
+ * TX ring with E2E sends a frame only on a credit from the RX ring its
+ * path ends at, and that RX ring grants credits only if it has E2E on
+ * itself; it sends them out through the path of the TX ring its options
+ * name (bits 22:12), and at the sender they arrive on an RX ring whose
+ * options name the sending TX ring.  Without every link of that loop the
+ * sender gets no credit and its frames wait in its ring.
+ */
+static bool rx_e2e(Usb4Host *h, unsigned ring, unsigned *tx_pair)
+{
+    const Usb4Ring *r;
+
+    if (ring >= USB4_NHI_HOPS) {
+        return false;
+    }
+    r = &h->rx[ring];
+    if (!(r->options & USB4_RING_ENABLE) || !(r->options & USB4_RING_E2E) ||
+        !r->size) {
+        return false;
+    }
+    *tx_pair = (r->options >> USB4_RING_E2E_HOP_SHIFT) & USB4_RING_E2E_HOP_MASK;
+    return true;
+}
+
+bool usb4_path_credit_out(Usb4Host *h, unsigned rx_ring, unsigned *lane_hop)
+{
+    unsigned tx, out;
+
+    return rx_e2e(h, rx_ring, &tx) &&
+           usb4_path_hop(h, USB4_ADP_NHI, tx, &out, lane_hop) &&
+           out == USB4_ADP_LANE;
+}
+
+bool usb4_path_credit_in(Usb4Host *h, unsigned lane_hop, unsigned tx_hop)
+{
+    unsigned out, ring, tx;
+
+    return usb4_path_hop(h, USB4_ADP_LANE, lane_hop, &out, &ring) &&
+           out == USB4_ADP_NHI && rx_e2e(h, ring, &tx) && tx == tx_hop;
+}
+
+bool usb4_path_credit_in_any(Usb4Host *h, unsigned tx_hop)
+{
+    unsigned hop;
+
+    for (hop = 1; hop <= USB4_MAX_HOPID; hop++) {
+        if (usb4_path_credit_in(h, hop, tx_hop)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
  * Leave through @adapter with @hopid.  With end-to-end flow control a
  * receiver without a free buffer has no credit to give, so the frame waits
  * in the sender's ring; without it the receiver drops the frame.
  */
 static int path_deliver(Usb4Host *h, unsigned adapter, unsigned hopid,
                         const uint8_t *data, uint32_t len, uint8_t sof,
-                        uint8_t eof, bool e2e)
+                        uint8_t eof, bool e2e, unsigned tx_hop)
 {
     int ret;
 
@@ -60,7 +114,8 @@ static int path_deliver(Usb4Host *h, unsigned adapter, unsigned hopid,
         }
         return USB4_FRAME_DONE;
     case USB4_ADP_LANE:
-        return usb4_cable_send_frame(h, hopid, data, len, sof, eof, e2e);
+        return usb4_cable_send_frame(h, hopid, data, len, sof, eof, e2e,
+                                     tx_hop);
     }
     h->rx_dropped++;
     return USB4_FRAME_DONE;
@@ -82,7 +137,7 @@ int usb4_path_from_nhi(Usb4Host *h, unsigned tx_hop, const uint8_t *data,
         h->rx_dropped++;
         return USB4_FRAME_DONE;
     }
-    return path_deliver(h, out, next, data, len, sof, eof, e2e);
+    return path_deliver(h, out, next, data, len, sof, eof, e2e, tx_hop);
 }
 
 int usb4_path_from_lane(Usb4Host *h, unsigned hopid, const uint8_t *data,
@@ -97,5 +152,5 @@ int usb4_path_from_lane(Usb4Host *h, unsigned hopid, const uint8_t *data,
                  hopid);
         return USB4_FRAME_DONE;
     }
-    return path_deliver(h, out, next, data, len, sof, eof, e2e);
+    return path_deliver(h, out, next, data, len, sof, eof, e2e, 0);
 }

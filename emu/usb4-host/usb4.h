@@ -195,6 +195,11 @@ int usb4_path_from_lane(Usb4Host *h, unsigned hopid, const uint8_t *data,
                         uint32_t len, uint8_t sof, uint8_t eof, bool e2e);
 bool usb4_path_hop(Usb4Host *h, unsigned adapter, unsigned hopid,
                    unsigned *out_adapter, unsigned *next_hop);
+/* E2E: RX ring @rx_ring grants credits, which leave on lane HopID *lane_hop */
+bool usb4_path_credit_out(Usb4Host *h, unsigned rx_ring, unsigned *lane_hop);
+/* E2E: credits coming in on @lane_hop reach TX ring @tx_hop */
+bool usb4_path_credit_in(Usb4Host *h, unsigned lane_hop, unsigned tx_hop);
+bool usb4_path_credit_in_any(Usb4Host *h, unsigned tx_hop);
 
 /* cable.c */
 void usb4_cable_attach(Usb4Host *h, Error **errp);
@@ -207,7 +212,8 @@ void usb4_cable_state_changed(Usb4Host *h);
 void usb4_cable_router_reset(Usb4Host *h);
 void usb4_cable_rx_posted(Usb4Host *h);
 int usb4_cable_send_frame(Usb4Host *h, unsigned hopid, const uint8_t *data,
-                          uint32_t len, uint8_t sof, uint8_t eof, bool e2e);
+                          uint32_t len, uint8_t sof, uint8_t eof, bool e2e,
+                          unsigned tx_hop);
 bool usb4_cable_send_ctl(Usb4Host *h, uint8_t pdf, const uint8_t *frame,
                          uint32_t len);
 

@@ -21,7 +21,7 @@ START_TEST(test_stream_names_reject_paths_spaces_long_and_non_ascii)
 	const char *bad[] = {"",   "ABCDEFGHI", "a/b", ".",	  "..", "a.b", "a b", "tab\t",
 			     "\n", "-lead",	"é",   "cam\x7f", "*",	"a;b", "$x",
 			     /* the stream service's own property keys (kernel/props.c) */
-			     "prtcid", "prtcvers", "prtcrevs", "prtcstns"};
+			     "prtcid", "prtcvers", "prtcrevs", "prtcstns", "padding"};
 	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++)
 		ck_assert_msg(!tbs_stream_name_is_valid(bad[i]), "\"%s\" should be invalid",
 			      bad[i]);

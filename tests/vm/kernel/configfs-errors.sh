@@ -19,7 +19,7 @@ check_errno "a 9-character stream name" ENAMETOOLONG mkdir $G/123456789
 check_errno "an 8-character stream name" OK mkdir $G/12345678
 rmdir $G/12345678
 # the service directory's own keys: a peer would find the value, not the stream
-for key in prtcid prtcvers prtcrevs prtcstns; do
+for key in prtcid prtcvers prtcrevs prtcstns padding; do
 	check_errno "stream name '$key' refused" EINVAL mkdir "$G/$key"
 done
 check_errno "a name that only starts like one" OK mkdir $G/prtc

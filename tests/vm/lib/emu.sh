@@ -111,6 +111,12 @@ emu_cable_state() {
 	od -An -tu1 -j240 -N1 "$EMU_PCI_A/config" | tr -d ' '
 }
 
+# emu_rx_dropped PCI: data frames that host dropped (its rx-dropped counter,
+# low 32 bits: the emulator's test hook at dword 0xf4 of the config space)
+emu_rx_dropped() {
+	od -An -tu4 -j244 -N4 "$1/config" | tr -d ' '
+}
+
 # emu_xdomain_ok DOMAIN UUID: the XDomain device of DOMAIN is the peer UUID,
 # with the hostname this test set as its device_name
 emu_xdomain_ok() {
