@@ -598,7 +598,7 @@ END_TEST
 START_TEST(test_policy_errors_show_in_status_and_list)
 {
 	g_autofree char *out = NULL, *err = NULL, *list = NULL, *err2 = NULL, *err3 = NULL,
-			*bare = NULL, *json = NULL, *err4 = NULL;
+			*bare = NULL, *json = NULL, *err4 = NULL, *err5 = NULL;
 
 	/* errors in two sections of one file: shown in file and line order */
 	world_policy(&bw.w, "[Peer x]\nMatchAny=yes\nBogus=1\n[Stream s]\nRingSize=1\n");
@@ -619,7 +619,7 @@ START_TEST(test_policy_errors_show_in_status_and_list)
 	ASSERT_HAS(list, "  policy error: ");
 	ASSERT_HAS(list, "tbstreamd.conf:3: Unknown key Bogus= in [Peer x]\n");
 	/* --no-legend: the peers, without the daemon's line and its policy errors */
-	ASSERT_CTL_OK(ctl(&bare, &err3, "list", "--no-legend", "--no-pager", NULL), err3);
+	ASSERT_CTL_OK(ctl(&bare, &err5, "list", "--no-legend", "--no-pager", NULL), err5);
 	ASSERT_HAS_NOT(bare, "tbstreamd ");
 	ASSERT_HAS_NOT(bare, "policy error");
 	ck_assert_msg(g_str_has_prefix(bare, "* alpha  " MASKED_A "\n") ||
