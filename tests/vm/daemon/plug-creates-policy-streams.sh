@@ -60,6 +60,22 @@ stream_ready() { # group name
 	[ -c "$(dev_of "$1" "$2" 2>/dev/null)" ]
 }
 
+# The node appears before udev has run its rules; the daemon sets owner and
+# mode only after that, and says "ready" once it has.
+daemon_says_ready() { # group name
+	grep -qF "Stream $1/$2 ready as" $D/log
+}
+
+# A kept stream's node outlives the cable; it carries data again only once
+# the peer's service is back and the kernel has reattached the stream.
+attached() { # group name
+	[ "$(cat "$S/$1/$2/state" 2>/dev/null)" = ready ]
+}
+
+attached_both() { # name
+	attached "$A" "$1" && attached "$B" "$1"
+}
+
 # Without a daemon or its first streams nothing below can pass: say so at once.
 bail_out() {
 	fail "$1"
@@ -82,6 +98,7 @@ pass "plug: the daemon creates 'backup' on the laptop"
 check "plug: the daemon creates 'backup' on the desktop" wait_for 20 stream_ready "$B" backup
 check "plug: and 'camera' on both" wait_for 20 stream_ready "$B" camera
 check_eq "the policy's HopIDs are written" "9 9" "$(cat $S/"$A"/backup/in_hopid) $(cat $S/"$A"/backup/out_hopid)"
+check "the daemon says 'backup' is ready" wait_for 30 daemon_says_ready "$A" backup
 check_eq "the policy's device mode is applied" "660" "$(stat -c %a "$(dev_of "$A" backup)")"
 
 dd if=/dev/urandom of=/tmp/src bs=1M count=64 2>/dev/null
@@ -102,6 +119,8 @@ check "the daemon survives the unplug" running "$daemon_pid"
 echo 1 >$L/connected
 check "re-plug: 'backup' comes back" wait_for 20 stream_ready "$A" backup
 check "re-plug: the kept 'camera' works again" wait_for 20 stream_ready "$A" camera
+check "re-plug: the kept 'camera' is reattached on both sides" \
+	wait_for 20 attached_both camera
 echo hello-again >/tmp/small
 timeout 60 dd if="$(dev_of "$B" camera)" of=/tmp/small.out bs=64k count=1 2>/dev/null &
 reader=$!
