@@ -217,6 +217,18 @@ emu_expect() {
 	emu_fail "the other guest never said '$1'"
 }
 
+# emu_service DRIVER [DOMAIN]: the peer's `stream` service in DOMAIN
+# (default 0) that DRIVER (tbstream, thunderbolt_stream) has bound, e.g.
+# 0-1.0; false while there is none
+emu_service() {
+	for _s in "$TB/${2:-0}"-1.*; do
+		[ "$(cat "$_s/key" 2>/dev/null)" = stream ] &&
+			readlink "$_s/driver" | grep -q "/$1\$" &&
+			{ basename "$_s"; return 0; }
+	done
+	return 1
+}
+
 # emu_pair_start: both guests of a pair are running their tests.  B calls
 # until A answers: bytes sent before A's side opened its port may be lost.
 emu_pair_start() {
