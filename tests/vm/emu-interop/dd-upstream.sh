@@ -73,4 +73,6 @@ _bad=$(dmesg | grep -Ei "thunderbolt.*(timeout|timed out|crc|invalid|unexpected|
 dmesg -c >/dev/null
 emu_unload
 emu_barrier finished
+# the other guest may still be reading our last line (tests/vm/lib/interop.sh)
+sleep 2
 summary
