@@ -223,6 +223,7 @@ bool usb4_cable_link_possible(Usb4Host *h)
 
 static gboolean remote_writable(void *do_not_use, GIOCondition cond,
                                 void *opaque);
+static void remote_grant(Usb4Host *h);
 
 static void remote_flush(Usb4Host *h)
 {
@@ -255,6 +256,13 @@ static gboolean remote_writable(void *do_not_use, GIOCondition cond,
 
     h->cable->out_watch = 0;
     remote_flush(h);
+    /*
+     * Credits that found the queue full were not granted; nothing else may
+     * come to grant them again (the far sender's frames, which would, wait
+     * for them), so the far sender would wait for ever.  Seen both ways at
+     * once, where our own frames fill the queue.
+     */
+    remote_grant(h);
     /* senders held back by a full queue may go on */
     usb4_nhi_kick(h);
     return G_SOURCE_REMOVE;

@@ -20,24 +20,20 @@ emu_load
 emu_wait_xdomain 0 "$EMU_UUID_PEER" "load"
 insmod /modules/$drv.ko || emu_fail "insmod $drv"
 
-# the peer's stream service, once our driver has bound it
-svc() {
-	for _s in "$TB"/0-1.*; do
-		[ "$(cat "$_s/key" 2>/dev/null)" = stream ] &&
-			readlink "$_s/driver" | grep -q "/$drv\$" &&
-			{ basename "$_s"; return 0; }
-	done
-	return 1
-}
-wait_for 60 svc || emu_fail "$drv bound no stream service of the peer ($(ls "$TB" | tr '\n' ' '))"
-G=$C/$(svc)
+wait_for 60 emu_service $drv || emu_fail "$drv bound no stream service of the peer ($(ls "$TB" | tr '\n' ' '))"
+G=$C/$(emu_service $drv)
 S=$G/s
+# B (upstream) first: had A's announcement of "s" arrived before B's mkdir,
+# upstream would take its HopIDs (in 8, out 9) by name at the mkdir, and
+# then refuse to be given the same HopID again (EBUSY: kernel/README.md).
+[ "$EMU_ROLE" = a ] && emu_expect b-configured
 mkdir -p "$S" || emu_fail "mkdir $S"
 if [ "$EMU_ROLE" = a ]; then
 	echo 9 >"$S/in_hopid" && echo 8 >"$S/out_hopid"
 else
 	echo 8 >"$S/in_hopid" && echo 9 >"$S/out_hopid"
 fi || emu_fail "setting the HopIDs"
+[ "$EMU_ROLE" = b ] && emu_tell b-configured
 D=/dev/tbstream$(cat "$S/index")
 pass "$drv: stream s configured on $(basename "$G")"
 
@@ -77,4 +73,6 @@ _bad=$(dmesg | grep -Ei "thunderbolt.*(timeout|timed out|crc|invalid|unexpected|
 dmesg -c >/dev/null
 emu_unload
 emu_barrier finished
+# the other guest may still be reading our last line (tests/vm/lib/interop.sh)
+sleep 2
 summary

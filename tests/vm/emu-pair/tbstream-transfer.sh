@@ -24,17 +24,8 @@ emu_load
 emu_wait_xdomain 0 "$EMU_UUID_PEER" "load"
 insmod /modules/tbstream.ko || emu_fail "insmod tbstream"
 
-# the peer's stream service, once tbstream bound it
-svc() {
-	for _s in "$TB"/0-1.*; do
-		[ "$(cat "$_s/key" 2>/dev/null)" = stream ] &&
-			readlink "$_s/driver" | grep -q '/tbstream$' &&
-			{ basename "$_s"; return 0; }
-	done
-	return 1
-}
-wait_for 60 svc || emu_fail "tbstream bound no stream service of the peer ($(ls "$TB" | tr '\n' ' '))"
-G=$C/$(svc)
+wait_for 60 emu_service tbstream || emu_fail "tbstream bound no stream service of the peer ($(ls "$TB" | tr '\n' ' '))"
+G=$C/$(emu_service tbstream)
 S=$G/s
 mkdir "$G" "$S" || emu_fail "mkdir $S"
 D=/dev/tbstream$(cat "$S/index")

@@ -23,22 +23,13 @@ emu_wait_xdomain "$da" "$EMU_UUID_B" "load"
 emu_wait_xdomain "$db" "$EMU_UUID_A" "load"
 insmod /modules/tbstream.ko || emu_fail "insmod tbstream"
 
-# svc DOMAIN: the peer's stream service on DOMAIN, once tbstream bound it
-svc() {
-	for _s in "$TB/$1"-1.*; do
-		[ "$(cat "$_s/key" 2>/dev/null)" = stream ] &&
-			readlink "$_s/driver" | grep -q '/tbstream$' &&
-			{ basename "$_s"; return 0; }
-	done
-	return 1
-}
 wait_services() { # WHAT
-	wait_for 60 svc "$da" && wait_for 60 svc "$db" ||
+	wait_for 60 emu_service tbstream "$da" && wait_for 60 emu_service tbstream "$db" ||
 		emu_fail "$1: tbstream bound no stream service of the peer ($(ls "$TB" | tr '\n' ' '))"
 }
 wait_services "load"
-A=$C/$(svc "$da")
-B=$C/$(svc "$db")
+A=$C/$(emu_service tbstream "$da")
+B=$C/$(emu_service tbstream "$db")
 echo "# host A: domain $da, stream group $A; host B: domain $db, $B"
 # One kernel drives both hosts, and on 6.x its XDomain property directory
 # is global (kernel/README.md): stream names are the host's, so A's stream

@@ -28,7 +28,7 @@ TB=/sys/bus/thunderbolt/devices
 # emu_fail MSG: the test fails here, with the end of the kernel log
 emu_fail() {
 	# a guest of a pair: the other one stops waiting for us
-	[ -z "${EMU_ROLE:-}" ] || { echo "fail $EMU_ROLE: $1" >&3; } 2>/dev/null
+	[ -z "${EMU_ROLE:-}" ] || { echo "fail $EMU_ROLE: $1" >&3 && tty-drain <&3; } 2>/dev/null
 	echo "not ok - $1"
 	echo "# ---- last 60 lines of dmesg ----"
 	dmesg | tail -n 60 | sed 's/^/# /'
@@ -195,9 +195,13 @@ emu_keep_awake() {
 	return 0
 }
 
-# emu_tell LINE: send LINE to the other guest (pair mode)
+# emu_tell LINE: send LINE to the other guest (pair mode).  It returns once
+# the line has left this guest's UART: a guest powers off right after its
+# last line, and the UART's unsent bytes went with it (the other guest then
+# waited for the final barrier until its timeout).
 emu_tell() {
 	echo "$1" >&3
+	tty-drain <&3 || emu_fail "the test channel to the other guest (ttyS1) did not drain"
 }
 
 # emu_expect LINE: wait (bounded) until the other guest says LINE; what it
@@ -211,6 +215,18 @@ emu_expect() {
 		esac
 	done
 	emu_fail "the other guest never said '$1'"
+}
+
+# emu_service DRIVER [DOMAIN]: the peer's `stream` service in DOMAIN
+# (default 0) that DRIVER (tbstream, thunderbolt_stream) has bound, e.g.
+# 0-1.0; false while there is none
+emu_service() {
+	for _s in "$TB/${2:-0}"-1.*; do
+		[ "$(cat "$_s/key" 2>/dev/null)" = stream ] &&
+			readlink "$_s/driver" | grep -q "/$1\$" &&
+			{ basename "$_s"; return 0; }
+	done
+	return 1
 }
 
 # emu_pair_start: both guests of a pair are running their tests.  B calls
