@@ -89,6 +89,7 @@ struct TbsBus {
 	GHashTable *restored;	     /* stream key -> BusOwnerRecord* */
 	GPtrArray *restored_pending; /* keys of non-persistent streams to re-track */
 	sd_event_source *restored_check;
+	sd_event_source *save_later; /* a removal not yet written (bus_owners_save_later) */
 	void (*activity)(void *userdata);
 	void *activity_userdata;
 	void (*released)(void *userdata);
@@ -107,7 +108,12 @@ extern const sd_bus_vtable bus_stream_vtable[];
 
 /* bus-owners.c: who requested which stream, across restarts */
 int bus_owners_load(TbsBus *b);
+/* Write the owners file now: before RequestStream replies with a new stream. */
 void bus_owners_save(TbsBus *b);
+/* Write it once the events already queued are handled: for removals, which come in bursts. */
+void bus_owners_save_later(TbsBus *b);
+/* A deferred write still pending is done now (the daemon stops). */
+void bus_owners_flush(TbsBus *b);
 /* A stream seen for the first time: take its owner from the previous instance, if any. */
 void bus_owners_restore(BusStream *bs);
 

@@ -142,7 +142,7 @@ static void on_stream(TbsManager *m, TbsStream *s, TbsChange change, void *userd
 		had_owner = bs->owner != NULL;
 		g_hash_table_remove(b->streams, s->key);
 		if (had_owner)
-			bus_owners_save(b);
+			bus_owners_save_later(b);
 		emit_peer_streams(b, s->peer_id);
 		break;
 	}
@@ -388,10 +388,12 @@ TbsBus *tbs_bus_free(TbsBus *b)
 	if (!b)
 		return NULL;
 	tbs_manager_remove_observer(b->m, &bus_observer, b);
+	bus_owners_flush(b);
 	/* pending checks and requests first: their callbacks still see the tables */
 	b->polkit = tbs_polkit_free(b->polkit);
 	bus_throughput_free(b);
 	b->restored_check = sd_event_source_disable_unref(b->restored_check);
+	b->save_later = sd_event_source_disable_unref(b->save_later);
 	b->drain_post = sd_event_source_disable_unref(b->drain_post);
 	if (b->restored_pending)
 		g_ptr_array_unref(b->restored_pending);
