@@ -100,6 +100,7 @@ struct TbsBus {
 	sd_event_source *sample; /* the once-a-second sample; NULL without watchers */
 	uint64_t sample_last_usec;
 	sd_event_source *drain_post; /* looks for the end of that work after each event */
+	GPtrArray *reloads;	     /* Reload calls waiting for the policy to be applied */
 };
 
 extern const sd_bus_vtable bus_manager_vtable[];
@@ -116,6 +117,9 @@ void bus_owners_save_later(TbsBus *b);
 void bus_owners_flush(TbsBus *b);
 /* A stream seen for the first time: take its owner from the previous instance, if any. */
 void bus_owners_restore(BusStream *bs);
+
+/* bus-manager.c: Reload calls still waiting get an error (the daemon stops). */
+void bus_manager_stop_reloads(TbsBus *b);
 
 /* bus-logcontrol.c: org.freedesktop.LogControl1 at /org/freedesktop/LogControl1 */
 int bus_log_control_add(sd_bus *bus);

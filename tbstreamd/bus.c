@@ -10,6 +10,11 @@
 #include "bus-private.h"
 #include "log.h"
 
+static void message_unref(gpointer m)
+{
+	sd_bus_message_unref(m);
+}
+
 static void bus_peer_free(BusPeer *bp)
 {
 	if (!bp)
@@ -246,6 +251,7 @@ int tbs_bus_new(sd_event *event, TbsManager *m, const char *address, TbsBus **re
 		goto fail;
 	}
 	b->restored_pending = g_ptr_array_new_with_free_func(g_free);
+	b->reloads = g_ptr_array_new_with_free_func(message_unref);
 	(void)bus_owners_load(b);
 	r = tbs_polkit_new(b->bus, &b->polkit);
 	if (r < 0)
@@ -314,7 +320,7 @@ bool tbs_bus_has_work(TbsBus *b)
 	BusStream *bs;
 
 	/* a watcher (a settings panel) keeps the daemon: it shows live rates */
-	if (tbs_polkit_n_pending(b->polkit) > 0 || b->sample)
+	if (tbs_polkit_n_pending(b->polkit) > 0 || b->sample || b->reloads->len > 0)
 		return true;
 	g_hash_table_iter_init(&it, b->streams);
 	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&bs))
@@ -391,6 +397,7 @@ TbsBus *tbs_bus_free(TbsBus *b)
 	bus_owners_flush(b);
 	/* pending checks and requests first: their callbacks still see the tables */
 	b->polkit = tbs_polkit_free(b->polkit);
+	bus_manager_stop_reloads(b);
 	bus_throughput_free(b);
 	b->restored_check = sd_event_source_disable_unref(b->restored_check);
 	b->save_later = sd_event_source_disable_unref(b->save_later);

@@ -208,6 +208,12 @@ static void on_status(TbsManager *m, const char *status, void *userdata)
 
 static const TbsObserver status_observer = {.status = on_status};
 
+/* systemd waits for READY=1 after RELOADING=1: sent once the new policy is applied */
+static void on_sighup_reloaded(TbsManager *m, int r, void *userdata)
+{
+	(void)sd_notifyf(false, "READY=1\nSTATUS=%s", tbs_manager_status(m));
+}
+
 static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
 	TbsManager *m = userdata;
@@ -217,8 +223,8 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 		 (unsigned long long)tbs_now(CLOCK_MONOTONIC));
 	(void)sd_notify(false, buf);
 	log_info("Reloading policy");
-	(void)tbs_manager_reload(m);
-	(void)sd_notifyf(false, "READY=1\nSTATUS=%s", tbs_manager_status(m));
+	if (tbs_manager_reload(m, on_sighup_reloaded, NULL) < 0)
+		on_sighup_reloaded(m, 0, NULL);
 	return 0;
 }
 

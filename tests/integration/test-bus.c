@@ -6,6 +6,7 @@
  */
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -606,7 +607,7 @@ static bool items_left(World *w, const void *data)
 START_TEST(test_owners_file_is_written_once_per_burst_of_removals)
 {
 	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-	g_autofree char *keep = NULL, *owner = NULL, *data = NULL;
+	g_autofree char *keep = NULL, *owner = NULL, *data = NULL, *gone = NULL;
 	sd_bus *other = bus_world_client(&bw);
 	const char *unique = NULL, *mine = NULL;
 	const unsigned one = 1;
@@ -636,8 +637,8 @@ START_TEST(test_owners_file_is_written_once_per_burst_of_removals)
 	bus_world_run(&bw, 100);
 	ck_assert_uint_eq(n_owners_writes, 1);
 	data = owners_file();
-	ck_assert_msg(!strstr(data, "0-1.0/t") && !strstr(data, unique), "stale records:\n%s",
-		      data);
+	gone = g_strdup_printf("Owner=%s\n", unique);
+	ck_assert_msg(!strstr(data, "0-1.0/t") && !strstr(data, gone), "stale records:\n%s", data);
 	ck_assert_msg(strstr(data, "[Stream 0-1.0/keep]"), "keep lost:\n%s", data);
 
 	/* and a restarted daemon sees the same */
@@ -1199,6 +1200,115 @@ START_TEST(test_stop_answers_pending_checks)
 }
 END_TEST
 
+/*
+ * NSS as a directory service behind it may be: the answer for SLOW_USER comes
+ * only when the test lets it, to whichever thread asked. Asked on the event
+ * loop, it could never come (the test runs on that loop): that is recorded
+ * and answered at once, and the test fails.
+ */
+#define SLOW_USER "tbs-slow-user"
+#define SLOW_UID 4242
+
+static struct {
+	GMutex lock;
+	GCond cond;
+	bool asked, answer, asked_on_loop;
+} nss;
+
+int getpwnam_r(const char *name, struct passwd *pw, char *buf, size_t len, struct passwd **result)
+{
+	static int (*real)(const char *, struct passwd *, char *, size_t, struct passwd **);
+
+	if (!real)
+		real = (int (*)(const char *, struct passwd *, char *, size_t,
+				struct passwd **))dlsym(RTLD_NEXT, "getpwnam_r");
+	if (strcmp(name, SLOW_USER) != 0)
+		return real(name, pw, buf, len, result);
+	g_mutex_lock(&nss.lock);
+	nss.asked = true;
+	if (gettid() == getpid())
+		nss.asked_on_loop = true;
+	else
+		while (!nss.answer)
+			g_cond_wait(&nss.cond, &nss.lock);
+	g_mutex_unlock(&nss.lock);
+	memset(pw, 0, sizeof(*pw));
+	ck_assert_uint_gt(len, sizeof(SLOW_USER));
+	pw->pw_name = strcpy(buf, SLOW_USER);
+	pw->pw_uid = SLOW_UID;
+	pw->pw_gid = SLOW_UID;
+	*result = pw;
+	return 0;
+}
+
+static bool nss_asked(World *w, const void *data)
+{
+	bool asked;
+
+	g_mutex_lock(&nss.lock);
+	asked = nss.asked;
+	g_mutex_unlock(&nss.lock);
+	return asked;
+}
+
+static const TbsStreamTemplate *policy_stream(const char *name)
+{
+	const TbsPolicy *p = tbs_manager_policy(bw.w.m);
+
+	for (unsigned i = 0; i < p->streams->len; i++) {
+		const TbsStreamTemplate *t = p->streams->pdata[i];
+		if (strcmp(t->name, name) == 0)
+			return t;
+	}
+	return NULL;
+}
+
+/* Reload resolves Owner= names off the loop: a hung NSS delays the Reload, nobody else. */
+START_TEST(test_reload_waiting_on_nss_delays_nobody)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *m2 = NULL;
+	g_autofree char *state = NULL;
+	const TbsStreamTemplate *t;
+	Reply reply = {}, again = {};
+
+	world_policy(&bw.w, "[Stream backup]\nOwner=" SLOW_USER "\n"
+			    "[Peer alpha]\nMatchUUID=" UUID_A "\nStreams=backup\n");
+	m = bus_world_method(client, PATH, MANAGER, "Reload");
+	ck_assert_int_ge(sd_bus_call_async(client, NULL, m, on_reply, &reply, 0), 0);
+	ck_assert(world_run_until(&bw.w, nss_asked, NULL, 5000));
+
+	/* NSS hangs: others are served, with the old policy */
+	state = get_string(PATH, MANAGER, "State");
+	ck_assert_msg(request(client, UUID_A, "during", true, NULL, &e) == 0, "%s", e.message);
+	ck_assert_ptr_null(policy_stream("backup"));
+	ck_assert_msg(!reply.done, "Reload answered before its policy was loaded");
+	ck_assert(tbs_manager_reloading(bw.w.m));
+	ck_assert(tbs_bus_has_work(bw.bus));
+	/* a second Reload meanwhile waits for a load of its own, after this one */
+	m2 = bus_world_method(client, PATH, MANAGER, "Reload");
+	ck_assert_int_ge(sd_bus_call_async(client, NULL, m2, on_reply, &again, 0), 0);
+	bus_world_run(&bw, 100);
+	ck_assert(!again.done);
+
+	g_mutex_lock(&nss.lock);
+	nss.answer = true;
+	g_cond_broadcast(&nss.cond);
+	g_mutex_unlock(&nss.lock);
+	ck_assert(world_run_until(&bw.w, replied, &reply, 5000));
+	ck_assert_msg(!reply.error, "Reload failed: %s", reply.error);
+	ck_assert(world_run_until(&bw.w, replied, &again, 5000));
+	ck_assert_msg(!again.error, "Reload failed: %s", again.error);
+	ck_assert_msg(!nss.asked_on_loop, "the event loop waited for NSS");
+	t = policy_stream("backup");
+	ck_assert_ptr_nonnull(t);
+	ck_assert_uint_eq(t->owner, SLOW_UID);
+	/* and the new policy reached the peer */
+	ck_assert(world_run_until(&bw.w, stream_made, "backup", 5000));
+	ck_assert(!tbs_manager_reloading(bw.w.m));
+}
+END_TEST
+
 START_TEST(test_held_check_delays_nobody)
 {
 	const char *hang[] = {"io.github.tbstream1.open-stream", NULL};
@@ -1505,6 +1615,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_held_check_delays_nobody);
 	tcase_add_test(tc, test_idle_exit_answers_calls_in_flight);
 	tcase_add_test(tc, test_stop_answers_pending_checks);
+	tcase_add_test(tc, test_reload_waiting_on_nss_delays_nobody);
 	tcase_add_test(tc, test_shipped_xml_matches_introspection);
 	suite_add_tcase(s, tc);
 
