@@ -94,7 +94,10 @@ struct TbsBus {
 	void *activity_userdata;
 	void (*released)(void *userdata);
 	void *released_userdata;
-	bool name_released; /* calls already routed to us are still served */
+	bool name_released;	/* calls already routed to us are still served */
+	sd_bus_slot *name_slot; /* RequestName in flight */
+	TbsBusStarted started;
+	void *started_userdata;
 	/* bus-throughput.c */
 	GHashTable *watchers;	 /* WatchThroughput caller -> Watcher* (its watches, counted) */
 	sd_event_source *sample; /* the once-a-second sample; NULL without watchers */

@@ -803,6 +803,21 @@ static int set_property(const char *path, const char *prop, const char *type, ..
 
 #define PEER_A PATH "/peer/_33a1cb984_2dc4d9_2d4469_2da277_2dce2fdfd11f0d"
 
+/* The name is asked for asynchronously; a second instance learns that it cannot have it. */
+START_TEST(test_second_instance_cannot_own_the_name)
+{
+	g_autofree char *state = NULL;
+	TbsBus *second = NULL;
+
+	ck_assert_int_ge(tbs_bus_new(bw.w.event, bw.w.m, env.address, &second), 0);
+	ck_assert_int_eq(bus_world_start_bus(&bw, second), -EEXIST);
+	tbs_bus_free(second);
+	/* the first one still has it and serves */
+	state = get_string(PATH, MANAGER, "State");
+	ck_assert_str_eq(state, "running");
+}
+END_TEST
+
 START_TEST(test_peer_label_and_trust_are_writable)
 {
 	g_autofree char *label = NULL;
@@ -1605,6 +1620,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_callers_are_watched_without_synchronous_bus_calls);
 	tcase_add_test(tc, test_request_times_out_with_named_error);
 	tcase_add_test(tc, test_peer_label_and_trust_are_writable);
+	tcase_add_test(tc, test_second_instance_cannot_own_the_name);
 	tcase_add_test(tc, test_reload);
 	tcase_add_test(tc, test_log_control);
 	tcase_add_test(tc, test_busctl_user_path);
