@@ -769,11 +769,45 @@ static int method_open_stream(sd_bus_message *m, void *userdata, sd_bus_error *e
 
 /* ---- Reload ----------------------------------------------------------------------------- */
 
+/* Reload callers wait in b->reloads in the order they asked, which is the order of the answers. */
+static void on_reloaded(TbsManager *mgr, int r, void *userdata)
+{
+	TbsBus *b = userdata;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = g_ptr_array_steal_index(b->reloads, 0);
+	const GPtrArray *errors;
+
+	bus_manager_emit_state(b);
+	errors = tbs_manager_policy_errors(mgr);
+	if (r < 0 && errors->len > 0)
+		(void)sd_bus_reply_method_errorf(
+			m, TBS_BUS_ERROR_POLICY_INVALID,
+			"The policy has %u error(s), %s; first: %s", errors->len,
+			tbs_manager_policy_loaded(mgr) ? "the last good one stays"
+						       : "every peer stays denied",
+			(const char *)errors->pdata[0]);
+	else if (r < 0)
+		(void)sd_bus_reply_method_errorf(m, tbs_bus_error_name(r), "Reload failed: %s",
+						 strerror(-r));
+	else
+		(void)sd_bus_reply_method_return(m, NULL);
+}
+
+void bus_manager_stop_reloads(TbsBus *b)
+{
+	if (!b->reloads)
+		return;
+	tbs_manager_reload_cancel(b->m, on_reloaded, b);
+	for (unsigned i = 0; i < b->reloads->len; i++)
+		(void)sd_bus_reply_method_errorf(
+			b->reloads->pdata[i], SD_BUS_ERROR_NO_SERVER,
+			"tbstreamd is stopping; Reload was not done, retry");
+	g_clear_pointer(&b->reloads, g_ptr_array_unref);
+}
+
 static void on_reload_authorized(sd_bus_message *m, int r, const sd_bus_error *error,
 				 void *userdata)
 {
 	TbsBus *b = userdata;
-	const GPtrArray *errors;
 
 	if (r == -ECANCELED)
 		return;
@@ -782,21 +816,13 @@ static void on_reload_authorized(sd_bus_message *m, int r, const sd_bus_error *e
 		return;
 	}
 	log_info("Reloading policy on request of %s", strna(sd_bus_message_get_sender(m)));
-	r = tbs_manager_reload(b->m);
-	bus_manager_emit_state(b);
-	errors = tbs_manager_policy_errors(b->m);
-	if (r < 0 && errors->len > 0)
-		(void)sd_bus_reply_method_errorf(
-			m, TBS_BUS_ERROR_POLICY_INVALID,
-			"The policy has %u error(s), %s; first: %s", errors->len,
-			tbs_manager_policy_loaded(b->m) ? "the last good one stays"
-							: "every peer stays denied",
-			(const char *)errors->pdata[0]);
-	else if (r < 0)
+	/* answered once the new policy is applied; the loop serves others meanwhile */
+	r = tbs_manager_reload(b->m, on_reloaded, b);
+	if (r >= 0)
+		g_ptr_array_add(b->reloads, sd_bus_message_ref(m));
+	else
 		(void)sd_bus_reply_method_errorf(m, tbs_bus_error_name(r), "Reload failed: %s",
 						 strerror(-r));
-	else
-		(void)sd_bus_reply_method_return(m, NULL);
 }
 
 static int method_reload(sd_bus_message *m, void *userdata, sd_bus_error *error)

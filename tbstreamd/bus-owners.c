@@ -10,6 +10,15 @@
  * Unique bus names are only meaningful on the bus instance that handed them
  * out, so the file names the boot and the bus; a file from another instance
  * is ignored.
+ *
+ * A new owner is written before RequestStream replies: a crash right after the
+ * reply must not turn the caller's temporary stream into a permanent one. A
+ * removal only drops a record, so it is written later, once for a whole burst
+ * (a cable pulled from under many streams, a client leaving with many): each
+ * write is the whole file plus two fsyncs, and one per removal made a burst
+ * quadratic. A crash before that write leaves a record of a stream that is
+ * gone; it is never applied to a stream that the daemon did not make on
+ * request, and the next write drops it.
  */
 #include <errno.h>
 #include <string.h>
@@ -135,6 +144,9 @@ void bus_owners_save(TbsBus *b)
 	size_t len;
 	int r;
 
+	/* this write carries every change so far, the deferred one included */
+	if (b->save_later)
+		(void)sd_event_source_set_enabled(b->save_later, SD_EVENT_OFF);
 	g_key_file_set_integer(kf, "BusOwners", "Version", OWNERS_VERSION);
 	g_key_file_set_string(kf, "BusOwners", "Instance", strempty(instance));
 	g_hash_table_iter_init(&it, b->streams);
@@ -152,6 +164,42 @@ void bus_owners_save(TbsBus *b)
 	if (r < 0)
 		log_error_errno(r, "Cannot write %s; a restart will forget who owns streams: %m",
 				path);
+}
+
+static int on_save_later(sd_event_source *src, void *userdata)
+{
+	bus_owners_save(userdata);
+	return 0;
+}
+
+void bus_owners_save_later(TbsBus *b)
+{
+	int r;
+
+	if (b->save_later) {
+		r = sd_event_source_set_enabled(b->save_later, SD_EVENT_ONESHOT);
+	} else {
+		r = sd_event_add_defer(b->event, &b->save_later, on_save_later, b);
+		/* idle priority: after the rest of the burst that is already queued */
+		if (r >= 0)
+			r = sd_event_source_set_priority(b->save_later, SD_EVENT_PRIORITY_IDLE);
+		if (r >= 0)
+			(void)sd_event_source_set_description(b->save_later, "bus-owners-save");
+	}
+	if (r < 0) {
+		log_warning_errno(r,
+				  "Cannot defer writing the stream owners, writing them now: %m");
+		bus_owners_save(b);
+	}
+}
+
+void bus_owners_flush(TbsBus *b)
+{
+	int enabled = SD_EVENT_OFF;
+
+	if (b->save_later && sd_event_source_get_enabled(b->save_later, &enabled) >= 0 &&
+	    enabled != SD_EVENT_OFF)
+		bus_owners_save(b);
 }
 
 /* Deferred: the manager is still announcing streams when they are restored. */
@@ -179,7 +227,8 @@ static int on_check_restored(sd_event_source *src, void *userdata)
 			log_stream(LOG_ERR, r, NULL, NULL, "Cannot remove stream %s: %m",
 				   (const char *)keys->pdata[i]);
 	}
-	bus_owners_save(b);
+	/* the removals, and the owners restored this time (the file already had them) */
+	bus_owners_save_later(b);
 	return 0;
 }
 
@@ -191,6 +240,17 @@ void bus_owners_restore(BusStream *bs)
 
 	if (!rec)
 		return;
+	/*
+	 * Only a stream made on request has a requester. A record left by a crash
+	 * before a removal was written must not make a stream of the same name,
+	 * made since by the policy or by hand, someone's temporary stream.
+	 */
+	if (bs->s->origin != TBS_ORIGIN_REQUEST) {
+		log_debug("Not restoring the owner %s of %s: the stream was not made on request",
+			  strna(rec->owner), bs->s->key);
+		g_hash_table_remove(b->restored, bs->s->key);
+		return;
+	}
 	bs->owner = g_steal_pointer(&rec->owner);
 	bs->persistent = rec->persistent;
 	g_hash_table_remove(b->restored, bs->s->key);

@@ -89,16 +89,21 @@ struct TbsBus {
 	GHashTable *restored;	     /* stream key -> BusOwnerRecord* */
 	GPtrArray *restored_pending; /* keys of non-persistent streams to re-track */
 	sd_event_source *restored_check;
+	sd_event_source *save_later; /* a removal not yet written (bus_owners_save_later) */
 	void (*activity)(void *userdata);
 	void *activity_userdata;
 	void (*released)(void *userdata);
 	void *released_userdata;
-	bool name_released; /* calls already routed to us are still served */
+	bool name_released;	/* calls already routed to us are still served */
+	sd_bus_slot *name_slot; /* RequestName in flight */
+	TbsBusStarted started;
+	void *started_userdata;
 	/* bus-throughput.c */
 	GHashTable *watchers;	 /* WatchThroughput caller -> Watcher* (its watches, counted) */
 	sd_event_source *sample; /* the once-a-second sample; NULL without watchers */
 	uint64_t sample_last_usec;
 	sd_event_source *drain_post; /* looks for the end of that work after each event */
+	GPtrArray *reloads;	     /* Reload calls waiting for the policy to be applied */
 };
 
 extern const sd_bus_vtable bus_manager_vtable[];
@@ -107,9 +112,17 @@ extern const sd_bus_vtable bus_stream_vtable[];
 
 /* bus-owners.c: who requested which stream, across restarts */
 int bus_owners_load(TbsBus *b);
+/* Write the owners file now: before RequestStream replies with a new stream. */
 void bus_owners_save(TbsBus *b);
+/* Write it once the events already queued are handled: for removals, which come in bursts. */
+void bus_owners_save_later(TbsBus *b);
+/* A deferred write still pending is done now (the daemon stops). */
+void bus_owners_flush(TbsBus *b);
 /* A stream seen for the first time: take its owner from the previous instance, if any. */
 void bus_owners_restore(BusStream *bs);
+
+/* bus-manager.c: Reload calls still waiting get an error (the daemon stops). */
+void bus_manager_stop_reloads(TbsBus *b);
 
 /* bus-logcontrol.c: org.freedesktop.LogControl1 at /org/freedesktop/LogControl1 */
 int bus_log_control_add(sd_bus *bus);

@@ -10,6 +10,11 @@
 #include "bus-private.h"
 #include "log.h"
 
+static void message_unref(gpointer m)
+{
+	sd_bus_message_unref(m);
+}
+
 static void bus_peer_free(BusPeer *bp)
 {
 	if (!bp)
@@ -142,7 +147,7 @@ static void on_stream(TbsManager *m, TbsStream *s, TbsChange change, void *userd
 		had_owner = bs->owner != NULL;
 		g_hash_table_remove(b->streams, s->key);
 		if (had_owner)
-			bus_owners_save(b);
+			bus_owners_save_later(b);
 		emit_peer_streams(b, s->peer_id);
 		break;
 	}
@@ -246,6 +251,7 @@ int tbs_bus_new(sd_event *event, TbsManager *m, const char *address, TbsBus **re
 		goto fail;
 	}
 	b->restored_pending = g_ptr_array_new_with_free_func(g_free);
+	b->reloads = g_ptr_array_new_with_free_func(message_unref);
 	(void)bus_owners_load(b);
 	r = tbs_polkit_new(b->bus, &b->polkit);
 	if (r < 0)
@@ -290,15 +296,55 @@ fail:
 	return r;
 }
 
-int tbs_bus_start(TbsBus *b)
+/* RequestName's answer: DBUS_REQUEST_NAME_REPLY_* */
+#define NAME_PRIMARY_OWNER 1
+#define NAME_EXISTS 3
+#define NAME_ALREADY_OWNER 4
+
+static int on_name_requested(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+	TbsBus *b = userdata;
+	const sd_bus_error *e;
+	uint32_t reply = 0;
+	int r = 0;
+
+	b->name_slot = sd_bus_slot_unref(b->name_slot);
+	if ((e = sd_bus_message_get_error(m))) {
+		r = -sd_bus_message_get_errno(m) ?: -EIO;
+		log_error("Cannot own the bus name %s: %s: %s", TBS_BUS_NAME, e->name,
+			  strna(e->message));
+	} else if ((r = sd_bus_message_read(m, "u", &reply)) < 0) {
+		log_error_errno(r, "Cannot own the bus name %s: unreadable reply: %m",
+				TBS_BUS_NAME);
+	} else if (reply == NAME_EXISTS) {
+		r = -EEXIST;
+		log_error("Cannot own the bus name %s: another program owns it (is tbstreamd "
+			  "running already?)",
+			  TBS_BUS_NAME);
+	} else if (reply != NAME_PRIMARY_OWNER && reply != NAME_ALREADY_OWNER) {
+		r = -EBUSY;
+		log_error("Cannot own the bus name %s: the bus answered %u", TBS_BUS_NAME, reply);
+	} else {
+		r = 0;
+		log_debug("Acquired bus name %s", TBS_BUS_NAME);
+	}
+	b->started(b, r, b->started_userdata);
+	return 0;
+}
+
+int tbs_bus_start(TbsBus *b, TbsBusStarted started, void *userdata)
 {
 	int r;
 
-	/* Synchronous on purpose: a second instance must fail here, not later. */
-	r = sd_bus_request_name(b->bus, TBS_BUS_NAME, 0);
+	/*
+	 * Asynchronous: a busy bus daemon must not stall the loop (udev events,
+	 * the watchdog). Not queued: a second instance fails when the answer comes.
+	 */
+	b->started = started;
+	b->started_userdata = userdata;
+	r = sd_bus_request_name_async(b->bus, &b->name_slot, TBS_BUS_NAME, 0, on_name_requested, b);
 	if (r < 0)
-		return log_error_errno(r, "Cannot own the bus name %s: %m", TBS_BUS_NAME);
-	log_debug("Acquired bus name %s", TBS_BUS_NAME);
+		return log_error_errno(r, "Cannot ask for the bus name %s: %m", TBS_BUS_NAME);
 	return 0;
 }
 
@@ -314,7 +360,7 @@ bool tbs_bus_has_work(TbsBus *b)
 	BusStream *bs;
 
 	/* a watcher (a settings panel) keeps the daemon: it shows live rates */
-	if (tbs_polkit_n_pending(b->polkit) > 0 || b->sample)
+	if (tbs_polkit_n_pending(b->polkit) > 0 || b->sample || b->reloads->len > 0)
 		return true;
 	g_hash_table_iter_init(&it, b->streams);
 	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&bs))
@@ -388,11 +434,15 @@ TbsBus *tbs_bus_free(TbsBus *b)
 	if (!b)
 		return NULL;
 	tbs_manager_remove_observer(b->m, &bus_observer, b);
+	bus_owners_flush(b);
 	/* pending checks and requests first: their callbacks still see the tables */
 	b->polkit = tbs_polkit_free(b->polkit);
+	bus_manager_stop_reloads(b);
 	bus_throughput_free(b);
 	b->restored_check = sd_event_source_disable_unref(b->restored_check);
+	b->save_later = sd_event_source_disable_unref(b->save_later);
 	b->drain_post = sd_event_source_disable_unref(b->drain_post);
+	b->name_slot = sd_bus_slot_unref(b->name_slot);
 	if (b->restored_pending)
 		g_ptr_array_unref(b->restored_pending);
 	if (b->restored)

@@ -19,7 +19,13 @@ typedef struct TbsBus TbsBus;
  * tbs_bus_start(), once the manager has its initial state.
  */
 int tbs_bus_new(sd_event *event, TbsManager *m, const char *address, TbsBus **ret);
-int tbs_bus_start(TbsBus *b);
+/*
+ * Ask for the name, asynchronously: started(b, error, userdata) once the bus
+ * answered, with 0 when the name is ours, -EEXIST when another program has it,
+ * or the bus's error (each logged). Returns a negative errno if it cannot ask.
+ */
+typedef void (*TbsBusStarted)(TbsBus *b, int error, void *userdata);
+int tbs_bus_start(TbsBus *b, TbsBusStarted started, void *userdata);
 TbsBus *tbs_bus_free(TbsBus *b);
 
 /* Call handler(userdata) for every message the daemon receives (NULL: stop). */

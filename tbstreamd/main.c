@@ -208,6 +208,12 @@ static void on_status(TbsManager *m, const char *status, void *userdata)
 
 static const TbsObserver status_observer = {.status = on_status};
 
+/* systemd waits for READY=1 after RELOADING=1: sent once the new policy is applied */
+static void on_sighup_reloaded(TbsManager *m, int r, void *userdata)
+{
+	(void)sd_notifyf(false, "READY=1\nSTATUS=%s", tbs_manager_status(m));
+}
+
 static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
 	TbsManager *m = userdata;
@@ -217,8 +223,8 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 		 (unsigned long long)tbs_now(CLOCK_MONOTONIC));
 	(void)sd_notify(false, buf);
 	log_info("Reloading policy");
-	(void)tbs_manager_reload(m);
-	(void)sd_notifyf(false, "READY=1\nSTATUS=%s", tbs_manager_status(m));
+	if (tbs_manager_reload(m, on_sighup_reloaded, NULL) < 0)
+		on_sighup_reloaded(m, 0, NULL);
 	return 0;
 }
 
@@ -229,8 +235,26 @@ static void on_name_released(void *userdata)
 
 typedef struct Daemon {
 	sd_event *event;
+	TbsManager *m;
 	TbsBus *bus;
+	int bus_error; /* the name could not be owned */
 } Daemon;
+
+/* Ready once the name is ours: clients activated through the bus wait for it. */
+static void on_bus_started(TbsBus *b, int error, void *userdata)
+{
+	Daemon *d = userdata;
+
+	if (error < 0) {
+		(void)sd_notifyf(false, "STATUS=Cannot own the bus name: %s\nERRNO=%d",
+				 strerror(-error), -error);
+		log_error("Exiting: without its bus name the D-Bus API would not be reachable");
+		d->bus_error = error;
+		(void)sd_event_exit(d->event, 0);
+		return;
+	}
+	(void)sd_notifyf(false, "READY=1\nSTATUS=%s", tbs_manager_status(d->m));
+}
 
 static void on_idle(TbsIdle *idle, void *userdata)
 {
@@ -347,24 +371,28 @@ int main(int argc, char **argv)
 		(void)sd_notifyf(false, "STATUS=Failed to start: %s\nERRNO=%d", strerror(-r), -r);
 		goto out;
 	}
+	d.event = event;
+	d.m = m;
+	d.bus = bus;
 	if (bus) {
-		r = tbs_bus_start(bus);
+		r = tbs_bus_start(bus, on_bus_started, &d);
 		if (r < 0)
 			goto out;
 	}
 	if (a.idle_usec > 0) {
-		d.event = event;
-		d.bus = bus;
 		r = tbs_idle_new(event, m, bus, a.idle_usec, on_idle, &d, &idle);
 		if (r < 0)
 			goto out;
 	}
-	(void)sd_notifyf(false, "READY=1\nSTATUS=%s%s", tbs_manager_status(m),
-			 bus_missing ? "; no D-Bus API" : "");
+	if (!bus)
+		(void)sd_notifyf(false, "READY=1\nSTATUS=%s%s", tbs_manager_status(m),
+				 bus_missing ? "; no D-Bus API" : "");
 
 	r = sd_event_loop(event);
 	if (r < 0)
 		log_error_errno(r, "Event loop failed: %m");
+	else if (d.bus_error < 0)
+		r = d.bus_error;
 out:
 	tbs_idle_free(idle);
 	tbs_bus_free(bus);

@@ -16,6 +16,8 @@
 #define PEERS_CONNECTED_MAX 256
 #define STREAMS_MAX 4096
 
+typedef struct MgrReload MgrReload;
+
 typedef struct Observer {
 	const TbsObserver *obs;
 	void *userdata;
@@ -60,6 +62,8 @@ struct TbsManager {
 	bool owned_dirty;
 	GHashTable *dirty_records; /* peer UUIDs whose record needs writing */
 
+	MgrReload *reload; /* manager-reload.c */
+
 	GArray *observers; /* Observer */
 	char *status;
 };
@@ -74,6 +78,15 @@ void mgr_owned_save(TbsManager *m);
 int mgr_owned_save_now(TbsManager *m);
 void mgr_record_save(TbsManager *m, const TbsPeerRecord *rec);
 void mgr_flush(TbsManager *m);
+/*
+ * A loaded policy (r from tbs_policy_load_full(), p NULL on error) becomes the
+ * manager's, or its errors are kept and logged; returns r.
+ */
+int mgr_policy_apply(TbsManager *m, int r, TbsPolicy *p, GPtrArray *errors, GPtrArray *details);
+
+/* manager-reload.c */
+int mgr_reload_new(TbsManager *m);
+void mgr_reload_free(TbsManager *m);
 
 /* streams.c */
 TbsStream *mgr_stream_add(TbsManager *m, const char *group, const char *name);

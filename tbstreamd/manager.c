@@ -59,6 +59,8 @@ bool tbs_manager_is_busy(TbsManager *m)
 	TbsPeer *p;
 	TbsStream *s;
 
+	if (tbs_manager_reloading(m))
+		return true;
 	g_hash_table_iter_init(&it, m->peers);
 	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&p))
 		if (p->connected)
@@ -412,6 +414,7 @@ int tbs_manager_new(sd_event *event, const TbsManagerConfig *c, TbsManager **ret
 {
 	TbsManager *m = g_new0(TbsManager, 1);
 	const char *sd = getenv("STATE_DIRECTORY");
+	int r;
 
 	m->event = sd_event_ref(event);
 	m->configfs_root = g_strdup(c->configfs_root ? c->configfs_root : "/sys/kernel/config");
@@ -456,6 +459,11 @@ int tbs_manager_new(sd_event *event, const TbsManagerConfig *c, TbsManager **ret
 	m->dirty_records = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	m->observers = g_array_new(FALSE, FALSE, sizeof(Observer));
 	m->cfs_state = TBS_CONFIGFS_NOT_MOUNTED;
+	r = mgr_reload_new(m);
+	if (r < 0) {
+		tbs_manager_free(m);
+		return r;
+	}
 	*ret = m;
 	return 0;
 }
@@ -464,6 +472,7 @@ TbsManager *tbs_manager_free(TbsManager *m)
 {
 	if (!m)
 		return NULL;
+	mgr_reload_free(m);
 	mgr_flush(m);
 	m->save_source = sd_event_source_disable_unref(m->save_source);
 	m->save_retry = sd_event_source_disable_unref(m->save_retry);
@@ -511,15 +520,8 @@ void tbs_manager_policy_dirs(const TbsManagerConfig *c, char **config_dir, char 
 	*vendor_dir = g_strdup(c->vendor_dir ? c->vendor_dir : TBSTREAMD_VENDOR_DIR);
 }
 
-static int load_policy(TbsManager *m)
+int mgr_policy_apply(TbsManager *m, int r, TbsPolicy *p, GPtrArray *errors, GPtrArray *details)
 {
-	g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
-	g_autoptr(GPtrArray) details =
-		g_ptr_array_new_with_free_func((GDestroyNotify)tbs_policy_error_free);
-	TbsPolicy *p = NULL;
-	int r;
-
-	r = tbs_policy_load_full(m->config_dir, m->vendor_dir, &p, errors, details);
 	g_ptr_array_set_size(m->policy_errors, 0);
 	g_ptr_array_set_size(m->policy_error_details, 0);
 	if (r < 0) {
@@ -559,6 +561,19 @@ static int load_policy(TbsManager *m)
 	return 0;
 }
 
+/* At start only: nothing is served yet, so waiting on NSS here stalls nobody. */
+static int load_policy(TbsManager *m)
+{
+	g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) details =
+		g_ptr_array_new_with_free_func((GDestroyNotify)tbs_policy_error_free);
+	TbsPolicy *p = NULL;
+	int r;
+
+	r = tbs_policy_load_full(m->config_dir, m->vendor_dir, &p, errors, details);
+	return mgr_policy_apply(m, r, p, errors, details);
+}
+
 int tbs_manager_start(TbsManager *m)
 {
 	char *const *subsystems;
@@ -589,23 +604,6 @@ int tbs_manager_start(TbsManager *m)
 		mgr_reconcile_unplugged(m);
 	mgr_update_status(m);
 	return 0;
-}
-
-int tbs_manager_reload(TbsManager *m)
-{
-	GHashTableIter it;
-	TbsPeer *p;
-	int r;
-
-	r = load_policy(m);
-	mgr_probe_configfs(m);
-	if (r == 0) {
-		g_hash_table_iter_init(&it, m->peers);
-		while (g_hash_table_iter_next(&it, NULL, (gpointer *)&p))
-			mgr_evaluate_peer(m, p);
-	}
-	mgr_update_status(m);
-	return r;
 }
 
 /* ---- queries and actions ---------------------------------------------------------------- */

@@ -40,17 +40,26 @@ TbsManager *tbs_manager_free(TbsManager *m);
 /* Load policy and store, adopt ConfigFS, enumerate and monitor udev. */
 int tbs_manager_start(TbsManager *m);
 /*
- * Re-read the policy (SIGHUP): on any error the last good policy stays (the
- * built-in deny-all one if none loaded yet). Re-probes ConfigFS.
+ * Re-read the policy (SIGHUP, D-Bus Reload): on any error the last good policy
+ * stays (the built-in deny-all one if none loaded yet). Re-probes ConfigFS.
+ * Asynchronous: the files are read and Owner=/Group= names resolved on a
+ * worker thread (NSS may be slow), the policy is applied to one peer per loop
+ * iteration, then done(m, r, userdata) is called from the loop with 0 or the
+ * load's error. A reload asked for while one runs follows it. Returns a
+ * negative errno (done is then not called) if none can be started.
  */
-int tbs_manager_reload(TbsManager *m);
+typedef void (*TbsReloadDone)(TbsManager *m, int r, void *userdata);
+int tbs_manager_reload(TbsManager *m, TbsReloadDone done, void *userdata);
+/* Forget a done callback (its owner goes away); the reload itself goes on. */
+void tbs_manager_reload_cancel(TbsManager *m, TbsReloadDone done, void *userdata);
+bool tbs_manager_reloading(TbsManager *m);
 
 int tbs_manager_add_observer(TbsManager *m, const TbsObserver *obs, void *userdata);
 void tbs_manager_remove_observer(TbsManager *m, const TbsObserver *obs, void *userdata);
 
 /*
- * Whether the core has anything to do: a peer connected or a stream still being
- * set up. Kept (detached) and ready streams of unplugged peers need nothing.
+ * Whether the core has anything to do: a peer connected, a reload running or a
+ * stream still being set up. Kept (detached) and ready streams of unplugged peers need nothing.
  */
 bool tbs_manager_is_busy(TbsManager *m);
 

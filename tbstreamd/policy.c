@@ -5,6 +5,7 @@
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "policy.h"
@@ -357,29 +358,47 @@ int tbs_policy_parse_mode(const char *s, mode_t *ret)
 }
 
 /*
- * Owner= and Group= take a number or a name. Names are resolved at load time
- * so that the event loop never waits on NSS; use system users or numbers.
+ * Owner= and Group= take a number or a name. Names are resolved when the
+ * policy is loaded, which a reload does on a worker thread (manager-reload.c):
+ * NSS may ask LDAP or another network service, and the event loop must not
+ * wait for it. Hence the reentrant calls.
  */
 static int parse_id(const char *s, bool group, unsigned *ret)
 {
+	long size = sysconf(group ? _SC_GETGR_R_SIZE_MAX : _SC_GETPW_R_SIZE_MAX);
+	size_t len = size > 0 ? (size_t)size : 1024;
 	long v;
 
 	if (tbs_parse_long(s, 0, 0x7fffffff, &v) == 0) {
 		*ret = (unsigned)v;
 		return 0;
 	}
-	if (group) {
-		struct group *g = getgrnam(s);
-		if (!g)
-			return -ESRCH;
-		*ret = g->gr_gid;
-	} else {
-		struct passwd *pw = getpwnam(s);
-		if (!pw)
-			return -ESRCH;
-		*ret = pw->pw_uid;
+	for (;;) {
+		g_autofree char *buf = g_malloc(len);
+		struct passwd pw, *pwp = NULL;
+		struct group gr, *grp = NULL;
+		int r;
+
+		if (group)
+			r = getgrnam_r(s, &gr, buf, len, &grp);
+		else
+			r = getpwnam_r(s, &pw, buf, len, &pwp);
+		if (r == ERANGE && len < 1024 * 1024) {
+			len *= 4;
+			continue;
+		}
+		if (r != 0)
+			return -r;
+		if (group && grp) {
+			*ret = grp->gr_gid;
+			return 0;
+		}
+		if (!group && pwp) {
+			*ret = pwp->pw_uid;
+			return 0;
+		}
+		return -ESRCH;
 	}
-	return 0;
 }
 
 static void parse_daemon(Loader *l, Section *s, TbsPolicy *p)

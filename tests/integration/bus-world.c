@@ -241,6 +241,25 @@ void bus_world_init(BusWorld *bw, BusEnv *env)
 		g_usleep(2000);
 }
 
+static void on_started(TbsBus *b, int error, void *userdata)
+{
+	*(int *)userdata = error;
+}
+
+static bool started(World *w, const void *result)
+{
+	return *(const int *)result != 1;
+}
+
+int bus_world_start_bus(BusWorld *bw, TbsBus *b)
+{
+	int result = 1;
+
+	g_assert(tbs_bus_start(b, on_started, &result) >= 0);
+	g_assert(world_run_until(&bw->w, started, &result, 10000));
+	return result;
+}
+
 void bus_world_start(BusWorld *bw)
 {
 	World *w = &bw->w;
@@ -249,7 +268,7 @@ void bus_world_start(BusWorld *bw)
 	g_assert(tbs_manager_new(w->event, &w->config, &w->m) >= 0);
 	g_assert(tbs_bus_new(w->event, w->m, bw->env->address, &bw->bus) >= 0);
 	g_assert(tbs_manager_start(w->m) >= 0);
-	g_assert(tbs_bus_start(bw->bus) >= 0);
+	g_assert(bus_world_start_bus(bw, bw->bus) == 0);
 }
 
 void bus_world_stop(BusWorld *bw)

@@ -44,6 +44,8 @@ typedef struct BusWorld {
 /* world_init + the daemon's bus layer (not started: add peers/policy, then bus_world_start) */
 void bus_world_init(BusWorld *bw, BusEnv *env);
 void bus_world_start(BusWorld *bw);
+/* tbs_bus_start(b) and run the loop until the bus answered: 0 or the error. */
+int bus_world_start_bus(BusWorld *bw, TbsBus *b);
 void bus_world_destroy(BusWorld *bw);
 /* Stop the daemon (bus layer and manager) as a restart would; the world stays. */
 void bus_world_stop(BusWorld *bw);

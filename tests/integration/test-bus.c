@@ -6,6 +6,7 @@
  */
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -569,6 +570,154 @@ START_TEST(test_garbage_owners_file_is_ignored)
 }
 END_TEST
 
+/*
+ * Every complete write of the owners file ends in a rename onto it (the
+ * library's rename() resolves to this one, as mkdir() does to the fake kernel's).
+ */
+static unsigned n_owners_writes;
+
+int rename(const char *from, const char *to)
+{
+	static int (*real)(const char *, const char *);
+
+	if (!real)
+		real = (int (*)(const char *, const char *))dlsym(RTLD_NEXT, "rename");
+	if (g_str_has_suffix(to, "/bus-owners.state"))
+		n_owners_writes++;
+	return real(from, to);
+}
+
+static char *owners_file(void)
+{
+	g_autofree char *file = g_build_filename(bw.w.state, "bus-owners.state", NULL);
+	char *data = NULL;
+
+	ck_assert(g_file_get_contents(file, &data, NULL, NULL));
+	return data;
+}
+
+static bool items_left(World *w, const void *data)
+{
+	return n_items() == *(const unsigned *)data;
+}
+
+#define N_BURST 16
+
+/* A creation is on disk before its reply; the removals of a burst cost one write together. */
+START_TEST(test_owners_file_is_written_once_per_burst_of_removals)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+	g_autofree char *keep = NULL, *owner = NULL, *data = NULL, *gone = NULL;
+	sd_bus *other = bus_world_client(&bw);
+	const char *unique = NULL, *mine = NULL;
+	const unsigned one = 1;
+
+	ck_assert_int_ge(sd_bus_get_unique_name(other, &unique), 0);
+	ck_assert_int_ge(sd_bus_get_unique_name(client, &mine), 0);
+	n_owners_writes = 0;
+	for (unsigned i = 0; i < N_BURST; i++) {
+		g_autofree char *name = g_strdup_printf("t%u", i);
+		g_autofree char *group =
+			g_strdup_printf("[Stream 0-1.0/%s]\nOwner=%s\n", name, unique);
+		g_autofree char *now = NULL;
+
+		ck_assert_int_eq(request(other, UUID_A, name, false, NULL, &e), 0);
+		/* a crash right after the reply must not forget who asked */
+		ck_assert_uint_eq(n_owners_writes, i + 1);
+		now = owners_file();
+		ck_assert_msg(strstr(now, group), "no %s in:\n%s", group, now);
+	}
+	ck_assert_int_eq(request(client, UUID_A, "keep", true, &keep, &e), 0);
+	ck_assert_uint_eq(n_items(), N_BURST + 1);
+
+	/* the owner leaves: its streams go in one burst, and the file is written once */
+	n_owners_writes = 0;
+	sd_bus_flush_close_unref(other);
+	ck_assert(world_run_until(&bw.w, items_left, &one, 5000));
+	bus_world_run(&bw, 100);
+	ck_assert_uint_eq(n_owners_writes, 1);
+	data = owners_file();
+	gone = g_strdup_printf("Owner=%s\n", unique);
+	ck_assert_msg(!strstr(data, "0-1.0/t") && !strstr(data, gone), "stale records:\n%s", data);
+	ck_assert_msg(strstr(data, "[Stream 0-1.0/keep]"), "keep lost:\n%s", data);
+
+	/* and a restarted daemon sees the same */
+	restart_daemon(NULL);
+	ck_assert_uint_eq(n_items(), 1);
+	owner = get_string(keep, STREAM_IFACE, "Owner");
+	ck_assert_str_eq(owner, mine);
+}
+END_TEST
+
+/* A removal not yet written when the daemon stops is written on the way out. */
+START_TEST(test_pending_removal_is_written_at_stop)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+	g_autofree char *data = NULL;
+
+	ck_assert_int_eq(request(client, UUID_A, "gone", true, NULL, &e), 0);
+	ck_assert_int_eq(request(client, UUID_A, "keep", true, NULL, &e), 0);
+	n_owners_writes = 0;
+	/* removed without running the loop: the write is still pending */
+	ck_assert_int_eq(
+		tbs_manager_remove_stream(bw.w.m, world_stream(&bw.w, "0-1.0", "gone"), false), 0);
+	ck_assert_uint_eq(n_owners_writes, 0);
+	bus_world_stop(&bw);
+	ck_assert_uint_eq(n_owners_writes, 1);
+	data = owners_file();
+	ck_assert_msg(!strstr(data, "0-1.0/gone"), "removal lost:\n%s", data);
+	ck_assert_msg(strstr(data, "[Stream 0-1.0/keep]"), "keep lost:\n%s", data);
+	bus_world_start(&bw);
+}
+END_TEST
+
+static char *stale_owners;
+
+static bool stream_made(World *w, const void *name)
+{
+	return world_stream(w, "0-1.0", name) != NULL;
+}
+
+/* the file as a crash before the deferred write would leave it */
+static bool put_back_stale_owners(void)
+{
+	g_autofree char *file = g_build_filename(bw.w.state, "bus-owners.state", NULL);
+
+	ck_assert(g_file_set_contents(file, stale_owners, -1, NULL));
+	return true;
+}
+
+/* A record a crash kept does not make a stream of the same name, made since by the policy,
+ * temporary. */
+START_TEST(test_stale_owner_record_is_not_applied_to_a_policy_stream)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+	g_autofree char *path = NULL, *owner = NULL;
+	sd_bus *other = bus_world_client(&bw);
+
+	ck_assert_int_eq(request(other, UUID_A, "backup", false, &path, &e), 0);
+	stale_owners = owners_file();
+	m = bus_world_method(other, PATH, MANAGER, "RemoveStream");
+	ck_assert_int_ge(sd_bus_message_append(m, "o", path), 0);
+	ck_assert_msg(bus_world_call(&bw, m, CALL_MS, NULL, &e) == 0, "%s", e.message);
+	ck_assert_uint_eq(n_items(), 0);
+	world_policy(&bw.w,
+		     "[Stream backup]\n[Peer alpha]\nMatchUUID=" UUID_A "\nStreams=backup\n");
+	restart_daemon(put_back_stale_owners);
+	g_clear_pointer(&stale_owners, g_free);
+
+	ck_assert(world_run_until(&bw.w, stream_made, "backup", 5000));
+	owner = get_string(path, STREAM_IFACE, "Owner");
+	ck_assert_str_eq(owner, "");
+	/* the old owner leaving takes nothing with it */
+	sd_bus_flush_close_unref(other);
+	bus_world_run(&bw, 300);
+	ck_assert_ptr_nonnull(world_stream(&bw.w, "0-1.0", "backup"));
+	ck_assert_uint_eq(n_items(), 1);
+}
+END_TEST
+
 START_TEST(test_caller_owned_stream_is_work_that_holds_off_idle_exit)
 {
 	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
@@ -653,6 +802,21 @@ static int set_property(const char *path, const char *prop, const char *type, ..
 }
 
 #define PEER_A PATH "/peer/_33a1cb984_2dc4d9_2d4469_2da277_2dce2fdfd11f0d"
+
+/* The name is asked for asynchronously; a second instance learns that it cannot have it. */
+START_TEST(test_second_instance_cannot_own_the_name)
+{
+	g_autofree char *state = NULL;
+	TbsBus *second = NULL;
+
+	ck_assert_int_ge(tbs_bus_new(bw.w.event, bw.w.m, env.address, &second), 0);
+	ck_assert_int_eq(bus_world_start_bus(&bw, second), -EEXIST);
+	tbs_bus_free(second);
+	/* the first one still has it and serves */
+	state = get_string(PATH, MANAGER, "State");
+	ck_assert_str_eq(state, "running");
+}
+END_TEST
 
 START_TEST(test_peer_label_and_trust_are_writable)
 {
@@ -1051,6 +1215,115 @@ START_TEST(test_stop_answers_pending_checks)
 }
 END_TEST
 
+/*
+ * NSS as a directory service behind it may be: the answer for SLOW_USER comes
+ * only when the test lets it, to whichever thread asked. Asked on the event
+ * loop, it could never come (the test runs on that loop): that is recorded
+ * and answered at once, and the test fails.
+ */
+#define SLOW_USER "tbs-slow-user"
+#define SLOW_UID 4242
+
+static struct {
+	GMutex lock;
+	GCond cond;
+	bool asked, answer, asked_on_loop;
+} nss;
+
+int getpwnam_r(const char *name, struct passwd *pw, char *buf, size_t len, struct passwd **result)
+{
+	static int (*real)(const char *, struct passwd *, char *, size_t, struct passwd **);
+
+	if (!real)
+		real = (int (*)(const char *, struct passwd *, char *, size_t,
+				struct passwd **))dlsym(RTLD_NEXT, "getpwnam_r");
+	if (strcmp(name, SLOW_USER) != 0)
+		return real(name, pw, buf, len, result);
+	g_mutex_lock(&nss.lock);
+	nss.asked = true;
+	if (gettid() == getpid())
+		nss.asked_on_loop = true;
+	else
+		while (!nss.answer)
+			g_cond_wait(&nss.cond, &nss.lock);
+	g_mutex_unlock(&nss.lock);
+	memset(pw, 0, sizeof(*pw));
+	ck_assert_uint_gt(len, sizeof(SLOW_USER));
+	pw->pw_name = strcpy(buf, SLOW_USER);
+	pw->pw_uid = SLOW_UID;
+	pw->pw_gid = SLOW_UID;
+	*result = pw;
+	return 0;
+}
+
+static bool nss_asked(World *w, const void *data)
+{
+	bool asked;
+
+	g_mutex_lock(&nss.lock);
+	asked = nss.asked;
+	g_mutex_unlock(&nss.lock);
+	return asked;
+}
+
+static const TbsStreamTemplate *policy_stream(const char *name)
+{
+	const TbsPolicy *p = tbs_manager_policy(bw.w.m);
+
+	for (unsigned i = 0; i < p->streams->len; i++) {
+		const TbsStreamTemplate *t = p->streams->pdata[i];
+		if (strcmp(t->name, name) == 0)
+			return t;
+	}
+	return NULL;
+}
+
+/* Reload resolves Owner= names off the loop: a hung NSS delays the Reload, nobody else. */
+START_TEST(test_reload_waiting_on_nss_delays_nobody)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *m2 = NULL;
+	g_autofree char *state = NULL;
+	const TbsStreamTemplate *t;
+	Reply reply = {}, again = {};
+
+	world_policy(&bw.w, "[Stream backup]\nOwner=" SLOW_USER "\n"
+			    "[Peer alpha]\nMatchUUID=" UUID_A "\nStreams=backup\n");
+	m = bus_world_method(client, PATH, MANAGER, "Reload");
+	ck_assert_int_ge(sd_bus_call_async(client, NULL, m, on_reply, &reply, 0), 0);
+	ck_assert(world_run_until(&bw.w, nss_asked, NULL, 5000));
+
+	/* NSS hangs: others are served, with the old policy */
+	state = get_string(PATH, MANAGER, "State");
+	ck_assert_msg(request(client, UUID_A, "during", true, NULL, &e) == 0, "%s", e.message);
+	ck_assert_ptr_null(policy_stream("backup"));
+	ck_assert_msg(!reply.done, "Reload answered before its policy was loaded");
+	ck_assert(tbs_manager_reloading(bw.w.m));
+	ck_assert(tbs_bus_has_work(bw.bus));
+	/* a second Reload meanwhile waits for a load of its own, after this one */
+	m2 = bus_world_method(client, PATH, MANAGER, "Reload");
+	ck_assert_int_ge(sd_bus_call_async(client, NULL, m2, on_reply, &again, 0), 0);
+	bus_world_run(&bw, 100);
+	ck_assert(!again.done);
+
+	g_mutex_lock(&nss.lock);
+	nss.answer = true;
+	g_cond_broadcast(&nss.cond);
+	g_mutex_unlock(&nss.lock);
+	ck_assert(world_run_until(&bw.w, replied, &reply, 5000));
+	ck_assert_msg(!reply.error, "Reload failed: %s", reply.error);
+	ck_assert(world_run_until(&bw.w, replied, &again, 5000));
+	ck_assert_msg(!again.error, "Reload failed: %s", again.error);
+	ck_assert_msg(!nss.asked_on_loop, "the event loop waited for NSS");
+	t = policy_stream("backup");
+	ck_assert_ptr_nonnull(t);
+	ck_assert_uint_eq(t->owner, SLOW_UID);
+	/* and the new policy reached the peer */
+	ck_assert(world_run_until(&bw.w, stream_made, "backup", 5000));
+	ck_assert(!tbs_manager_reloading(bw.w.m));
+}
+END_TEST
+
 START_TEST(test_held_check_delays_nobody)
 {
 	const char *hang[] = {"io.github.tbstream1.open-stream", NULL};
@@ -1341,9 +1614,13 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_restart_keeps_temporary_stream_tied_to_its_owner);
 	tcase_add_test(tc, test_restart_removes_temporary_stream_whose_owner_left_meanwhile);
 	tcase_add_test(tc, test_garbage_owners_file_is_ignored);
+	tcase_add_test(tc, test_owners_file_is_written_once_per_burst_of_removals);
+	tcase_add_test(tc, test_pending_removal_is_written_at_stop);
+	tcase_add_test(tc, test_stale_owner_record_is_not_applied_to_a_policy_stream);
 	tcase_add_test(tc, test_callers_are_watched_without_synchronous_bus_calls);
 	tcase_add_test(tc, test_request_times_out_with_named_error);
 	tcase_add_test(tc, test_peer_label_and_trust_are_writable);
+	tcase_add_test(tc, test_second_instance_cannot_own_the_name);
 	tcase_add_test(tc, test_reload);
 	tcase_add_test(tc, test_log_control);
 	tcase_add_test(tc, test_busctl_user_path);
@@ -1354,6 +1631,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_held_check_delays_nobody);
 	tcase_add_test(tc, test_idle_exit_answers_calls_in_flight);
 	tcase_add_test(tc, test_stop_answers_pending_checks);
+	tcase_add_test(tc, test_reload_waiting_on_nss_delays_nobody);
 	tcase_add_test(tc, test_shipped_xml_matches_introspection);
 	suite_add_tcase(s, tc);
 

@@ -567,7 +567,7 @@ START_TEST(test_module_reloaded_between_two_looks_is_noticed)
 	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
 	reload_module_with_foreign_item(&w);
 
-	ck_assert_int_eq(tbs_manager_reload(w.m), 0);
+	ck_assert_int_eq(world_reload(&w), 0);
 	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
 	TbsStream *s = world_stream(&w, "0-1.0", "backup");
 	ck_assert(!s->owned);
@@ -898,7 +898,7 @@ START_TEST(test_broken_policy_on_reload_keeps_the_last_good_one)
 
 	world_policy(&w, "[Stream backup]\nRingSize=huge\n[Peer laptop]\nMatchUUID=" UUID_A
 			 "\nStreams=backup\n");
-	ck_assert_int_eq(tbs_manager_reload(w.m), -EINVAL);
+	ck_assert_int_eq(world_reload(&w), -EINVAL);
 	ck_assert(th_any_contains(tbs_manager_policy_errors(w.m), "tbstreamd.conf:2: RingSize="));
 	ck_assert_ptr_nonnull(strstr(tbs_manager_status(w.m), "policy has errors"));
 	ck_assert_int_eq(world_stream(&w, "0-1.0", "backup")->state, TBS_STREAM_READY);
@@ -906,7 +906,7 @@ START_TEST(test_broken_policy_on_reload_keeps_the_last_good_one)
 
 	/* a good policy that no longer lists the stream takes it away */
 	world_policy(&w, "[Stream other]\n[Peer laptop]\nMatchUUID=" UUID_A "\nStreams=other\n");
-	ck_assert_int_eq(tbs_manager_reload(w.m), 0);
+	ck_assert_int_eq(world_reload(&w), 0);
 	WAIT_GONE("0-1.0", "backup");
 	WAIT_STATE("0-1.0", "other", TBS_STREAM_READY);
 	ck_assert_uint_eq(tbs_manager_policy_errors(w.m)->len, 0);

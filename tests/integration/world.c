@@ -98,6 +98,25 @@ void world_policy(World *w, const char *content)
 	g_assert(g_file_set_contents(p, content, -1, NULL));
 }
 
+static void on_reloaded(TbsManager *m, int r, void *userdata)
+{
+	*(int *)userdata = r;
+}
+
+static bool reloaded(World *w, const void *result)
+{
+	return *(const int *)result != 1;
+}
+
+int world_reload(World *w)
+{
+	int result = 1;
+
+	g_assert(tbs_manager_reload(w->m, on_reloaded, &result) == 0);
+	g_assert(world_run_until(w, reloaded, &result, 10000));
+	return result;
+}
+
 char *world_add_peer(World *w, const char *subsystem, const char *xd, const char *uuid,
 		     const char *name)
 {

@@ -32,6 +32,8 @@ void world_start(World *w);
 void world_stop(World *w); /* frees the manager, keeps the world */
 void world_destroy(World *w);
 void world_policy(World *w, const char *content);
+/* Reload the policy as SIGHUP does, running the loop until it is applied; returns the result. */
+int world_reload(World *w);
 
 /*
  * Adds <xd> (e.g. "0-1") with a "stream" service "<xd>.0" on subsystem; returns
