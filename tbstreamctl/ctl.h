@@ -94,6 +94,7 @@ int verb_trust(Ctl *c, int argc, char **argv);
 int verb_label(Ctl *c, int argc, char **argv);
 int verb_reload(Ctl *c, int argc, char **argv);
 int verb_enroll(Ctl *c, int argc, char **argv);
+int verb_revoke(Ctl *c, int argc, char **argv);
 int verb_forget(Ctl *c, int argc, char **argv);
 int verb_controllers(Ctl *c, int argc, char **argv);
 int verb_status(Ctl *c, int argc, char **argv);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Allowing a peer and taking it back (enroll, forget), and the host's
+ * Allowing a peer and taking it back (enroll, revoke, forget), and the host's
  * controllers: the verbs for "why does nothing work" and "allow this computer".
  */
 #include <errno.h>
@@ -69,6 +69,31 @@ int verb_enroll(Ctl *c, int argc, char **argv)
 		printf("Enrolled ");
 		fputs_safe(name ? name : argv[1], stdout);
 		printf(": it is allowed from now on.\n");
+	}
+	return 0;
+}
+
+/*
+ * Revoke keeps the peer's record (label, first seen), so a panel or a later
+ * enroll still knows it; forget is for a machine that is gone for good.
+ */
+int verb_revoke(Ctl *c, int argc, char **argv)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+	_cleanup_(freep) char *name = NULL;
+	int r;
+
+	r = peer_message(c, argv[1], "Revoke", &m, &name);
+	if (r)
+		return r;
+	r = ctl_call_message(c, "Cannot revoke the peer's enrollment", m, NULL);
+	if (r)
+		return r;
+	if (c->json == JSON_OFF) {
+		printf("Revoked ");
+		fputs_safe(name ? name : argv[1], stdout);
+		/* a policy rule may still allow it: info says which */
+		printf(": it is no longer enrolled.\n");
 	}
 	return 0;
 }

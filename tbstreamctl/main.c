@@ -44,6 +44,7 @@ static const Verb verbs[] = {
 	{"label", 2, 2, 0, verb_label},
 	{"reload", 0, 0, 0, verb_reload},
 	{"enroll", 1, 1, OPT_ENROLL | OPT_PERSISTENT, verb_enroll},
+	{"revoke", 1, 1, 0, verb_revoke},
 	{"forget", 1, 1, 0, verb_forget},
 	{"controllers", 0, 0, 0, verb_controllers},
 	{"help", 0, 0, 0, verb_help},
@@ -74,6 +75,7 @@ static void help(void)
 	       "  label PEER TEXT           Name a peer (\"\" clears the label)\n"
 	       "  reload                    Re-read the daemon's policy\n"
 	       "  enroll PEER               Allow PEER (--stream, --persistent)\n"
+	       "  revoke PEER               End PEER's enrollment, keep its record\n"
 	       "  forget PEER               Forget PEER and its enrollment\n"
 	       "  controllers               The USB4/Thunderbolt controllers\n"
 	       "  help                      Show this help\n\n"

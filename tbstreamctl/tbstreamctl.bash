@@ -18,7 +18,7 @@ _tbstreamctl() {
 	local cur prev words cword
 	_init_completion -n = || return
 
-	local verbs='list status info request remove open monitor trust label reload enroll forget controllers help'
+	local verbs='list status info request remove open monitor trust label reload enroll revoke forget controllers help'
 	local global='--help --version --json= -j --no-ask-password --show-uuid --no-legend --no-pager'
 	local valued='--json|--in-hopid|--out-hopid|--ring-size|--throttling|--on-unplug|--interval|--stream'
 	local verb='' i n=0 dashdash=0
@@ -88,7 +88,7 @@ _tbstreamctl() {
 	case $verb,$n in
 	,*) words_list=$verbs ;;
 	info,0) words_list=$(_tbstreamctl_ids all) ;;
-	request,0 | trust,0 | label,0 | enroll,0 | forget,0) words_list=$(_tbstreamctl_ids peers) ;;
+	request,0 | trust,0 | label,0 | enroll,0 | revoke,0 | forget,0) words_list=$(_tbstreamctl_ids peers) ;;
 	remove,0 | open,0) words_list=$(_tbstreamctl_ids streams) ;;
 	trust,1) words_list='yes no' ;;
 	esac

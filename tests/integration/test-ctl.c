@@ -442,14 +442,15 @@ static bool cond_no_item(World *w, const void *name)
 	return !world_stream(w, "0-1.0", name);
 }
 
-START_TEST(test_enroll_forget_and_controllers)
+START_TEST(test_enroll_revoke_forget_and_controllers)
 {
 	g_autofree char *src = g_build_filename(TBS_SOURCE_DIR, "tbstreamd", "vendor", "policy.d",
 						"50-enrolled.conf", NULL);
 	g_autofree char *dir = g_build_filename(bw.w.vendor, "policy.d", NULL);
 	g_autofree char *dst = g_build_filename(dir, "50-enrolled.conf", NULL);
 	g_autofree char *data = NULL, *err = NULL, *err2 = NULL, *err3 = NULL, *out = NULL,
-			*err4 = NULL, *err5 = NULL;
+			*err4 = NULL, *err5 = NULL, *err6 = NULL, *err7 = NULL, *err8 = NULL,
+			*err9 = NULL, *err10 = NULL, *err11 = NULL, *out2 = NULL, *out3 = NULL;
 	TbsPeer *p;
 
 	/* the shipped rule that honours enrollment */
@@ -470,6 +471,24 @@ START_TEST(test_enroll_forget_and_controllers)
 	ck_assert_int_eq(ctl(NULL, &err5, "request", "alpha", "x", "--stream", "y", NULL),
 			 EXIT_USAGE);
 
+	/* revoke: the enrollment and its streams go, the record (label) stays */
+	ASSERT_CTL_OK(ctl(NULL, &err6, "label", "alpha", "Lab bench", NULL), err6);
+	ASSERT_CTL_OK(ctl(&out2, &err7, "revoke", "alpha", NULL), err7);
+	ASSERT_HAS(out2, "Revoked Lab bench: it is no longer enrolled.");
+	ck_assert(world_run_until(&bw.w, cond_no_item, "backup", 10000));
+	ck_assert(world_run_until(&bw.w, cond_no_item, "sync", 10000));
+	p = tbs_manager_find_peer(bw.w.m, UUID_A);
+	ck_assert(p && !p->record->enrolled && !p->record->trusted);
+	ck_assert_str_eq(p->record->label, "Lab bench");
+	/* not enrolled: nothing to do, and no error */
+	ASSERT_CTL_OK(ctl(&out3, &err8, "revoke", "alpha", "--json=short", NULL), err8);
+	ck_assert_str_eq(out3, "");
+	ck_assert_int_eq(ctl(NULL, &err9, "revoke", "nobody", NULL), EXIT_NOT_FOUND);
+	ASSERT_HAS(err9, "No peer 'nobody'");
+	ck_assert_int_eq(ctl(NULL, &err10, "revoke", NULL), EXIT_USAGE);
+
+	ASSERT_CTL_OK(ctl(NULL, &err11, "enroll", "alpha", "--stream", "backup", NULL), err11);
+	ck_assert(world_run_until(&bw.w, cond_item, "backup", 10000));
 	ASSERT_CTL_OK(ctl(NULL, &err3, "forget", "alpha", NULL), err3);
 	ck_assert(world_run_until(&bw.w, cond_no_item, "backup", 10000));
 	ck_assert(world_run_until(&bw.w, cond_no_item, "sync", 10000));
@@ -742,7 +761,7 @@ START_TEST(test_bash_completion_offers_verbs_peers_and_streams)
 
 	request_persistent("alpha", "backup");
 	verbs = complete("tbstreamctl re");
-	ck_assert_str_eq(verbs, "request\nremove\nreload\n");
+	ck_assert_str_eq(verbs, "request\nremove\nreload\nrevoke\n");
 	streams = complete("tbstreamctl remove ");
 	ck_assert_str_eq(streams, "0-1.0/backup\n");
 	peers = complete("tbstreamctl --ring-size 64 request ");
@@ -761,6 +780,8 @@ START_TEST(test_bash_completion_offers_verbs_peers_and_streams)
 	ck_assert_str_eq(st, "status\n");
 	g_autofree char *legend = complete("tbstreamctl list --no-l");
 	ck_assert_str_eq(legend, "--no-legend\n");
+	g_autofree char *revoke = complete("tbstreamctl revoke ");
+	ck_assert_str_eq(revoke, UUID_A "\n" UUID_B "\n");
 }
 END_TEST
 
@@ -855,7 +876,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_open_carries_bytes_both_ways);
 	tcase_add_test(tc, test_open_exit_status_is_the_commands);
 	tcase_add_test(tc, test_trust_and_label);
-	tcase_add_test(tc, test_enroll_forget_and_controllers);
+	tcase_add_test(tc, test_enroll_revoke_forget_and_controllers);
 	tcase_add_test(tc, test_reload);
 	tcase_add_test(tc, test_monitor_json_events_and_throughput);
 	tcase_add_test(tc, test_monitor_for_people);
