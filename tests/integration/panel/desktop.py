@@ -52,7 +52,8 @@ class Desktop:
         os.makedirs(home)
         env = {k: v for k, v in os.environ.items()
                if k not in ("LD_PRELOAD", "UMOCKDEV_DIR", "NO_AT_BRIDGE", "WAYLAND_DISPLAY",
-                            "DBUS_SESSION_BUS_ADDRESS", "GTK_THEME")}
+                            "DBUS_SESSION_BUS_ADDRESS", "GTK_THEME", "LANGUAGE",
+                            "LC_MESSAGES")}
         env.update(DISPLAY=self.display, XDG_RUNTIME_DIR=runtime, HOME=home,
                    XDG_CONFIG_HOME=os.path.join(home, ".config"),
                    XDG_DATA_HOME=os.path.join(home, ".local", "share"),
@@ -60,6 +61,9 @@ class Desktop:
                    GSETTINGS_BACKEND="memory", GDK_BACKEND="x11", GTK_A11Y="atspi",
                    LANG="C.UTF-8", LC_ALL="C.UTF-8", ADW_DISABLE_PORTAL="1",
                    GTK_USE_PORTAL="0", GIO_USE_VFS="local")
+        # the catalogues of this build, not those of an installed panel
+        if os.environ.get("TBS_PANEL_LOCALEDIR"):
+            env["TBSTREAM_PANEL_LOCALEDIR"] = os.environ["TBS_PANEL_LOCALEDIR"]
         session = subprocess.Popen(["dbus-daemon", "--session", "--nofork",
                                     "--print-address=1"], stdout=subprocess.PIPE, env=env,
                                    text=True)
@@ -87,8 +91,9 @@ class Desktop:
 
     # ---- the panel ------------------------------------------------------------------------
 
-    def start_panel(self, system_bus, stdout):
-        env = dict(self.env, DBUS_SYSTEM_BUS_ADDRESS=system_bus)
+    def start_panel(self, system_bus, stdout, env=None):
+        """env: more variables for the panel (LANGUAGE=de)."""
+        env = dict(self.env, DBUS_SYSTEM_BUS_ADDRESS=system_bus, **(env or {}))
         self.app_proc = subprocess.Popen([self.panel], env=env, stdout=stdout,
                                          stderr=subprocess.STDOUT)
         return self.app()

@@ -11,7 +11,7 @@ shows. Screenshots of each state go to $TBS_PANEL_ARTIFACTS.
 
 Runs under umockdev-wrapper (the testbed's sysfs is this process's view).
 Environment: TBSTREAMD, TBS_FAKE_KERNEL_PRELOAD, TBS_PANEL, TBS_SOURCE_DIR,
-TBS_PANEL_ARTIFACTS.
+TBS_PANEL_ARTIFACTS, TBS_PANEL_LOCALEDIR (the build's catalogues).
 """
 
 import os
@@ -87,8 +87,8 @@ class PanelTest(unittest.TestCase):
             except Exception as e:  # the panel may be gone: the logs say why
                 print(f"no failure screenshot: {e}", file=sys.stderr)
 
-    def start_panel(self):
-        self.app = self.desktop.start_panel(self.world.address, self.log_file)
+    def start_panel(self, env=None):
+        self.app = self.desktop.start_panel(self.world.address, self.log_file, env)
         return self.app
 
     def shot(self, name):
@@ -289,6 +289,53 @@ class TestEnrollment(PanelTest):
         self.assertFalse(peer["Allowed"])
         self.assertEqual(self.world.streams_of(UUID_A), {})
         find(self.app, BUTTON, "Allow alpha")
+
+
+class TestGerman(PanelTest):
+    """LANGUAGE=de: the panel speaks German, errors too (translated from their codes).
+
+    The locale stays C.UTF-8, the one every Debian system has: gettext
+    honours LANGUAGE with any locale but C, so no de_DE locale is needed."""
+
+    def test_the_panel_and_its_errors_are_in_german(self):
+        if not os.environ.get("TBS_PANEL_LOCALEDIR"):
+            self.skipTest("TBS_PANEL_LOCALEDIR: no catalogues built")
+        self.world.plug("0-1", UUID_A, "alpha")
+        self.world.polkit_allow(["io.github.tbstream1.request-stream"])
+        self.start_panel({"LANGUAGE": "de"})
+        row = find(self.app, ITEM, "alpha")
+        self.assertIn("Verbunden, 2 × 20 Gbit/s", row.get_description())
+        self.assertIn("Nicht zugelassen", row.get_description())
+        find(self.app, Atspi.Role.LABEL, "Neu")
+        self.assertEqual(find_all(self.app, BUTTON, "Allow alpha"), [])
+        self.shot("german")
+
+        # a refusal polkit makes (no code: the panel's own words)
+        do_action(find(self.app, BUTTON, "alpha zulassen"))
+        dialog = find(self.app, Atspi.Role.DIALOG, "alpha zulassen?")
+        do_action(find(dialog, BUTTON, "Zulassen", first=True))
+        self.toast("Der Computer konnte nicht zugelassen werden: Sie dürfen das nicht tun.")
+        self.assertFalse(self.world.peer(UUID_A)["Enrolled"])
+
+        # an error the daemon names by its code: StreamExists
+        self.open_peer_de("alpha")
+        for attempt in range(2):
+            do_action(find(self.app, BUTTON, "Neuer Datenstrom"))
+            set_text(find(self.app, Atspi.Role.TEXT, "Name des Datenstroms"), "backup")
+            do_action(find(self.app, BUTTON, "Anlegen", first=True))
+            if attempt == 0:
+                wait_for("the stream on the bus", lambda: "backup" in
+                         self.world.streams_of(UUID_A))
+                find(self.app, ITEM, "backup")
+        self.toast("Der Datenstrom konnte nicht angelegt werden: Dieser Computer hat bereits "
+                   "einen Datenstrom dieses Namens.")
+        self.assertEqual(list(self.world.streams_of(UUID_A)), ["backup"])
+        self.assertEqual(self.world.configfs_items("0-1.0"), ["backup"])
+
+    def open_peer_de(self, name):
+        do_action(find(self.app, BUTTON, f"Details zu {name}"))
+        find(self.app, BUTTON, "Zurück")
+        find(self.app, None, "Name des Computers")
 
 
 class TestNoController(PanelTest):
