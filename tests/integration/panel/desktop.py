@@ -130,6 +130,15 @@ class Desktop:
         return path
 
 
+    def mean_luminance(self, name):
+        """A screenshot of the window and its mean luminance, 0 (black) to 1 (white)."""
+        path = self.screenshot(name)
+        out = subprocess.run(["convert", path, "-colorspace", "Gray", "-format", "%[fx:mean]",
+                              "info:"], check=True, env=self.env, capture_output=True,
+                             text=True).stdout
+        return float(out)
+
+
 # ---- the accessibility tree ----------------------------------------------------------------
 
 def walk(acc):
@@ -208,6 +217,35 @@ def do_action(acc, names=("click", "activate", "press", "toggle")):
             assert action.do_action(available.index(want)), f"{want} on {describe(acc)}"
             return
     raise AssertionError(f"{describe(acc)} has none of {names}, only {available}")
+
+
+# X keysyms the keyboard tests press
+KEYS = {"Tab": 0xff09, "ISO_Left_Tab": 0xfe20, "Return": 0xff0d, "space": 0x20,
+        "Escape": 0xff1b, "Up": 0xff52, "Down": 0xff54, "Left": 0xff51, "Right": 0xff53}
+
+
+def key(name):
+    """Presses and releases one key, as the keyboard does (XTEST through the
+    AT-SPI registry): to whatever has the focus, not to a chosen control."""
+    assert Atspi.generate_keyboard_event(KEYS[name], None, Atspi.KeySynthType.SYM), name
+
+
+def type_text(text):
+    """Types printable ASCII, a key press for each character (its keysym)."""
+    for c in text:
+        assert 0x20 <= ord(c) < 0x7f, f"cannot type {c!r}"
+        assert Atspi.generate_keyboard_event(ord(c), None, Atspi.KeySynthType.SYM), c
+
+
+def focused(root):
+    """The control with the keyboard focus, or None."""
+    for a in walk(root):
+        try:
+            if a.get_state_set().contains(Atspi.StateType.FOCUSED):
+                return a
+        except GLib.Error:
+            continue
+    return None
 
 
 def set_text(acc, text):
