@@ -383,6 +383,7 @@ class TestKeyboard(PanelTest):
 
         # the arrows move between the computers in the list
         first = self.tab_to(ITEM, None)
+
         def focused_row():
             f = focused(self.app)
             return f.get_name() if f and f.get_role() == ITEM else None
