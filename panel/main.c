@@ -57,10 +57,17 @@ int main(int argc, char **argv)
 {
 	g_autoptr(AdwApplication) app = NULL;
 	g_autoptr(TbsClient) client = NULL;
+	const char *localedir;
 	static const GActionEntry actions[] = {{.name = "about", .activate = about_activated}};
 
 	setlocale(LC_ALL, "");
-	bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
+	/*
+	 * The tests run the panel from the build tree, whose catalogues are not
+	 * under the install prefix yet; the panel is no privileged program, so
+	 * its environment may point elsewhere.
+	 */
+	localedir = g_getenv("TBSTREAM_PANEL_LOCALEDIR");
+	bindtextdomain(GETTEXT_PACKAGE, localedir && *localedir ? localedir : LOCALEDIR);
 	bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
 	textdomain(GETTEXT_PACKAGE);
 	g_set_application_name(_("Thunderbolt Streams"));

@@ -109,7 +109,8 @@ static void update(TbsStreamRow *row)
 	adw_preferences_row_set_title(ADW_PREFERENCES_ROW(row), name);
 	if (g_str_equal(state, "failed") && g_str_has_prefix(code, TBS_ERROR_PREFIX) &&
 	    tbs_error_code_text(code + strlen(TBS_ERROR_PREFIX)))
-		subtitle = g_strdup_printf("%s: %s", state_text(state),
+		/* TRANSLATORS: "<state>: <why it failed>", e.g. "Failed: The stream ..." */
+		subtitle = g_strdup_printf(_("%s: %s"), state_text(state),
 					   tbs_error_code_text(code + strlen(TBS_ERROR_PREFIX)));
 	else
 		/* TRANSLATORS: "<state> · <origin>\n<device path>" */

@@ -52,7 +52,8 @@ class Desktop:
         os.makedirs(home)
         env = {k: v for k, v in os.environ.items()
                if k not in ("LD_PRELOAD", "UMOCKDEV_DIR", "NO_AT_BRIDGE", "WAYLAND_DISPLAY",
-                            "DBUS_SESSION_BUS_ADDRESS", "GTK_THEME")}
+                            "DBUS_SESSION_BUS_ADDRESS", "GTK_THEME", "LANGUAGE",
+                            "LC_MESSAGES")}
         env.update(DISPLAY=self.display, XDG_RUNTIME_DIR=runtime, HOME=home,
                    XDG_CONFIG_HOME=os.path.join(home, ".config"),
                    XDG_DATA_HOME=os.path.join(home, ".local", "share"),
@@ -60,6 +61,9 @@ class Desktop:
                    GSETTINGS_BACKEND="memory", GDK_BACKEND="x11", GTK_A11Y="atspi",
                    LANG="C.UTF-8", LC_ALL="C.UTF-8", ADW_DISABLE_PORTAL="1",
                    GTK_USE_PORTAL="0", GIO_USE_VFS="local")
+        # the catalogues of this build, not those of an installed panel
+        if os.environ.get("TBS_PANEL_LOCALEDIR"):
+            env["TBSTREAM_PANEL_LOCALEDIR"] = os.environ["TBS_PANEL_LOCALEDIR"]
         session = subprocess.Popen(["dbus-daemon", "--session", "--nofork",
                                     "--print-address=1"], stdout=subprocess.PIPE, env=env,
                                    text=True)
@@ -87,8 +91,9 @@ class Desktop:
 
     # ---- the panel ------------------------------------------------------------------------
 
-    def start_panel(self, system_bus, stdout):
-        env = dict(self.env, DBUS_SYSTEM_BUS_ADDRESS=system_bus)
+    def start_panel(self, system_bus, stdout, env=None):
+        """env: more variables for the panel (LANGUAGE=de)."""
+        env = dict(self.env, DBUS_SYSTEM_BUS_ADDRESS=system_bus, **(env or {}))
         self.app_proc = subprocess.Popen([self.panel], env=env, stdout=stdout,
                                          stderr=subprocess.STDOUT)
         return self.app()
@@ -123,6 +128,15 @@ class Desktop:
         subprocess.run(["import", "-display", self.display, "-window", "root", "-trim",
                         "+repage", path], check=True, env=self.env)
         return path
+
+
+    def mean_luminance(self, name):
+        """A screenshot of the window and its mean luminance, 0 (black) to 1 (white)."""
+        path = self.screenshot(name)
+        out = subprocess.run(["convert", path, "-colorspace", "Gray", "-format", "%[fx:mean]",
+                              "info:"], check=True, env=self.env, capture_output=True,
+                             text=True).stdout
+        return float(out)
 
 
 # ---- the accessibility tree ----------------------------------------------------------------
@@ -203,6 +217,35 @@ def do_action(acc, names=("click", "activate", "press", "toggle")):
             assert action.do_action(available.index(want)), f"{want} on {describe(acc)}"
             return
     raise AssertionError(f"{describe(acc)} has none of {names}, only {available}")
+
+
+# X keysyms the keyboard tests press
+KEYS = {"Tab": 0xff09, "ISO_Left_Tab": 0xfe20, "Return": 0xff0d, "space": 0x20,
+        "Escape": 0xff1b, "Up": 0xff52, "Down": 0xff54, "Left": 0xff51, "Right": 0xff53}
+
+
+def key(name):
+    """Presses and releases one key, as the keyboard does (XTEST through the
+    AT-SPI registry): to whatever has the focus, not to a chosen control."""
+    assert Atspi.generate_keyboard_event(KEYS[name], None, Atspi.KeySynthType.SYM), name
+
+
+def type_text(text):
+    """Types printable ASCII, a key press for each character (its keysym)."""
+    for c in text:
+        assert 0x20 <= ord(c) < 0x7f, f"cannot type {c!r}"
+        assert Atspi.generate_keyboard_event(ord(c), None, Atspi.KeySynthType.SYM), c
+
+
+def focused(root):
+    """The control with the keyboard focus, or None."""
+    for a in walk(root):
+        try:
+            if a.get_state_set().contains(Atspi.StateType.FOCUSED):
+                return a
+        except GLib.Error:
+            continue
+    return None
 
 
 def set_text(acc, text):

@@ -11,7 +11,7 @@ shows. Screenshots of each state go to $TBS_PANEL_ARTIFACTS.
 
 Runs under umockdev-wrapper (the testbed's sysfs is this process's view).
 Environment: TBSTREAMD, TBS_FAKE_KERNEL_PRELOAD, TBS_PANEL, TBS_SOURCE_DIR,
-TBS_PANEL_ARTIFACTS.
+TBS_PANEL_ARTIFACTS, TBS_PANEL_LOCALEDIR (the build's catalogues).
 """
 
 import os
@@ -22,6 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import desktop as D  # noqa: E402
 from desktop import Atspi, find, find_all, gone, do_action, set_text  # noqa: E402
+from desktop import focused, key, type_text  # noqa: E402
 from tbsworld import GLib, World, wait_for  # noqa: E402
 
 UUID_A = "3a1cb984-c4d9-4469-a277-ce2fdfd11f0d"
@@ -87,8 +88,8 @@ class PanelTest(unittest.TestCase):
             except Exception as e:  # the panel may be gone: the logs say why
                 print(f"no failure screenshot: {e}", file=sys.stderr)
 
-    def start_panel(self):
-        self.app = self.desktop.start_panel(self.world.address, self.log_file)
+    def start_panel(self, env=None):
+        self.app = self.desktop.start_panel(self.world.address, self.log_file, env)
         return self.app
 
     def shot(self, name):
@@ -289,6 +290,176 @@ class TestEnrollment(PanelTest):
         self.assertFalse(peer["Allowed"])
         self.assertEqual(self.world.streams_of(UUID_A), {})
         find(self.app, BUTTON, "Allow alpha")
+
+
+class TestGerman(PanelTest):
+    """LANGUAGE=de: the panel speaks German, errors too (translated from their codes).
+
+    The locale stays C.UTF-8, the one every Debian system has: gettext
+    honours LANGUAGE with any locale but C, so no de_DE locale is needed."""
+
+    def test_the_panel_and_its_errors_are_in_german(self):
+        if not os.environ.get("TBS_PANEL_LOCALEDIR"):
+            self.skipTest("TBS_PANEL_LOCALEDIR: no catalogues built")
+        self.world.plug("0-1", UUID_A, "alpha")
+        self.world.polkit_allow(["io.github.tbstream1.request-stream"])
+        self.start_panel({"LANGUAGE": "de"})
+        row = find(self.app, ITEM, "alpha")
+        self.assertIn("Verbunden, 2 × 20 Gbit/s", row.get_description())
+        self.assertIn("Nicht zugelassen", row.get_description())
+        find(self.app, Atspi.Role.LABEL, "Neu")
+        self.assertEqual(find_all(self.app, BUTTON, "Allow alpha"), [])
+        self.shot("german")
+
+        # a refusal polkit makes (no code: the panel's own words)
+        do_action(find(self.app, BUTTON, "alpha zulassen"))
+        dialog = find(self.app, Atspi.Role.DIALOG, "alpha zulassen?")
+        do_action(find(dialog, BUTTON, "Zulassen", first=True))
+        self.toast("Der Computer konnte nicht zugelassen werden: Sie dürfen das nicht tun.")
+        self.assertFalse(self.world.peer(UUID_A)["Enrolled"])
+
+        # an error the daemon names by its code: StreamExists
+        self.open_peer_de("alpha")
+        for attempt in range(2):
+            do_action(find(self.app, BUTTON, "Neuer Datenstrom"))
+            set_text(find(self.app, Atspi.Role.TEXT, "Name des Datenstroms"), "backup")
+            do_action(find(self.app, BUTTON, "Anlegen", first=True))
+            if attempt == 0:
+                wait_for("the stream on the bus", lambda: "backup" in
+                         self.world.streams_of(UUID_A))
+                find(self.app, ITEM, "backup")
+        self.toast("Der Datenstrom konnte nicht angelegt werden: Dieser Computer hat bereits "
+                   "einen Datenstrom dieses Namens.")
+        self.assertEqual(list(self.world.streams_of(UUID_A)), ["backup"])
+        self.assertEqual(self.world.configfs_items("0-1.0"), ["backup"])
+
+    def open_peer_de(self, name):
+        do_action(find(self.app, BUTTON, f"Details zu {name}"))
+        find(self.app, BUTTON, "Zurück")
+        find(self.app, None, "Name des Computers")
+
+
+class TestKeyboard(PanelTest):
+    """The main actions with the keyboard alone: Tab, Shift+Tab, arrows, Enter,
+    Space and typing, sent as key presses to whatever has the focus (no
+    AT-SPI action, no pointer)."""
+
+    def tab_to(self, role, name, back=False, limit=25):
+        """Presses Tab (Shift+Tab: back) until the control has the focus."""
+        for _ in range(limit):
+            f = focused(self.app)
+            if f and f.get_role() == role and f in find_all(self.app, role, name):
+                return f
+            key("ISO_Left_Tab" if back else "Tab")
+            wait_for("the focus to move", lambda: focused(self.app) != f, timeout=5)
+        raise AssertionError(f"{name!r} not reached with {limit} presses of Tab; "
+                             f"the focus is on {D.describe(focused(self.app))}")
+
+    def type_into(self, name, text):
+        """Tabs to the text field and types text into it.
+
+        GTK 4.8 neither gives the text inside an AdwEntryRow a FOCUSED state
+        nor its content to AT-SPI's Text interface: the field is the one stop
+        where no control reports the focus, and what the daemon receives
+        proves the keys went there."""
+        find(self.app, Atspi.Role.TEXT, name)
+        for _ in range(25):
+            f = focused(self.app)
+            if f is None:
+                break
+            key("Tab")
+            wait_for("the focus to move", lambda: focused(self.app) != f, timeout=5)
+        else:
+            raise AssertionError(f"Tab never reached the text field {name!r}")
+        type_text(text)
+
+    def test_allow_and_rename_with_the_keyboard_only(self):
+        self.world.plug("0-1", UUID_A, "alpha")
+        self.world.plug("0-3", UUID_B, "beta")
+        self.world.polkit_allow(["io.github.tbstream1.manage-peers"])
+        self.start_panel()
+        find(self.app, BUTTON, "Allow alpha")
+        find(self.app, BUTTON, "Allow beta")
+
+        # the arrows move between the computers in the list
+        first = self.tab_to(ITEM, None)
+
+        def focused_row():
+            f = focused(self.app)
+            return f.get_name() if f and f.get_role() == ITEM else None
+
+        key("Down")
+        second = wait_for("the next row", lambda: focused_row() not in (None, first.get_name())
+                          and focused_row())
+        self.assertEqual({first.get_name().split()[0], second.split()[0]}, {"alpha", "beta"})
+        key("Up")
+        wait_for("the first row again", lambda: focused_row() == first.get_name())
+
+        # allow alpha with a stream: Space on its button, type, Enter on Allow
+        self.tab_to(BUTTON, "Allow alpha")
+        key("space")
+        find(self.app, Atspi.Role.DIALOG, "Allow alpha?")
+        self.type_into("Streams to make on connection", "backup")
+        self.tab_to(BUTTON, "Allow")
+        key("Return")
+        wait_for("the daemon to enroll alpha", lambda: self.world.peer(UUID_A)["Enrolled"])
+        self.assertEqual(list(self.world.peer(UUID_A)["Profile"]["Streams"]), ["backup"])
+        wait_for("the profile's stream", lambda: [
+            n for n, s in self.world.streams_of(UUID_A).items()
+            if s["Origin"] == "enrollment" and s["State"] == "configured"] == ["backup"])
+        self.assertFalse(self.world.peer(UUID_B)["Enrolled"], "beta was not chosen")
+        gone(self.app, BUTTON, "Allow alpha")
+
+        # its page with Enter, a new name typed and Enter to save, back with Space
+        self.tab_to(BUTTON, "Details of alpha")
+        key("Return")
+        find(self.app, BUTTON, "Back")
+        # the field shows "alpha" and keyboard focus selects it all: typing replaces it
+        self.type_into("Computer name", "Desk PC")
+        key("Return")
+        wait_for("the label on the bus", lambda: self.world.peer(UUID_A)["Label"] == "Desk PC")
+        self.tab_to(BUTTON, "Back", back=True)
+        key("space")
+        find(self.app, ITEM, "Desk PC")
+        self.shot("keyboard")
+
+
+class TestDarkMode(PanelTest):
+    """The desktop's color-scheme preference (org.gnome.desktop.interface, what
+    GNOME Settings' Appearance panel writes; read by libadwaita's style manager
+    when there is no settings portal) turns the panel dark while it runs.
+
+    GSettings' keyfile backend stands in for dconf: the same key, in a file
+    this test writes and GLib watches. Dark or light is measured on the
+    screen: Adwaita's window background is #fafafa light, #242424 dark."""
+
+    def set_scheme(self, scheme):
+        with open(os.path.join(self.settings, "keyfile.new"), "w") as f:
+            f.write(f"[org/gnome/desktop/interface]\ncolor-scheme='{scheme}'\n")
+        os.replace(os.path.join(self.settings, "keyfile.new"),
+                   os.path.join(self.settings, "keyfile"))
+
+    def test_follows_the_desktops_dark_preference(self):
+        config = os.path.join(self.desktop.tmp, "dark-mode-config")
+        self.settings = os.path.join(config, "glib-2.0", "settings")
+        os.makedirs(self.settings, exist_ok=True)
+        self.set_scheme("default")
+        self.world.plug("0-1", UUID_A, "alpha")
+        self.start_panel({"GSETTINGS_BACKEND": "keyfile", "XDG_CONFIG_HOME": config})
+        find(self.app, BUTTON, "Allow alpha")
+        light = wait_for("a light window", lambda: (lambda m: m if m > 0.7 else None)(
+            self.desktop.mean_luminance("light")))
+
+        self.set_scheme("prefer-dark")
+        dark = wait_for("the window to turn dark", lambda: (lambda m: m if m < 0.35 else None)(
+            self.desktop.mean_luminance("dark")), timeout=20, interval=0.5)
+        self.assertLess(dark, light)
+        # still the same panel, and it still works: nothing restarted
+        find(self.app, BUTTON, "Allow alpha")
+
+        self.set_scheme("prefer-light")
+        wait_for("the window to turn light again", lambda: self.desktop.mean_luminance(
+            "light-again") > 0.7, timeout=20, interval=0.5)
 
 
 class TestNoController(PanelTest):
