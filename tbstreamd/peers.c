@@ -276,7 +276,9 @@ static bool str_update(char **field, const char *value)
 /*
  * IdentifyByName=: some controllers make up a new UUID every boot. When allowed,
  * an unknown UUID whose hostname matches a known, unplugged peer takes over that
- * peer's record (label, trust, first seen).
+ * peer's record (label, first seen), but never its trust or enrollment: the name
+ * is whatever the peer announces, so carrying trust over would hand it to any
+ * peer that claims the name. A policy that trusts a name says so with MatchName=.
  */
 static TbsPeerRecord *identify(TbsManager *m, const TbsXdomainInfo *x)
 {
@@ -293,6 +295,13 @@ static TbsPeerRecord *identify(TbsManager *m, const TbsXdomainInfo *x)
 		return NULL;
 	log_peer(LOG_NOTICE, 0, x->uuid, "Peer %s changed its UUID from %s, identified by name",
 		 x->name, rec->uuid);
+	if (rec->trusted || rec->enrolled)
+		log_peer(LOG_NOTICE, 0, x->uuid,
+			 "Trust and enrollment of %s stay behind: a name proves nothing; "
+			 "approve %s again", rec->uuid, x->name);
+	rec->trusted = false;
+	rec->enrolled = false;
+	tbs_enrollment_clear(&rec->enrollment);
 	if (old) {
 		mgr_notify_peer(m, old, TBS_REMOVED);
 		g_hash_table_remove(m->peers, old->id);

@@ -982,19 +982,59 @@ START_TEST(test_identify_by_name_follows_a_peer_whose_uuid_changed)
 	WAIT_FOR(peer_connected, UUID_A);
 	ck_assert_int_eq(
 		tbs_manager_set_peer_trusted(w.m, tbs_manager_find_peer(w.m, UUID_A), true), 0);
+	ck_assert_int_eq(
+		tbs_manager_set_peer_label(w.m, tbs_manager_find_peer(w.m, UUID_A), "desk"), 0);
 	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
 	world_remove_peer(&w, xd);
 	WAIT_GONE("0-1.0", "backup");
 
-	/* "next boot": same host, new UUID */
+	/* "next boot": same host, new UUID; the label follows, the trust does not */
 	g_autofree char *xd2 = world_add_peer(&w, "thunderbolt", "0-1", UUID_B, "laptop");
-	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
+	WAIT_FOR(peer_connected, UUID_B);
+	world_settle(&w);
 	ck_assert_ptr_null(tbs_manager_find_peer(w.m, UUID_A));
-	ck_assert(tbs_manager_find_peer(w.m, UUID_B)->record->trusted);
-	world_settle(&w);
+	TbsPeer *p = tbs_manager_find_peer(w.m, UUID_B);
+	ck_assert_str_eq(p->record->label, "desk");
+	ck_assert(!p->record->trusted);
+	ck_assert(!p->allowed);
+	ck_assert_ptr_null(world_stream(&w, "0-1.0", "backup"));
 	ck_assert(!th_exists(w.state, "peers/" UUID_A ".peer"));
+	g_autofree char *rec = th_read(w.state, "peers/" UUID_B ".peer");
+	ck_assert_ptr_nonnull(strstr(rec, "Label=desk"));
+	ck_assert_ptr_null(strstr(rec, "Trusted=true"));
+
+	/* trusted again by someone allowed to: the new UUID's own decision */
+	ck_assert_int_eq(tbs_manager_set_peer_trusted(w.m, p, true), 0);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
+}
+END_TEST
+
+/* A peer claims any host name: claiming an enrolled peer's gets it no streams. */
+START_TEST(test_identify_by_name_does_not_carry_an_enrollment_over)
+{
+	world_policy(&w, "[Daemon]\nIdentifyByName=yes\n[Stream backup]\n"
+			 "[Peer enrolled]\nMatchEnrolled=yes\nAllow=yes\n");
+	world_start(&w);
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop");
+	WAIT_FOR(peer_connected, UUID_A);
+	TbsEnrollment e = {.owner = TBS_ENROLL_UNSET, .group = TBS_ENROLL_UNSET,
+			   .mode = TBS_ENROLL_UNSET};
+	g_auto(GStrv) streams = g_strsplit("backup", ";", -1);
+	e.streams = streams;
+	ck_assert_int_eq(tbs_manager_enroll_peer(w.m, tbs_manager_find_peer(w.m, UUID_A), &e), 0);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
+	world_remove_peer(&w, xd);
+	WAIT_GONE("0-1.0", "backup");
+
+	g_autofree char *xd2 = world_add_peer(&w, "thunderbolt", "0-1", UUID_B, "laptop");
+	WAIT_FOR(peer_connected, UUID_B);
 	world_settle(&w);
-	ck_assert(th_exists(w.state, "peers/" UUID_B ".peer"));
+	TbsPeer *p = tbs_manager_find_peer(w.m, UUID_B);
+	ck_assert(!p->record->enrolled);
+	ck_assert(!p->allowed);
+	ck_assert_ptr_null(world_stream(&w, "0-1.0", "backup"));
+	g_autofree char *rec = th_read(w.state, "peers/" UUID_B ".peer");
+	ck_assert_ptr_null(strstr(rec, "[Enrollment]"));
 }
 END_TEST
 
@@ -1054,6 +1094,7 @@ static Suite *daemon_suite(void)
 	tcase_add_test(tc, test_subsystems_come_from_the_policy_without_override);
 	tcase_add_test(tc, test_trusting_a_peer_applies_trusted_only_rules);
 	tcase_add_test(tc, test_identify_by_name_follows_a_peer_whose_uuid_changed);
+	tcase_add_test(tc, test_identify_by_name_does_not_carry_an_enrollment_over);
 	tcase_add_test(tc, test_corrupt_store_file_does_not_stop_the_daemon);
 	suite_add_tcase(s, tc);
 	return s;
