@@ -37,6 +37,7 @@
 #define TBS_OPEN_ALL (TBS_OPEN_READ | TBS_OPEN_WRITE | TBS_OPEN_NONBLOCK)
 
 #define TBS_BUS_REQUEST_TIMEOUT_USEC (10 * 1000000ULL)
+#define TBS_BUS_LIVE_INTERVAL_USEC (250 * 1000ULL)
 
 static inline const char *strna(const char *s)
 {
@@ -47,6 +48,8 @@ static inline const char *strempty(const char *s)
 {
 	return s ? s : "";
 }
+
+#define BUS_STREAM_N_COUNTERS 6
 
 /* What the bus layer keeps per peer; find callbacks hand these to the vtables. */
 typedef struct BusPeer {
@@ -68,6 +71,12 @@ typedef struct BusStream {
 	/* bus-throughput.c: the last sample, published while someone watches */
 	uint64_t rx_bytes, tx_bytes, rx_rate, tx_rate;
 	bool sampled; /* rx_bytes/tx_bytes are a baseline for the next rate */
+	/* bus-stream.c: LinkState and Counters as last read, and when (0: read at the next Get) */
+	char link_state[32];
+	uint64_t link_read_usec;
+	uint64_t counters[BUS_STREAM_N_COUNTERS];
+	unsigned counters_present; /* bit i: counters[i] was read */
+	uint64_t counters_read_usec;
 } BusStream;
 
 struct TbsBus {
@@ -84,6 +93,7 @@ struct TbsBus {
 		sd_bus_message *m;
 	} creating;
 	uint64_t request_timeout_usec;
+	uint64_t live_interval_usec; /* LinkState and Counters are read at most this often */
 	char *last_state;
 	/* bus-owners.c: owners read at start, applied as the streams are adopted */
 	GHashTable *restored;	     /* stream key -> BusOwnerRecord* */
@@ -155,6 +165,8 @@ void bus_stream_free(BusStream *bs);
 /* The stream's state changed: answer a waiting RequestStream if it is settled. */
 void bus_stream_settle_request(BusStream *bs, int removed_error);
 int bus_stream_track_owner(BusStream *bs, sd_bus_message *m);
+/* The stream changed: LinkState and Counters are read again at the next Get. */
+void bus_stream_forget_live(BusStream *bs);
 /* The same for an owner known by name (asynchronous: a name not on the bus removes the stream
  * later). */
 int bus_stream_track_owner_name(BusStream *bs, const char *name);

@@ -199,8 +199,6 @@ int bus_stream_track_owner_name(BusStream *bs, const char *name)
 
 /* ---- properties ------------------------------------------------------------------------- */
 
-#define STREAM(u) (((BusStream *)(u))->s)
-
 #define GETTER(fn, type, expr)                                                                     \
 	static int fn(sd_bus *bus, const char *path, const char *interface, const char *property,  \
 		      sd_bus_message *reply, void *userdata, sd_bus_error *error)                  \
@@ -265,42 +263,86 @@ static int get_peer(sd_bus *bus, const char *path, const char *interface, const 
 	return sd_bus_message_append(reply, "o", p ? p : "/");
 }
 
-/* Read live from ConfigFS: the kernel does not notify, so these carry no change signal. */
+/*
+ * LinkState and Counters come from ConfigFS, which does not notify, so they carry
+ * no change signal and are read when asked for. Any user may ask (Get, GetAll,
+ * GetManagedObjects) in a loop: a stream's attributes are read at most once per
+ * live interval (250 ms) whoever asks, and served from that read in between, so
+ * the sysfs reads do not grow with the callers' rate. A change of the stream
+ * (bus.c) forgets the last read.
+ */
+static bool live_read_due(BusStream *bs, uint64_t *read_usec)
+{
+	uint64_t now;
+
+	if (sd_event_now(bs->b->event, CLOCK_MONOTONIC, &now) < 0)
+		return true;
+	if (*read_usec != 0 && now - *read_usec < bs->b->live_interval_usec)
+		return false;
+	*read_usec = now;
+	return true;
+}
+
+void bus_stream_forget_live(BusStream *bs)
+{
+	bs->link_read_usec = 0;
+	bs->counters_read_usec = 0;
+}
+
 static int get_link_state(sd_bus *bus, const char *path, const char *interface,
 			  const char *property, sd_bus_message *reply, void *userdata,
 			  sd_bus_error *error)
 {
-	const TbsStream *s = STREAM(userdata);
-	char buf[32] = "";
+	BusStream *bs = userdata;
+	const TbsStream *s = bs->s;
+	char buf[sizeof(bs->link_state)] = "";
 
-	if (s->dir && s->index >= 0 && tbs_read_attr(s->dir, "state", buf, sizeof(buf)) < 0)
-		buf[0] = 0;
-	/* the kernel's "ready" means a peer stream is attached and it can be opened */
-	return sd_bus_message_append(reply, "s", strcmp(buf, "ready") == 0 ? "attached" : buf);
+	if (live_read_due(bs, &bs->link_read_usec)) {
+		if (s->dir && s->index >= 0 && tbs_read_attr(s->dir, "state", buf, sizeof(buf)) < 0)
+			buf[0] = 0;
+		/* the kernel's "ready" means a peer stream is attached and it can be opened */
+		g_strlcpy(bs->link_state, strcmp(buf, "ready") == 0 ? "attached" : buf,
+			  sizeof(bs->link_state));
+	}
+	return sd_bus_message_append(reply, "s", bs->link_state);
 }
 
-static int get_counters(sd_bus *bus, const char *path, const char *interface, const char *property,
-			sd_bus_message *reply, void *userdata, sd_bus_error *error)
-{
-	static const char *const names[] = {"rx_bytes",	 "tx_bytes",  "rx_frames",
-					    "tx_frames", "rx_errors", "tx_errors"};
-	const TbsStream *s = STREAM(userdata);
-	char buf[32];
-	int r;
+static const char *const counter_names[BUS_STREAM_N_COUNTERS] = {
+	"rx_bytes", "tx_bytes", "rx_frames", "tx_frames", "rx_errors", "tx_errors"};
 
-	r = sd_bus_message_open_container(reply, 'a', "{st}");
-	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(names); i++) {
+static void read_counters(BusStream *bs)
+{
+	const TbsStream *s = bs->s;
+	char buf[32];
+
+	bs->counters_present = 0;
+	for (size_t i = 0; i < ELEMENTSOF(counter_names); i++) {
 		unsigned long long v;
 		char *end;
 		/* upstream's module has no counters: then the dictionary is empty */
-		if (!s->dir || tbs_read_attr(s->dir, names[i], buf, sizeof(buf)) <= 0)
+		if (!s->dir || tbs_read_attr(s->dir, counter_names[i], buf, sizeof(buf)) <= 0)
 			continue;
 		errno = 0;
 		v = strtoull(buf, &end, 10);
 		if (errno || *end)
 			continue;
-		r = sd_bus_message_append(reply, "{st}", names[i], (uint64_t)v);
+		bs->counters[i] = (uint64_t)v;
+		bs->counters_present |= 1u << i;
 	}
+}
+
+static int get_counters(sd_bus *bus, const char *path, const char *interface, const char *property,
+			sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	BusStream *bs = userdata;
+	int r;
+
+	if (live_read_due(bs, &bs->counters_read_usec))
+		read_counters(bs);
+	r = sd_bus_message_open_container(reply, 'a', "{st}");
+	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(counter_names); i++)
+		if (bs->counters_present & (1u << i))
+			r = sd_bus_message_append(reply, "{st}", counter_names[i], bs->counters[i]);
 	return r < 0 ? r : sd_bus_message_close_container(reply);
 }
 

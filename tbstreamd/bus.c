@@ -132,6 +132,7 @@ static void on_stream(TbsManager *m, TbsStream *s, TbsChange change, void *userd
 		bs = stream_attach(b, s);
 		if (!bs)
 			break;
+		bus_stream_forget_live(bs);
 		r = sd_bus_emit_properties_changed_strv(b->bus, bs->path, TBS_BUS_IFACE_STREAM,
 							NULL);
 		if (r < 0)
@@ -233,6 +234,7 @@ int tbs_bus_new(sd_event *event, TbsManager *m, const char *address, TbsBus **re
 	b->event = sd_event_ref(event);
 	b->m = m;
 	b->request_timeout_usec = TBS_BUS_REQUEST_TIMEOUT_USEC;
+	b->live_interval_usec = TBS_BUS_LIVE_INTERVAL_USEC;
 	/* keys are copies: the bus layer's entries may outlive a re-keyed core object */
 	b->peers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					 (GDestroyNotify)bus_peer_free);
@@ -463,6 +465,11 @@ TbsBus *tbs_bus_free(TbsBus *b)
 void tbs_bus_set_request_timeout(TbsBus *b, uint64_t usec)
 {
 	b->request_timeout_usec = usec;
+}
+
+void tbs_bus_set_live_interval(TbsBus *b, uint64_t usec)
+{
+	b->live_interval_usec = usec;
 }
 
 unsigned tbs_bus_n_pending_checks(TbsBus *b)

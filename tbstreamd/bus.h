@@ -43,6 +43,8 @@ int tbs_bus_release_name(TbsBus *b, void (*done)(void *userdata), void *userdata
 
 /* For tests: how long RequestStream waits for a stream to be ready (default 10 s). */
 void tbs_bus_set_request_timeout(TbsBus *b, uint64_t usec);
+/* For tests: LinkState and Counters are read from ConfigFS at most once per usec (250 ms). */
+void tbs_bus_set_live_interval(TbsBus *b, uint64_t usec);
 /* For tests: polkit checks in flight and RequestStream calls waiting for their stream. */
 unsigned tbs_bus_n_pending_checks(TbsBus *b);
 /* Whether the throughput timer exists (someone watches); for tests. */

@@ -803,6 +803,62 @@ static int set_property(const char *path, const char *prop, const char *type, ..
 
 #define PEER_A PATH "/peer/_33a1cb984_2dc4d9_2d4469_2da277_2dce2fdfd11f0d"
 
+static void put_attr(const char *name, const char *attr, const char *value)
+{
+	g_autofree char *p = g_build_filename(bw.w.stream_dir, "0-1.0", name, attr, NULL);
+
+	ck_assert(g_file_set_contents(p, value, -1, NULL));
+}
+
+static uint64_t get_counter(const char *path, const char *key)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+	const char *k;
+	uint64_t v, found = UINT64_MAX;
+
+	m = bus_world_method(client, path, "org.freedesktop.DBus.Properties", "Get");
+	ck_assert_int_ge(sd_bus_message_append(m, "ss", STREAM_IFACE, "Counters"), 0);
+	ck_assert_msg(bus_world_call(&bw, m, CALL_MS, &reply, &e) == 0, "Get: %s", e.message);
+	ck_assert_int_ge(sd_bus_message_enter_container(reply, 'v', "a{st}"), 0);
+	ck_assert_int_ge(sd_bus_message_enter_container(reply, 'a', "{st}"), 0);
+	while (sd_bus_message_read(reply, "{st}", &k, &v) > 0)
+		if (strcmp(k, key) == 0)
+			found = v;
+	return found;
+}
+
+/* A caller reading the live properties in a loop cannot make the daemon read ConfigFS as often. */
+START_TEST(test_live_properties_are_read_at_most_once_per_interval)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+	g_autofree char *path = NULL, *link = NULL;
+
+	ck_assert_int_eq(request(client, UUID_A, "live", true, &path, &e), 0);
+	/* an interval no test outlasts: every Get below is within it */
+	tbs_bus_set_live_interval(bw.bus, 3600 * 1000000ULL);
+	put_attr("live", "rx_bytes", "100\n");
+	put_attr("live", "state", "detached\n");
+	ck_assert_uint_eq(get_counter(path, "rx_bytes"), 100);
+	link = get_string(path, STREAM_IFACE, "LinkState");
+	ck_assert_str_eq(link, "detached");
+
+	put_attr("live", "rx_bytes", "200\n");
+	put_attr("live", "state", "ready\n");
+	for (unsigned i = 0; i < 100; i++) {
+		g_autofree char *again = get_string(path, STREAM_IFACE, "LinkState");
+		ck_assert_uint_eq(get_counter(path, "rx_bytes"), 100);
+		ck_assert_str_eq(again, "detached");
+	}
+	/* once the interval is over, the next Get reads what the kernel says now */
+	tbs_bus_set_live_interval(bw.bus, 0);
+	ck_assert_uint_eq(get_counter(path, "rx_bytes"), 200);
+	g_free(link);
+	link = get_string(path, STREAM_IFACE, "LinkState");
+	ck_assert_str_eq(link, "attached");
+}
+END_TEST
+
 /* The name is asked for asynchronously; a second instance learns that it cannot have it. */
 START_TEST(test_second_instance_cannot_own_the_name)
 {
@@ -1621,6 +1677,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_request_times_out_with_named_error);
 	tcase_add_test(tc, test_peer_label_and_trust_are_writable);
 	tcase_add_test(tc, test_second_instance_cannot_own_the_name);
+	tcase_add_test(tc, test_live_properties_are_read_at_most_once_per_interval);
 	tcase_add_test(tc, test_reload);
 	tcase_add_test(tc, test_log_control);
 	tcase_add_test(tc, test_busctl_user_path);

@@ -524,7 +524,8 @@ static void wait_for_text(BusTool *t, bool on_stderr, const char *text)
 			return;
 		bus_world_run(&bw, 10);
 	}
-	ck_abort_msg("'%s' never appeared", text);
+	g_autofree char *got = on_stderr ? bus_world_tool_stderr(t) : bus_world_tool_stdout(t);
+	ck_abort_msg("'%s' never appeared in: %s", text, got);
 }
 
 /* throughput: the text that shows the 2 MB arrived */
@@ -537,7 +538,12 @@ static void monitor_scenario(BusTool *t, const char *throughput)
 	request_persistent("alpha", "mon");
 	th_write(item, "rx_bytes", "0\n");
 	th_write(item, "tx_bytes", "0\n");
-	bus_world_run(&bw, 300);
+	/*
+	 * The daemon reads Counters at most every 250 ms and the monitor's first
+	 * Get may have come before the files: give it time for a fresh read of
+	 * the zeros, the baseline the 2 MB are measured against.
+	 */
+	bus_world_run(&bw, 1000);
 	/* 2 MB arrive: some sample must see them */
 	th_write(item, "rx_bytes", "2000000\n");
 	wait_for_text(t, false, throughput);
