@@ -12,8 +12,14 @@
  * A reload asked for while one runs is done after it, since the files may have
  * changed after they were read; the requests that wait meanwhile share that
  * one load. The start-up load stays synchronous: nothing is served yet.
+ *
+ * Shutdown never waits for the worker: it may be in NSS for good, and a stop
+ * must not hang until systemd's SIGKILL. The job is shared (one reference the
+ * loop's, one the worker's) and carries its own eventfd, so a worker that
+ * outlives the manager touches nothing the manager freed.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -31,7 +37,8 @@ typedef struct PolicyJob {
 	TbsPolicy *policy;
 	GPtrArray *errors, *details;
 	int r;
-	int efd; /* the loop's: written once when the job is done */
+	int efd;	/* a duplicate of the loop's, the job's own: written once when done */
+	gint refs;
 } PolicyJob;
 
 struct MgrReload {
@@ -47,10 +54,12 @@ struct MgrReload {
 	GArray *next;	 /* Waiter: asked for after it started */
 };
 
-static void job_free(PolicyJob *j)
+static void job_unref(PolicyJob *j)
 {
-	if (!j)
+	if (!j || !g_atomic_int_dec_and_test(&j->refs))
 		return;
+	if (j->efd >= 0)
+		close(j->efd);
 	g_free(j->config_dir);
 	g_free(j->vendor_dir);
 	tbs_policy_free(j->policy);
@@ -69,6 +78,7 @@ static gpointer load_thread(gpointer data)
 	/* cannot fail short of a counter overflow; the loop waits for this */
 	if (write(j->efd, &one, sizeof(one)) != sizeof(one))
 		log_error_errno(-errno, "Cannot tell the event loop the policy is loaded: %m");
+	job_unref(j);
 	return NULL;
 }
 
@@ -83,10 +93,19 @@ static int start_load(TbsManager *m)
 	j->vendor_dir = g_strdup(m->vendor_dir);
 	j->errors = g_ptr_array_new_with_free_func(g_free);
 	j->details = g_ptr_array_new_with_free_func((GDestroyNotify)tbs_policy_error_free);
-	j->efd = rl->efd;
+	j->refs = 2; /* the loop's and the worker's */
+	j->efd = fcntl(rl->efd, F_DUPFD_CLOEXEC, 3);
+	if (j->efd < 0) {
+		int r = log_error_errno(-errno, "Cannot hand the policy thread an eventfd: %m");
+
+		j->refs = 1;
+		job_unref(j);
+		return r;
+	}
 	rl->thread = g_thread_try_new("tbs-policy", load_thread, j, &err);
 	if (!rl->thread) {
-		job_free(j);
+		j->refs = 1;
+		job_unref(j);
 		log_error("Cannot start a thread to load the policy: %s", err->message);
 		return -EAGAIN;
 	}
@@ -182,7 +201,7 @@ static int on_loaded(sd_event_source *s, int fd, uint32_t revents, void *userdat
 		return 0;
 	g_thread_join(g_steal_pointer(&rl->thread));
 	r = mgr_policy_apply(m, j->r, g_steal_pointer(&j->policy), j->errors, j->details);
-	job_free(j);
+	job_unref(j);
 	mgr_probe_configfs(m);
 	rl->result = r;
 	if (r == 0) {
@@ -230,10 +249,10 @@ void mgr_reload_free(TbsManager *m)
 
 	if (!rl)
 		return;
-	/* a load in flight finishes first (it may be in NSS); its result is dropped */
+	/* a load in flight is left to finish on its own (it may be in NSS for good) */
 	if (rl->thread)
-		g_thread_join(rl->thread);
-	job_free(rl->job);
+		g_thread_unref(rl->thread);
+	job_unref(rl->job);
 	rl->loaded = sd_event_source_disable_unref(rl->loaded);
 	rl->step = sd_event_source_disable_unref(rl->step);
 	if (rl->efd >= 0)

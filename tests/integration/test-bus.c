@@ -1283,7 +1283,7 @@ END_TEST
 static struct {
 	GMutex lock;
 	GCond cond;
-	bool asked, answer, asked_on_loop;
+	bool asked, answer, asked_on_loop, answered;
 } nss;
 
 int getpwnam_r(const char *name, struct passwd *pw, char *buf, size_t len, struct passwd **result)
@@ -1302,6 +1302,7 @@ int getpwnam_r(const char *name, struct passwd *pw, char *buf, size_t len, struc
 	else
 		while (!nss.answer)
 			g_cond_wait(&nss.cond, &nss.lock);
+	nss.answered = true;
 	g_mutex_unlock(&nss.lock);
 	memset(pw, 0, sizeof(*pw));
 	ck_assert_uint_gt(len, sizeof(SLOW_USER));
@@ -1377,6 +1378,44 @@ START_TEST(test_reload_waiting_on_nss_delays_nobody)
 	/* and the new policy reached the peer */
 	ck_assert(world_run_until(&bw.w, stream_made, "backup", 5000));
 	ck_assert(!tbs_manager_reloading(bw.w.m));
+}
+END_TEST
+
+/*
+ * Stopping while a reload waits on NSS does not wait with it (systemd would
+ * SIGKILL a stop that hangs): the manager goes at once, and the worker, let
+ * go later, finishes without touching what the manager freed (ASan, valgrind).
+ */
+START_TEST(test_stop_during_a_reload_stuck_in_nss_does_not_wait_for_it)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+	uint64_t t0;
+	bool done = false;
+
+	world_policy(&bw.w, "[Stream backup]\nOwner=" SLOW_USER "\n"
+			    "[Peer alpha]\nMatchUUID=" UUID_A "\nStreams=backup\n");
+	m = bus_world_method(client, PATH, MANAGER, "Reload");
+	ck_assert_int_ge(sd_bus_call_async(client, NULL, m, NULL, NULL, 0), 0);
+	ck_assert(world_run_until(&bw.w, nss_asked, NULL, 5000));
+
+	/* with the worker stuck, a stop that joined it would never return */
+	bus_world_stop(&bw);
+	ck_assert_ptr_null(bw.w.m);
+
+	g_mutex_lock(&nss.lock);
+	nss.answer = true;
+	g_cond_broadcast(&nss.cond);
+	g_mutex_unlock(&nss.lock);
+	t0 = tbs_now(CLOCK_MONOTONIC);
+	while (!done && tbs_now(CLOCK_MONOTONIC) - t0 < 5000000) {
+		g_mutex_lock(&nss.lock);
+		done = nss.answered;
+		g_mutex_unlock(&nss.lock);
+		g_usleep(10000);
+	}
+	ck_assert(done);
+	/* the worker loads the rest of the policy, signals its own eventfd, frees its job */
+	g_usleep(200000);
 }
 END_TEST
 
@@ -1689,6 +1728,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_idle_exit_answers_calls_in_flight);
 	tcase_add_test(tc, test_stop_answers_pending_checks);
 	tcase_add_test(tc, test_reload_waiting_on_nss_delays_nobody);
+	tcase_add_test(tc, test_stop_during_a_reload_stuck_in_nss_does_not_wait_for_it);
 	tcase_add_test(tc, test_shipped_xml_matches_introspection);
 	suite_add_tcase(s, tc);
 
