@@ -81,8 +81,9 @@ else
 	[ -n "$EMU_PCI_B" ] || emu_fail "two USB4 host interfaces on the PCI bus (found: $_nhis)"
 fi
 
-# So the XDomain device_name each host announces is one this test chose.
-EMU_HOSTNAME=tbstream-emu
+# So the XDomain device_name each host announces is one this test chose
+# (a script may choose another before sourcing this file).
+EMU_HOSTNAME=${EMU_HOSTNAME:-tbstream-emu}
 hostname "$EMU_HOSTNAME"
 
 # emu_domain PCI: the thunderbolt domain number of that NHI, once it exists
