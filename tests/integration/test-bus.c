@@ -1434,14 +1434,16 @@ START_TEST(test_held_check_delays_nobody)
 	ck_assert_int_ge(sd_bus_call_async(client, NULL, m, NULL, NULL, 0), 0);
 	ck_assert(world_run_until(&bw.w, checks_pending, &one, 5000));
 
+	/*
+	 * Each answered while the held check is still pending: they did not wait
+	 * for it (no wall-clock bound here; a loaded machine is slow, not wrong).
+	 */
 	for (int i = 0; i < 5; i++) {
 		char name[8];
-		uint64_t t0 = tbs_now(CLOCK_MONOTONIC);
 		snprintf(name, sizeof(name), "x%d", i);
 		ck_assert_int_eq(request(client, UUID_B, name, true, NULL, &e), 0);
-		ck_assert_uint_lt(tbs_now(CLOCK_MONOTONIC) - t0, 500 * 1000);
+		ck_assert_uint_eq(tbs_bus_n_pending_checks(bw.bus), 1);
 	}
-	ck_assert_uint_eq(tbs_bus_n_pending_checks(bw.bus), 1);
 }
 END_TEST
 
