@@ -4,24 +4,9 @@
 # One stream with explicit HopIDs (A: in 9, out 8; B: in 8, out 9); B's
 # reader opens first, A writes 16 MiB with dd bs=256k and closes; B's
 # reader ends at the CLOSE and the bytes' sha256 equals A's.
-. /lib/tbstream/emu.sh
-C=/sys/kernel/config/thunderbolt/stream
+. /lib/tbstream/interop.sh
 
-if [ -f /modules/thunderbolt_stream.ko ]; then
-	drv=thunderbolt_stream
-else
-	drv=tbstream
-fi
-emu_pair_start
-emu_unload
-dmesg -c >/dev/null
-emu_barrier unloaded
-emu_load
-emu_wait_xdomain 0 "$EMU_UUID_PEER" "load"
-insmod /modules/$drv.ko || emu_fail "insmod $drv"
-
-wait_for 60 emu_service $drv || emu_fail "$drv bound no stream service of the peer ($(ls "$TB" | tr '\n' ' '))"
-G=$C/$(emu_service $drv)
+ip_start
 S=$G/s
 # B (upstream) first: had A's announcement of "s" arrived before B's mkdir,
 # upstream would take its HopIDs (in 8, out 9) by name at the mkdir, and
@@ -35,7 +20,7 @@ else
 fi || emu_fail "setting the HopIDs"
 [ "$EMU_ROLE" = b ] && emu_tell b-configured
 D=/dev/tbstream$(cat "$S/index")
-pass "$drv: stream s configured on $(basename "$G")"
+pass "$IP_DRV: stream s configured on $(basename "$G")"
 
 if [ "$EMU_ROLE" = b ]; then
 	# upstream's open blocks until the peer's stream is attached
@@ -62,17 +47,4 @@ else
 fi
 emu_barrier copied
 rmdir "$S" "$G" || emu_fail "rmdir"
-check "$drv unloads" rmmod $drv
-# Beside emu_assert_clean_log's own: loading an unsigned test module taints
-# (not an error), and a properties request that crossed the peer's
-# properties change (its driver loading) is retried by the protocol.
-_bad=$(dmesg | grep -Ei "thunderbolt.*(timeout|timed out|crc|invalid|unexpected|error|fail|refus)|WARNING:|BUG:|$drv.*(error|fail)" |
-	grep -v -e 'module verification failed' -e 'failed to request remote properties, retrying$' \
-		-e 'failed to request UUID, retrying$' -e 'failed to send properties changed notification$' | head -n 10)
-[ -z "$_bad" ] || { echo "$_bad" | sed 's/^/# /'; emu_fail "the copy: the kernel logged trouble"; }
-dmesg -c >/dev/null
-emu_unload
-emu_barrier finished
-# the other guest may still be reading our last line (tests/vm/lib/interop.sh)
-sleep 2
-summary
+ip_finish
