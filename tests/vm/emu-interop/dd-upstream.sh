@@ -8,18 +8,7 @@
 
 ip_start
 S=$G/s
-# B (upstream) first: had A's announcement of "s" arrived before B's mkdir,
-# upstream would take its HopIDs (in 8, out 9) by name at the mkdir, and
-# then refuse to be given the same HopID again (EBUSY: kernel/README.md).
-[ "$EMU_ROLE" = a ] && emu_expect b-configured
-mkdir -p "$S" || emu_fail "mkdir $S"
-if [ "$EMU_ROLE" = a ]; then
-	echo 9 >"$S/in_hopid" && echo 8 >"$S/out_hopid"
-else
-	echo 8 >"$S/in_hopid" && echo 9 >"$S/out_hopid"
-fi || emu_fail "setting the HopIDs"
-[ "$EMU_ROLE" = b ] && emu_tell b-configured
-D=/dev/tbstream$(cat "$S/index")
+ip_configure_fixed "$S"
 pass "$IP_DRV: stream s configured on $(basename "$G")"
 
 if [ "$EMU_ROLE" = b ]; then

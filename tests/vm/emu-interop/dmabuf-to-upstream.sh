@@ -11,16 +11,7 @@ SIZE=$((10000 + 5000 + 1048576))
 
 ip_start
 S=$G/s
-# upstream first, as in dd-upstream: HopIDs it found by name would clash
-[ "$IP_UP" = 0 ] && emu_expect up-configured
-mkdir -p "$S" || emu_fail "mkdir $S"
-if [ "$IP_UP" = 0 ]; then
-	echo 9 >"$S/in_hopid" && echo 8 >"$S/out_hopid"
-else
-	echo 8 >"$S/in_hopid" && echo 9 >"$S/out_hopid"
-fi || emu_fail "setting the HopIDs"
-[ "$IP_UP" = 1 ] && emu_tell up-configured
-D=$(ip_dev "$S")
+ip_configure_fixed "$S"
 
 if [ "$IP_UP" = 1 ]; then
 	ip_recv dmabuf "$D" /tmp/dst $SIZE

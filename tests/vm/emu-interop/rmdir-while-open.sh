@@ -18,21 +18,6 @@ ip_start
 S=$G/s
 mkdir "$G" || emu_fail "mkdir $G"
 
-# configure TAG: upstream -1 (once), tbstream by name only
-configure() {
-	if [ "$IP_UP" = 1 ]; then
-		[ -d "$S" ] || {
-			mkdir "$S" && echo -1 >"$S/in_hopid" && echo -1 >"$S/out_hopid"
-		} || emu_fail "$1: upstream configures s"
-		emu_tell "$1-announced"
-	else
-		emu_expect "$1-announced"
-		ip_mkdir_by_name "$S"
-	fi
-	D=$(ip_dev "$S")
-	emu_barrier "$1-configured"
-}
-
 # round TAG WRITER-IS-UPSTREAM
 round() {
 	rm -f /tmp/io.rc
@@ -69,7 +54,7 @@ round() {
 		test "$rc" = 124 -o "$rc" = 143 ;;
 	esac
 	emu_barrier "$1-removed"
-	configure "$1, again"
+	ip_configure_by_name "$1, again" "$S"
 	if [ "$IP_UP" = "$2" ]; then
 		dd if=/dev/urandom of=/tmp/src bs=1M count=$MIB 2>/dev/null
 		ip_send "$1, again" /tmp/src "$D"
@@ -80,7 +65,7 @@ round() {
 	emu_barrier "$1-done"
 }
 
-configure start
+ip_configure_by_name start "$S"
 round "upstream writes" 1
 round "tbstream writes" 0
 

@@ -14,23 +14,6 @@ ip_start
 S=$G/s
 mkdir "$G" || emu_fail "mkdir $G"
 
-# configure TAG: upstream -1, tbstream by name only (after upstream's
-# announcement, made again after a replug: it looks at attach and open)
-configure() {
-	if [ "$IP_UP" = 1 ]; then
-		[ -d "$S" ] || {
-			mkdir "$S" && echo -1 >"$S/in_hopid" && echo -1 >"$S/out_hopid"
-		} || emu_fail "$1: upstream configures s"
-		emu_tell "$1-announced"
-	else
-		emu_expect "$1-announced"
-		[ ! -d "$S" ] || rmdir "$S" || emu_fail "$1: rmdir $S"
-		ip_mkdir_by_name "$S"
-	fi
-	D=$(ip_dev "$S")
-	emu_barrier "$1-configured"
-}
-
 # round TAG WRITER-IS-UPSTREAM: the writer writes zeros until the cable is
 # pulled by the reader's guest once more than 1 MiB arrived; ENXIO is read
 # from each dd's own error output
@@ -59,7 +42,7 @@ round() {
 	emu_barrier "$1-unplugged"
 	[ "$IP_UP" = "$2" ] || emu_cable 1
 	check "$1: replugged, $IP_DRV binds the peer's service again" wait_for 60 emu_service "$IP_DRV"
-	configure "$1, replugged"
+	ip_configure_by_name "$1, replugged" "$S"
 
 	# the same way again, intact
 	if [ "$IP_UP" = "$2" ]; then
@@ -72,7 +55,7 @@ round() {
 	emu_barrier "$1-done"
 }
 
-configure "start"
+ip_configure_by_name "start" "$S"
 round "tbstream writes, upstream pulls" 0
 round "upstream writes, tbstream pulls" 1
 

@@ -65,6 +65,42 @@ ip_mkdir_by_name() {
 	emu_fail "$1 never found the peer's announcement of its name"
 }
 
+# ip_configure_fixed STREAM: STREAM with explicit crossed HopIDs (tbstream
+# in 9, out 8; upstream in 8, out 9), upstream's first: had tbstream's
+# announcement of the name arrived before upstream's mkdir, upstream would
+# take those HopIDs by name there, and then refuse the same HopID written
+# again (EBUSY: kernel/README.md).  Sets D.
+ip_configure_fixed() {
+	[ "$IP_UP" = 0 ] && emu_expect up-configured
+	mkdir -p "$1" || emu_fail "mkdir $1"
+	if [ "$IP_UP" = 0 ]; then
+		echo 9 >"$1/in_hopid" && echo 8 >"$1/out_hopid"
+	else
+		echo 8 >"$1/in_hopid" && echo 9 >"$1/out_hopid"
+	fi || emu_fail "setting the HopIDs of $1"
+	[ "$IP_UP" = 1 ] && emu_tell up-configured
+	D=$(ip_dev "$1")
+}
+
+# ip_configure_by_name TAG STREAM: upstream makes STREAM with automatic
+# HopIDs (-1) unless it has it, tbstream makes it by name only after
+# upstream's announcement (again, after a replug or an rmdir: it looks at
+# attach and open); both guests then pass TAG-configured.  Sets D.
+ip_configure_by_name() {
+	if [ "$IP_UP" = 1 ]; then
+		[ -d "$2" ] || {
+			mkdir "$2" && echo -1 >"$2/in_hopid" && echo -1 >"$2/out_hopid"
+		} || emu_fail "$1: upstream configures $2"
+		emu_tell "$1-announced"
+	else
+		emu_expect "$1-announced"
+		[ ! -d "$2" ] || rmdir "$2" || emu_fail "$1: rmdir $2"
+		ip_mkdir_by_name "$2"
+	fi
+	D=$(ip_dev "$2")
+	emu_barrier "$1-configured"
+}
+
 # ip_expect_sha TAG: the sha256 the other guest sent as "TAG SUM"
 ip_expect_sha() {
 	# shellcheck disable=SC3045 # busybox ash has read -t

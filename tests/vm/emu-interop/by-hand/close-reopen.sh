@@ -16,18 +16,7 @@ SIZE=$((MIB * 1048576))
 
 ip_start
 S=$G/s
-# upstream first: had tbstream's announcement of "s" arrived before its
-# mkdir, upstream would take those HopIDs by name there, and then refuse
-# the same HopID written again (EBUSY: kernel/README.md)
-[ "$IP_UP" = 0 ] && emu_expect up-configured
-mkdir -p "$S" || emu_fail "mkdir $S"
-if [ "$IP_UP" = 0 ]; then
-	echo 9 >"$S/in_hopid" && echo 8 >"$S/out_hopid"
-else
-	echo 8 >"$S/in_hopid" && echo 9 >"$S/out_hopid"
-fi || emu_fail "setting the HopIDs"
-[ "$IP_UP" = 1 ] && emu_tell up-configured
-D=$(ip_dev "$S")
+ip_configure_fixed "$S"
 pass "$IP_DRV: stream s configured with explicit HopIDs ($(ip_hopids "$S"))"
 emu_barrier configured
 
