@@ -12,56 +12,32 @@
 # (never removed) attaches to it, and 4 MiB cross intact the same way.
 . /lib/tbstream/interop.sh
 MIB=4
-SIZE=$((MIB * 1048576))
 
 ip_start
 S=$G/s
 mkdir "$G" || emu_fail "mkdir $G"
 
-# round TAG WRITER-IS-UPSTREAM
+# round TAG WRITER-IS-UPSTREAM: tbstream removes its stream once data flows
 round() {
-	rm -f /tmp/io.rc
-	if [ "$IP_UP" = "$2" ]; then
-		emu_expect "$1-reading"
-		# far more than crosses before the rmdir
-		{ timeout 20 dd if=/dev/zero of="$D" bs=256k count=4096 2>/tmp/io.err; echo $? >/tmp/io.rc; } &
-		io=$!
-		what=writer
-	else
-		rm -f /tmp/dst
-		{ timeout 20 dd if="$D" bs=256k 2>/tmp/io.err; echo $? >/tmp/io.rc; } |
-			{ head -c 2097152 >/tmp/dst; cat >/dev/null; } &
-		io=$!
-		emu_tell "$1-reading"
-		wait_for 60 sh -c "[ \$(wc -c </tmp/dst 2>/dev/null || echo 0) -gt 1048576 ]" ||
-			emu_fail "$1: no data flowed"
-		what=reader
-		[ "$IP_UP" = 1 ] && emu_tell "$1-flowing"
-	fi
+	ip_flow_start "$1" "$2" 20
+	[ "$IP_WHAT" = reader ] && [ "$IP_UP" = 1 ] && emu_tell "$1-flowing"
 	if [ "$IP_UP" = 0 ]; then
-		# tbstream removes its stream with the copy running
-		[ "$what" = writer ] && emu_expect "$1-flowing"
+		[ "$IP_WHAT" = writer ] && emu_expect "$1-flowing"
 		check "$1: rmdir while open" rmdir "$S"
 		check "$1: the node is gone at once" test ! -e "$D"
 	fi
-	wait $io
+	wait "$IP_PID"
 	rc=$(cat /tmp/io.rc)
-	case "$IP_UP$what" in
+	case "$IP_UP$IP_WHAT" in
 	0reader) check_eq "$1: tbstream's reader sees end of file" 0 "$rc" ;;
 	0writer) check "$1: tbstream's writer gets EPIPE (exit $rc)" grep -q "Broken pipe" /tmp/io.err ;;
 	# timeout's TERM: 124 from timeout itself, 143 from a shell that saw it
-	*) check "$1: upstream's $what waited until interrupted (exit $rc)" \
+	*) check "$1: upstream's $IP_WHAT waited until interrupted (exit $rc)" \
 		test "$rc" = 124 -o "$rc" = 143 ;;
 	esac
 	emu_barrier "$1-removed"
 	ip_configure_by_name "$1, again" "$S"
-	if [ "$IP_UP" = "$2" ]; then
-		dd if=/dev/urandom of=/tmp/src bs=1M count=$MIB 2>/dev/null
-		ip_send "$1, again" /tmp/src "$D"
-		rm -f /tmp/src
-	else
-		ip_recv "$1, again" "$D" /tmp/dst $SIZE
-	fi
+	ip_copy "$1, again" "$2" $MIB
 	emu_barrier "$1-done"
 }
 

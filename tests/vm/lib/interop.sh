@@ -11,6 +11,9 @@
 #   IP_UP    1 on the upstream guest, 0 on tbstream's
 #   C        the ConfigFS stream directory
 #   G        this guest's group for the peer's service (not created)
+#   D        the configured stream's device node (ip_configure_*)
+#   IP_LOG_EXPECTED  set by a script: one more kernel log line (a grep
+#            pattern) that its own doing makes expected, for ip_finish
 . /lib/tbstream/emu.sh
 C=/sys/kernel/config/thunderbolt/stream
 
@@ -156,6 +159,41 @@ ip_recv() {
 	rm -f "$3"
 }
 
+# ip_flow_start TAG WRITER-IS-UPSTREAM SECONDS: a copy of zeros, far more
+# than crosses before the test disrupts it, bounded by SECONDS; the writer
+# waits for the reader to open, the reader returns once more than 1 MiB
+# arrived (the first 2 MiB kept in /tmp/dst, the rest dropped).  Sets
+# IP_PID (wait for it) and IP_WHAT (writer or reader); dd's exit status goes to
+# /tmp/io.rc and its messages to /tmp/io.err.
+ip_flow_start() {
+	rm -f /tmp/io.rc /tmp/dst
+	if [ "$IP_UP" = "$2" ]; then
+		emu_expect "$1-reading"
+		{ timeout "$3" dd if=/dev/zero of="$D" bs=256k count=4096 2>/tmp/io.err; echo $? >/tmp/io.rc; } &
+		IP_PID=$!
+		IP_WHAT=writer
+	else
+		{ timeout "$3" dd if="$D" bs=256k 2>/tmp/io.err; echo $? >/tmp/io.rc; } |
+			{ head -c 2097152 >/tmp/dst; cat >/dev/null; } &
+		IP_PID=$!
+		IP_WHAT=reader
+		emu_tell "$1-reading"
+		check "$1: data flows" wait_for 60 sh -c "[ \$(wc -c </tmp/dst 2>/dev/null || echo 0) -gt 1048576 ]"
+	fi
+}
+
+# ip_copy TAG WRITER-IS-UPSTREAM MIB: MIB random MiB from the writer's guest
+# to the other, read to the writer's close and compared by sha256
+ip_copy() {
+	if [ "$IP_UP" = "$2" ]; then
+		dd if=/dev/urandom of=/tmp/src bs=1M count="$3" 2>/dev/null
+		ip_send "$1" /tmp/src "$D"
+		rm -f /tmp/src
+	else
+		ip_recv "$1" "$D" /tmp/dst $(($3 * 1048576))
+	fi
+}
+
 # ip_finish: every stream removed by the script; the driver and
 # thunderbolt.ko unload, the kernel log has no trouble, both guests are done
 ip_finish() {
@@ -166,7 +204,8 @@ ip_finish() {
 	# retried by the protocol.
 	_bad=$(dmesg | grep -Ei "thunderbolt.*(timeout|timed out|crc|invalid|unexpected|error|fail|refus)|WARNING:|BUG:|$IP_DRV.*(error|fail)" |
 		grep -v -e 'module verification failed' -e 'failed to request remote properties, retrying$' \
-			-e 'failed to request UUID, retrying$' -e 'failed to send properties changed notification$' | head -n 10)
+			-e 'failed to request UUID, retrying$' -e 'failed to send properties changed notification$' \
+			${IP_LOG_EXPECTED:+-e "$IP_LOG_EXPECTED"} | head -n 10)
 	[ -z "$_bad" ] || { echo "$_bad" | sed 's/^/# /'; emu_fail "the kernel logged trouble"; }
 	dmesg -c >/dev/null
 	emu_unload
