@@ -48,15 +48,6 @@ dropped0=$(emu_rx_dropped "$EMU_PCI_A")
 
 dd if=/dev/urandom of=/tmp/src bs=1M count=$MIB 2>/dev/null
 
-# expect_sha TAG: the sha256 the other guest sends as "TAG SUM"
-expect_sha() {
-	# shellcheck disable=SC3045
-	while read -r -t 300 _l <&3; do
-		case "$_l" in "$1 "*) echo "${_l#"$1" }"; return 0 ;; fail*) emu_fail "the other guest: $_l" ;; esac
-	done
-	emu_fail "no '$1' from the other guest"
-}
-
 # xfer TAG WRITER FIRST: WRITER (a|b) dd's its /tmp/src into the stream, the
 # other dd's the stream (to the writer's close) into /tmp/dst; FIRST
 # (writer|reader) starts first, and the other a second after it
@@ -86,7 +77,7 @@ xfer() {
 		wait $_r
 		check_eq "$1: the reader ends at the writer's close ($(tail -n1 /tmp/rd.err))" 0 $?
 		check_eq "$1: $MIB MiB arrived" $SIZE "$(wc -c </tmp/dst)"
-		check_eq "$1: sha256 equal" "$(expect_sha "$1-sha")" "$(sha /tmp/dst)"
+		check_eq "$1: sha256 equal" "$(emu_expect_value "$1-sha")" "$(sha /tmp/dst)"
 		rm -f /tmp/dst
 	fi
 	emu_barrier "$1-done"
@@ -113,7 +104,7 @@ wait $wr
 check_eq "both ways: the writer succeeds ($(tail -n1 /tmp/wr.err))" 0 $?
 emu_tell "duplex-sha $(sha /tmp/src)"
 wait $rd
-check_eq "both ways: the $peer side's $MIB MiB arrived, sha256 equal" "$(expect_sha duplex-sha)" "$(sha /tmp/dst)"
+check_eq "both ways: the $peer side's $MIB MiB arrived, sha256 equal" "$(emu_expect_value duplex-sha)" "$(sha /tmp/dst)"
 rm -f /tmp/dst
 emu_barrier duplex-done
 check_eq "no RX errors" 0 "$(cat "$S/rx_errors")"

@@ -218,6 +218,16 @@ emu_expect() {
 	emu_fail "the other guest never said '$1'"
 }
 
+# emu_expect_value TAG: print what the other guest sent as "TAG VALUE"
+# (bounded); what it said before is skipped, "fail ..." fails this guest
+emu_expect_value() {
+	# shellcheck disable=SC3045 # busybox ash has read -t
+	while read -r -t 300 _l <&3; do
+		case "$_l" in "$1 "*) echo "${_l#"$1" }"; return 0 ;; fail*) emu_fail "the other guest: $_l" ;; esac
+	done
+	emu_fail "no '$1' from the other guest"
+}
+
 # emu_service DRIVER [DOMAIN]: the peer's `stream` service in DOMAIN
 # (default 0) that DRIVER (tbstream, thunderbolt_stream) has bound, e.g.
 # 0-1.0; false while there is none

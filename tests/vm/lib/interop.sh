@@ -104,15 +104,6 @@ ip_configure_by_name() {
 	emu_barrier "$1-configured"
 }
 
-# ip_expect_sha TAG: the sha256 the other guest sent as "TAG SUM"
-ip_expect_sha() {
-	# shellcheck disable=SC3045 # busybox ash has read -t
-	while read -r -t 300 _l <&3; do
-		case "$_l" in "$1 "*) echo "${_l#"$1" }"; return 0 ;; fail*) emu_fail "the other guest: $_l" ;; esac
-	done
-	emu_fail "no '$1' from the other guest"
-}
-
 # ip_send TAG FILE DEV: once the other guest's reader is open (TAG-reading),
 # write FILE into DEV with dd (256 KiB writes), tell the other guest its
 # sha256, and close only once the reader has it all (TAG-got).  A close
@@ -134,7 +125,7 @@ ip_send() {
 # and the sha256 the writer's guest sent
 ip_recv_check() {
 	check_eq "$1: $IP_DRV received $3 bytes" "$3" "$(wc -c <"$2")"
-	check_eq "$1: sha256 equal" "$(ip_expect_sha "$1-sha")" "$(sha "$2")"
+	check_eq "$1: sha256 equal" "$(emu_expect_value "$1-sha")" "$(sha "$2")"
 }
 
 # ip_size_at_least FILE SIZE
