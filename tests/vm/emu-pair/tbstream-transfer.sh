@@ -152,5 +152,5 @@ check "tbstream unloads" rmmod tbstream
 emu_assert_clean_log "unplug, replug and unload"
 emu_unload
 pass "thunderbolt.ko unloads after tbstream"
-emu_barrier finished
+emu_finish
 summary

@@ -74,5 +74,5 @@ pass "$cycles unplug/replug cycles from both ends: the peer goes and comes back,
 
 emu_unload
 pass "thunderbolt.ko unloads with the peer connected (on 7.x with the cable pulled first: lib/emu.sh says why)"
-emu_barrier finished
+emu_finish
 summary

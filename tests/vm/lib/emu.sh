@@ -265,3 +265,22 @@ emu_barrier() {
 	emu_tell "$1"
 	emu_expect "$1"
 }
+
+# emu_finish: the last barrier of a pair, then a goodbye so that neither
+# guest powers off while the other may still be reading.  A guest's 16550
+# takes at most its RX trigger level (8 bytes) from QEMU until the guest
+# drains the FIFO, and when one QEMU exits, the other's socket backend drops
+# what it had not yet handed over: "finished" once arrived as "finishe" and
+# guest A waited out its whole limit.  A "bye" is only sent after reading
+# "finished", so seeing the other's "bye" means it has ours; the wait for
+# it is bounded and not a failure, since the last line of all can still be
+# cut the same way.
+emu_finish() {
+	emu_barrier finished
+	emu_tell bye
+	# shellcheck disable=SC3045 # busybox ash has read -t
+	while read -r -t 30 _line <&3; do
+		[ "$_line" = bye ] && return 0
+	done
+	echo "# no goodbye from the other guest within 30 s (it passed 'finished')"
+}

@@ -200,9 +200,6 @@ ip_finish() {
 	[ -z "$_bad" ] || { echo "$_bad" | sed 's/^/# /'; emu_fail "the kernel logged trouble"; }
 	dmesg -c >/dev/null
 	emu_unload
-	emu_barrier finished
-	# The other guest may still be reading our last line when we power
-	# off; QEMU drops what its socket held once ours closes.
-	sleep 2
+	emu_finish
 	summary
 }
