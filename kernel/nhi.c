@@ -21,12 +21,24 @@
  * landing between the two calls, a few microseconds - is accepted: the
  * peer then sees no `stream` directory until the notification that follows
  * makes it read again.
+ *
+ * The core's reader does not check that the chunks of one read belong to
+ * one block.  tb_xdp_properties_request() (6.1 and 7.2 alike) reads the
+ * block in 45-dword pieces and files the result under the generation of
+ * the last one, so a read that straddles our swap is a mix of two blocks
+ * taken as the newer one, and the re-read our change notification asks
+ * for is then dropped as not newer.  The peer may see a truncated or
+ * unparsable `stream` directory until something changes again.  So every
+ * announcement is registered once more, TBS_NHI_REANNOUNCE_MS after the
+ * last change (tbs_nhi_reannounce()): a read then has nothing to straddle,
+ * and the new generation makes every peer read the settled block.
  */
 #include <linux/dma-mapping.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/thunderbolt.h>
 #include <linux/utsname.h>
+#include <linux/workqueue.h>
 #include <linux/version.h>
 
 #include "tbstream.h"
@@ -57,8 +69,13 @@ struct tbs_nhi_frame {
 	enum dma_data_direction dir;
 };
 
+#define TBS_NHI_REANNOUNCE_MS	2000
+
 static DEFINE_MUTEX(tbs_nhi_publish_lock);
 static struct tb_property_dir *tbs_nhi_dir;	/* the registered one */
+
+static void tbs_nhi_reannounce(struct work_struct *work);
+static DECLARE_DELAYED_WORK(tbs_nhi_reannounce_work, tbs_nhi_reannounce);
 
 static struct tb_xdomain *tbs_nhi_xd(struct tbs_port *port)
 {
@@ -438,10 +455,34 @@ static int tbs_nhi_publish(struct tbs_fabric *fabric,
 		}
 	}
 	tbs_nhi_dir = dir;
+	if (dir)
+		mod_delayed_work(system_wq, &tbs_nhi_reannounce_work,
+				 msecs_to_jiffies(TBS_NHI_REANNOUNCE_MS));
 	mutex_unlock(&tbs_nhi_publish_lock);
+	if (!dir)
+		cancel_delayed_work_sync(&tbs_nhi_reannounce_work);
 	if (old)
 		tb_property_free_dir(old);
 	return ret;
+}
+
+/* The same directory again, under a new generation: see the top of file. */
+static void tbs_nhi_reannounce(struct work_struct *work)
+{
+	int ret;
+
+	mutex_lock(&tbs_nhi_publish_lock);
+	if (tbs_nhi_dir) {
+		tb_unregister_property_dir(TBS_PROTOCOL_KEY, tbs_nhi_dir);
+		ret = tb_register_property_dir(TBS_PROTOCOL_KEY, tbs_nhi_dir);
+		if (ret) {
+			pr_warn("tbstream: cannot announce the streams again: %d\n",
+				ret);
+			tb_property_free_dir(tbs_nhi_dir);
+			tbs_nhi_dir = NULL;
+		}
+	}
+	mutex_unlock(&tbs_nhi_publish_lock);
 }
 
 static const struct tbs_fabric_ops tbs_nhi_fabric_ops = {
