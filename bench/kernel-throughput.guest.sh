@@ -13,9 +13,10 @@ bench=/modules/kernel-throughput
 total=${TBS_TOTAL:-134217728}
 printf '%-8s %10s %10s %12s %10s %12s\n' write pipe socketpair tbstream "/pipe" "/socketpair"
 for bs in 4096 65536 262144 1048576; do
-	p=$($bench pipe $bs $total)
-	s=$($bench socketpair $bs $total)
-	t=$($bench stream $bs $total $deva $devb)
+	# each prints "MB/s CPU": the MB/s
+	p=$($bench pipe $bs $total | cut -d' ' -f1)
+	s=$($bench socketpair $bs $total | cut -d' ' -f1)
+	t=$($bench stream $bs $total $deva $devb | cut -d' ' -f1)
 	printf '%-8s %10s %10s %12s %10s %12s\n' $bs "$p" "$s" "$t" \
 		"$(awk "BEGIN { printf \"%.2f\", $t / $p }")" \
 		"$(awk "BEGIN { printf \"%.2f\", $t / $s }")"

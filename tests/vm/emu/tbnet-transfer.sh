@@ -4,7 +4,7 @@
 # a packet, NAPI with the ring interrupt masked while polling, E2E on the RX
 # rings).  Host B's interface goes into a network namespace of its own, so
 # traffic between the two addresses leaves through A's NHI and comes in
-# through B's rather than the kernel's local route.  Ping both ways, then
+# through B's rather than the kernel's local route (emu_tbnet_split).  Ping both ways, then
 # 64 MiB of random bytes over TCP, A to B and B to A, sha256 compared.
 # Needs the guest kernel's thunderbolt_net module (tests/vm/run --module
 # thunderbolt_net; it is thunderbolt-net.ko on 6.1).
@@ -27,33 +27,12 @@ emu_wait_xdomain "$da" "$EMU_UUID_B" "load"
 emu_wait_xdomain "$db" "$EMU_UUID_A" "load"
 insmod "$ko" dyndbg=+p || emu_fail "insmod $ko"
 
-# netif DOMAIN: the network interface of the peer's network service on
-# DOMAIN (its device is the XDomain's service DOMAIN-1.N)
-netif() {
-	for _n in /sys/class/net/*; do
-		case "$(basename "$(readlink "$_n/device" 2>/dev/null)")" in
-		"$1"-1.*) basename "$_n"; return 0 ;;
-		esac
-	done
-	return 1
-}
-wait_for 60 netif "$da" && wait_for 60 netif "$db" ||
-	emu_fail "thunderbolt_net made no interface for both domains ($(ls /sys/class/net | tr '\n' ' '))"
-ifa=$(netif "$da")
-ifb=$(netif "$db")
+emu_tbnet_split "$da" "$db" "$ADDR_A" "$ADDR_B"
+ifa=$EMU_IF_A
+ifb=$EMU_IF_B
+ns=$EMU_NS
 echo "# host A: domain $da, $ifa; host B: domain $db, $ifb"
-
-# B's end in a namespace of its own, kept by a process that only sleeps
-unshare -n sleep 100000 &
-ns=$!
-own_ns() { [ "$(readlink "/proc/$ns/ns/net")" != "$(readlink /proc/self/ns/net)" ]; }
-wait_for 10 own_ns ||
-	emu_fail "no network namespace for host B"
-netns-link "$ifb" "$ns" || emu_fail "moving $ifb into B's namespace"
-inb() { nsenter -t "$ns" -n "$@"; }
-ip addr add "$ADDR_A/24" dev "$ifa" && ip link set "$ifa" up &&
-	inb ip link set lo up && inb ip addr add "$ADDR_B/24" dev "$ifb" &&
-	inb ip link set "$ifb" up || emu_fail "configuring the interfaces"
+inb() { emu_inb "$@"; }
 
 # carrier: both logins done, rings started, DMA paths enabled
 carrier() { [ "$(cat "/sys/class/net/$1/carrier" 2>/dev/null)" = 1 ]; }

@@ -240,6 +240,39 @@ emu_service() {
 	return 1
 }
 
+# emu_netif DOMAIN: the network interface of thunderbolt_net's service of
+# the peer on DOMAIN (its device is the XDomain's service DOMAIN-1.N)
+emu_netif() {
+	for _n in /sys/class/net/*; do
+		case "$(basename "$(readlink "$_n/device" 2>/dev/null)")" in
+		"$1"-1.*) basename "$_n"; return 0 ;;
+		esac
+	done
+	return 1
+}
+
+# emu_tbnet_split DOMAIN_A DOMAIN_B ADDR_A ADDR_B: thunderbolt_net's two
+# interfaces of this guest addressed, B's in a network namespace of its own
+# (kept by a process that only sleeps, EMU_NS), so traffic between the two
+# addresses leaves through A's NHI and comes in through B's rather than
+# the kernel's local route.  Sets EMU_IF_A and EMU_IF_B; emu_inb CMD runs
+# CMD in B's namespace.
+emu_tbnet_split() {
+	wait_for 60 emu_netif "$1" && wait_for 60 emu_netif "$2" ||
+		emu_fail "thunderbolt_net made no interface for both domains ($(ls /sys/class/net | tr '\n' ' '))"
+	EMU_IF_A=$(emu_netif "$1")
+	EMU_IF_B=$(emu_netif "$2")
+	unshare -n sleep 100000 &
+	EMU_NS=$!
+	_own_ns() { [ "$(readlink "/proc/$EMU_NS/ns/net")" != "$(readlink /proc/self/ns/net)" ]; }
+	wait_for 10 _own_ns || emu_fail "no network namespace for host B"
+	netns-link "$EMU_IF_B" "$EMU_NS" || emu_fail "moving $EMU_IF_B into B's namespace"
+	ip addr add "$3/24" dev "$EMU_IF_A" && ip link set "$EMU_IF_A" up &&
+		emu_inb ip link set lo up && emu_inb ip addr add "$4/24" dev "$EMU_IF_B" &&
+		emu_inb ip link set "$EMU_IF_B" up || emu_fail "configuring the interfaces"
+}
+emu_inb() { nsenter -t "$EMU_NS" -n "$@"; }
+
 # emu_pair_start: both guests of a pair are running their tests.  B calls
 # until A answers: bytes sent before A's side opened its port may be lost.
 emu_pair_start() {

@@ -1,0 +1,85 @@
+# Runs inside the VM (bench/emu-throughput, on tests/vm/emu/boot): one way,
+# host A to host B over the emulated cable, tbstream (kernel/nhi.c) vs
+# Debian's thunderbolt_net + TCP, both loaded on the same cable and
+# measured in alternation, round after round.
+. /lib/tbstream/emu.sh
+C=/sys/kernel/config/thunderbolt/stream
+bench=/modules/kernel-throughput
+total=$TBS_TOTAL
+sizes="4096 65536 262144 1048576"
+ADDR_A=10.77.0.1
+ADDR_B=10.77.0.2
+
+ko=$(ls /lib/modules/thunderbolt_net.ko /lib/modules/thunderbolt-net.ko 2>/dev/null | head -n1)
+[ -n "$ko" ] || emu_fail "no thunderbolt_net module in the guest"
+rmmod thunderbolt_net 2>/dev/null
+emu_unload
+emu_load
+da=$(emu_domain "$EMU_PCI_A") || emu_fail "no domain on host A"
+db=$(emu_domain "$EMU_PCI_B") || emu_fail "no domain on host B"
+emu_wait_xdomain "$da" "$EMU_UUID_B" "load"
+emu_wait_xdomain "$db" "$EMU_UUID_A" "load"
+insmod /modules/tbstream.ko || emu_fail "insmod tbstream"
+insmod "$ko" || emu_fail "insmod $ko"
+
+# tbstream: one stream, crossed HopIDs (as tests/vm/emu/tbstream-transfer.sh)
+wait_for 60 emu_service tbstream "$da" && wait_for 60 emu_service tbstream "$db" ||
+	emu_fail "tbstream bound no stream service of the peer"
+A=$C/$(emu_service tbstream "$da")
+B=$C/$(emu_service tbstream "$db")
+mkdir "$A" "$B" "$A/sa" "$B/sb" || emu_fail "mkdir the stream groups"
+echo 9 >"$A/sa/in_hopid" && echo 8 >"$A/sa/out_hopid" &&
+	echo 8 >"$B/sb/in_hopid" && echo 9 >"$B/sb/out_hopid" || emu_fail "setting the HopIDs"
+deva=/dev/tbstream$(cat "$A/sa/index")
+devb=/dev/tbstream$(cat "$B/sb/index")
+wait_for 30 grep -qx ready "$A/sa/state" && wait_for 30 grep -qx ready "$B/sb/state" ||
+	emu_fail "the streams are not ready"
+
+# thunderbolt_net: B's interface in a namespace of its own, so TCP crosses
+# the cable
+emu_tbnet_split "$da" "$db" "$ADDR_A" "$ADDR_B"
+ns=$EMU_NS
+wait_for 60 ping -c 1 -W 2 "$ADDR_B" >/dev/null || emu_fail "no ping from A to B over thunderbolt_net"
+
+# run TRANSPORT BS: one measurement, appended to /tmp/r.TRANSPORT.BS
+run() {
+	case "$1" in
+	tbstream) _out=$($bench stream "$2" "$total" "$deva" "$devb") ;;
+	tcp) _out=$($bench tcp "$2" "$total" "$ADDR_B" "$ns") ;;
+	esac || emu_fail "$1 at $2 bytes a write failed"
+	echo "$_out" >>"/tmp/r.$1.$2"
+	echo "# round $r: $1 bs $2: $_out"
+}
+r=1
+while [ $r -le "$TBS_ROUNDS" ]; do
+	for bs in $sizes; do
+		run tbstream "$bs"
+		run tcp "$bs"
+	done
+	r=$((r + 1))
+done
+
+# col FILE N: "median (min-max)" of column N
+col() {
+	cut -d' ' -f"$2" "$1" | sort -n | awk '{ v[NR] = $1 } END {
+		printf "%s (%s-%s)", v[int((NR + 1) / 2)], v[1], v[NR] }'
+}
+med() { cut -d' ' -f"$2" "$1" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+ratio() { awk "BEGIN { if ($2 > 0) printf \"%.2f\", $1 / $2; else print \"-\" }"; }
+echo RESULTS
+printf '%-8s %-18s %-18s %6s   %-18s %-18s %6s\n' write "tbstream MB/s" "tbnet+TCP MB/s" ratio \
+	"tbstream s/GiB" "tbnet+TCP s/GiB" ratio
+for bs in $sizes; do
+	t=/tmp/r.tbstream.$bs
+	n=/tmp/r.tcp.$bs
+	printf '%-8s %-18s %-18s %6s   %-18s %-18s %6s\n' "$bs" "$(col $t 1)" "$(col $n 1)" \
+		"$(ratio "$(med $t 1)" "$(med $n 1)")" "$(col $t 2)" "$(col $n 2)" \
+		"$(ratio "$(med $t 2)" "$(med $n 2)")"
+done
+echo "(medians of $TBS_ROUNDS rounds, min-max in brackets; MB/s = 10^6 bytes/s;"
+echo " s/GiB = the whole guest's busy CPU per GiB; $total bytes per run, A to B)"
+echo END
+
+kill "$ns"
+rmdir "$A/sa" "$B/sb" "$A" "$B"
+exit 0
