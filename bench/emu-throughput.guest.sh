@@ -10,17 +10,13 @@ sizes="4096 65536 262144 1048576"
 ADDR_A=10.77.0.1
 ADDR_B=10.77.0.2
 
-ko=$(ls /lib/modules/thunderbolt_net.ko /lib/modules/thunderbolt-net.ko 2>/dev/null | head -n1)
-[ -n "$ko" ] || emu_fail "no thunderbolt_net module in the guest"
-rmmod thunderbolt_net 2>/dev/null
+emu_tbnet_module
 emu_unload
-emu_load
-da=$(emu_domain "$EMU_PCI_A") || emu_fail "no domain on host A"
-db=$(emu_domain "$EMU_PCI_B") || emu_fail "no domain on host B"
-emu_wait_xdomain "$da" "$EMU_UUID_B" "load"
-emu_wait_xdomain "$db" "$EMU_UUID_A" "load"
+emu_load_peers
+da=$EMU_DOM_A
+db=$EMU_DOM_B
 insmod /modules/tbstream.ko || emu_fail "insmod tbstream"
-insmod "$ko" || emu_fail "insmod $ko"
+insmod "$EMU_TBNET_KO" || emu_fail "insmod $EMU_TBNET_KO"
 
 # tbstream: one stream, crossed HopIDs (as tests/vm/emu/tbstream-transfer.sh)
 wait_for 60 emu_service tbstream "$da" && wait_for 60 emu_service tbstream "$db" ||

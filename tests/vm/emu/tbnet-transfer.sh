@@ -14,18 +14,14 @@ PORT=5201
 ADDR_A=10.77.0.1
 ADDR_B=10.77.0.2
 
-ko=$(ls /lib/modules/thunderbolt_net.ko /lib/modules/thunderbolt-net.ko 2>/dev/null | head -n1)
-[ -n "$ko" ] || emu_fail "no thunderbolt_net module in the guest (boot with --module thunderbolt_net)"
 # loaded at boot with thunderbolt.ko: out, so the load below has debug on
-rmmod thunderbolt_net 2>/dev/null
+emu_tbnet_module
 emu_unload
 dmesg -c >/dev/null
-emu_load
-da=$(emu_domain "$EMU_PCI_A") || emu_fail "no domain on host A"
-db=$(emu_domain "$EMU_PCI_B") || emu_fail "no domain on host B"
-emu_wait_xdomain "$da" "$EMU_UUID_B" "load"
-emu_wait_xdomain "$db" "$EMU_UUID_A" "load"
-insmod "$ko" dyndbg=+p || emu_fail "insmod $ko"
+emu_load_peers
+da=$EMU_DOM_A
+db=$EMU_DOM_B
+insmod "$EMU_TBNET_KO" dyndbg=+p || emu_fail "insmod $EMU_TBNET_KO"
 
 emu_tbnet_split "$da" "$db" "$ADDR_A" "$ADDR_B"
 ifa=$EMU_IF_A

@@ -16,11 +16,9 @@ SIZE=$((MIB * 1048576))
 
 emu_unload
 dmesg -c >/dev/null
-emu_load
-da=$(emu_domain "$EMU_PCI_A") || emu_fail "no domain on host A"
-db=$(emu_domain "$EMU_PCI_B") || emu_fail "no domain on host B"
-emu_wait_xdomain "$da" "$EMU_UUID_B" "load"
-emu_wait_xdomain "$db" "$EMU_UUID_A" "load"
+emu_load_peers
+da=$EMU_DOM_A
+db=$EMU_DOM_B
 insmod /modules/tbstream.ko || emu_fail "insmod tbstream"
 
 wait_services() { # WHAT

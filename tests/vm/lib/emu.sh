@@ -240,6 +240,27 @@ emu_service() {
 	return 1
 }
 
+# emu_load_peers: thunderbolt.ko loaded, each host's domain found
+# (EMU_DOM_A, EMU_DOM_B) and each host sees the other as its XDomain peer
+emu_load_peers() {
+	emu_load
+	EMU_DOM_A=$(emu_domain "$EMU_PCI_A") || emu_fail "no domain on host A"
+	EMU_DOM_B=$(emu_domain "$EMU_PCI_B") || emu_fail "no domain on host B"
+	emu_wait_xdomain "$EMU_DOM_A" "$EMU_UUID_B" "load"
+	emu_wait_xdomain "$EMU_DOM_B" "$EMU_UUID_A" "load"
+}
+
+# emu_tbnet_module: EMU_TBNET_KO is the guest kernel's thunderbolt_net
+# (thunderbolt-net.ko on 6.1; tests/vm/run --module thunderbolt_net), which
+# is unloaded if the boot loaded it
+emu_tbnet_module() {
+	EMU_TBNET_KO=$(ls /lib/modules/thunderbolt_net.ko /lib/modules/thunderbolt-net.ko 2>/dev/null | head -n1)
+	[ -n "$EMU_TBNET_KO" ] ||
+		emu_fail "no thunderbolt_net module in the guest (boot with --module thunderbolt_net)"
+	rmmod thunderbolt_net 2>/dev/null
+	return 0
+}
+
 # emu_netif DOMAIN: the network interface of thunderbolt_net's service of
 # the peer on DOMAIN (its device is the XDomain's service DOMAIN-1.N)
 emu_netif() {
