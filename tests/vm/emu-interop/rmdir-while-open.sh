@@ -21,6 +21,7 @@ mkdir "$G" || emu_fail "mkdir $G"
 # round TAG WRITER-IS-UPSTREAM LIMIT: tbstream removes its stream once data
 # flows; LIMIT bounds the copy (upstream's writer is expected to reach it)
 round() {
+	_dropped=$(emu_rx_dropped "$EMU_PCI_A")
 	ip_flow_start "$1" "$2" "$3"
 	[ "$IP_WHAT" = reader ] && [ "$IP_UP" = 1 ] && emu_tell "$1-flowing"
 	if [ "$IP_UP" = 0 ]; then
@@ -30,9 +31,15 @@ round() {
 	fi
 	wait "$IP_PID"
 	rc=$(cat /tmp/io.rc)
+	# frames the emulated host dropped meanwhile (none are expected: E2E)
+	echo "# $1: $(($(emu_rx_dropped "$EMU_PCI_A") - _dropped)) frames dropped by this host"
 	case "$IP_UP$IP_WHAT" in
 	0reader) check_eq "$1: tbstream's reader sees end of file" 0 "$rc" ;;
-	0writer) check "$1: tbstream's writer gets EPIPE (exit $rc)" grep -q "Broken pipe" /tmp/io.err ;;
+	0writer)
+		check "$1: tbstream's writer gets EPIPE (exit $rc)" grep -q "Broken pipe" /tmp/io.err
+		# what the close reported, if it did not end well
+		dmesg | grep -E 'TX did not drain|TX ring full' | sed 's/^/# /'
+		;;
 	1reader) check_eq "$1: upstream's reader ends at tbstream's CLOSE ($(tail -n1 /tmp/io.err))" 0 "$rc" ;;
 	# timeout's TERM: 124 from timeout itself, 143 from a shell that saw it
 	1writer) check "$1: upstream's writer waited until interrupted (exit $rc)" \
