@@ -396,17 +396,27 @@ static bool tbs_tx_has_free(struct tbs_session *sess)
 	return READ_ONCE(sess->tx_nfree) || READ_ONCE(sess->gone);
 }
 
+/*
+ * A close waits on its own terms: rmdir's close of an open session runs
+ * with ->gone already set (its files must stop) and still sends CLOSE.
+ */
+static bool tbs_close_has_free(struct tbs_session *sess)
+{
+	return READ_ONCE(sess->tx_nfree) || READ_ONCE(sess->abandon);
+}
+
 static bool tbs_tx_drained(struct tbs_session *sess)
 {
 	return READ_ONCE(sess->tx_nfree) == sess->nframes ||
-	       READ_ONCE(sess->gone);
+	       READ_ONCE(sess->abandon);
 }
 
 /**
  * tbs_session_close() - last close: send CLOSE, let TX drain, tear down
  * @sess: the session, its stream's pending one (no tbstream lock held)
  *
- * TX gets at most %TBS_CLOSE_TIMEOUT_MS to drain.
+ * TX gets at most %TBS_CLOSE_TIMEOUT_MS to drain.  A close told to give up
+ * (@sess->abandon) sends nothing more and tears down at once.
  */
 void tbs_session_close(struct tbs_session *sess)
 {
@@ -424,15 +434,19 @@ void tbs_session_close(struct tbs_session *sess)
 	peer_closed = sess->rx_peer_closed;
 	spin_unlock(&sess->rx_lock);
 	if (!peer_closed)
-		left = wait_event_timeout(sess->tx_wq, tbs_tx_has_free(sess),
+		left = wait_event_timeout(sess->tx_wq, tbs_close_has_free(sess),
 					  left);
 	spin_lock(&sess->tx_lock);
-	if (!peer_closed && !sess->gone && sess->tx_nfree) {
+	if (!peer_closed && !READ_ONCE(sess->abandon) && sess->tx_nfree) {
 		f = list_first_entry(&sess->tx_free, struct tbs_frame, list);
 		list_del(&f->list);
 		sess->tx_nfree--;
 	}
 	spin_unlock(&sess->tx_lock);
+	if (!peer_closed && !f && !READ_ONCE(sess->abandon))
+		dev_warn_ratelimited(sess->port->dev,
+				     "%s: TX ring full on close: no CLOSE sent\n",
+				     s->name);
 	if (f) {
 		memset(f->buf, 0, TBS_CLOSE_FRAME_SIZE);
 		f->size = TBS_CLOSE_FRAME_SIZE;
@@ -447,7 +461,30 @@ void tbs_session_close(struct tbs_session *sess)
 	    !wait_event_timeout(sess->tx_wq, tbs_tx_drained(sess), left))
 		dev_warn_ratelimited(sess->port->dev,
 				     "%s: TX did not drain on close\n", s->name);
+	dev_dbg(sess->port->dev, "%s: closed: %s, %u of %u TX frames idle\n",
+		s->name, f ? "CLOSE sent" : "no CLOSE", READ_ONCE(sess->tx_nfree),
+		sess->nframes);
 	tbs_session_teardown(sess, -EPIPE);
+}
+
+/**
+ * tbs_session_close_removed() - rmdir of a stream whose session is open
+ * @sess: the session, its stream's pending one, ->gone already set (no
+ *	tbstream lock held)
+ *
+ * The stream's own files stop at once (EOF, -EPIPE), and the peer is told
+ * as at a last close: once the I/O that was in flight has left the rings,
+ * a CLOSE follows the last data frame, so the peer's reader sees end of
+ * file rather than waiting for data that will never come.
+ */
+void tbs_session_close_removed(struct tbs_session *sess)
+{
+	wake_up_all(&sess->rx_wq);
+	wake_up_all(&sess->tx_wq);
+	/* A barrier, as in tbs_session_teardown(): no writer posts after it. */
+	down_write(&sess->io_lock);
+	up_write(&sess->io_lock);
+	tbs_session_close(sess);
 }
 
 static bool tbs_rx_readable(struct tbs_session *sess)

@@ -110,9 +110,9 @@
  *     down, all without a lock; then clears pending.
  *   Other opens, HopID and ring size changes wait (-EBUSY for ConfigFS)
  *   while a session is pending.  Unplug, rmdir and suspend never wait for
- *   the owner while holding anything: they set ->gone on the pending
- *   session (which makes a close stop draining) and leave its teardown to
- *   its owner.
+ *   the owner while holding anything: they set ->gone and ->abandon on the
+ *   pending session (which makes a close stop draining and send nothing
+ *   more) and leave its teardown to its owner.
  *
  * Teardown (tbs_session_teardown)
  *   Sets session->gone, wakes every waiter, takes and drops io_lock
@@ -135,8 +135,12 @@
  *     gone: -ENXIO, POLLHUP|POLLERR) until they are closed; a later open
  *     after re-plug gets a new session;
  *   - on rmdir: tbs_stream_drop() -> gone = -EPIPE: reads return EOF,
- *     writes -EPIPE; the device node and index go away at once; the HopIDs
- *     are released once a pending session's owner is done with them;
+ *     writes -EPIPE; the device node and index go away at once.  An open
+ *     session becomes pending and rmdir closes it as a last close would
+ *     (tbs_session_close_removed(): the peer gets a CLOSE after the last
+ *     data frame, bounded by TBS_CLOSE_TIMEOUT_MS); one another thread
+ *     is starting or closing is told to give up (->abandon).  The HopIDs
+ *     are released once the pending session is torn down;
  *   - on system sleep: tbs_port_suspend() -> gone = -ENXIO, the stream
  *     stays attached with its HopIDs.
  * Module unload
@@ -274,6 +278,7 @@ static struct tbs_session *tbs_stream_take_session(struct tbs_stream *s,
 
 	lockdep_assert_held(&s->lock);
 	if (s->pending) {
+		WRITE_ONCE(s->pending->abandon, true);
 		WRITE_ONCE(s->pending->gone, reason);
 		wake_up_all(&s->pending->tx_wq);
 	}
@@ -507,7 +512,9 @@ err_unlock:
  * @s: the stream
  *
  * Open files see EOF on read and -EPIPE on write; blocked openers fail with
- * -ENODEV.  The item's reference is dropped by the caller (ConfigFS).
+ * -ENODEV.  An open session is closed as by its last file, so the peer
+ * sees a CLOSE after the data already queued (up to TBS_CLOSE_TIMEOUT_MS).
+ * The item's reference is dropped by the caller (ConfigFS).
  */
 void tbs_stream_drop(struct tbs_stream *s)
 {
@@ -523,6 +530,13 @@ void tbs_stream_drop(struct tbs_stream *s)
 	s->removed = true;
 	sess = tbs_stream_take_session(s, -EPIPE);
 	/*
+	 * An open session is closed as at a last close, CLOSE and all, by
+	 * this thread: pending (its reference moves there), so that opens
+	 * wait and an unplug meanwhile only tells it to give up.
+	 */
+	if (sess)
+		s->pending = sess;
+	/*
 	 * Off the group's list, an unplug no longer detaches the stream: its
 	 * port may be removed meanwhile, so hold it until the HopIDs are given
 	 * back below.  Nothing else changes s->port from here on.
@@ -533,7 +547,14 @@ void tbs_stream_drop(struct tbs_stream *s)
 	wake_up_all(&s->attach_wq);
 	mutex_unlock(&s->lock);
 	mutex_unlock(&tbs_lock);
-	tbs_session_kill(sess, -EPIPE);
+	if (sess) {
+		tbs_session_close_removed(sess);
+		mutex_lock(&s->lock);
+		s->pending = NULL;
+		wake_up_all(&s->attach_wq);
+		mutex_unlock(&s->lock);
+		tbs_session_put(sess);
+	}
 
 	/*
 	 * A session being started or closed still uses the HopIDs' paths:

@@ -127,6 +127,9 @@ struct tbs_stream {
  *	     takes it exclusive once, as a barrier, after setting @gone
  * @gone: 0 while running; else what I/O reports: -ENXIO (unplugged),
  *	  -EPIPE (removed; reads return EOF), -EIO (failed)
+ * @abandon: a closing session is to stop at once, sending nothing more
+ *	     (set with @gone by unplug, rmdir or suspend of a pending
+ *	     session; not by rmdir's own close of an open one)
  * @started: rings, frames and paths were set up (teardown undoes them)
  * @torn_down: rings and frames are gone (@io_lock)
  * @port: the port the rings live on (valid until @torn_down)
@@ -158,6 +161,7 @@ struct tbs_session {
 	unsigned int nfiles;
 	struct rw_semaphore io_lock;
 	int gone;
+	bool abandon;
 	bool started;
 	bool torn_down;
 	struct tbs_port *port;
@@ -240,6 +244,7 @@ struct tbs_session *tbs_session_alloc(struct tbs_stream *s);
 int tbs_session_start(struct tbs_session *sess);
 void tbs_session_teardown(struct tbs_session *sess, int reason);
 void tbs_session_close(struct tbs_session *sess);
+void tbs_session_close_removed(struct tbs_session *sess);
 void tbs_session_put(struct tbs_session *sess);
 ssize_t tbs_session_read(struct tbs_session *sess, struct iov_iter *to,
 			 bool nonblock);
