@@ -31,7 +31,8 @@ round() {
 	fi
 	wait "$IP_PID"
 	rc=$(cat /tmp/io.rc)
-	# frames the emulated host dropped meanwhile (none are expected: E2E)
+	# frames this emulated host dropped meanwhile: context for a failure
+	# (one that arrives after this side's ring stopped is counted too)
 	echo "# $1: $(($(emu_rx_dropped "$EMU_PCI_A") - _dropped)) frames dropped by this host"
 	case "$IP_UP$IP_WHAT" in
 	0reader) check_eq "$1: tbstream's reader sees end of file" 0 "$rc" ;;
