@@ -15,9 +15,11 @@ if [ "$EMU_ROLE" = b ]; then
 	# upstream's open blocks until the peer's stream is attached
 	timeout 300 dd if="$D" of=/tmp/dst bs=256k 2>/tmp/rd.err &
 	reader=$!
+	# A writes once upstream's open has returned (ip_flow_start says why)
+	wait_for 60 ip_has_open "$D" || emu_fail "the reader never opened $D"
 	emu_tell reading
 	# shellcheck disable=SC3045 # busybox ash has read -t
-	while read -r -t 300 line <&3; do
+	while read -r -t "$EMU_WAIT" line <&3; do
 		case "$line" in "sha "*) break ;; fail*) emu_fail "A: $line" ;; esac
 	done
 	wait $reader

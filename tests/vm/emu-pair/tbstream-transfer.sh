@@ -34,7 +34,7 @@ if [ "$EMU_ROLE" = b ]; then
 	emu_tell "hopids $(cat "$S/in_hopid") $(cat "$S/out_hopid")"
 else
 	# shellcheck disable=SC3045 # busybox ash has read -t
-	while read -r -t 300 line <&3; do
+	while read -r -t "$EMU_WAIT" line <&3; do
 		case "$line" in "hopids "*) break ;; fail*) emu_fail "B: $line" ;; esac
 	done
 	check "A finds B's announcement by name" wait_for 30 sh -c "errno-of open $D wronly | grep -qx OK"

@@ -86,6 +86,11 @@ fi
 EMU_HOSTNAME=${EMU_HOSTNAME:-tbstream-emu}
 hostname "$EMU_HOSTNAME"
 
+# How long a guest of a pair waits for the other's next line: well inside
+# the pair tests' 300 s limit, so that a line that never comes fails the
+# test with what it waited for and the kernel log, not a silent kill.
+EMU_WAIT=200
+
 # emu_domain PCI: the thunderbolt domain number of that NHI, once it exists
 emu_domain() {
 	_i=0
@@ -209,7 +214,7 @@ emu_tell() {
 # said before is skipped, and "fail ..." from it fails this guest too
 emu_expect() {
 	# shellcheck disable=SC3045 # busybox ash has read -t
-	while read -r -t 300 _line <&3; do
+	while read -r -t "$EMU_WAIT" _line <&3; do
 		case "$_line" in
 		"$1") return 0 ;;
 		fail*) emu_fail "the other guest failed while we waited for '$1': $_line" ;;
@@ -222,7 +227,7 @@ emu_expect() {
 # (bounded); what it said before is skipped, "fail ..." fails this guest
 emu_expect_value() {
 	# shellcheck disable=SC3045 # busybox ash has read -t
-	while read -r -t 300 _l <&3; do
+	while read -r -t "$EMU_WAIT" _l <&3; do
 		case "$_l" in "$1 "*) echo "${_l#"$1" }"; return 0 ;; fail*) emu_fail "the other guest: $_l" ;; esac
 	done
 	emu_fail "no '$1' from the other guest"
@@ -303,7 +308,7 @@ emu_pair_start() {
 		return 0
 	fi
 	_i=0
-	while [ $_i -lt 300 ]; do
+	while [ $_i -lt "$EMU_WAIT" ]; do
 		emu_tell hello-b
 		# shellcheck disable=SC3045 # busybox ash has read -t
 		if read -r -t 1 _line <&3 && [ "$_line" = hello-a ]; then
