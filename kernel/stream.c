@@ -289,6 +289,20 @@ static struct tbs_session *tbs_stream_take_session(struct tbs_stream *s,
 	return sess;
 }
 
+/*
+ * The pending session @sess was torn down by this thread: opens and rmdir
+ * waiting for it go on, and pending's reference on it goes.
+ */
+static void tbs_stream_end_pending(struct tbs_stream *s,
+				   struct tbs_session *sess)
+{
+	mutex_lock(&s->lock);
+	s->pending = NULL;
+	wake_up_all(&s->attach_wq);
+	mutex_unlock(&s->lock);
+	tbs_session_put(sess);
+}
+
 /**
  * tbs_session_kill() - tear down a session taken from its stream
  * @sess: the session, its stream's reference handed over; may be %NULL
@@ -532,7 +546,8 @@ void tbs_stream_drop(struct tbs_stream *s)
 	/*
 	 * An open session is closed as at a last close, CLOSE and all, by
 	 * this thread: pending (its reference moves there), so that opens
-	 * wait and an unplug meanwhile only tells it to give up.
+	 * wait.  Off the group's list, the stream is out of an unplug's
+	 * reach meanwhile: the close then ends at its own time bound.
 	 */
 	if (sess)
 		s->pending = sess;
@@ -549,11 +564,7 @@ void tbs_stream_drop(struct tbs_stream *s)
 	mutex_unlock(&tbs_lock);
 	if (sess) {
 		tbs_session_close_removed(sess);
-		mutex_lock(&s->lock);
-		s->pending = NULL;
-		wake_up_all(&s->attach_wq);
-		mutex_unlock(&s->lock);
-		tbs_session_put(sess);
+		tbs_stream_end_pending(s, sess);
 	}
 
 	/*
@@ -711,11 +722,7 @@ void tbs_session_release(struct tbs_session *sess)
 	if (last) {
 		/* Up to TBS_CLOSE_TIMEOUT_MS and a teardown: no lock held. */
 		tbs_session_close(sess);
-		mutex_lock(&s->lock);
-		s->pending = NULL;
-		wake_up_all(&s->attach_wq);
-		mutex_unlock(&s->lock);
-		tbs_session_put(sess);
+		tbs_stream_end_pending(s, sess);
 	}
 	tbs_session_put(sess);
 }
