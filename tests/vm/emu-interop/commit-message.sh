@@ -70,7 +70,7 @@ round() {
 		(cd /tmp/out && timeout 120 gunzip <"$D" | tar xf -) &
 		_r=$!
 		# host1 writes once the open has returned (ip_flow_start says why)
-		wait_for 60 ip_has_open "$D" || emu_fail "$1: tar: the reader never opened $D"
+		wait_for 60 emu_has_open "$D" || emu_fail "$1: tar: the reader never opened $D"
 		emu_tell "$1-tar-reading"
 		wait $_r
 		check_eq "$1: tar: host2's ($IP_DRV) gunzip | tar xf - succeeds" 0 $?

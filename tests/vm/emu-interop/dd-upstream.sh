@@ -16,7 +16,7 @@ if [ "$EMU_ROLE" = b ]; then
 	timeout 300 dd if="$D" of=/tmp/dst bs=256k 2>/tmp/rd.err &
 	reader=$!
 	# A writes once upstream's open has returned (ip_flow_start says why)
-	wait_for 60 ip_has_open "$D" || emu_fail "the reader never opened $D"
+	wait_for 60 emu_has_open "$D" || emu_fail "the reader never opened $D"
 	emu_tell reading
 	# shellcheck disable=SC3045 # busybox ash has read -t
 	while read -r -t "$EMU_WAIT" line <&3; do

@@ -21,7 +21,9 @@
 # EMU_PCI_A is this guest's NHI (emu_cable works on it), EMU_PCI_B empty.
 # emu_tell and emu_expect exchange lines with the other guest over a
 # second serial port (ttyS1), a test channel beside the cable.
-. /lib/tbstream/guest.sh
+# (busybox guests have it in /lib/tbstream; host-userspace guests, where
+# tests/vm/run sets TBSTREAM_GUEST_LIB, elsewhere)
+. "${TBSTREAM_GUEST_LIB:-/lib/tbstream}/guest.sh"
 
 TB=/sys/bus/thunderbolt/devices
 
@@ -184,7 +186,13 @@ emu_unload() {
 }
 
 emu_load() {
-	insmod /lib/modules/thunderbolt.ko dyndbg=+p || emu_fail "insmod thunderbolt"
+	# a busybox guest has its modules in /lib/modules; a host-userspace
+	# guest has the kernel's module tree there, for modprobe
+	if [ -f /lib/modules/thunderbolt.ko ]; then
+		insmod /lib/modules/thunderbolt.ko dyndbg=+p || emu_fail "insmod thunderbolt"
+	else
+		modprobe thunderbolt dyndbg=+p || emu_fail "modprobe thunderbolt"
+	fi
 	emu_keep_awake
 	emu_cable 1
 }
@@ -231,6 +239,15 @@ emu_expect_value() {
 		case "$_l" in "$1 "*) echo "${_l#"$1" }"; return 0 ;; fail*) emu_fail "the other guest: $_l" ;; esac
 	done
 	emu_fail "no '$1' from the other guest"
+}
+
+# emu_has_open DEV: a process has DEV open (its open(2) has returned): a
+# reader that must be there before the other guest's writer starts
+emu_has_open() {
+	for _fd in /proc/[0-9]*/fd/*; do
+		[ "$(readlink "$_fd" 2>/dev/null)" = "$1" ] && return 0
+	done
+	return 1
 }
 
 # emu_service DRIVER [DOMAIN]: the peer's `stream` service in DOMAIN

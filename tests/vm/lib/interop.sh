@@ -150,14 +150,6 @@ ip_recv() {
 	rm -f "$3"
 }
 
-# ip_has_open DEV: a process has DEV open (its open(2) has returned)
-ip_has_open() {
-	for _fd in /proc/[0-9]*/fd/*; do
-		[ "$(readlink "$_fd" 2>/dev/null)" = "$1" ] && return 0
-	done
-	return 1
-}
-
 # ip_flow_start TAG WRITER-IS-UPSTREAM SECONDS: a copy of zeros, far more
 # than crosses before the test disrupts it, bounded by SECONDS; the writer
 # waits for the reader to open, the reader returns once more than 1 MiB
@@ -179,7 +171,7 @@ ip_flow_start() {
 		# the writer starts once our open has returned: upstream's
 		# reader loses count of frames that arrive while its open
 		# still posts its RX buffers (kernel/README.md)
-		wait_for 60 ip_has_open "$D" || emu_fail "$1: the reader never opened $D"
+		wait_for 60 emu_has_open "$D" || emu_fail "$1: the reader never opened $D"
 		emu_tell "$1-reading"
 		check "$1: data flows" wait_for 60 sh -c "[ \$(wc -c </tmp/dst 2>/dev/null || echo 0) -gt 1048576 ]"
 	fi
