@@ -1,6 +1,6 @@
 # Both services on one cable at once: Debian's own thunderbolt_net and
 # tbstream.ko (kernel/nhi.c) share the two emulated hosts' rings, HopIDs
-# and DMA paths.  96 MiB cross as TCP over thunderbolt_net and 96 MiB
+# and DMA paths.  64 MiB cross as TCP over thunderbolt_net and 64 MiB
 # through a tbstream stream, both from host A to host B at the same time:
 # both arrive intact (sha256), and neither starves (both move at once,
 # neither waits for the other to end).  Then each alone again, and
@@ -8,7 +8,7 @@
 # thunderbolt_net).
 . /lib/tbstream/emu.sh
 C=/sys/kernel/config/thunderbolt/stream
-MIB=96
+MIB=64
 SIZE=$((MIB * 1048576))
 PORT=5201
 ADDR_A=10.77.0.1

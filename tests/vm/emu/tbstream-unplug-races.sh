@@ -1,0 +1,90 @@
+# Opens, writes and last closes racing unplugs on the real thunderbolt core
+# (kernel/nhi.c): there the hotplug worker holds the domain's tb->lock
+# across tb_xdomain_remove() -> tbs_port_remove(), and an open's
+# tb_xdomain_enable_paths() or a last close's disable_paths() takes the
+# same lock, so a tbstream lock held across either would deadlock (the
+# simulator lines such races up deterministically with path_hold; here
+# they happen where they happen).  On both hosts a loop opens the stream,
+# writes or reads, and closes, without pause, while the cable is pulled
+# and put back EMU_CYCLES times at varying moments.  Every unplug and
+# replug must complete (a deadlock is a hung task, which panics the guest,
+# or a bounded wait that fails), each loop must stop when told, nothing
+# may be left open or leak, and the stream must then carry 8 MiB intact.
+. /lib/tbstream/emu.sh
+C=/sys/kernel/config/thunderbolt/stream
+CYCLES=${EMU_CYCLES:-16}
+
+emu_unload
+dmesg -c >/dev/null
+emu_load_peers
+insmod /modules/tbstream.ko || emu_fail "insmod tbstream"
+wait_for 60 emu_service tbstream "$EMU_DOM_A" && wait_for 60 emu_service tbstream "$EMU_DOM_B" ||
+	emu_fail "tbstream bound no stream service of the peer"
+A=$C/$(emu_service tbstream "$EMU_DOM_A")
+B=$C/$(emu_service tbstream "$EMU_DOM_B")
+# crossed HopIDs, one stream per host (tbstream-transfer.sh says why)
+mkdir "$A" "$B" "$A/sa" "$B/sb" || emu_fail "mkdir the stream groups"
+echo 9 >"$A/sa/in_hopid" && echo 8 >"$A/sa/out_hopid" &&
+	echo 8 >"$B/sb/in_hopid" && echo 9 >"$B/sb/out_hopid" || emu_fail "setting the HopIDs"
+deva=/dev/tbstream$(cat "$A/sa/index")
+devb=/dev/tbstream$(cat "$B/sb/index")
+both_are() { grep -qx "$1" "$A/sa/state" && grep -qx "$1" "$B/sb/state"; }
+wait_for 30 both_are ready || emu_fail "the streams are not ready"
+
+# churn DEV OPS...: open, OPS, close, again, until /tmp/stop exists; each
+# round bounded (a writer whose reader went away waits for credits until
+# the unplug or its close's drain bound); the rounds are counted
+churn() {
+	_dev=$1
+	shift
+	_n=0
+	while [ ! -e /tmp/stop ]; do
+		timeout 20 stream-probe "$_dev" "$@" close >/dev/null 2>&1
+		_n=$((_n + 1))
+		echo $_n >"/tmp/rounds.$(basename "$_dev")"
+	done
+}
+rm -f /tmp/stop /tmp/rounds.*
+churn "$deva" open:wronly write:65536 write:4096 &
+ca=$!
+churn "$devb" open:rdonly,nonblock read:65536 sleep:20 read:65536 &
+cb=$!
+
+c=1
+while [ $c -le "$CYCLES" ]; do
+	echo "# cycle $c"
+	# a different moment in the loops' rounds each time
+	sleep "0.$((c * 37 % 9 + 1))"
+	emu_cable 0
+	wait_for 60 both_are detached ||
+		emu_fail "cycle $c: the streams did not detach ($(cat "$A/sa/state") $(cat "$B/sb/state"))"
+	sleep "0.$((c * 53 % 7 + 1))"
+	emu_cable 1
+	wait_for 60 both_are ready ||
+		emu_fail "cycle $c: the streams are not ready after the replug ($(cat "$A/sa/state") $(cat "$B/sb/state"))"
+	c=$((c + 1))
+done
+pass "$CYCLES unplugs and replugs under opens, I/O and closes on both hosts"
+touch /tmp/stop
+wait_for 60 sh -c "! kill -0 $ca 2>/dev/null && ! kill -0 $cb 2>/dev/null" ||
+	emu_fail "the open/close loops did not stop"
+wait $ca $cb
+echo "# rounds: A $(cat /tmp/rounds."$(basename "$deva")") B $(cat /tmp/rounds."$(basename "$devb")")"
+check "both loops ran rounds" test -s /tmp/rounds."$(basename "$deva")" -a -s /tmp/rounds."$(basename "$devb")"
+check_eq "no session left open" "streams 2 sessions 0" "$(live)"
+
+dd if=/dev/urandom of=/tmp/src bs=1M count=8 2>/dev/null
+timeout 120 dd if="$devb" of=/tmp/dst bs=256k 2>/dev/null &
+r=$!
+wait_for 30 emu_has_open "$devb" || emu_fail "the reader never opened"
+timeout 120 dd if=/tmp/src of="$deva" bs=256k 2>/dev/null
+check_eq "afterwards: the writer succeeds" 0 $?
+wait $r
+check_eq "afterwards: the reader ends at the writer's close" 0 $?
+check_eq "afterwards: 8 MiB intact" "$(sha /tmp/src)" "$(sha /tmp/dst)"
+
+rmdir "$A/sa" "$B/sb" "$A" "$B" || emu_fail "rmdir the streams"
+check_eq "no stream left" "streams 0 sessions 0" "$(live)"
+check "rmmod tbstream" rmmod tbstream
+emu_unload
+summary
