@@ -46,7 +46,8 @@ round() {
 		emu_tell "$1-announced $(ip_hopids "$grp/backup")"
 	else
 		mkdir "$grp" || emu_fail "mkdir $grp"
-		_l=$(emu_expect_value "$1-announced")
+		emu_expect_value "$1-announced"
+		_l=$EMU_VALUE
 		# host1 # mkdir .../0-503.0/backup  (by name only)
 		ip_mkdir_by_name "$grp/backup"
 		_mine=$(ip_hopids "$grp/backup")
@@ -74,7 +75,8 @@ round() {
 		emu_tell "$1-tar-reading"
 		wait $_r
 		check_eq "$1: tar: host2's ($IP_DRV) gunzip | tar xf - succeeds" 0 $?
-		check_eq "$1: tar: the directory tree arrived equal" "$(emu_expect_value "$1-tree")" "$(manifest /tmp/out/mydir)"
+		emu_expect_value "$1-tree"
+		check_eq "$1: tar: the directory tree arrived equal" "$EMU_VALUE" "$(manifest /tmp/out/mydir)"
 		check_eq "$1: tar: the symlink is preserved" ../random.bin "$(readlink /tmp/out/mydir/sub/link)"
 	else
 		emu_expect "$1-tar-reading"

@@ -52,7 +52,8 @@ emu_tell "sha $(sha /tmp/src)"
 # other guest has every byte (ip_send)
 wait_for 120 ip_size_at_least /tmp/dst $SIZE
 emu_tell got
-peer_sha=$(emu_expect_value sha)
+emu_expect_value sha
+peer_sha=$EMU_VALUE
 emu_expect got
 exec 4>&-
 wait $reader

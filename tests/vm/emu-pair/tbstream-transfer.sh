@@ -77,7 +77,8 @@ xfer() {
 		wait $_r
 		check_eq "$1: the reader ends at the writer's close ($(tail -n1 /tmp/rd.err))" 0 $?
 		check_eq "$1: $MIB MiB arrived" $SIZE "$(wc -c </tmp/dst)"
-		check_eq "$1: sha256 equal" "$(emu_expect_value "$1-sha")" "$(sha /tmp/dst)"
+		emu_expect_value "$1-sha"
+		check_eq "$1: sha256 equal" "$EMU_VALUE" "$(sha /tmp/dst)"
 		rm -f /tmp/dst
 	fi
 	emu_barrier "$1-done"
@@ -104,7 +105,8 @@ wait $wr
 check_eq "both ways: the writer succeeds ($(tail -n1 /tmp/wr.err))" 0 $?
 emu_tell "duplex-sha $(sha /tmp/src)"
 wait $rd
-check_eq "both ways: the $peer side's $MIB MiB arrived, sha256 equal" "$(emu_expect_value duplex-sha)" "$(sha /tmp/dst)"
+emu_expect_value duplex-sha
+check_eq "both ways: the $peer side's $MIB MiB arrived, sha256 equal" "$EMU_VALUE" "$(sha /tmp/dst)"
 rm -f /tmp/dst
 emu_barrier duplex-done
 check_eq "no RX errors" 0 "$(cat "$S/rx_errors")"

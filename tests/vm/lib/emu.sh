@@ -231,12 +231,19 @@ emu_expect() {
 	emu_fail "the other guest never said '$1'"
 }
 
-# emu_expect_value TAG: print what the other guest sent as "TAG VALUE"
-# (bounded); what it said before is skipped, "fail ..." fails this guest
+# emu_expect_value TAG: EMU_VALUE is what the other guest sent as "TAG
+# VALUE" (bounded); what it said before is skipped, "fail ..." fails this
+# guest.  Never call it in a command substitution: a subshell that reads
+# the test channel may take the next line too (bash reads a tty ahead) and
+# it dies with the subshell; two lines sent back to back, such as a sha and
+# a barrier, then lose the second, and the guest waits for it in vain.
 emu_expect_value() {
 	# shellcheck disable=SC3045 # busybox ash has read -t
 	while read -r -t "$EMU_WAIT" _l <&3; do
-		case "$_l" in "$1 "*) echo "${_l#"$1" }"; return 0 ;; fail*) emu_fail "the other guest: $_l" ;; esac
+		case "$_l" in
+		"$1 "*) EMU_VALUE=${_l#"$1" }; return 0 ;;
+		fail*) emu_fail "the other guest: $_l" ;;
+		esac
 	done
 	emu_fail "no '$1' from the other guest"
 }
