@@ -7,8 +7,8 @@
 # hand: the chain the simulator's e2e suite proves runs here on Debian's own
 # thunderbolt devices, where udev, systemd and the daemon meet what a real
 # machine shows them:
-#   - the XDomain found at boot starts tbstreamd (coldplug); plugging the
-#     cable starts it again (60-tbstream.rules: SYSTEMD_WANTS), its unit
+#   - plugging the cable starts tbstreamd (60-tbstream.rules:
+#     SYSTEMD_WANTS for the peer's XDomain device), its unit
 #     loads tbstream.ko, and the peer's `stream` service device's modalias
 #     resolves to tbstream;
 #   - the policy's streams appear with /dev/tbstream/by-name/<peer>/ and
@@ -42,14 +42,12 @@ emu_keep_awake
 e2e_installed || bail_out "the project is installed in the guest"
 pass "installed: units, udev rules, D-Bus and polkit files, modules in /lib/modules/$(uname -r)/extra"
 
-# The cable was plugged while the initramfs loaded thunderbolt.ko: udev's
-# coldplug of that XDomain started the daemon (with the vendor policy it
-# makes no stream).
-check "the XDomain found at boot started tbstreamd" wait_for 60 service_active
-
-# Start over unplugged, with the administrator's policy and each host's own
+# Start unplugged, with the administrator's policy and each host's own
 # name (a peer sees the name its XDomain was made with), the daemon stopped
-# and tbstream.ko out, as on a machine that just booted with no cable.
+# and tbstream.ko out, as on a machine that just booted with no cable.  (The
+# cable was plugged while both guests booted; whether the hosts found each
+# other then depends on how far apart the boots were: a host stops asking a
+# silent peer for its UUID after a few tries.)
 [ "$EMU_ROLE" = a ] && emu_cable 0
 emu_wait_no_xdomain 0 "unplug before the test"
 hostname "$me"
@@ -126,7 +124,8 @@ across() {
 		emu_tell "$tag-go"
 		wait $r
 		check_eq "$tag: the reader succeeds" 0 $?
-		check_eq "$tag: $MIB MiB arrive intact" "$(emu_expect_value "$tag-sha")" "$(sha /tmp/dst)"
+		emu_expect_value "$tag-sha"
+		check_eq "$tag: $MIB MiB arrive intact" "$EMU_VALUE" "$(sha /tmp/dst)"
 		rm -f /tmp/dst
 	else
 		emu_expect "$tag-go"
