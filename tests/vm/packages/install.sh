@@ -7,7 +7,11 @@
 # inside the guest, the daemon from the package streams across a simulated
 # cable by name, polkit's `manage` authorizes every other action,
 # tbstream-recovery's hook puts the DKMS module and the tool into an
-# initramfs, then remove and purge leave nothing.  The simulator is the
+# initramfs; packages of a higher version are installed over them while a
+# copy runs (it arrives intact, the daemon adopts its streams), the next
+# kernel's headers get the module built by DKMS's kernel hook
+# (tests/vm/run passes KVER2 HEADERS-ROOT), then remove and purge leave
+# nothing.  The simulator is the
 # build tree's (same source, same kernel: it links against the DKMS copy);
 # tbstream-sim-dkms would compile the whole tree a second time, and
 # lint/packages already builds its tree as DKMS does.
@@ -101,6 +105,70 @@ random_source
 copy_across "$L1" "$L2" /tmp/copy
 check_eq "64 MiB across, sha256 equal" "$(sha "$E2E_SRC")" "$(sha /tmp/copy)"
 
+# An upgrade while a copy runs: packages of a higher version, built from
+# the same tree (tools/build-packages --version; the CTest command builds
+# both sets), installed over these with dpkg -i while a copy holds
+# 'backup' open at both ends.  tbstream-dkms's prerm takes the old version
+# out of DKMS and its postinst builds and installs the new one for this
+# kernel (the loaded module stays in use while its streams exist);
+# tbstreamd's postinst restarts the daemon, which adopts its streams.  The
+# writer pauses halfway until dpkg is done, so the copy spans the upgrade.
+upd=$(ls "$TBSTREAM_BUILD"/packages-upgrade/tbstreamd_*_amd64.deb 2>/dev/null | head -n1)
+[ -n "$upd" ] || bail_out "no upgrade packages in $TBSTREAM_BUILD/packages-upgrade"
+up_version=${upd##*/tbstreamd_}
+up_version=${up_version%_amd64.deb}
+up() { echo "$TBSTREAM_BUILD/packages-upgrade/${1}_${up_version}_$2.deb"; }
+pid_before=$(service_pid)
+dev_before=$(readlink -f "$L1")
+rm -f /tmp/copy /tmp/upgraded
+timeout 1800 dd if="$L2" of=/tmp/copy bs=256k status=none &
+reader=$!
+sleep 1
+(dd if="$E2E_SRC" bs=256k count=128 status=none
+ while [ ! -e /tmp/upgraded ]; do sleep 1; done
+ dd if="$E2E_SRC" bs=256k skip=128 status=none) >"$L1" &
+writer=$!
+check "dpkg upgrades all five packages from $version to $up_version while the copy is open" \
+	dpkg -i "$(up tbstream-dkms all)" "$(up tbstreamd amd64)" "$(up tbstreamctl amd64)" \
+	"$(up tbstream-panel amd64)" "$(up tbstream-recovery all)"
+touch /tmp/upgraded
+wait $writer
+check_eq "upgrade: the writer succeeds" 0 $?
+wait $reader
+check_eq "upgrade: the reader ends at the writer's close" 0 $?
+check_eq "upgrade: 64 MiB across the upgrade, sha256 equal" "$(sha "$E2E_SRC")" "$(sha /tmp/copy)"
+check "upgrade: tbstreamd runs" wait_for 60 service_active
+check "upgrade: a new process (the postinst restarted it)" test "$(service_pid)" != "$pid_before"
+check_eq "upgrade: 'backup' is the same device (adopted, not made again)" "$dev_before" "$(readlink -f "$L1")"
+check "upgrade: dkms status says $up_version installed for $kver" \
+	sh -c "dkms status | grep -q '^tbstream/$up_version, $kver, .*: installed'"
+check_fails "upgrade: and knows $version no more" sh -c "dkms status | grep -q '^tbstream/$version,'"
+check_eq "upgrade: modinfo finds the new DKMS copy" "/lib/modules/$kver/updates/dkms/tbstream.ko" \
+	"$(modinfo -n tbstream 2>&1)"
+check_eq "upgrade: dpkg has tbstreamctl at the new version" "$up_version" "$(dpkg-query -W -f='${Version}' tbstreamctl)"
+version=$up_version
+
+# A kernel upgrade: the next kernel's headers appear where its
+# linux-headers package puts them (links to the host's cache of Debian's
+# 6.12 headers, tools/fetch-kernels), and the hook every kernel package
+# runs, /etc/kernel/postinst.d/dkms, has DKMS build tbstream for it.
+kv2=$1
+hr=$2
+if [ -d "$hr/usr/src/linux-headers-$kv2" ]; then
+	for d in "linux-headers-$kv2" "linux-headers-${kv2%-amd64}-common" "linux-kbuild-${kv2%-amd64}"; do
+		ln -sfn "$(readlink -f "$hr/usr/src/$d")" "/usr/src/$d"
+	done
+	mkdir -p "/lib/modules/$kv2"
+	ln -sfn "/usr/src/linux-headers-$kv2" "/lib/modules/$kv2/build"
+	check "a kernel upgrade to $kv2: its DKMS hook builds tbstream" /etc/kernel/postinst.d/dkms "$kv2"
+	check "dkms status says installed for $kv2 too" \
+		sh -c "dkms status | grep -q '^tbstream/$version, $kv2, .*: installed'"
+	check_eq "the module is built for $kv2" "$kv2" \
+		"$(modinfo -F vermagic "/lib/modules/$kv2/updates/dkms/tbstream.ko" 2>&1 | cut -d' ' -f1)"
+else
+	fail "a kernel upgrade to $kv2" "no headers at $hr (tools/fetch-kernels $kv2)"
+fi
+
 # polkit: `manage` (a panel's lock button) implies every fine-grained action
 # (docs/dbus-api.md), as the installed action file says and polkitd reads
 # it, even one a rule refuses (remove-stream here: the documented way
@@ -159,6 +227,11 @@ check_fails "tbstream is unloaded" grep -q '^tbstream ' /proc/modules
 
 check "remove" dpkg -r tbstream-recovery tbstream-panel tbstreamctl tbstreamd tbstream-dkms
 check_fails "the module is gone from the kernel's tree" modinfo tbstream
+check_fails "and from $kv2's" test -e "/lib/modules/$kv2/updates/dkms/tbstream.ko"
+# the next kernel's headers were the test's, not the packages'
+rm -f "/usr/src/linux-headers-$kv2" "/usr/src/linux-headers-${kv2%-amd64}-common" \
+	"/usr/src/linux-kbuild-${kv2%-amd64}"
+rm -rf "/lib/modules/$kv2"
 check_fails "the unit is gone" systemctl cat tbstreamd.service
 check "purge" dpkg -P tbstream-recovery tbstream-panel tbstreamctl tbstreamd tbstream-dkms
 check "no /etc/tbstreamd" test ! -e /etc/tbstreamd
