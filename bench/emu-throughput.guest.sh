@@ -3,7 +3,6 @@
 # Debian's thunderbolt_net + TCP, both loaded on the same cable and
 # measured in alternation, round after round.
 . /lib/tbstream/emu.sh
-C=/sys/kernel/config/thunderbolt/stream
 bench=/modules/kernel-throughput
 total=$TBS_TOTAL
 sizes="4096 65536 262144 1048576"
@@ -13,34 +12,16 @@ ADDR_B=10.77.0.2
 emu_tbnet_module
 emu_unload
 emu_load_peers
-da=$EMU_DOM_A
-db=$EMU_DOM_B
-insmod /modules/tbstream.ko || emu_fail "insmod tbstream"
-insmod "$EMU_TBNET_KO" || emu_fail "insmod $EMU_TBNET_KO"
-
-# tbstream: one stream, crossed HopIDs (as tests/vm/emu/tbstream-transfer.sh)
-wait_for 60 emu_service tbstream "$da" && wait_for 60 emu_service tbstream "$db" ||
-	emu_fail "tbstream bound no stream service of the peer"
-A=$C/$(emu_service tbstream "$da")
-B=$C/$(emu_service tbstream "$db")
-mkdir "$A" "$B" "$A/sa" "$B/sb" || emu_fail "mkdir the stream groups"
-echo 9 >"$A/sa/in_hopid" && echo 8 >"$A/sa/out_hopid" &&
-	echo 8 >"$B/sb/in_hopid" && echo 9 >"$B/sb/out_hopid" || emu_fail "setting the HopIDs"
-deva=/dev/tbstream$(cat "$A/sa/index")
-devb=/dev/tbstream$(cat "$B/sb/index")
-wait_for 30 grep -qx ready "$A/sa/state" && wait_for 30 grep -qx ready "$B/sb/state" ||
-	emu_fail "the streams are not ready"
-
+emu_stream_pair
 # thunderbolt_net: B's interface in a namespace of its own, so TCP crosses
 # the cable
-emu_tbnet_split "$da" "$db" "$ADDR_A" "$ADDR_B"
+emu_tbnet_up "$ADDR_A" "$ADDR_B"
 ns=$EMU_NS
-wait_for 60 ping -c 1 -W 2 "$ADDR_B" >/dev/null || emu_fail "no ping from A to B over thunderbolt_net"
 
 # run TRANSPORT BS: one measurement, appended to /tmp/r.TRANSPORT.BS
 run() {
 	case "$1" in
-	tbstream) _out=$($bench stream "$2" "$total" "$deva" "$devb") ;;
+	tbstream) _out=$($bench stream "$2" "$total" "$EMU_DEV_A" "$EMU_DEV_B") ;;
 	tcp) _out=$($bench tcp "$2" "$total" "$ADDR_B" "$ns") ;;
 	esac || emu_fail "$1 at $2 bytes a write failed"
 	echo "$_out" >>"/tmp/r.$1.$2"
@@ -77,5 +58,5 @@ echo " s/GiB = the whole guest's busy CPU per GiB; $total bytes per run, A to B)
 echo END
 
 kill "$ns"
-rmdir "$A/sa" "$B/sb" "$A" "$B"
+emu_stream_pair_remove
 exit 0

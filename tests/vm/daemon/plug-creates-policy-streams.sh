@@ -6,11 +6,11 @@
 # removes or keeps them as the policy says, and a restarted daemon adopts what
 # the previous one made, with a transfer running.
 . "$TBSTREAM_GUEST_LIB/guest.sh"
+# shellcheck source=tests/vm/lib/daemon.sh
+. "$TBSTREAM_GUEST_LIB/daemon.sh"
 
 S=/sys/kernel/config/thunderbolt/stream
 L=/sys/kernel/config/tbstream_sim/cable
-D=/tmp/tbstreamd
-daemon_pid=
 
 insmod /tbstream-test/tbstream.ko
 insmod /tbstream-test/tbstream_sim.ko
@@ -18,7 +18,6 @@ insmod /tbstream-test/tbstream_sim.ko
 udevadm trigger --action=add >/dev/null 2>&1
 udevadm settle
 
-mkdir -p $D/etc $D/state
 # One daemon serves both simulated hosts (they share this kernel), so one
 # policy names both peers.  Fixed, symmetric HopIDs make the two sides agree
 # without name-only configuration; "camera" is kept across unplug.
@@ -39,18 +38,6 @@ OnUnplug=keep
 MatchName=laptop;desktop
 Streams=backup;camera
 POLICY
-
-start_daemon() {
-	"$TBSTREAM_BUILD/tbstreamd/tbstreamd" --no-bus --log-target=stderr --log-level=debug \
-		--config-dir=$D/etc --vendor-dir="$TBSTREAM_TOP/tbstreamd/vendor" \
-		--state-dir=$D/state >>$D/log 2>&1 &
-	daemon_pid=$!
-}
-
-stop_daemon() {
-	kill "$daemon_pid" 2>/dev/null
-	wait "$daemon_pid" 2>/dev/null
-}
 
 dev_of() { # group name
 	echo "/dev/tbstream$(cat "$S/$1/$2/index")"

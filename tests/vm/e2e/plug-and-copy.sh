@@ -96,22 +96,9 @@ note "received $(stat -c %s /tmp/data.img) bytes, sha256 $(sha /tmp/data.img)"
 rm -f /tmp/data.img
 
 say "An unprivileged user, allowed by a polkit rule and in the node's group, uses 'backup' through OpenStream"
-id alice >/dev/null 2>&1 || useradd --no-create-home alice
-id bob >/dev/null 2>&1 || useradd --no-create-home bob
-id carol >/dev/null 2>&1 || useradd --no-create-home carol
-usermod -a -G tbstream alice
-cat >/etc/polkit-1/rules.d/50-tbstream-e2e.rules <<'RULES'
-// e2e: alice and carol may open streams; nobody else is given anything
-polkit.addRule(function(action, subject) {
-	if (action.id == "io.github.tbstream1.open-stream" &&
-	    (subject.user == "alice" || subject.user == "carol"))
-		return polkit.Result.YES;
-});
-RULES
+e2e_users
 note "/etc/polkit-1/rules.d/50-tbstream-e2e.rules lets alice and carol open streams"
 note "alice is in group tbstream (the nodes are group tbstream, 0660); carol is not"
-# polkitd notices the new rule through inotify; give it a moment
-sleep 2
 qa=$(bus_stream_path "$UB" backup)
 qb=$(bus_stream_path "$UA" backup)
 check "the policy's streams are on the bus" test -n "$qa" -a -n "$qb"

@@ -18,10 +18,10 @@
 # Guest A is "my-laptop", guest B "desktop"; both run this script in lock
 # step over their test channel.
 . "$TBSTREAM_GUEST_LIB/emu.sh"
+# shellcheck source=tests/vm/lib/daemon.sh
+. "$TBSTREAM_GUEST_LIB/daemon.sh"
 S=/sys/kernel/config/thunderbolt/stream
-D=/tmp/tbstreamd
 MIB=32
-daemon_pid=
 if [ "$EMU_ROLE" = a ]; then
 	me=my-laptop peer=desktop
 else
@@ -46,7 +46,6 @@ insmod /tbstream-test/tbstream.ko || emu_fail "insmod tbstream"
 udevadm trigger --action=add >/dev/null 2>&1
 udevadm settle
 
-mkdir -p $D/etc $D/state
 # Fixed, symmetric HopIDs make the two sides agree with no name-only
 # configuration; "camera" is kept across unplug.
 cat >$D/etc/tbstreamd.conf <<POLICY
@@ -66,18 +65,6 @@ OnUnplug=keep
 MatchName=$peer
 Streams=backup;camera
 POLICY
-
-start_daemon() {
-	"$TBSTREAM_BUILD/tbstreamd/tbstreamd" --no-bus --log-target=stderr --log-level=debug \
-		--config-dir=$D/etc --vendor-dir="$TBSTREAM_TOP/tbstreamd/vendor" \
-		--state-dir=$D/state >>$D/log 2>&1 &
-	daemon_pid=$!
-}
-
-stop_daemon() {
-	kill "$daemon_pid" 2>/dev/null
-	wait "$daemon_pid" 2>/dev/null
-}
 
 # the daemon's group for the peer: the one ConfigFS group it made
 group() {

@@ -155,20 +155,7 @@ emu_barrier requested
 across "the requested stream" "$dev"
 
 # OpenStream for an unprivileged user: polkit and the node must both agree
-id alice >/dev/null 2>&1 || useradd --no-create-home alice
-id bob >/dev/null 2>&1 || useradd --no-create-home bob
-id carol >/dev/null 2>&1 || useradd --no-create-home carol
-usermod -a -G tbstream alice
-cat >/etc/polkit-1/rules.d/50-tbstream-e2e.rules <<'RULES'
-// e2e: alice and carol may open streams; nobody else is given anything
-polkit.addRule(function(action, subject) {
-	if (action.id == "io.github.tbstream1.open-stream" &&
-	    (subject.user == "alice" || subject.user == "carol"))
-		return polkit.Result.YES;
-});
-RULES
-# polkitd notices the new rule through inotify; give it a moment
-sleep 2
+e2e_users
 CTL=$(command -v tbstreamctl) || bail_out "tbstreamctl is installed"
 peers=$(runuser -u alice -- "$CTL" --json=short list | python3 -c '
 import json, sys

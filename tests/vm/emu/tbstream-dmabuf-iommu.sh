@@ -10,7 +10,6 @@
 # with write(2) data between them, then a camera's loop that reuses each
 # buffer once its previous send completed; sha256 compared, no DMAR fault.
 . /lib/tbstream/emu.sh
-C=/sys/kernel/config/thunderbolt/stream
 
 # the IOMMU is on, translating, and strict for both NHIs
 [ -n "$(ls /sys/class/iommu 2>/dev/null)" ] ||
@@ -22,19 +21,7 @@ done
 emu_unload
 dmesg -c >/dev/null
 emu_load_peers
-insmod /modules/tbstream.ko || emu_fail "insmod tbstream"
-wait_for 60 emu_service tbstream "$EMU_DOM_A" && wait_for 60 emu_service tbstream "$EMU_DOM_B" ||
-	emu_fail "tbstream bound no stream service of the peer"
-A=$C/$(emu_service tbstream "$EMU_DOM_A")
-B=$C/$(emu_service tbstream "$EMU_DOM_B")
-# crossed HopIDs, one stream per host (tbstream-transfer.sh says why)
-mkdir "$A" "$B" "$A/sa" "$B/sb" || emu_fail "mkdir the stream groups"
-echo 9 >"$A/sa/in_hopid" && echo 8 >"$A/sa/out_hopid" &&
-	echo 8 >"$B/sb/in_hopid" && echo 9 >"$B/sb/out_hopid" || emu_fail "setting the HopIDs"
-deva=/dev/tbstream$(cat "$A/sa/index")
-devb=/dev/tbstream$(cat "$B/sb/index")
-wait_for 30 grep -qx ready "$A/sa/state" && wait_for 30 grep -qx ready "$B/sb/state" ||
-	emu_fail "the streams are not ready"
+emu_stream_pair
 
 # send WHAT OPS...: B reads to A's close while A runs dmabuf-probe OPS
 # (recording every byte it queues); what B read must be what A queued.
@@ -44,10 +31,10 @@ send() {
 	_what=$1
 	shift
 	rm -f /tmp/dst /tmp/sent
-	timeout 120 dd if="$devb" of=/tmp/dst bs=256k 2>/dev/null &
+	timeout 120 dd if="$EMU_DEV_B" of=/tmp/dst bs=256k 2>/dev/null &
 	_r=$!
-	wait_for 30 emu_has_open "$devb" || emu_fail "$_what: the reader never opened"
-	dmabuf-probe open:"$deva" record:/tmp/sent "$@" >/tmp/probe.out 2>&1
+	wait_for 30 emu_has_open "$EMU_DEV_B" || emu_fail "$_what: the reader never opened"
+	dmabuf-probe open:"$EMU_DEV_A" record:/tmp/sent "$@" >/tmp/probe.out 2>&1
 	wait $_r
 	check_eq "$_what: the reader ends at the close" 0 $?
 	sed 's/^/# /' /tmp/probe.out
@@ -74,7 +61,7 @@ faults=$(dmesg | grep -iE 'DMAR.*fault|DMAR:.*\[DMA' | head -n 5)
 check "no DMAR fault" test -z "$faults"
 emu_assert_clean_log "the sends"
 
-rmdir "$A/sa" "$B/sb" "$A" "$B" || emu_fail "rmdir the streams"
+emu_stream_pair_remove
 check "rmmod tbstream" rmmod tbstream
 emu_unload
 summary

@@ -11,25 +11,13 @@
 # or a bounded wait that fails), each loop must stop when told, nothing
 # may be left open or leak, and the stream must then carry 8 MiB intact.
 . /lib/tbstream/emu.sh
-C=/sys/kernel/config/thunderbolt/stream
 CYCLES=${EMU_CYCLES:-16}
 
 emu_unload
 dmesg -c >/dev/null
 emu_load_peers
-insmod /modules/tbstream.ko || emu_fail "insmod tbstream"
-wait_for 60 emu_service tbstream "$EMU_DOM_A" && wait_for 60 emu_service tbstream "$EMU_DOM_B" ||
-	emu_fail "tbstream bound no stream service of the peer"
-A=$C/$(emu_service tbstream "$EMU_DOM_A")
-B=$C/$(emu_service tbstream "$EMU_DOM_B")
-# crossed HopIDs, one stream per host (tbstream-transfer.sh says why)
-mkdir "$A" "$B" "$A/sa" "$B/sb" || emu_fail "mkdir the stream groups"
-echo 9 >"$A/sa/in_hopid" && echo 8 >"$A/sa/out_hopid" &&
-	echo 8 >"$B/sb/in_hopid" && echo 9 >"$B/sb/out_hopid" || emu_fail "setting the HopIDs"
-deva=/dev/tbstream$(cat "$A/sa/index")
-devb=/dev/tbstream$(cat "$B/sb/index")
-both_are() { grep -qx "$1" "$A/sa/state" && grep -qx "$1" "$B/sb/state"; }
-wait_for 30 both_are ready || emu_fail "the streams are not ready"
+emu_stream_pair
+both_are() { grep -qx "$1" "$EMU_SA/state" && grep -qx "$1" "$EMU_SB/state"; }
 
 # churn DEV OPS...: open, OPS, close, again, until /tmp/stop exists; each
 # round bounded (a writer whose reader went away waits for credits until
@@ -45,9 +33,9 @@ churn() {
 	done
 }
 rm -f /tmp/stop /tmp/rounds.*
-churn "$deva" open:wronly write:65536 write:4096 &
+churn "$EMU_DEV_A" open:wronly write:65536 write:4096 &
 ca=$!
-churn "$devb" open:rdonly,nonblock read:65536 sleep:20 read:65536 &
+churn "$EMU_DEV_B" open:rdonly,nonblock read:65536 sleep:20 read:65536 &
 cb=$!
 
 c=1
@@ -57,11 +45,11 @@ while [ $c -le "$CYCLES" ]; do
 	sleep "0.$((c * 37 % 9 + 1))"
 	emu_cable 0
 	wait_for 60 both_are detached ||
-		emu_fail "cycle $c: the streams did not detach ($(cat "$A/sa/state") $(cat "$B/sb/state"))"
+		emu_fail "cycle $c: the streams did not detach ($(cat "$EMU_SA/state") $(cat "$EMU_SB/state"))"
 	sleep "0.$((c * 53 % 7 + 1))"
 	emu_cable 1
 	wait_for 60 both_are ready ||
-		emu_fail "cycle $c: the streams are not ready after the replug ($(cat "$A/sa/state") $(cat "$B/sb/state"))"
+		emu_fail "cycle $c: the streams are not ready after the replug ($(cat "$EMU_SA/state") $(cat "$EMU_SB/state"))"
 	c=$((c + 1))
 done
 pass "$CYCLES unplugs and replugs under opens, I/O and closes on both hosts"
@@ -69,21 +57,21 @@ touch /tmp/stop
 wait_for 60 sh -c "! kill -0 $ca 2>/dev/null && ! kill -0 $cb 2>/dev/null" ||
 	emu_fail "the open/close loops did not stop"
 wait $ca $cb
-echo "# rounds: A $(cat /tmp/rounds."$(basename "$deva")") B $(cat /tmp/rounds."$(basename "$devb")")"
-check "both loops ran rounds" test -s /tmp/rounds."$(basename "$deva")" -a -s /tmp/rounds."$(basename "$devb")"
+echo "# rounds: A $(cat /tmp/rounds."$(basename "$EMU_DEV_A")") B $(cat /tmp/rounds."$(basename "$EMU_DEV_B")")"
+check "both loops ran rounds" test -s /tmp/rounds."$(basename "$EMU_DEV_A")" -a -s /tmp/rounds."$(basename "$EMU_DEV_B")"
 check_eq "no session left open" "streams 2 sessions 0" "$(live)"
 
 dd if=/dev/urandom of=/tmp/src bs=1M count=8 2>/dev/null
-timeout 120 dd if="$devb" of=/tmp/dst bs=256k 2>/dev/null &
+timeout 120 dd if="$EMU_DEV_B" of=/tmp/dst bs=256k 2>/dev/null &
 r=$!
-wait_for 30 emu_has_open "$devb" || emu_fail "the reader never opened"
-timeout 120 dd if=/tmp/src of="$deva" bs=256k 2>/dev/null
+wait_for 30 emu_has_open "$EMU_DEV_B" || emu_fail "the reader never opened"
+timeout 120 dd if=/tmp/src of="$EMU_DEV_A" bs=256k 2>/dev/null
 check_eq "afterwards: the writer succeeds" 0 $?
 wait $r
 check_eq "afterwards: the reader ends at the writer's close" 0 $?
 check_eq "afterwards: 8 MiB intact" "$(sha /tmp/src)" "$(sha /tmp/dst)"
 
-rmdir "$A/sa" "$B/sb" "$A" "$B" || emu_fail "rmdir the streams"
+emu_stream_pair_remove
 check_eq "no stream left" "streams 0 sessions 0" "$(live)"
 check "rmmod tbstream" rmmod tbstream
 emu_unload

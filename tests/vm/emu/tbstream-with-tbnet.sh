@@ -7,7 +7,6 @@
 # everything unloads.  Needs the guest kernel's thunderbolt_net (tests/vm/run --module
 # thunderbolt_net).
 . /lib/tbstream/emu.sh
-C=/sys/kernel/config/thunderbolt/stream
 MIB=64
 SIZE=$((MIB * 1048576))
 PORT=5201
@@ -18,29 +17,11 @@ emu_tbnet_module
 emu_unload
 dmesg -c >/dev/null
 emu_load_peers
-da=$EMU_DOM_A
-db=$EMU_DOM_B
-insmod /modules/tbstream.ko || emu_fail "insmod tbstream"
-insmod "$EMU_TBNET_KO" || emu_fail "insmod $EMU_TBNET_KO"
-
-# tbstream: one stream, crossed HopIDs (as tbstream-transfer.sh)
-wait_for 60 emu_service tbstream "$da" && wait_for 60 emu_service tbstream "$db" ||
-	emu_fail "tbstream bound no stream service of the peer"
-A=$C/$(emu_service tbstream "$da")
-B=$C/$(emu_service tbstream "$db")
-mkdir "$A" "$B" "$A/sa" "$B/sb" || emu_fail "mkdir the stream groups"
-echo 9 >"$A/sa/in_hopid" && echo 8 >"$A/sa/out_hopid" &&
-	echo 8 >"$B/sb/in_hopid" && echo 9 >"$B/sb/out_hopid" || emu_fail "setting the HopIDs"
-deva=/dev/tbstream$(cat "$A/sa/index")
-devb=/dev/tbstream$(cat "$B/sb/index")
-wait_for 30 grep -qx ready "$A/sa/state" && wait_for 30 grep -qx ready "$B/sb/state" ||
-	emu_fail "the streams are not ready"
-
+emu_stream_pair
 # thunderbolt_net: B's interface in a namespace of its own, so TCP crosses
-# the cable (emu_tbnet_split)
-emu_tbnet_split "$da" "$db" "$ADDR_A" "$ADDR_B"
+# the cable
+emu_tbnet_up "$ADDR_A" "$ADDR_B"
 ns=$EMU_NS
-wait_for 60 ping -c 1 -W 2 "$ADDR_B" >/dev/null || emu_fail "no ping from A to B over thunderbolt_net"
 pass "thunderbolt_net's interfaces carry pings beside tbstream's streams"
 
 dd if=/dev/urandom of=/tmp/src bs=1M count=$MIB 2>/dev/null
@@ -72,15 +53,15 @@ send_tcp() {
 }
 recv_tbstream() {
 	rm -f /tmp/dst.tbs /tmp/tcp-at-tbs-end
-	(timeout 300 dd if="$devb" of=/tmp/dst.tbs bs=256k 2>/dev/null
+	(timeout 300 dd if="$EMU_DEV_B" of=/tmp/dst.tbs bs=256k 2>/dev/null
 	 _rc=$?
 	 size_of /tmp/dst.tcp >/tmp/tcp-at-tbs-end
 	 exit $_rc) &
 	tbs_r=$!
-	wait_for 30 emu_has_open "$devb" || emu_fail "the stream's reader never opened"
+	wait_for 30 emu_has_open "$EMU_DEV_B" || emu_fail "the stream's reader never opened"
 }
 send_tbstream() {
-	timeout 300 dd if=/tmp/src of="$deva" bs=256k 2>/dev/null &
+	timeout 300 dd if=/tmp/src of="$EMU_DEV_A" bs=256k 2>/dev/null &
 	tbs_w=$!
 }
 tcp_done() { [ "$(size_of /tmp/dst.tcp)" -ge $SIZE ]; }
@@ -113,7 +94,7 @@ at_tcp=$(cat /tmp/tbs-at-tcp-end 2>/dev/null)
 echo "# when tbstream's copy ended TCP had $at_tbs bytes; when TCP's ended tbstream had $at_tcp"
 check "together: neither starves (each had moved over 8 MiB when the other ended)" \
 	test "${at_tbs:-0}" -gt 8388608 -a "${at_tcp:-0}" -gt 8388608
-check_eq "no RX errors on the stream" 0 "$(cat "$B/sb/rx_errors")"
+check_eq "no RX errors on the stream" 0 "$(cat "$EMU_SB/rx_errors")"
 
 # each alone, after the other's traffic: nothing was left broken
 recv_tbstream
@@ -131,7 +112,7 @@ echo "# rx-dropped A $(emu_rx_dropped "$EMU_PCI_A") B $(emu_rx_dropped "$EMU_PCI
 rm -f /tmp/dst.tcp /tmp/dst.tbs
 
 emu_assert_clean_log "the copies"
-rmdir "$A/sa" "$B/sb" "$A" "$B" || emu_fail "rmdir the streams"
+emu_stream_pair_remove
 ip link set "$EMU_IF_A" down
 kill "$ns"
 wait "$ns" 2>/dev/null

@@ -106,6 +106,26 @@ Streams=backup;inbox
 POLICY
 }
 
+# e2e_users: alice, bob and carol; a polkit rule lets alice and carol open
+# streams and gives nobody anything else; alice is in group tbstream (the
+# policy's nodes are group tbstream, 0660), carol is not, bob has neither
+e2e_users() {
+	id alice >/dev/null 2>&1 || useradd --no-create-home alice
+	id bob >/dev/null 2>&1 || useradd --no-create-home bob
+	id carol >/dev/null 2>&1 || useradd --no-create-home carol
+	usermod -a -G tbstream alice
+	cat >/etc/polkit-1/rules.d/50-tbstream-e2e.rules <<'RULES'
+// e2e: alice and carol may open streams; nobody else is given anything
+polkit.addRule(function(action, subject) {
+	if (action.id == "io.github.tbstream1.open-stream" &&
+	    (subject.user == "alice" || subject.user == "carol"))
+		return polkit.Result.YES;
+});
+RULES
+	# polkitd notices the new rule through inotify; give it a moment
+	sleep 2
+}
+
 # e2e_cable: create the simulated cable between "my-laptop" (side a) and
 # "desktop" (side b), unplugged. Sets A and B: the ConfigFS group on the
 # laptop for the desktop and on the desktop for the laptop; UA, UB: the

@@ -279,6 +279,32 @@ emu_load_peers() {
 	emu_wait_xdomain "$EMU_DOM_B" "$EMU_UUID_A" "load"
 }
 
+# emu_stream_pair: after emu_load_peers, tbstream.ko on both hosts of this
+# guest and one stream between them with crossed HopIDs: A's "sa" (in 9,
+# out 8) and B's "sb" (in 8, out 9), each named apart because on 6.x a
+# kernel announces one directory for all its hosts (kernel/README.md).
+# Both are ready when it returns.  Sets EMU_SA, EMU_SB (their ConfigFS
+# items) and EMU_DEV_A, EMU_DEV_B (their devices).
+emu_stream_pair() {
+	insmod /modules/tbstream.ko || emu_fail "insmod tbstream"
+	wait_for 60 emu_service tbstream "$EMU_DOM_A" && wait_for 60 emu_service tbstream "$EMU_DOM_B" ||
+		emu_fail "tbstream bound no stream service of the peer ($(ls "$TB" | tr '\n' ' '))"
+	EMU_SA=/sys/kernel/config/thunderbolt/stream/$(emu_service tbstream "$EMU_DOM_A")/sa
+	EMU_SB=/sys/kernel/config/thunderbolt/stream/$(emu_service tbstream "$EMU_DOM_B")/sb
+	mkdir "${EMU_SA%/*}" "${EMU_SB%/*}" "$EMU_SA" "$EMU_SB" || emu_fail "mkdir the stream groups"
+	echo 9 >"$EMU_SA/in_hopid" && echo 8 >"$EMU_SA/out_hopid" &&
+		echo 8 >"$EMU_SB/in_hopid" && echo 9 >"$EMU_SB/out_hopid" || emu_fail "setting the HopIDs"
+	EMU_DEV_A=/dev/tbstream$(cat "$EMU_SA/index")
+	EMU_DEV_B=/dev/tbstream$(cat "$EMU_SB/index")
+	wait_for 30 grep -qx ready "$EMU_SA/state" && wait_for 30 grep -qx ready "$EMU_SB/state" ||
+		emu_fail "the streams are not ready ($(cat "$EMU_SA/state") $(cat "$EMU_SB/state"))"
+}
+
+# emu_stream_pair_remove: rmdir what emu_stream_pair made
+emu_stream_pair_remove() {
+	rmdir "$EMU_SA" "$EMU_SB" "${EMU_SA%/*}" "${EMU_SB%/*}" || emu_fail "rmdir the streams"
+}
+
 # emu_tbnet_module: EMU_TBNET_KO is the guest kernel's thunderbolt_net
 # (thunderbolt-net.ko on 6.1; tests/vm/run --module thunderbolt_net), which
 # is unloaded if the boot loaded it
@@ -322,6 +348,15 @@ emu_tbnet_split() {
 		emu_inb ip link set "$EMU_IF_B" up || emu_fail "configuring the interfaces"
 }
 emu_inb() { nsenter -t "$EMU_NS" -n "$@"; }
+
+# emu_tbnet_up ADDR_A ADDR_B: thunderbolt_net (emu_tbnet_module) loaded
+# beside whatever else uses the cable, its interfaces split and addressed
+# (emu_tbnet_split), and A's ping to B answered
+emu_tbnet_up() {
+	insmod "$EMU_TBNET_KO" || emu_fail "insmod $EMU_TBNET_KO"
+	emu_tbnet_split "$EMU_DOM_A" "$EMU_DOM_B" "$1" "$2"
+	wait_for 60 ping -c 1 -W 2 "$2" >/dev/null || emu_fail "no ping from A to B over thunderbolt_net"
+}
 
 # emu_pair_start: both guests of a pair are running their tests.  B calls
 # until A answers: bytes sent before A's side opened its port may be lost.
