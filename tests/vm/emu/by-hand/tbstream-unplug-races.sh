@@ -10,6 +10,11 @@
 # replug must complete (a deadlock is a hung task, which panics the guest,
 # or a bounded wait that fails), each loop must stop when told, nothing
 # may be left open or leak, and the stream must then carry 8 MiB intact.
+# By hand, not in CI: in its first CI run (beside another emulator test,
+# 181 s instead of 40) the races passed but the 8 MiB afterwards did not:
+# the writer failed at once, the reader got nothing; 7 runs by hand passed
+# since, and the cause is not known (emu/usb4-host/README.md).
+#   tests/vm/emu/boot --kernel 6.1.0-56-amd64 tests/vm/emu/by-hand/tbstream-unplug-races.sh
 . /lib/tbstream/emu.sh
 CYCLES=${EMU_CYCLES:-16}
 
@@ -62,13 +67,14 @@ check "both loops ran rounds" test -s /tmp/rounds."$(basename "$EMU_DEV_A")" -a 
 check_eq "no session left open" "streams 2 sessions 0" "$(live)"
 
 dd if=/dev/urandom of=/tmp/src bs=1M count=8 2>/dev/null
-timeout 120 dd if="$EMU_DEV_B" of=/tmp/dst bs=256k 2>/dev/null &
+echo "# states: A $(cat "$EMU_SA/state") B $(cat "$EMU_SB/state"); $(live)"
+timeout 120 dd if="$EMU_DEV_B" of=/tmp/dst bs=256k 2>/tmp/rd.err &
 r=$!
 wait_for 30 emu_has_open "$EMU_DEV_B" || emu_fail "the reader never opened"
-timeout 120 dd if=/tmp/src of="$EMU_DEV_A" bs=256k 2>/dev/null
-check_eq "afterwards: the writer succeeds" 0 $?
+timeout 120 dd if=/tmp/src of="$EMU_DEV_A" bs=256k 2>/tmp/wr.err
+check_eq "afterwards: the writer succeeds ($(tail -n1 /tmp/wr.err))" 0 $?
 wait $r
-check_eq "afterwards: the reader ends at the writer's close" 0 $?
+check_eq "afterwards: the reader ends at the writer's close ($(tail -n1 /tmp/rd.err))" 0 $?
 check_eq "afterwards: 8 MiB intact" "$(sha /tmp/src)" "$(sha /tmp/dst)"
 
 emu_stream_pair_remove
