@@ -22,9 +22,21 @@ struct FakeKernel {
 	bool used[MAX_INDEX];
 	void (*mkdir_hook)(const char *path, void *userdata);
 	void *mkdir_hook_userdata;
+	bool hold_rmdir;
+	unsigned rmdirs_held;
+	bool hold_expired;
 };
 
+/* A daemon that removes on its loop would wait for good: fail instead, later. */
+#define HOLD_MAX_USEC (10 * G_USEC_PER_SEC)
+
 static FakeKernel *the_fake;
+/*
+ * The daemon removes items from a worker thread while its loop makes others:
+ * items, used and the hold are shared between the two.
+ */
+static GMutex fake_lock;
+static GCond fake_cond;
 
 typedef struct Pending {
 	FakeKernel *fk;
@@ -56,12 +68,22 @@ static void pending_free(void *userdata)
 	g_free(p);
 }
 
+static bool item_exists(FakeKernel *fk, const char *path)
+{
+	bool exists;
+
+	g_mutex_lock(&fake_lock);
+	exists = g_hash_table_lookup(fk->items, path);
+	g_mutex_unlock(&fake_lock);
+	return exists;
+}
+
 static int on_node_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	Pending *p = userdata;
 
 	/* the item may be gone already */
-	if (g_hash_table_lookup(p->fk->items, p->path))
+	if (item_exists(p->fk, p->path))
 		make_node(p->fk, p->index);
 	return 0;
 }
@@ -106,7 +128,7 @@ static int on_defer(sd_event_source *s, void *userdata)
 {
 	Pending *p = userdata;
 
-	if (g_hash_table_lookup(p->fk->items, p->path))
+	if (item_exists(p->fk, p->path))
 		populate(p->fk, p->path, p->index);
 	sd_event_source_set_enabled(s, SD_EVENT_OFF);
 	return 0;
@@ -133,11 +155,13 @@ static void on_mkdir(FakeKernel *fk, const char *path)
 		return;
 	if (fk->mkdir_hook)
 		fk->mkdir_hook(path, fk->mkdir_hook_userdata);
+	g_mutex_lock(&fake_lock);
 	while (index < MAX_INDEX && fk->used[index])
 		index++;
 	g_assert(index < MAX_INDEX);
 	fk->used[index] = true;
 	g_hash_table_insert(fk->items, g_strdup(path), GINT_TO_POINTER(index + 1));
+	g_mutex_unlock(&fake_lock);
 	if (fk->async) {
 		Pending *p = g_new0(Pending, 1);
 		sd_event_source *s;
@@ -156,19 +180,34 @@ static void on_rmdir(FakeKernel *fk, const char *path)
 	const char *attrs[] = {"in_hopid",  "out_hopid", "ring_size", "throttling",
 			       "state",	    "index",	 "rx_bytes",  "tx_bytes",
 			       "rx_frames", "tx_frames", "rx_errors", "tx_errors"};
+	g_autofree char *node = NULL;
 	gpointer v;
 
-	if (!is_item(fk, path) || !(v = g_hash_table_lookup(fk->items, path)))
+	if (!is_item(fk, path))
+		return;
+	g_mutex_lock(&fake_lock);
+	/* as the kernel waits for an open stream's CLOSE to leave */
+	fk->rmdirs_held++;
+	g_cond_broadcast(&fake_cond);
+	gint64 end = g_get_monotonic_time() + HOLD_MAX_USEC;
+	while (fk->hold_rmdir && !fk->hold_expired)
+		if (!g_cond_wait_until(&fake_cond, &fake_lock, end))
+			fk->hold_expired = true;
+	fk->rmdirs_held--;
+	v = g_hash_table_lookup(fk->items, path);
+	if (v) {
+		node = g_strdup_printf("%s/tbstream%d", fk->dev_root, GPOINTER_TO_INT(v) - 1);
+		fk->used[GPOINTER_TO_INT(v) - 1] = false;
+		g_hash_table_remove(fk->items, path);
+	}
+	g_mutex_unlock(&fake_lock);
+	if (!v)
 		return;
 	for (size_t i = 0; i < G_N_ELEMENTS(attrs); i++) {
 		g_autofree char *p = g_build_filename(path, attrs[i], NULL);
 		unlink(p);
 	}
-	g_autofree char *node =
-		g_strdup_printf("%s/tbstream%d", fk->dev_root, GPOINTER_TO_INT(v) - 1);
 	unlink(node);
-	fk->used[GPOINTER_TO_INT(v) - 1] = false;
-	g_hash_table_remove(fk->items, path);
 }
 
 int mkdir(const char *path, mode_t mode)
@@ -239,5 +278,38 @@ void fake_kernel_set_async(FakeKernel *fk, bool async)
 
 unsigned fake_kernel_live_items(FakeKernel *fk)
 {
-	return g_hash_table_size(fk->items);
+	unsigned n;
+
+	g_mutex_lock(&fake_lock);
+	n = g_hash_table_size(fk->items);
+	g_mutex_unlock(&fake_lock);
+	return n;
+}
+
+void fake_kernel_hold_rmdir(FakeKernel *fk, bool hold)
+{
+	g_mutex_lock(&fake_lock);
+	fk->hold_rmdir = hold;
+	g_cond_broadcast(&fake_cond);
+	g_mutex_unlock(&fake_lock);
+}
+
+unsigned fake_kernel_rmdirs_held(FakeKernel *fk)
+{
+	unsigned n;
+
+	g_mutex_lock(&fake_lock);
+	n = fk->rmdirs_held;
+	g_mutex_unlock(&fake_lock);
+	return n;
+}
+
+bool fake_kernel_rmdir_hold_expired(FakeKernel *fk)
+{
+	bool expired;
+
+	g_mutex_lock(&fake_lock);
+	expired = fk->hold_expired;
+	g_mutex_unlock(&fake_lock);
+	return expired;
 }

@@ -25,6 +25,15 @@ void fake_kernel_set_device_delay(FakeKernel *fk, uint64_t usec);
 void fake_kernel_set_async(FakeKernel *fk, bool async);
 unsigned fake_kernel_live_items(FakeKernel *fk);
 /*
+ * While held, an rmdir of an item waits (in whichever thread made it), as the
+ * kernel's does for an open stream whose CLOSE has not left yet. A hold that
+ * lasts 10 s ends by itself and is remembered as expired: a daemon that
+ * removes on its own loop would otherwise never let the test go on.
+ */
+void fake_kernel_hold_rmdir(FakeKernel *fk, bool hold);
+unsigned fake_kernel_rmdirs_held(FakeKernel *fk);
+bool fake_kernel_rmdir_hold_expired(FakeKernel *fk);
+/*
  * Called right after an item's mkdir succeeded: what is on disk then is what a
  * daemon killed at that instant leaves behind.
  */
