@@ -261,6 +261,11 @@ static int request_error(sd_bus_error *e, int r, const TbsPeer *p, const char *n
 	case -EEXIST:
 		return tbs_bus_error_set(e, r, "Peer %s already has a stream named \"%s\"",
 					 tbs_peer_display_name(p), name);
+	case -EINPROGRESS:
+		return tbs_bus_error_set_name(e, TBS_BUS_ERROR_EXISTS, EEXIST,
+					      "Stream \"%s\" of peer %s is still being removed; "
+					      "retry once it is gone",
+					      name, tbs_peer_display_name(p));
 	case -ENOSPC:
 		return tbs_bus_error_set(e, r, "Too many streams; remove some first");
 	case -EBUSY:
@@ -327,7 +332,7 @@ static void on_request_authorized(sd_bus_message *m, int r, const sd_bus_error *
 	}
 	if (!bs->persistent && !bs->track) {
 		/* the caller left between polkit's answer and now: nothing is done for it */
-		r = tbs_manager_remove_stream(b->m, s, false);
+		r = tbs_manager_remove_stream(b->m, s, false, NULL, NULL);
 		if (r < 0)
 			log_stream(LOG_ERR, r, p->id, rq->t.name,
 				   "Cannot remove stream of departed caller %s: %m",
@@ -351,6 +356,7 @@ static int method_request_stream(sd_bus_message *m, void *userdata, sd_bus_error
 	const char *peer_arg, *name, *details[7];
 	const TbsStreamTemplate *base;
 	Request *rq;
+	TbsStream *s;
 	TbsPeer *p;
 	int r;
 
@@ -399,9 +405,11 @@ static int method_request_stream(sd_bus_message *m, void *userdata, sd_bus_error
 		request_free(rq);
 		return request_error(error, -ENOTCONN, p, name);
 	}
-	if (p->group && tbs_manager_find_stream(b->m, p->group, name)) {
+	s = p->group ? tbs_manager_find_stream(b->m, p->group, name) : NULL;
+	if (s) {
 		request_free(rq);
-		return request_error(error, -EEXIST, p, name);
+		return request_error(error, tbs_stream_is_removing(s) ? -EINPROGRESS : -EEXIST, p,
+				     name);
 	}
 
 	details[0] = "peer";
@@ -507,30 +515,60 @@ static int check_stream(TbsBus *b, sd_bus_message *m, BusStream *bs, const char 
 	return 1;
 }
 
-static void on_remove_authorized(sd_bus_message *m, int r, const sd_bus_error *error,
-				 void *userdata)
-{
-	StreamCall *sc = userdata;
-	BusStream *bs;
+/* A RemoveStream whose rmdir is under way: answered when it is done. */
+typedef struct RemoveCall {
+	sd_bus_message *m;
+	char *key;
+} RemoveCall;
 
-	bs = authorized_stream(sc, m, r, error);
-	if (!bs)
-		return;
-	r = tbs_manager_remove_stream(sc->b->m, bs->s, false);
+static void reply_remove_error(sd_bus_message *m, const char *key, int r)
+{
 	if (r == -EPERM)
 		(void)sd_bus_reply_method_errorf(
 			m, TBS_BUS_ERROR_NOT_OURS,
 			"Stream %s was not created by tbstreamd; remove it by hand (rmdir its "
 			"ConfigFS directory) if you are sure",
-			sc->key);
-	else if (r < 0)
+			key);
+	else
 		(void)sd_bus_reply_method_errorf(m, tbs_bus_error_name(r),
-						 "Cannot remove stream %s: %s", sc->key,
-						 strerror(-r));
+						 "Cannot remove stream %s: %s", key, strerror(-r));
+}
+
+static void on_stream_removed(int r, void *userdata)
+{
+	RemoveCall *rc = userdata;
+
+	if (r < 0)
+		reply_remove_error(rc->m, rc->key, r);
 	else {
-		log_info("Stream %s removed on request of %s", sc->key,
-			 strna(sd_bus_message_get_sender(m)));
-		(void)sd_bus_reply_method_return(m, NULL);
+		log_info("Stream %s removed on request of %s", rc->key,
+			 strna(sd_bus_message_get_sender(rc->m)));
+		(void)sd_bus_reply_method_return(rc->m, NULL);
+	}
+	sd_bus_message_unref(rc->m);
+	g_free(rc->key);
+	g_free(rc);
+}
+
+static void on_remove_authorized(sd_bus_message *m, int r, const sd_bus_error *error,
+				 void *userdata)
+{
+	StreamCall *sc = userdata;
+	RemoveCall *rc;
+	BusStream *bs;
+
+	bs = authorized_stream(sc, m, r, error);
+	if (!bs)
+		return;
+	rc = g_new0(RemoveCall, 1);
+	rc->m = sd_bus_message_ref(m);
+	rc->key = g_strdup(sc->key);
+	r = tbs_manager_remove_stream(sc->b->m, bs->s, false, on_stream_removed, rc);
+	if (r < 0) {
+		reply_remove_error(m, sc->key, r);
+		sd_bus_message_unref(rc->m);
+		g_free(rc->key);
+		g_free(rc);
 	}
 }
 

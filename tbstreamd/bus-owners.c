@@ -222,7 +222,7 @@ static int on_check_restored(sd_event_source *src, void *userdata)
 		log_stream(LOG_WARNING, r, bs->s->peer_id, bs->s->name,
 			   "Cannot watch the owner %s of stream %s; removing the stream: %m",
 			   bs->owner, bs->s->key);
-		r = tbs_manager_remove_stream(b->m, bs->s, false);
+		r = tbs_manager_remove_stream(b->m, bs->s, false, NULL, NULL);
 		if (r < 0)
 			log_stream(LOG_ERR, r, NULL, NULL, "Cannot remove stream %s: %m",
 				   (const char *)keys->pdata[i]);

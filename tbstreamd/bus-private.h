@@ -100,6 +100,7 @@ struct TbsBus {
 	GPtrArray *restored_pending; /* keys of non-persistent streams to re-track */
 	sd_event_source *restored_check;
 	sd_event_source *save_later; /* a removal not yet written (bus_owners_save_later) */
+	bool owners_after_removals;  /* to write once the removals under way have ended */
 	void (*activity)(void *userdata);
 	void *activity_userdata;
 	void (*released)(void *userdata);

@@ -151,11 +151,47 @@ int bus_stream_wait_ready(BusStream *bs, sd_bus_message *m)
 	return 0;
 }
 
+typedef struct Departed {
+	TbsBus *b; /* the bus layer waits for removals before it goes */
+	char *key;
+} Departed;
+
+static Departed *departed_new(TbsBus *b, const char *key)
+{
+	Departed *d = g_new0(Departed, 1);
+
+	d->b = b;
+	d->key = g_strdup(key);
+	return d;
+}
+
+/* A watch fires once: no retry loop; the stream stays for RemoveStream, and is no work. */
+static void departed_leave(TbsBus *b, const char *key, int r)
+{
+	BusStream *bs = g_hash_table_lookup(b->streams, key);
+
+	log_stream(LOG_ERR, r, bs ? bs->s->peer_id : NULL, bs ? bs->s->name : NULL,
+		   "Cannot remove stream %s of departed owner, leaving it: %m", key);
+	if (bs)
+		bs->track = tbs_name_watch_free(bs->track);
+}
+
+static void on_departed_removed(int r, void *userdata)
+{
+	Departed *d = userdata;
+
+	if (r < 0)
+		departed_leave(d->b, d->key, r);
+	g_free(d->key);
+	g_free(d);
+}
+
 /* The owner left (or cannot be watched, so it could leave unnoticed): nothing stays for it. */
 static void on_owner_gone(TbsNameWatch *w, int error, void *userdata)
 {
 	BusStream *bs = userdata;
 	TbsBus *b = bs->b;
+	Departed *d;
 	int r;
 
 	if (error < 0)
@@ -166,14 +202,11 @@ static void on_owner_gone(TbsNameWatch *w, int error, void *userdata)
 		log_stream(LOG_INFO, 0, bs->s->peer_id, bs->s->name,
 			   "Owner %s of stream %s left the bus; removing the stream",
 			   strna(bs->owner), bs->s->key);
-	/* frees bs (and w) through the REMOVED notification */
-	r = tbs_manager_remove_stream(b->m, bs->s, false);
-	if (r < 0) {
-		/* a watch fires once: no retry loop; the stream stays for RemoveStream */
-		log_stream(LOG_ERR, r, bs->s->peer_id, bs->s->name,
-			   "Cannot remove stream %s of departed owner, leaving it: %m", bs->s->key);
-		bs->track = tbs_name_watch_free(bs->track);
-	}
+	/* bs (and w) go with the REMOVED notification, once the rmdir is done */
+	d = departed_new(b, bs->s->key);
+	r = tbs_manager_remove_stream(b->m, bs->s, false, on_departed_removed, d);
+	if (r < 0)
+		on_departed_removed(r, d);
 }
 
 /*

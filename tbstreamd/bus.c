@@ -147,7 +147,10 @@ static void on_stream(TbsManager *m, TbsStream *s, TbsChange change, void *userd
 		(void)sd_bus_emit_object_removed(b->bus, bs->path);
 		had_owner = bs->owner != NULL;
 		g_hash_table_remove(b->streams, s->key);
-		if (had_owner)
+		/* a burst of removals ends at different times: one write once all have */
+		if (had_owner && tbs_manager_removing(m))
+			b->owners_after_removals = true;
+		else if (had_owner)
 			bus_owners_save_later(b);
 		emit_peer_streams(b, s->peer_id);
 		break;
@@ -170,7 +173,18 @@ static void on_controllers(TbsManager *m, void *userdata)
 		log_debug_errno(r, "Cannot signal the change of Controllers: %m");
 }
 
+static void on_removals_done(TbsManager *m, void *userdata)
+{
+	TbsBus *b = userdata;
+
+	if (b->owners_after_removals) {
+		b->owners_after_removals = false;
+		bus_owners_save_later(b);
+	}
+}
+
 static const TbsObserver bus_observer = {
+	.removals_done = on_removals_done,
 	.controllers = on_controllers,
 	.peer = on_peer,
 	.stream = on_stream,
@@ -435,6 +449,8 @@ TbsBus *tbs_bus_free(TbsBus *b)
 {
 	if (!b)
 		return NULL;
+	/* removals under way end while we listen: replies go out, the owners file sees them */
+	tbs_manager_finish_removals(b->m);
 	tbs_manager_remove_observer(b->m, &bus_observer, b);
 	bus_owners_flush(b);
 	/* pending checks and requests first: their callbacks still see the tables */

@@ -154,17 +154,6 @@ int tbs_configfs_read(const char *item_dir, TbsItemInfo *ret)
 	return 0;
 }
 
-int tbs_configfs_remove_item(const char *stream_dir, const char *group, const char *name)
-{
-	g_autofree char *path = g_build_filename(stream_dir, group, name, NULL);
-
-	if (!tbs_stream_name_is_valid(name) || tbs_group_name_parse(group, NULL, NULL, NULL) < 0)
-		return -EINVAL;
-	if (rmdir(path) < 0 && errno != ENOENT)
-		return -errno;
-	return 0;
-}
-
 int tbs_configfs_remove_group(const char *stream_dir, const char *group)
 {
 	g_autofree char *path = g_build_filename(stream_dir, group, NULL);

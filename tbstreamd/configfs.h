@@ -7,7 +7,8 @@
 
 /*
  * Thin, synchronous wrappers over the stream ConfigFS ABI (each is a handful of
- * cheap syscalls on a RAM filesystem, fine on the event loop):
+ * cheap syscalls on a RAM filesystem, fine on the event loop; an item's rmdir
+ * is not, and goes through configfs-remover.h):
  *   <root>/thunderbolt/stream/<domain>-<route>.<svc>/<name>/{index,in_hopid,...}
  * Same ABI for this project's module and upstream's thunderbolt_stream. Extra
  * attributes (our module's counters) are optional everywhere.
@@ -46,7 +47,6 @@ int tbs_configfs_configure(const char *item_dir, const TbsStreamTemplate *t);
 /* -EAGAIN while "index" is missing. */
 int tbs_configfs_read(const char *item_dir, TbsItemInfo *ret);
 
-int tbs_configfs_remove_item(const char *stream_dir, const char *group, const char *name);
 /* 0 also when the group was not empty (-ENOTEMPTY is not an error here, it is kept). */
 int tbs_configfs_remove_group(const char *stream_dir, const char *group);
 

@@ -73,7 +73,14 @@ static void on_status(TbsManager *m, const char *status, void *userdata)
 	idle_restart(userdata);
 }
 
+/* a removal that failed leaves no stream change behind to notice */
+static void on_removals_done(TbsManager *m, void *userdata)
+{
+	idle_restart(userdata);
+}
+
 static const TbsObserver idle_observer = {
+	.removals_done = on_removals_done,
 	.peer = on_peer,
 	.stream = on_stream,
 	.status = on_status,

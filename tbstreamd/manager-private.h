@@ -7,6 +7,7 @@
  * Not for the D-Bus layer: it uses manager.h.
  */
 
+#include "configfs-remover.h"
 #include "manager.h"
 #include "udev.h"
 
@@ -17,6 +18,7 @@
 #define STREAMS_MAX 4096
 
 typedef struct MgrReload MgrReload;
+typedef struct MgrRemoval MgrRemoval;
 
 typedef struct Observer {
 	const TbsObserver *obs;
@@ -50,6 +52,9 @@ struct TbsManager {
 	char module_id[TBS_IDENTITY_MAX];
 	char saved_module_id[TBS_IDENTITY_MAX];
 	bool enumerated; /* udev's first enumeration is done: who is not here has left */
+
+	TbsRemover *remover; /* stream rmdirs, off the loop */
+	bool stopping;	     /* removals that end now start nothing new */
 
 	TbsConfigfsState cfs_state;
 	sd_event_source *cfs_retry;
@@ -92,7 +97,11 @@ void mgr_reload_free(TbsManager *m);
 TbsStream *mgr_stream_add(TbsManager *m, const char *group, const char *name);
 TbsStream *mgr_stream_create(TbsManager *m, TbsPeer *p, const TbsStreamTemplate *t,
 			     TbsStreamOrigin origin, int *ret_error);
-int mgr_stream_remove(TbsManager *m, TbsStream *s, bool force, const char *why);
+/* As tbs_manager_remove_stream; why is for the log. */
+int mgr_stream_remove(TbsManager *m, TbsStream *s, bool force, const char *why,
+		      TbsStreamRemoved done, void *userdata);
+/* A decision wanted this stream, which is being removed: decide again once it is gone. */
+void mgr_stream_removal_wanted(TbsStream *s);
 void mgr_stream_drop(TbsManager *m, TbsStream *s);
 /* Records the identity of an item or group we just made (the key must be owned). */
 void mgr_owned_identify(TbsManager *m, const char *key);

@@ -59,7 +59,7 @@ bool tbs_manager_is_busy(TbsManager *m)
 	TbsPeer *p;
 	TbsStream *s;
 
-	if (tbs_manager_reloading(m))
+	if (tbs_manager_reloading(m) || tbs_remover_pending(m->remover) > 0)
 		return true;
 	g_hash_table_iter_init(&it, m->peers);
 	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&p))
@@ -460,6 +460,8 @@ int tbs_manager_new(sd_event *event, const TbsManagerConfig *c, TbsManager **ret
 	m->observers = g_array_new(FALSE, FALSE, sizeof(Observer));
 	m->cfs_state = TBS_CONFIGFS_NOT_MOUNTED;
 	r = mgr_reload_new(m);
+	if (r >= 0)
+		r = tbs_remover_new(m->event, &m->remover);
 	if (r < 0) {
 		tbs_manager_free(m);
 		return r;
@@ -473,6 +475,9 @@ TbsManager *tbs_manager_free(TbsManager *m)
 	if (!m)
 		return NULL;
 	mgr_reload_free(m);
+	/* a removal under way ends before its stream's record is written */
+	m->stopping = true;
+	m->remover = tbs_remover_free(m->remover);
 	mgr_flush(m);
 	m->save_source = sd_event_source_disable_unref(m->save_source);
 	m->save_retry = sd_event_source_disable_unref(m->save_retry);
@@ -704,8 +709,10 @@ int tbs_manager_request_stream(TbsManager *m, TbsPeer *p, const TbsStreamTemplat
 		return -ENOTCONN;
 	if (m->cfs_state != TBS_CONFIGFS_READY)
 		return -ENODEV;
-	if (tbs_manager_find_stream(m, p->group, t->name))
-		return -EEXIST;
+	s = tbs_manager_find_stream(m, p->group, t->name);
+	if (s)
+		/* until its directory is gone, the name cannot be made again */
+		return s->removal ? -EINPROGRESS : -EEXIST;
 	s = mgr_stream_create(m, p, t, TBS_ORIGIN_REQUEST, &r);
 	if (!s)
 		return r;
@@ -717,9 +724,21 @@ int tbs_manager_request_stream(TbsManager *m, TbsPeer *p, const TbsStreamTemplat
 	return 0;
 }
 
-int tbs_manager_remove_stream(TbsManager *m, TbsStream *s, bool force)
+bool tbs_manager_removing(TbsManager *m)
 {
-	return mgr_stream_remove(m, s, force, "requested");
+	return tbs_remover_pending(m->remover) > 0;
+}
+
+void tbs_manager_finish_removals(TbsManager *m)
+{
+	m->stopping = true;
+	tbs_remover_drain(m->remover);
+}
+
+int tbs_manager_remove_stream(TbsManager *m, TbsStream *s, bool force, TbsStreamRemoved done,
+			      void *userdata)
+{
+	return mgr_stream_remove(m, s, force, "requested", done, userdata);
 }
 
 int tbs_manager_set_peer_label(TbsManager *m, TbsPeer *p, const char *label)

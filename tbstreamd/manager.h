@@ -58,8 +58,9 @@ int tbs_manager_add_observer(TbsManager *m, const TbsObserver *obs, void *userda
 void tbs_manager_remove_observer(TbsManager *m, const TbsObserver *obs, void *userdata);
 
 /*
- * Whether the core has anything to do: a peer connected, a reload running or a
- * stream still being set up. Kept (detached) and ready streams of unplugged peers need nothing.
+ * Whether the core has anything to do: a peer connected, a reload running, a
+ * stream still being set up or being removed. Kept (detached) and ready
+ * streams of unplugged peers need nothing.
  */
 bool tbs_manager_is_busy(TbsManager *m);
 
@@ -100,7 +101,24 @@ GPtrArray *tbs_manager_peer_streams(TbsManager *m, TbsPeer *p);
  */
 int tbs_manager_request_stream(TbsManager *m, TbsPeer *p, const TbsStreamTemplate *t,
 			       bool exclusive, TbsStream **ret);
-int tbs_manager_remove_stream(TbsManager *m, TbsStream *s, bool force);
+/*
+ * Removal is asynchronous (an rmdir may wait in the kernel): 0 means it is
+ * under way, and done (may be NULL) then runs on the loop with its result
+ * once the stream is gone or the rmdir failed. A stream already being removed
+ * gets one more waiter. A negative errno: nothing was started, done never runs.
+ */
+typedef void (*TbsStreamRemoved)(int r, void *userdata);
+int tbs_manager_remove_stream(TbsManager *m, TbsStream *s, bool force, TbsStreamRemoved done,
+			      void *userdata);
+/*
+ * Wait for the removals under way and report them (for a stopping daemon:
+ * their callers get replies and records are written while it still can).
+ */
+void tbs_manager_finish_removals(TbsManager *m);
+/* Is any stream removal under way? */
+bool tbs_manager_removing(TbsManager *m);
+/* Is an rmdir of it still under way? */
+bool tbs_stream_is_removing(const TbsStream *s);
 int tbs_manager_set_peer_label(TbsManager *m, TbsPeer *p, const char *label);
 int tbs_manager_set_peer_trusted(TbsManager *m, TbsPeer *p, bool trusted);
 

@@ -81,6 +81,8 @@ typedef struct TbsStream {
 	sd_event_source *udev_timeout; /* waiting for that event */
 	uint64_t created_usec;	       /* CLOCK_MONOTONIC */
 	uint64_t ready_usec;
+	/* its rmdir is queued (streams.c): it stays in the model until that returns */
+	struct MgrRemoval *removal;
 } TbsStream;
 
 /* A USB4/Thunderbolt domain (host controller) udev reported. */
@@ -100,6 +102,8 @@ typedef struct TbsObserver {
 	void (*status)(TbsManager *m, const char *status, void *userdata);
 	/* a domain appeared, changed or went away */
 	void (*controllers)(TbsManager *m, void *userdata);
+	/* the last stream removal under way has ended (removed or failed) */
+	void (*removals_done)(TbsManager *m, void *userdata);
 } TbsObserver;
 
 const char *tbs_stream_state_to_string(TbsStreamState s);

@@ -132,11 +132,13 @@ void mgr_evaluate_peer(TbsManager *m, TbsPeer *p)
 
 		if (s->owned && s->peer_id && strcmp(s->peer_id, p->id) != 0)
 			/* kept for another peer that used this port: not for this one */
-			(void)mgr_stream_remove(m, s, false, "kept for a different peer");
+			(void)mgr_stream_remove(m, s, false, "kept for a different peer", NULL,
+						NULL);
 		else if (s->owned && s->origin == TBS_ORIGIN_POLICY && !decision_has(&d, s->name))
 			(void)mgr_stream_remove(m, s, false,
 						s->enrollment ? "no longer enrolled"
-							      : "no longer in the policy");
+							      : "no longer in the policy",
+						NULL, NULL);
 		else if (s->state == TBS_STREAM_DETACHED || s->state == TBS_STREAM_FAILED) {
 			if (s->owned && !s->peer_id)
 				s->peer_id = g_strdup(p->id);
@@ -151,6 +153,11 @@ void mgr_evaluate_peer(TbsManager *m, TbsPeer *p)
 		bool from_enrollment = i >= n_rule_streams;
 		int r;
 
+		if (s && s->removal) {
+			/* the directory is still there: make it again once it is gone */
+			mgr_stream_removal_wanted(s);
+			continue;
+		}
 		if (s) {
 			/* the policy may have changed the unplug action or permissions */
 			if (s->owned) {
@@ -208,7 +215,7 @@ static void unplug_streams(TbsManager *m, const char *group, const char *why)
 		mgr_attr_wait_stop(s);
 		if (s->owned && s->origin != TBS_ORIGIN_REQUEST &&
 		    unplug_action(m, s) == TBS_UNPLUG_REMOVE &&
-		    mgr_stream_remove(m, s, false, why) == 0)
+		    mgr_stream_remove(m, s, false, why, NULL, NULL) == 0)
 			continue;
 		mgr_stream_set_state(s, TBS_STREAM_DETACHED);
 	}
@@ -578,7 +585,8 @@ static void drop_enrollment_streams(TbsManager *m, TbsPeer *p, char **names)
 		    g_strv_contains((const char *const *)names, s->name))
 			g_ptr_array_add(gone, s);
 	for (unsigned i = 0; i < gone->len; i++)
-		(void)mgr_stream_remove(m, gone->pdata[i], false, "no longer enrolled");
+		(void)mgr_stream_remove(m, gone->pdata[i], false, "no longer enrolled", NULL,
+					NULL);
 }
 
 int tbs_manager_enroll_peer(TbsManager *m, TbsPeer *p, const TbsEnrollment *e)

@@ -48,7 +48,8 @@ void mgr_stream_set_state(TbsStream *s, TbsStreamState state)
 {
 	TbsManager *m = s->manager;
 
-	if (s->state == state)
+	/* its end is decided: what the kernel does to it meanwhile is not news */
+	if (s->state == state || s->removal)
 		return;
 	if (s->state == TBS_STREAM_WAITING_DEVICE)
 		m->n_waiting_device--;
@@ -175,6 +176,8 @@ static void stream_check_device(TbsStream *s)
 {
 	int r;
 
+	if (s->removal)
+		return;
 	if (!udev_done(s)) {
 		mgr_stream_set_state(s, TBS_STREAM_WAITING_DEVICE);
 		return;
@@ -291,6 +294,8 @@ void mgr_stream_refresh(TbsStream *s)
 	TbsItemInfo info;
 	int r;
 
+	if (s->removal)
+		return;
 	r = tbs_configfs_read(s->dir, &info);
 	if (r == -EAGAIN) {
 		attr_wait_start(s);
@@ -341,8 +346,32 @@ TbsStream *mgr_stream_add(TbsManager *m, const char *group, const char *name)
 	return s;
 }
 
+/* ---- removal ---------------------------------------------------------------------------- */
+
+typedef struct RemovalWaiter {
+	TbsStreamRemoved done;
+	void *userdata;
+} RemovalWaiter;
+
+/*
+ * One stream's rmdir, queued on the manager's remover. The stream stays in the
+ * model (so its name cannot be made again before the directory is gone) but
+ * ignores what happens to it until the result is back.
+ */
+struct MgrRemoval {
+	TbsManager *m;
+	TbsStream *s; /* NULL once it was dropped some other way */
+	char *key, *group, *peer_id, *why;
+	char name[TBS_STREAM_NAME_MAX + 1];
+	GArray *waiters; /* RemovalWaiter */
+	bool reevaluate; /* a decision wanted a stream of this name while it went */
+};
+
 void mgr_stream_drop(TbsManager *m, TbsStream *s)
 {
+	if (s->removal)
+		/* gone another way (ConfigFS went away) while its rmdir was queued */
+		s->removal->s = NULL;
 	if (s->state == TBS_STREAM_WAITING_DEVICE)
 		m->n_waiting_device--;
 	dev_watch_update(m);
@@ -351,41 +380,157 @@ void mgr_stream_drop(TbsManager *m, TbsStream *s)
 	mgr_update_status(m);
 }
 
-int mgr_stream_remove(TbsManager *m, TbsStream *s, bool force, const char *why)
+static void removal_free(MgrRemoval *rm)
 {
-	g_autofree char *group = g_strdup(s->group);
-	g_autofree char *peer = g_strdup(s->peer_id);
-	char name[TBS_STREAM_NAME_MAX + 1];
+	g_free(rm->key);
+	g_free(rm->group);
+	g_free(rm->peer_id);
+	g_free(rm->why);
+	g_array_unref(rm->waiters);
+	g_free(rm);
+}
+
+static void removal_add_waiter(MgrRemoval *rm, TbsStreamRemoved done, void *userdata)
+{
+	RemovalWaiter w = {done, userdata};
+
+	if (done)
+		g_array_append_val(rm->waiters, w);
+}
+
+static TbsPeer *connected_peer_of_group(TbsManager *m, const char *group)
+{
+	GHashTableIter it;
+	TbsPeer *p;
+
+	g_hash_table_iter_init(&it, m->peers);
+	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&p))
+		if (p->connected && p->group && strcmp(p->group, group) == 0)
+			return p;
+	return NULL;
+}
+
+static void removal_remove_group(TbsManager *m, const char *group)
+{
+	g_autofree char *gpath = NULL;
 	int r;
 
+	if (!g_hash_table_contains(m->owned, group) || group_has_streams(m, group))
+		return;
+	/* an empty group has no session to wait for: its rmdir is quick */
+	gpath = g_build_filename(m->stream_dir, group, NULL);
+	r = tbs_configfs_remove_group(m->stream_dir, group);
+	if (r < 0)
+		log_warning_errno(r, "Cannot remove ConfigFS group %s: %m", group);
+	else if (!g_file_test(gpath, G_FILE_TEST_EXISTS)) {
+		g_hash_table_remove(m->owned, group);
+		g_hash_table_remove(m->owned_ids, group);
+	}
+}
+
+static void on_removed(int r, void *userdata)
+{
+	MgrRemoval *rm = userdata;
+	TbsManager *m = rm->m;
+	TbsStream *s = rm->s;
+
+	if (s)
+		s->removal = NULL;
+	if (r < 0) {
+		log_stream(LOG_ERR, r, rm->peer_id, rm->name, "Cannot remove stream %s: %m",
+			   rm->key);
+		if (s)
+			/* still there: show what the kernel has now */
+			mgr_stream_refresh(s);
+	} else {
+		log_stream(LOG_INFO, 0, rm->peer_id, rm->name, "Removed stream %s (%s)", rm->key,
+			   rm->why);
+		/*
+		 * Dropped another way meanwhile: that path kept the records, and
+		 * an item of this name may be a new one of ours by now.
+		 */
+		if (s) {
+			g_hash_table_remove(m->owned, rm->key);
+			g_hash_table_remove(m->requested, rm->key);
+			g_hash_table_remove(m->owned_ids, rm->key);
+			mgr_stream_drop(m, s);
+			removal_remove_group(m, rm->group);
+			mgr_owned_save(m);
+		}
+	}
+	for (unsigned i = 0; i < rm->waiters->len; i++) {
+		RemovalWaiter *w = &g_array_index(rm->waiters, RemovalWaiter, i);
+
+		w->done(r, w->userdata);
+	}
+	if (tbs_remover_pending(m->remover) == 0)
+		for (unsigned i = 0; i < m->observers->len; i++) {
+			Observer *o = &g_array_index(m->observers, Observer, i);
+
+			if (o->obs->removals_done)
+				o->obs->removals_done(m, o->userdata);
+		}
+	if (rm->reevaluate && !m->stopping) {
+		TbsPeer *p = connected_peer_of_group(m, rm->group);
+
+		if (p)
+			mgr_evaluate_peer(m, p);
+	}
+	removal_free(rm);
+}
+
+int mgr_stream_remove(TbsManager *m, TbsStream *s, bool force, const char *why,
+		      TbsStreamRemoved done, void *userdata)
+{
+	MgrRemoval *rm;
+	int r;
+
+	if (s->removal) {
+		removal_add_waiter(s->removal, done, userdata);
+		return 0;
+	}
 	if (!s->owned && !force) {
 		log_stream(LOG_INFO, 0, s->peer_id, s->name,
 			   "Not removing stream %s (%s): this daemon did not create it", s->key,
 			   why);
 		return -EPERM;
 	}
-	g_strlcpy(name, s->name, sizeof(name));
-	r = tbs_configfs_remove_item(m->stream_dir, group, name);
-	if (r < 0)
-		return log_stream(LOG_ERR, r, peer, name, "Cannot remove stream %s: %m", s->key);
-	log_stream(LOG_INFO, 0, peer, name, "Removed stream %s (%s)", s->key, why);
-	g_hash_table_remove(m->owned, s->key);
-	g_hash_table_remove(m->requested, s->key);
-	g_hash_table_remove(m->owned_ids, s->key);
-	mgr_stream_drop(m, s);
+	if (!tbs_stream_name_is_valid(s->name) ||
+	    tbs_group_name_parse(s->group, NULL, NULL, NULL) < 0)
+		return log_stream(LOG_ERR, EINVAL, s->peer_id, s->name,
+				  "Not removing stream %s: not a stream item's name", s->key);
 
-	if (g_hash_table_contains(m->owned, group) && !group_has_streams(m, group)) {
-		g_autofree char *gpath = g_build_filename(m->stream_dir, group, NULL);
-		r = tbs_configfs_remove_group(m->stream_dir, group);
-		if (r < 0)
-			log_warning_errno(r, "Cannot remove ConfigFS group %s: %m", group);
-		else if (!g_file_test(gpath, G_FILE_TEST_EXISTS)) {
-			g_hash_table_remove(m->owned, group);
-			g_hash_table_remove(m->owned_ids, group);
-		}
+	rm = g_new0(MgrRemoval, 1);
+	rm->m = m;
+	rm->s = s;
+	rm->key = g_strdup(s->key);
+	rm->group = g_strdup(s->group);
+	rm->peer_id = g_strdup(s->peer_id);
+	rm->why = g_strdup(why);
+	g_strlcpy(rm->name, s->name, sizeof(rm->name));
+	rm->waiters = g_array_new(false, false, sizeof(RemovalWaiter));
+	removal_add_waiter(rm, done, userdata);
+	r = tbs_remover_queue(m->remover, s->dir, on_removed, rm);
+	if (r < 0) {
+		removal_free(rm);
+		return log_stream(LOG_ERR, r, s->peer_id, s->name, "Cannot remove stream %s: %m",
+				  s->key);
 	}
-	mgr_owned_save(m);
+	log_stream(LOG_DEBUG, 0, s->peer_id, s->name, "Removing stream %s (%s)", s->key, why);
+	mgr_attr_wait_stop(s);
+	s->udev_timeout = sd_event_source_disable_unref(s->udev_timeout);
+	s->removal = rm;
 	return 0;
+}
+
+bool tbs_stream_is_removing(const TbsStream *s)
+{
+	return s->removal;
+}
+
+void mgr_stream_removal_wanted(TbsStream *s)
+{
+	s->removal->reevaluate = true;
 }
 
 /*

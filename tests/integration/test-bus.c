@@ -658,9 +658,10 @@ START_TEST(test_pending_removal_is_written_at_stop)
 	ck_assert_int_eq(request(client, UUID_A, "gone", true, NULL, &e), 0);
 	ck_assert_int_eq(request(client, UUID_A, "keep", true, NULL, &e), 0);
 	n_owners_writes = 0;
-	/* removed without running the loop: the write is still pending */
-	ck_assert_int_eq(
-		tbs_manager_remove_stream(bw.w.m, world_stream(&bw.w, "0-1.0", "gone"), false), 0);
+	/* removed without running the loop: the rmdir and the write are still pending */
+	ck_assert_int_eq(tbs_manager_remove_stream(bw.w.m, world_stream(&bw.w, "0-1.0", "gone"),
+						   false, NULL, NULL),
+			 0);
 	ck_assert_uint_eq(n_owners_writes, 0);
 	bus_world_stop(&bw);
 	ck_assert_uint_eq(n_owners_writes, 1);
@@ -1227,6 +1228,53 @@ static bool flag_set(World *w, const void *data)
 	return *(const bool *)data;
 }
 
+static bool rmdir_held(World *w, const void *data)
+{
+	return fake_kernel_rmdirs_held(w->fk) > 0 || fake_kernel_rmdir_hold_expired(w->fk);
+}
+
+/*
+ * An rmdir that waits in the kernel (an open stream's CLOSE still leaving)
+ * keeps only its own caller waiting: everyone else is answered meanwhile, and
+ * the name cannot be made again until the item is gone.
+ */
+START_TEST(test_removal_waiting_in_the_kernel_delays_nobody)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+	g_autofree char *path = NULL, *state = NULL;
+	Reply removed = {0};
+
+	ck_assert_int_eq(request(client, UUID_A, "slow", true, &path, &e), 0);
+	fake_kernel_hold_rmdir(bw.w.fk, true);
+	m = bus_world_method(client, PATH, MANAGER, "RemoveStream");
+	ck_assert_int_ge(sd_bus_message_append(m, "o", path), 0);
+	ck_assert_int_ge(sd_bus_call_async(client, NULL, m, on_reply, &removed, 0), 0);
+	ck_assert(world_run_until(&bw.w, rmdir_held, NULL, 5000));
+	ck_assert_msg(!fake_kernel_rmdir_hold_expired(bw.w.fk),
+		      "the rmdir held the daemon's loop until the hold expired");
+
+	/* the daemon answers while its rmdir waits */
+	ck_assert_int_eq(request(client, UUID_B, "other", true, NULL, &e), 0);
+	state = get_string(path, STREAM_IFACE, "State");
+	ck_assert_str_eq(state, "configured");
+	ASSERT_ERROR(request(client, UUID_A, "slow", true, NULL, &e), e, ERR "StreamExists");
+	ck_assert_msg(strstr(e.message, "still being removed"), "%s", e.message);
+	ck_assert(!removed.done);
+	ck_assert_uint_eq(fake_kernel_rmdirs_held(bw.w.fk), 1);
+
+	fake_kernel_hold_rmdir(bw.w.fk, false);
+	ck_assert(world_run_until(&bw.w, replied, &removed, 5000));
+	ck_assert_msg(!removed.error, "RemoveStream failed: %s", removed.error);
+	ck_assert_ptr_null(world_stream(&bw.w, "0-1.0", "slow"));
+	ck_assert_uint_eq(n_items(), 0);
+	/* and now it can be made again */
+	sd_bus_error_free(&e);
+	ck_assert_int_eq(request(client, UUID_A, "slow", true, NULL, &e), 0);
+	g_free(removed.error);
+}
+END_TEST
+
 /* A call that reached the daemon before it let go of its name is served, not dropped. */
 START_TEST(test_idle_exit_answers_calls_in_flight)
 {
@@ -1703,6 +1751,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_hopids_with_leading_zeros_are_decimal);
 	tcase_add_test(tc, test_bad_arguments_get_named_errors_and_change_nothing);
 	tcase_add_test(tc, test_remove_stream);
+	tcase_add_test(tc, test_removal_waiting_in_the_kernel_delays_nobody);
 	tcase_add_test(tc, test_open_stream_fd_reads_and_writes);
 	tcase_add_test(tc, test_open_stream_not_attached);
 	tcase_add_test(tc, test_stream_of_departed_caller_is_removed);

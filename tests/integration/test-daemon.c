@@ -295,9 +295,10 @@ START_TEST(test_hand_made_stream_is_adopted_untouched_and_never_removed)
 	WAIT_STATE("0-1.0", "backup", TBS_STREAM_DETACHED);
 	ck_assert(th_exists(w.stream_dir, "0-1.0/backup"));
 
-	ck_assert_int_eq(tbs_manager_remove_stream(w.m, s, false), -EPERM);
+	ck_assert_int_eq(tbs_manager_remove_stream(w.m, s, false, NULL, NULL), -EPERM);
 	ck_assert(th_exists(w.stream_dir, "0-1.0/backup"));
-	ck_assert_int_eq(tbs_manager_remove_stream(w.m, s, true), 0);
+	ck_assert_int_eq(tbs_manager_remove_stream(w.m, s, true, NULL, NULL), 0);
+	WAIT_GONE("0-1.0", "backup");
 	ck_assert(!th_exists(w.stream_dir, "0-1.0/backup"));
 	/* the group was not ours either */
 	ck_assert(th_exists(w.stream_dir, "0-1.0"));

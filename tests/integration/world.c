@@ -166,6 +166,9 @@ bool world_run_until(World *w, bool (*cond)(World *, const void *), const void *
 
 void world_settle(World *w)
 {
+	/* removals come back from the daemon's worker thread: wait for them too (at most 10 s) */
+	for (int i = 0; i < 100 && w->m && tbs_manager_removing(w->m); i++)
+		(void)sd_event_run(w->event, 100 * 1000);
 	for (int i = 0; i < 100 && sd_event_run(w->event, 0) > 0; i++)
 		;
 }

@@ -46,7 +46,10 @@ void world_remove_peer(World *w, const char *xd_syspath);
 /* Runs the loop until cond(w, data) or timeout_ms; returns cond's last value. */
 bool world_run_until(World *w, bool (*cond)(World *, const void *), const void *data,
 		     unsigned timeout_ms);
-/* Dispatch what is already pending (write-behind state files) without waiting. */
+/*
+ * Dispatch what is already pending (write-behind state files), after the
+ * daemon's stream removals under way have come back.
+ */
 void world_settle(World *w);
 TbsStream *world_stream(World *w, const char *group, const char *name);
 unsigned world_count_ready(World *w);
