@@ -283,9 +283,10 @@ static bool str_update(char **field, const char *value)
 /*
  * IdentifyByName=: some controllers make up a new UUID every boot. When allowed,
  * an unknown UUID whose hostname matches a known, unplugged peer takes over that
- * peer's record (label, first seen), but never its trust or enrollment: the name
- * is whatever the peer announces, so carrying trust over would hand it to any
- * peer that claims the name. A policy that trusts a name says so with MatchName=.
+ * peer's record (label, first seen). Never a trusted or enrolled one: the name
+ * is whatever the peer announces, so taking that record over would either hand
+ * its trust to any peer that claims the name or strip it from the real one. A
+ * policy that trusts a name says so with MatchName=.
  */
 static TbsPeerRecord *identify(TbsManager *m, const TbsXdomainInfo *x)
 {
@@ -300,15 +301,15 @@ static TbsPeerRecord *identify(TbsManager *m, const TbsXdomainInfo *x)
 	old = g_hash_table_lookup(m->peers, rec->uuid);
 	if (old && old->connected)
 		return NULL;
+	if (rec->trusted || rec->enrolled) {
+		log_peer(LOG_NOTICE, 0, x->uuid,
+			 "Peer %s has the host name of %s peer %s, but a name proves nothing: "
+			 "it is a new peer, and %s keeps its record",
+			 x->name, rec->trusted ? "trusted" : "enrolled", rec->uuid, rec->uuid);
+		return NULL;
+	}
 	log_peer(LOG_NOTICE, 0, x->uuid, "Peer %s changed its UUID from %s, identified by name",
 		 x->name, rec->uuid);
-	if (rec->trusted || rec->enrolled)
-		log_peer(LOG_NOTICE, 0, x->uuid,
-			 "Trust and enrollment of %s stay behind: a name proves nothing; "
-			 "approve %s again", rec->uuid, x->name);
-	rec->trusted = false;
-	rec->enrolled = false;
-	tbs_enrollment_clear(&rec->enrollment);
 	if (old) {
 		mgr_notify_peer(m, old, TBS_REMOVED);
 		g_hash_table_remove(m->peers, old->id);
@@ -323,7 +324,7 @@ static void peer_disconnect(TbsManager *m, TbsPeer *p);
 /*
  * A peer chooses its UUID: one that makes up a new one every plug must not grow
  * the store without bound. Before a new record, the longest unseen records that
- * nobody trusted and whose peer is not here expire; trusted ones stay.
+ * nobody trusted or enrolled and whose peer is not here expire.
  */
 static void store_make_room(TbsManager *m)
 {
@@ -337,13 +338,14 @@ static void store_make_room(TbsManager *m)
 		g_hash_table_iter_init(&it, records);
 		while (g_hash_table_iter_next(&it, NULL, (gpointer *)&r)) {
 			p = g_hash_table_lookup(m->peers, r->uuid);
-			if (r->trusted || (p && p->connected))
+			/* an approval (trust, or the panel's Allow) is worth more than room */
+			if (r->trusted || r->enrolled || (p && p->connected))
 				continue;
 			if (!oldest || r->last_seen < oldest->last_seen)
 				oldest = r;
 		}
 		if (!oldest) {
-			log_warning("%u known peers, all trusted or connected: the store grows",
+			log_warning("%u known peers, all approved or connected: the store grows",
 				    g_hash_table_size(records));
 			return;
 		}

@@ -379,14 +379,26 @@ int tbs_store_rename(TbsStore *s, TbsPeerRecord *rec, const char *new_uuid)
 {
 	g_autofree char *old = record_path(s, rec->uuid);
 
+	char old_uuid[sizeof(rec->uuid)];
+	int r;
+
 	if (g_hash_table_contains(s->records, new_uuid))
 		return -EEXIST;
+	g_strlcpy(old_uuid, rec->uuid, sizeof(old_uuid));
 	g_hash_table_steal(s->records, rec->uuid);
-	if (unlink(old) < 0 && errno != ENOENT)
-		log_warning_errno(errno, "Cannot remove %s: %m", old);
 	g_strlcpy(rec->uuid, new_uuid, sizeof(rec->uuid));
 	g_hash_table_insert(s->records, rec->uuid, rec);
-	return tbs_store_save(s, rec);
+	/* the new file first: a crash in between leaves two records, never none */
+	r = tbs_store_save(s, rec);
+	if (r < 0) {
+		g_hash_table_steal(s->records, rec->uuid);
+		g_strlcpy(rec->uuid, old_uuid, sizeof(rec->uuid));
+		g_hash_table_insert(s->records, rec->uuid, rec);
+		return r;
+	}
+	if (unlink(old) < 0 && errno != ENOENT)
+		log_warning_errno(errno, "Cannot remove %s: %m", old);
+	return 0;
 }
 
 int tbs_store_forget(TbsStore *s, const char *uuid)

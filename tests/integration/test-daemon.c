@@ -411,33 +411,52 @@ START_TEST(test_uuid_change_at_same_syspath_keeps_the_service)
 }
 END_TEST
 
-/* UUIDs are the peer's choice: the store stays bounded, the oldest untrusted records go. */
+/*
+ * UUIDs are the peer's choice: the store stays bounded, the oldest records
+ * nobody approved go; trusted and enrolled (the panel's Allow) ones stay.
+ */
 START_TEST(test_store_is_bounded_by_expiring_oldest_untrusted_records)
 {
 	static const char *const uuids[] = {UUID_A, UUID_B, "22222222-3333-4444-5555-666666666666",
-					    "33333333-4444-5555-6666-777777777777"};
+					    "33333333-4444-5555-6666-777777777777",
+					    "44444444-5555-6666-7777-888888888888"};
 	g_autofree char *a_rec = g_build_filename(w.state, "peers", UUID_A ".peer", NULL);
 	g_autofree char *b_rec = g_build_filename(w.state, "peers", UUID_B ".peer", NULL);
+	TbsEnrollment e = {.owner = TBS_ENROLL_UNSET, .group = TBS_ENROLL_UNSET,
+			   .mode = TBS_ENROLL_UNSET};
 
 	w.config.store_peers_max = 3;
 	world_start(&w);
 	for (size_t i = 0; i < G_N_ELEMENTS(uuids); i++) {
-		g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", uuids[i], "laptop");
+		/* no two peers share a name: IdentifyByName= is not what this is about */
+		g_autofree char *name = g_strdup_printf("laptop%zu", i);
+		g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", uuids[i], name);
 		WAIT_FOR(peer_connected, uuids[i]);
 		if (i == 0)
 			ck_assert_int_eq(tbs_manager_set_peer_trusted(
 						 w.m, tbs_manager_find_peer(w.m, UUID_A), true),
 					 0);
+		if (i == 1) {
+			TbsPeer *b = tbs_manager_find_peer(w.m, UUID_B);
+
+			ck_assert_int_eq(tbs_manager_enroll_peer(w.m, b, &e), 0);
+			/* enrolling trusts too; without the trust it is still an approval */
+			ck_assert_int_eq(tbs_manager_set_peer_trusted(w.m, b, false), 0);
+			ck_assert(b->record->enrolled);
+		}
 		world_remove_peer(&w, xd);
 		WAIT_FOR(peer_disconnected, uuids[i]);
 		world_settle(&w);
 	}
-	/* A is the oldest but trusted; B the oldest untrusted: it went for the fourth */
+	/* A (trusted) and B (enrolled) are the oldest; the next two went for the last two */
 	ck_assert_uint_eq(g_hash_table_size(tbs_manager_peers(w.m)), 3);
 	ck_assert_ptr_nonnull(tbs_manager_find_peer(w.m, UUID_A));
-	ck_assert_ptr_null(tbs_manager_find_peer(w.m, UUID_B));
+	ck_assert_ptr_nonnull(tbs_manager_find_peer(w.m, UUID_B));
+	ck_assert_ptr_null(tbs_manager_find_peer(w.m, uuids[2]));
+	ck_assert_ptr_null(tbs_manager_find_peer(w.m, uuids[3]));
+	ck_assert_ptr_nonnull(tbs_manager_find_peer(w.m, uuids[4]));
 	ck_assert(g_file_test(a_rec, G_FILE_TEST_EXISTS));
-	ck_assert(!g_file_test(b_rec, G_FILE_TEST_EXISTS));
+	ck_assert(g_file_test(b_rec, G_FILE_TEST_EXISTS));
 }
 END_TEST
 
@@ -982,6 +1001,40 @@ START_TEST(test_identify_by_name_follows_a_peer_whose_uuid_changed)
 	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop");
 	WAIT_FOR(peer_connected, UUID_A);
 	ck_assert_int_eq(
+		tbs_manager_set_peer_label(w.m, tbs_manager_find_peer(w.m, UUID_A), "desk"), 0);
+	world_remove_peer(&w, xd);
+	WAIT_FOR(peer_disconnected, UUID_A);
+
+	/* "next boot": same host, new UUID; the record (its label) follows */
+	g_autofree char *xd2 = world_add_peer(&w, "thunderbolt", "0-1", UUID_B, "laptop");
+	WAIT_FOR(peer_connected, UUID_B);
+	world_settle(&w);
+	ck_assert_ptr_null(tbs_manager_find_peer(w.m, UUID_A));
+	TbsPeer *p = tbs_manager_find_peer(w.m, UUID_B);
+	ck_assert_str_eq(p->record->label, "desk");
+	ck_assert(!p->allowed);
+	ck_assert(!th_exists(w.state, "peers/" UUID_A ".peer"));
+	g_autofree char *rec = th_read(w.state, "peers/" UUID_B ".peer");
+	ck_assert_ptr_nonnull(strstr(rec, "Label=desk"));
+
+	/* trusted by someone allowed to: the new UUID's own decision */
+	ck_assert_int_eq(tbs_manager_set_peer_trusted(w.m, p, true), 0);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
+}
+END_TEST
+
+/*
+ * A peer claims any host name: claiming a trusted peer's gets it nothing, and
+ * takes nothing from the trusted peer, which is let in when it comes back.
+ */
+START_TEST(test_identify_by_name_leaves_a_trusted_record_alone)
+{
+	world_policy(&w, "[Daemon]\nIdentifyByName=yes\n[Stream backup]\n"
+			 "[Peer trusted]\nMatchTrusted=yes\nStreams=backup\n");
+	world_start(&w);
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop");
+	WAIT_FOR(peer_connected, UUID_A);
+	ck_assert_int_eq(
 		tbs_manager_set_peer_trusted(w.m, tbs_manager_find_peer(w.m, UUID_A), true), 0);
 	ck_assert_int_eq(
 		tbs_manager_set_peer_label(w.m, tbs_manager_find_peer(w.m, UUID_A), "desk"), 0);
@@ -989,23 +1042,24 @@ START_TEST(test_identify_by_name_follows_a_peer_whose_uuid_changed)
 	world_remove_peer(&w, xd);
 	WAIT_GONE("0-1.0", "backup");
 
-	/* "next boot": same host, new UUID; the label follows, the trust does not */
 	g_autofree char *xd2 = world_add_peer(&w, "thunderbolt", "0-1", UUID_B, "laptop");
 	WAIT_FOR(peer_connected, UUID_B);
 	world_settle(&w);
-	ck_assert_ptr_null(tbs_manager_find_peer(w.m, UUID_A));
 	TbsPeer *p = tbs_manager_find_peer(w.m, UUID_B);
-	ck_assert_str_eq(p->record->label, "desk");
 	ck_assert(!p->record->trusted);
+	ck_assert_ptr_null(p->record->label); /* "desk" would make it look like A */
 	ck_assert(!p->allowed);
 	ck_assert_ptr_null(world_stream(&w, "0-1.0", "backup"));
-	ck_assert(!th_exists(w.state, "peers/" UUID_A ".peer"));
-	g_autofree char *rec = th_read(w.state, "peers/" UUID_B ".peer");
-	ck_assert_ptr_nonnull(strstr(rec, "Label=desk"));
-	ck_assert_ptr_null(strstr(rec, "Trusted=true"));
+	g_autofree char *rec_a = th_read(w.state, "peers/" UUID_A ".peer");
+	ck_assert_ptr_nonnull(strstr(rec_a, "Trusted=true"));
+	ck_assert_ptr_nonnull(strstr(rec_a, "Label=desk"));
 
-	/* trusted again by someone allowed to: the new UUID's own decision */
-	ck_assert_int_eq(tbs_manager_set_peer_trusted(w.m, p, true), 0);
+	/* the real A comes back with its own UUID: still trusted, still let in */
+	world_remove_peer(&w, xd2);
+	WAIT_FOR(peer_disconnected, UUID_B);
+	g_autofree char *xd3 = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop");
+	WAIT_FOR(peer_connected, UUID_A);
+	ck_assert(tbs_manager_find_peer(w.m, UUID_A)->record->trusted);
 	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
 }
 END_TEST
@@ -1036,6 +1090,9 @@ START_TEST(test_identify_by_name_does_not_carry_an_enrollment_over)
 	ck_assert_ptr_null(world_stream(&w, "0-1.0", "backup"));
 	g_autofree char *rec = th_read(w.state, "peers/" UUID_B ".peer");
 	ck_assert_ptr_null(strstr(rec, "[Enrollment]"));
+	/* and the enrolled peer keeps its enrollment for when it comes back */
+	g_autofree char *rec_a = th_read(w.state, "peers/" UUID_A ".peer");
+	ck_assert_ptr_nonnull(strstr(rec_a, "[Enrollment]"));
 }
 END_TEST
 
@@ -1095,6 +1152,7 @@ static Suite *daemon_suite(void)
 	tcase_add_test(tc, test_subsystems_come_from_the_policy_without_override);
 	tcase_add_test(tc, test_trusting_a_peer_applies_trusted_only_rules);
 	tcase_add_test(tc, test_identify_by_name_follows_a_peer_whose_uuid_changed);
+	tcase_add_test(tc, test_identify_by_name_leaves_a_trusted_record_alone);
 	tcase_add_test(tc, test_identify_by_name_does_not_carry_an_enrollment_over);
 	tcase_add_test(tc, test_corrupt_store_file_does_not_stop_the_daemon);
 	suite_add_tcase(s, tc);
