@@ -191,21 +191,19 @@ static const TbsObserver bus_observer = {
 	.status = on_status,
 };
 
-static int on_message(sd_bus_message *m, void *userdata, sd_bus_error *error)
+/*
+ * Only authorized verbs are work that keeps the daemon from its idle exit.
+ * Reads (Get, GetManagedObjects, Introspect) and signals are not, nor calls
+ * polkit refused or arguments the daemon refused before asking: otherwise any
+ * user could keep it running forever by asking for what it will not do. A
+ * call waits for its polkit check as pending work (tbs_bus_has_work()).
+ */
+static void on_authorized(void *userdata)
 {
 	TbsBus *b = userdata;
 
-	/*
-	 * Only the verbs are work that keeps the daemon from its idle exit: reads
-	 * (Get, GetManagedObjects, Introspect) and signals are not, or any user
-	 * polling a property would keep it running forever.
-	 */
-	if (b->activity &&
-	    (sd_bus_message_is_method_call(m, TBS_BUS_IFACE_MANAGER, NULL) ||
-	     sd_bus_message_is_method_call(m, TBS_BUS_IFACE_PEER, NULL) ||
-	     sd_bus_message_is_method_call(m, "org.freedesktop.DBus.Properties", "Set")))
+	if (b->activity)
 		b->activity(b->activity_userdata);
-	return 0; /* observe only: every message goes on to its handler */
 }
 
 static int bus_open(const char *address, sd_bus **ret)
@@ -272,11 +270,7 @@ int tbs_bus_new(sd_event *event, TbsManager *m, const char *address, TbsBus **re
 	r = tbs_polkit_new(b->bus, &b->polkit);
 	if (r < 0)
 		goto fail;
-	r = sd_bus_add_filter(b->bus, NULL, on_message, b);
-	if (r < 0) {
-		log_error_errno(r, "Cannot watch bus activity: %m");
-		goto fail;
-	}
+	tbs_polkit_set_authorized_hook(b->polkit, on_authorized, b);
 
 	if ((r = sd_bus_add_object_manager(b->bus, NULL, TBS_BUS_PATH)) < 0 ||
 	    (r = sd_bus_add_object_vtable(b->bus, NULL, TBS_BUS_PATH, TBS_BUS_IFACE_MANAGER,

@@ -28,7 +28,7 @@ typedef void (*TbsBusStarted)(TbsBus *b, int error, void *userdata);
 int tbs_bus_start(TbsBus *b, TbsBusStarted started, void *userdata);
 TbsBus *tbs_bus_free(TbsBus *b);
 
-/* Call handler(userdata) for every message the daemon receives (NULL: stop). */
+/* Call handler(userdata) for every verb polkit authorized (NULL: stop). */
 void tbs_bus_set_activity_handler(TbsBus *b, void (*handler)(void *userdata), void *userdata);
 /*
  * Work an exit would lose: polkit checks in flight, RequestStream calls waiting

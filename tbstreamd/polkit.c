@@ -30,6 +30,8 @@ struct TbsPolkit {
 	sd_bus *bus;
 	GHashTable *checks; /* Check* set: pending */
 	uint64_t next_id;
+	void (*authorized)(void *userdata);
+	void *authorized_userdata;
 };
 
 struct Check {
@@ -66,6 +68,8 @@ static void check_finish(Check *c, int r, const sd_bus_error *error)
 	/* no more answers or disconnect notifications for this one */
 	c->slot = sd_bus_slot_unref(c->slot);
 	c->watch = tbs_name_watch_free(c->watch);
+	if (r >= 0 && !c->creds && c->pk->authorized)
+		c->pk->authorized(c->pk->authorized_userdata);
 	c->callback(c->m, r, error, c->userdata);
 	check_free(c);
 }
@@ -186,6 +190,12 @@ static int on_check_reply(sd_bus_message *reply, void *userdata, sd_bus_error *r
 			  "Not authorized for %s (polkit said no)", c->action);
 	check_finish(c, -EACCES, &error);
 	return 0;
+}
+
+void tbs_polkit_set_authorized_hook(TbsPolkit *pk, void (*hook)(void *userdata), void *userdata)
+{
+	pk->authorized = hook;
+	pk->authorized_userdata = userdata;
 }
 
 int tbs_polkit_new(sd_bus *bus, TbsPolkit **ret)

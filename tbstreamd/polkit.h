@@ -25,6 +25,8 @@ typedef void (*TbsPolkitCallback)(sd_bus_message *m, int r, const sd_bus_error *
 				  void *userdata);
 
 int tbs_polkit_new(sd_bus *bus, TbsPolkit **ret);
+/* Called before the callback of every check that was authorized. */
+void tbs_polkit_set_authorized_hook(TbsPolkit *pk, void (*hook)(void *userdata), void *userdata);
 /* Cancels pending checks (callbacks see -ECANCELED). */
 TbsPolkit *tbs_polkit_free(TbsPolkit *pk);
 

@@ -1498,15 +1498,25 @@ END_TEST
 /* ---- polkit says no, or is not there ----------------------------------------------------
  */
 
+static void count_activity(void *userdata)
+{
+	(*(unsigned *)userdata)++;
+}
+
 START_TEST(test_denied_changes_nothing)
 {
 	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+	unsigned activity = 0;
 
+	tbs_bus_set_activity_handler(bw.bus, count_activity, &activity);
 	ASSERT_ERROR(request(client, UUID_A, "nope", true, NULL, &e), e,
 		     SD_BUS_ERROR_ACCESS_DENIED);
 	ck_assert_uint_eq(n_items(), 0);
 	ck_assert_int_lt(set_property(PEER_A, "Label", "s", "Mine"), 0);
 	ck_assert_ptr_null(tbs_manager_find_peer(bw.w.m, UUID_A)->record->label);
+	/* nor does asking for what is refused hold off the idle exit */
+	ck_assert_uint_eq(activity, 0);
+	tbs_bus_set_activity_handler(bw.bus, NULL, NULL);
 }
 END_TEST
 
@@ -1516,13 +1526,19 @@ START_TEST(test_allowed_action_only)
 	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
 	g_autofree char *path = NULL;
+	unsigned activity = 0;
 
+	tbs_bus_set_activity_handler(bw.bus, count_activity, &activity);
 	bus_env_polkit_allow(&env, allowed);
 	ck_assert_int_eq(request(client, UUID_A, "mine", true, &path, &e), 0);
+	/* the allowed request is work that holds off the idle exit; the refused removal not */
+	ck_assert_uint_eq(activity, 1);
 	m = bus_world_method(client, PATH, MANAGER, "RemoveStream");
 	ck_assert_int_ge(sd_bus_message_append(m, "o", path), 0);
 	ASSERT_ERROR(bus_world_call(&bw, m, CALL_MS, NULL, &e), e, SD_BUS_ERROR_ACCESS_DENIED);
 	ck_assert_ptr_nonnull(world_stream(&bw.w, "0-1.0", "mine"));
+	ck_assert_uint_eq(activity, 1);
+	tbs_bus_set_activity_handler(bw.bus, NULL, NULL);
 }
 END_TEST
 
