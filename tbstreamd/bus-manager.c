@@ -308,10 +308,16 @@ static void on_request_authorized(sd_bus_message *m, int r, const sd_bus_error *
 	b->creating.key = key;
 	b->creating.persistent = rq->persistent;
 	b->creating.m = m;
+	/* intent before acting: a daemon killed after the mkdir still knows who asked */
+	if (key)
+		bus_owners_save(b);
 	/* a temporary stream is removed when its caller leaves: only one we make can be */
 	r = tbs_manager_request_stream(b->m, p, &rq->t, !rq->persistent, &s);
 	b->creating.key = NULL;
 	b->creating.m = NULL;
+	/* nothing made for this caller (it failed, or the item was someone else's): no owner */
+	if (key && (r < 0 || !s->made))
+		bus_owners_save_later(b);
 	if (r < 0) {
 		request_error(&e, r, p, rq->t.name);
 		tbs_polkit_reply_error(m, &e);

@@ -159,6 +159,13 @@ void bus_owners_save(TbsBus *b)
 		g_key_file_set_string(kf, group, "Owner", bs->owner);
 		g_key_file_set_boolean(kf, group, "Persistent", bs->persistent);
 	}
+	/* the RequestStream about to make its item: who asked is on disk before the mkdir */
+	if (b->creating.key && !g_hash_table_contains(b->streams, b->creating.key)) {
+		g_autofree char *group = g_strdup_printf("Stream %s", b->creating.key);
+
+		g_key_file_set_string(kf, group, "Owner", sd_bus_message_get_sender(b->creating.m));
+		g_key_file_set_boolean(kf, group, "Persistent", b->creating.persistent);
+	}
 	data = g_key_file_to_data(kf, &len, NULL);
 	r = tbs_write_file_atomic(path, data, len, 0600);
 	if (r < 0)

@@ -649,6 +649,45 @@ START_TEST(test_owners_file_is_written_once_per_burst_of_removals)
 }
 END_TEST
 
+static void snapshot_owners(const char *item, void *userdata)
+{
+	char **snap = userdata;
+	g_autofree char *file = g_build_filename(bw.w.state, "bus-owners.state", NULL);
+
+	if (!*snap && !g_file_get_contents(file, snap, NULL, NULL))
+		*snap = g_strdup("(no file)");
+}
+
+/*
+ * A daemon killed right after the mkdir of a requested item: the owners file
+ * then already names who asked, or the next instance would keep a temporary
+ * stream for good, with nobody to remove it for.
+ */
+START_TEST(test_owner_is_on_disk_before_the_mkdir)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+	g_autofree char *snap = NULL, *want = NULL;
+	const char *unique = NULL;
+
+	ck_assert_int_ge(sd_bus_get_unique_name(client, &unique), 0);
+	fake_kernel_set_mkdir_hook(bw.w.fk, snapshot_owners, &snap);
+	ck_assert_int_eq(request(client, UUID_A, "temp", false, NULL, &e), 0);
+	fake_kernel_set_mkdir_hook(bw.w.fk, NULL, NULL);
+	ck_assert_ptr_nonnull(snap);
+	want = g_strdup_printf("[Stream 0-1.0/temp]\nOwner=%s\nPersistent=false\n", unique);
+	ck_assert_msg(strstr(snap, want), "at the mkdir the owners file was:\n%s", snap);
+
+	/* an item made by hand is refused after the owner went to disk: it goes again */
+	g_autofree char *byhand = g_build_filename(bw.w.stream_dir, "0-1.0", "byhand", NULL);
+	ck_assert_int_eq(mkdir(byhand, 0755), 0);
+	ASSERT_ERROR(request(client, UUID_A, "byhand", false, NULL, &e), e, ERR "StreamExists");
+	bus_world_run(&bw, 100);
+	g_autofree char *now = owners_file();
+	ck_assert_msg(!strstr(now, "0-1.0/byhand"), "an owner for a refused request:\n%s", now);
+	ck_assert_msg(strstr(now, want), "the first request's owner is gone:\n%s", now);
+}
+END_TEST
+
 /* A removal not yet written when the daemon stops is written on the way out. */
 START_TEST(test_pending_removal_is_written_at_stop)
 {
@@ -1778,6 +1817,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_garbage_owners_file_is_ignored);
 	tcase_add_test(tc, test_owners_file_is_written_once_per_burst_of_removals);
 	tcase_add_test(tc, test_pending_removal_is_written_at_stop);
+	tcase_add_test(tc, test_owner_is_on_disk_before_the_mkdir);
 	tcase_add_test(tc, test_stale_owner_record_is_not_applied_to_a_policy_stream);
 	tcase_add_test(tc, test_callers_are_watched_without_synchronous_bus_calls);
 	tcase_add_test(tc, test_request_times_out_with_named_error);
