@@ -1671,6 +1671,25 @@ START_TEST(test_without_polkit_root_may_act_and_others_are_denied)
 		/* (busctl shows any AccessDenied as just that) */
 		ck_assert_msg(strstr(err, "Access denied"), "not denied: %s", err);
 		ck_assert_uint_eq(n_items(), 1);
+		/* dbus-send shows the message: no internals of the failed polkit call in it */
+		const char *reload_as_nobody[] = {"setpriv",
+						  "--reuid=65534",
+						  "--regid=65534",
+						  "--clear-groups",
+						  "dbus-send",
+						  "--system",
+						  "--print-reply",
+						  "--dest=io.github.tbstream1",
+						  PATH,
+						  MANAGER ".Reload",
+						  NULL};
+		g_free(out);
+		g_free(err);
+		out = err = NULL;
+		ck_assert_int_ne(bus_world_tool(&bw, reload_as_nobody, &out, &err), 0);
+		ck_assert_msg(strstr(err, "AccessDenied") && strstr(err, "polkit"), "%s", err);
+		ck_assert_msg(!strstr(err, "PolicyKit1") && !strstr(err, ".service"),
+			      "internal error text passed on: %s", err);
 	} else {
 		ASSERT_ERROR(request(client, UUID_A, "nope", true, NULL, &e), e,
 			     SD_BUS_ERROR_ACCESS_DENIED);
