@@ -100,6 +100,8 @@ TbsStream *mgr_stream_create(TbsManager *m, TbsPeer *p, const TbsStreamTemplate 
 /* As tbs_manager_remove_stream; why is for the log. */
 int mgr_stream_remove(TbsManager *m, TbsStream *s, bool force, const char *why,
 		      TbsStreamRemoved done, void *userdata);
+/* Remove a group we made once it has no streams (it stays if it is not ours). */
+void mgr_group_remove_if_unused(TbsManager *m, const char *group);
 /* A decision wanted this stream, which is being removed: decide again once it is gone. */
 void mgr_stream_removal_wanted(TbsStream *s);
 void mgr_stream_drop(TbsManager *m, TbsStream *s);

@@ -255,6 +255,17 @@ void mgr_reconcile_unplugged(TbsManager *m)
 		log_info("No peer at %s: its streams get the unplug treatment", group);
 		unplug_streams(m, group, "peer left while tbstreamd was not running");
 	}
+
+	/* a group of ours left empty by a daemon killed between its two rmdirs */
+	g_autoptr(GPtrArray) empty = g_ptr_array_new_with_free_func(g_free);
+	const char *key;
+
+	g_hash_table_iter_init(&it, m->owned);
+	while (g_hash_table_iter_next(&it, (gpointer *)&key, NULL))
+		if (!strchr(key, '/') && !group_has_peer(m, key))
+			g_ptr_array_add(empty, g_strdup(key));
+	for (unsigned i = 0; i < empty->len; i++)
+		mgr_group_remove_if_unused(m, empty->pdata[i]);
 }
 
 static TbsPeer *find_by_syspath(TbsManager *m, const char *syspath, bool service)

@@ -410,7 +410,7 @@ static TbsPeer *connected_peer_of_group(TbsManager *m, const char *group)
 	return NULL;
 }
 
-static void removal_remove_group(TbsManager *m, const char *group)
+void mgr_group_remove_if_unused(TbsManager *m, const char *group)
 {
 	g_autofree char *gpath = NULL;
 	int r;
@@ -454,7 +454,7 @@ static void on_removed(int r, void *userdata)
 			g_hash_table_remove(m->requested, rm->key);
 			g_hash_table_remove(m->owned_ids, rm->key);
 			mgr_stream_drop(m, s);
-			removal_remove_group(m, rm->group);
+			mgr_group_remove_if_unused(m, rm->group);
 			mgr_owned_save(m);
 		}
 	}

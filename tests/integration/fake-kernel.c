@@ -22,6 +22,8 @@ struct FakeKernel {
 	bool used[MAX_INDEX];
 	void (*mkdir_hook)(const char *path, void *userdata);
 	void *mkdir_hook_userdata;
+	void (*step_hook)(const char *op, const char *path, void *userdata);
+	void *step_hook_userdata;
 	bool hold_rmdir;
 	unsigned rmdirs_held;
 	bool hold_expired;
@@ -134,6 +136,20 @@ static int on_defer(sd_event_source *s, void *userdata)
 	return 0;
 }
 
+/* "<stream_dir>/<group>" or "<stream_dir>/<group>/<name>" */
+static bool under_stream_dir(FakeKernel *fk, const char *path)
+{
+	size_t n = strlen(fk->stream_dir);
+
+	return strncmp(path, fk->stream_dir, n) == 0 && path[n] == '/' && path[n + 1];
+}
+
+static void step(FakeKernel *fk, const char *op, const char *path)
+{
+	if (fk->step_hook && under_stream_dir(fk, path))
+		fk->step_hook(op, path, fk->step_hook_userdata);
+}
+
 /* "<stream_dir>/<group>/<name>" -> true */
 static bool is_item(FakeKernel *fk, const char *path)
 {
@@ -196,18 +212,17 @@ static void on_rmdir(FakeKernel *fk, const char *path)
 	fk->rmdirs_held--;
 	v = g_hash_table_lookup(fk->items, path);
 	if (v) {
+		/* the node before its index is free: the next mkdir may take the index at once */
+		for (size_t i = 0; i < G_N_ELEMENTS(attrs); i++) {
+			g_autofree char *p = g_build_filename(path, attrs[i], NULL);
+			unlink(p);
+		}
 		node = g_strdup_printf("%s/tbstream%d", fk->dev_root, GPOINTER_TO_INT(v) - 1);
+		unlink(node);
 		fk->used[GPOINTER_TO_INT(v) - 1] = false;
 		g_hash_table_remove(fk->items, path);
 	}
 	g_mutex_unlock(&fake_lock);
-	if (!v)
-		return;
-	for (size_t i = 0; i < G_N_ELEMENTS(attrs); i++) {
-		g_autofree char *p = g_build_filename(path, attrs[i], NULL);
-		unlink(p);
-	}
-	unlink(node);
 }
 
 int mkdir(const char *path, mode_t mode)
@@ -218,20 +233,26 @@ int mkdir(const char *path, mode_t mode)
 	if (!real_mkdir)
 		real_mkdir = (int (*)(const char *, mode_t))dlsym(RTLD_NEXT, "mkdir");
 	r = real_mkdir(path, mode);
-	if (r == 0 && the_fake)
+	if (r == 0 && the_fake) {
 		on_mkdir(the_fake, path);
+		step(the_fake, "mkdir", path);
+	}
 	return r;
 }
 
 int rmdir(const char *path)
 {
 	static int (*real_rmdir)(const char *);
+	int r;
 
 	if (!real_rmdir)
 		real_rmdir = (int (*)(const char *))dlsym(RTLD_NEXT, "rmdir");
 	if (the_fake)
 		on_rmdir(the_fake, path);
-	return real_rmdir(path);
+	r = real_rmdir(path);
+	if (r == 0 && the_fake)
+		step(the_fake, "rmdir", path);
+	return r;
 }
 
 FakeKernel *fake_kernel_new(sd_event *event, const char *configfs_root, const char *dev_root)
@@ -264,6 +285,14 @@ void fake_kernel_set_mkdir_hook(FakeKernel *fk, void (*hook)(const char *path, v
 {
 	fk->mkdir_hook = hook;
 	fk->mkdir_hook_userdata = userdata;
+}
+
+void fake_kernel_set_step_hook(FakeKernel *fk,
+			       void (*hook)(const char *op, const char *path, void *userdata),
+			       void *userdata)
+{
+	fk->step_hook = hook;
+	fk->step_hook_userdata = userdata;
 }
 
 void fake_kernel_set_device_delay(FakeKernel *fk, uint64_t usec)

@@ -25,6 +25,14 @@ void fake_kernel_set_device_delay(FakeKernel *fk, uint64_t usec);
 void fake_kernel_set_async(FakeKernel *fk, bool async);
 unsigned fake_kernel_live_items(FakeKernel *fk);
 /*
+ * Called after every successful mkdir and rmdir ("mkdir", "rmdir") of a group
+ * or item, from the thread that made the call: each is a step after which a
+ * daemon may be killed.
+ */
+void fake_kernel_set_step_hook(FakeKernel *fk,
+			       void (*hook)(const char *op, const char *path, void *userdata),
+			       void *userdata);
+/*
  * While held, an rmdir of an item waits (in whichever thread made it), as the
  * kernel's does for an open stream whose CLOSE has not left yet. A hold that
  * lasts 10 s ends by itself and is remembered as expired: a daemon that

@@ -357,6 +357,122 @@ START_TEST(test_crash_right_after_mkdir_keeps_ownership)
 }
 END_TEST
 
+/*
+ * The disk as a daemon killed right after one ConfigFS call left it: the state
+ * file then, and which of the group and item existed.
+ */
+typedef struct CrashPoint {
+	int at;	     /* which call (0: the first) */
+	int calls;   /* seen so far */
+	char *state; /* configfs.state then; NULL if absent */
+	bool group, item;
+	char *what; /* "mkdir <path>", for the messages */
+	char *state_path, *group_dir, *item_dir;
+} CrashPoint;
+
+static void crash_point(const char *op, const char *path, void *userdata)
+{
+	CrashPoint *c = userdata;
+
+	if (c->calls++ != c->at)
+		return;
+	c->what = g_strdup_printf("%s %s", op, path);
+	if (!g_file_get_contents(c->state_path, &c->state, NULL, NULL))
+		c->state = NULL;
+	c->group = g_file_test(c->group_dir, G_FILE_TEST_IS_DIR);
+	c->item = g_file_test(c->item_dir, G_FILE_TEST_IS_DIR);
+}
+
+/*
+ * A directory made again by the test stands for the one the kill left, which
+ * would still have its inode: the state file's identity of key follows it.
+ */
+static void keep_identity(char **state, const char *key, const char *dir)
+{
+	g_autofree char *pattern = NULL, *id = NULL, *escaped = g_regex_escape_string(key, -1);
+	g_autoptr(GRegex) re = NULL;
+	struct stat st;
+	char *out;
+
+	if (!*state)
+		return;
+	ck_assert_int_eq(stat(dir, &st), 0);
+	id = g_strdup_printf("%llu:%llu", (unsigned long long)st.st_dev,
+			     (unsigned long long)st.st_ino);
+	pattern = g_strdup_printf("(?<=[=;]%s=)[0-9]+:[0-9]+", escaped);
+	re = g_regex_new(pattern, 0, 0, NULL);
+	ck_assert_ptr_nonnull(re);
+	out = g_regex_replace_literal(re, *state, -1, 0, id, 0, NULL);
+	ck_assert_ptr_nonnull(out);
+	g_free(*state);
+	*state = out;
+}
+
+/*
+ * A stream's whole life (made on plug, removed on unplug: group mkdir, item
+ * mkdir, item rmdir, group rmdir) with the daemon killed after each call in
+ * turn, then started again on the disk that call left: what was ours is still
+ * ours and is finished as it would have been, and nothing stays behind.
+ */
+START_TEST(test_killed_after_any_configfs_call_leaves_nothing_behind)
+{
+	CrashPoint c = {.at = _i};
+
+	c.state_path = g_build_filename(w.state, "configfs.state", NULL);
+	c.group_dir = g_build_filename(w.stream_dir, "0-1.0", NULL);
+	c.item_dir = g_build_filename(c.group_dir, "backup", NULL);
+	world_policy(&w, "[Stream backup]\nOnUnplug=remove\n"
+			 "[Peer laptop]\nMatchUUID=" UUID_A "\nStreams=backup\n");
+	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop");
+	fake_kernel_set_step_hook(w.fk, crash_point, &c);
+	world_start(&w);
+	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
+	world_remove_peer(&w, xd);
+	WAIT_GONE("0-1.0", "backup");
+	world_settle(&w);
+	world_stop(&w);
+	fake_kernel_set_step_hook(w.fk, NULL, NULL);
+	ck_assert_msg(c.calls == 4, "%d ConfigFS calls, not 4: the test needs changing", c.calls);
+
+	/* the disk as the kill left it */
+	if (c.group) {
+		ck_assert_int_eq(mkdir(c.group_dir, 0755), 0);
+		keep_identity(&c.state, "0-1.0", c.group_dir);
+	}
+	if (c.item) {
+		ck_assert_int_eq(mkdir(c.item_dir, 0755), 0);
+		keep_identity(&c.state, "0-1.0/backup", c.item_dir);
+	}
+	if (c.state)
+		ck_assert(g_file_set_contents(c.state_path, c.state, -1, NULL));
+	else
+		ck_assert(unlink(c.state_path) == 0 || errno == ENOENT);
+	/* the first two calls came while the peer was there, the last two after it left */
+	bool plugged = _i < 2;
+	g_autofree char *xd2 =
+		plugged ? world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop") : NULL;
+
+	world_start(&w);
+	world_settle(&w);
+	if (plugged) {
+		WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
+		ck_assert_msg(world_stream(&w, "0-1.0", "backup")->owned,
+			      "killed after %s: the stream is no longer ours", c.what);
+		world_remove_peer(&w, xd2);
+		WAIT_GONE("0-1.0", "backup");
+		world_settle(&w);
+	}
+	ck_assert_ptr_null(world_stream(&w, "0-1.0", "backup"));
+	ck_assert_msg(!g_file_test(c.group_dir, G_FILE_TEST_EXISTS),
+		      "killed after %s: %s stays behind", c.what, c.group_dir);
+	g_free(c.state);
+	g_free(c.what);
+	g_free(c.state_path);
+	g_free(c.group_dir);
+	g_free(c.item_dir);
+}
+END_TEST
+
 static bool state_written(World *wd, const void *data)
 {
 	return th_exists(wd->state, "configfs.state");
@@ -1153,6 +1269,7 @@ static Suite *daemon_suite(void)
 	tcase_add_test(tc, test_trusting_a_peer_applies_trusted_only_rules);
 	tcase_add_test(tc, test_identify_by_name_follows_a_peer_whose_uuid_changed);
 	tcase_add_test(tc, test_identify_by_name_leaves_a_trusted_record_alone);
+	tcase_add_loop_test(tc, test_killed_after_any_configfs_call_leaves_nothing_behind, 0, 4);
 	tcase_add_test(tc, test_identify_by_name_does_not_carry_an_enrollment_over);
 	tcase_add_test(tc, test_corrupt_store_file_does_not_stop_the_daemon);
 	suite_add_tcase(s, tc);
