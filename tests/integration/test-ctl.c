@@ -501,6 +501,41 @@ START_TEST(test_enroll_revoke_forget_and_controllers)
 }
 END_TEST
 
+/* info says a peer is enrolled, with what, and which administrator's rule denies it anyway */
+START_TEST(test_info_shows_the_enrollment_and_the_rule_that_overrides_it)
+{
+	g_autofree char *err = NULL, *err2 = NULL, *err3 = NULL, *err4 = NULL, *out = NULL,
+			*out2 = NULL, *out3 = NULL;
+
+	ASSERT_CTL_OK(ctl(&out, &err, "info", "alpha", NULL), err);
+	ASSERT_HAS(out, "    Enrolled: no\n");
+	ASSERT_HAS_NOT(out, "Overridden");
+
+	world_policy(&bw.w, "[Peer lockdown]\nMatchUUID=" UUID_A "\nAllow=no\n");
+	ASSERT_CTL_OK(ctl(NULL, &err2, "reload", NULL), err2);
+	ASSERT_CTL_OK(ctl(NULL, &err3, "enroll", "alpha", "--stream", "backup", "--stream", "sync",
+			  "--persistent", NULL),
+		      err3);
+	world_settle(&bw.w);
+	ASSERT_CTL_OK(ctl(&out2, &err4, "info", "alpha", NULL), err4);
+	ASSERT_HAS(out2, "    Enrolled: yes, streams backup, sync, kept on unplug\n");
+	ASSERT_HAS(out2,
+		   "  Overridden: denied by policy rule \"lockdown\" despite the enrollment\n");
+
+	/* the administrator lifts the rule: still enrolled, nothing overrides it */
+	g_free(err2);
+	err2 = NULL;
+	world_policy(&bw.w, "");
+	ASSERT_CTL_OK(ctl(NULL, &err2, "reload", NULL), err2);
+	world_settle(&bw.w);
+	g_free(err4);
+	err4 = NULL;
+	ASSERT_CTL_OK(ctl(&out3, &err4, "info", "alpha", NULL), err4);
+	ASSERT_HAS(out3, "    Enrolled: yes, streams backup, sync, kept on unplug\n");
+	ASSERT_HAS_NOT(out3, "Overridden");
+}
+END_TEST
+
 START_TEST(test_reload)
 {
 	g_autofree char *err = NULL, *err2 = NULL;
@@ -883,6 +918,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_open_exit_status_is_the_commands);
 	tcase_add_test(tc, test_trust_and_label);
 	tcase_add_test(tc, test_enroll_revoke_forget_and_controllers);
+	tcase_add_test(tc, test_info_shows_the_enrollment_and_the_rule_that_overrides_it);
 	tcase_add_test(tc, test_reload);
 	tcase_add_test(tc, test_monitor_json_events_and_throughput);
 	tcase_add_test(tc, test_monitor_for_people);
