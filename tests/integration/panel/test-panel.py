@@ -106,6 +106,12 @@ class PanelTest(unittest.TestCase):
         do_action(find(self.app, BUTTON, "Back"))
         find(self.app, Atspi.Role.LIST, "Computers")
 
+    def allow(self, button, streams, name="alpha"):
+        do_action(find(self.app, BUTTON, button))
+        dialog = find(self.app, Atspi.Role.DIALOG, f"Allow {name}?")
+        set_text(find(dialog, Atspi.Role.TEXT, "Streams to make on connection"), streams)
+        do_action(find(dialog, BUTTON, "Allow", first=True))
+
     def toast(self, contains):
         """A toast is a label in the toast overlay; waits for it."""
         return find(self.app, Atspi.Role.LABEL, contains=contains)
@@ -225,12 +231,6 @@ class TestStreams(PanelTest):
 
 
 class TestEnrollment(PanelTest):
-    def allow(self, button, streams, name="alpha"):
-        do_action(find(self.app, BUTTON, button))
-        dialog = find(self.app, Atspi.Role.DIALOG, f"Allow {name}?")
-        set_text(find(dialog, Atspi.Role.TEXT, "Streams to make on connection"), streams)
-        do_action(find(dialog, BUTTON, "Allow", first=True))
-
     def test_allow_with_a_profile_makes_its_streams_then_revoke(self):
         self.world.plug("0-1", UUID_A, "alpha")
         self.world.polkit_allow(["io.github.tbstream1.manage-peers"])
@@ -290,6 +290,35 @@ class TestEnrollment(PanelTest):
         self.assertFalse(peer["Allowed"])
         self.assertEqual(self.world.streams_of(UUID_A), {})
         find(self.app, BUTTON, "Allow alpha")
+
+
+class TestOverride(PanelTest):
+    """An administrator's Allow=no rule takes precedence over an enrollment; the
+    daemon names the rule in PolicyOverride and the panel says which one."""
+    policy = f"[Peer lockdown]\nMatchUUID={UUID_A}\nAllow=no\n"
+
+    def test_a_denying_rule_overrides_the_allow_and_the_page_names_it(self):
+        self.world.plug("0-1", UUID_A, "alpha")
+        self.world.polkit_allow(["io.github.tbstream1.manage-peers"])
+        self.start_panel()
+        self.allow("Allow alpha", "backup")
+
+        wait_for("the daemon to enroll it", lambda: self.world.peer(UUID_A)["Enrolled"])
+        peer = self.world.peer(UUID_A)
+        self.assertFalse(peer["Allowed"])
+        self.assertEqual(peer["PolicyOverride"], "lockdown")
+        self.assertEqual(self.world.streams_of(UUID_A), {})
+        self.assertEqual(self.world.configfs_items("0-1.0"), [])
+        row = find(self.app, ITEM, "alpha")
+        wait_for("the row to say overridden",
+                 lambda: "Allowed, but overridden" in row.get_description())
+
+        self.open_peer("alpha")
+        find(self.app, ITEM, "Allowed, but Overridden")
+        find(self.app, Atspi.Role.LABEL,
+             "The administrator’s rule “lockdown” denies this computer.")
+        find(self.app, BUTTON, "Revoke this computer’s access")
+        self.shot("overridden")
 
 
 class TestGerman(PanelTest):
