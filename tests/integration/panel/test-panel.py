@@ -321,6 +321,75 @@ class TestOverride(PanelTest):
         self.shot("overridden")
 
 
+# What a person operates: each needs a name a screen reader can say.
+CONTROL_ROLES = tuple(getattr(Atspi.Role, r) for r in (
+    "PUSH_BUTTON", "TOGGLE_BUTTON", "CHECK_BOX", "RADIO_BUTTON", "TEXT", "ENTRY",
+    "PASSWORD_TEXT", "SPIN_BUTTON", "COMBO_BOX", "MENU_ITEM", "CHECK_MENU_ITEM", "LINK",
+    "SLIDER", "LIST_ITEM", "SWITCH") if hasattr(Atspi.Role, r))
+
+
+class TestAccessibleNames(PanelTest):
+    """Every control in every view has an accessible name: the list, the Allow
+    dialog, a computer's page with a stream, the New Stream and Forget dialogs,
+    the main menu."""
+
+    def assert_all_named(self, view):
+        unnamed = []
+        for a in D.walk(self.app):
+            try:
+                if a.get_role() in CONTROL_ROLES and not (a.get_name() or "").strip():
+                    unnamed.append(D.describe(a) + " in " + D.describe(a.get_parent()))
+            except D.GLib.Error:
+                continue  # gone while we looked
+        self.assertEqual(unnamed, [], f"controls without an accessible name in {view}")
+        checked = [a for a in D.walk(self.app) if a.get_role() in CONTROL_ROLES]
+        self.assertTrue(checked, f"no control found in {view}: the walk saw nothing")
+
+    def cancel(self, dialog_name):
+        dialog = find(self.app, Atspi.Role.DIALOG, dialog_name)
+        do_action(find(dialog, BUTTON, "Cancel", first=True))
+        gone(self.app, Atspi.Role.DIALOG, dialog_name)
+
+    def test_every_control_has_an_accessible_name(self):
+        self.world.plug("0-1", UUID_A, "alpha")
+        self.world.polkit_allow(["io.github.tbstream1.request-stream"])
+        self.start_panel()
+        find(self.app, BUTTON, "Allow alpha")
+        self.assert_all_named("the list")
+
+        # GTK 4.8 shows the menu button and the toggle inside it, both named
+        find(self.app, BUTTON, "Main menu", first=True)
+        do_action(find_all(self.app, BUTTON, "Main menu")[-1])
+        find(self.app, Atspi.Role.MENU_ITEM, "About Thunderbolt Streams")
+        self.assert_all_named("the main menu")
+        D.key("Escape")
+        gone(self.app, Atspi.Role.MENU_ITEM, "About Thunderbolt Streams")
+
+        do_action(find(self.app, BUTTON, "Allow alpha"))
+        find(self.app, Atspi.Role.DIALOG, "Allow alpha?")
+        self.assert_all_named("the Allow dialog")
+        self.cancel("Allow alpha?")
+
+        self.open_peer("alpha")
+        do_action(find(self.app, BUTTON, "New stream"))
+        find(self.app, Atspi.Role.TEXT, "Stream name")
+        self.assert_all_named("the New Stream dialog")
+        set_text(find(self.app, Atspi.Role.TEXT, "Stream name"), "backup")
+        do_action(find(self.app, BUTTON, "Create", first=True))
+        wait_for("the stream on the bus", lambda: "backup" in self.world.streams_of(UUID_A))
+        row = find(self.app, ITEM, "backup")
+        wait_for("the row to show its device path",
+                 lambda: "/dev/tbstream/by-name/alpha/backup" in row.get_description())
+        self.assert_all_named("a computer's page with a stream")
+        find(self.app, BUTTON, "Copy the device path of stream backup")
+        find(self.app, BUTTON, "Remove stream backup")
+
+        do_action(find(self.app, BUTTON, "Forget this computer"))
+        find(self.app, Atspi.Role.DIALOG, "Forget alpha?")
+        self.assert_all_named("the Forget dialog")
+        self.cancel("Forget alpha?")
+
+
 class TestGerman(PanelTest):
     """LANGUAGE=de: the panel speaks German, errors too (translated from their codes).
 
