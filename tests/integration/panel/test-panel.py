@@ -16,6 +16,7 @@ TBS_PANEL_ARTIFACTS, TBS_PANEL_LOCALEDIR (the build's catalogues).
 
 import os
 import sys
+import threading
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -228,6 +229,51 @@ class TestStreams(PanelTest):
         self.assertEqual(self.world.configfs_items("0-1.0"), [])
         find(self.app, ITEM, "No Streams")
 
+
+    def test_live_throughput_in_each_direction_while_the_page_shows(self):
+        self.world.plug("0-1", UUID_A, "alpha")
+        self.world.polkit_allow(["io.github.tbstream1.request-stream"])
+        self.start_panel()
+        self.assertNotIn("Throughput watch added", self.world.daemon_log(),
+                         "the list alone must not wake the daemon every second")
+        self.open_peer("alpha")
+        self.create_stream("backup")
+        wait_for("the stream, configured", lambda: self.world.streams_of(UUID_A).get(
+            "backup", {}).get("State") == "configured")
+
+        # traffic: the fake kernel's counters grow about 1 MB/s in, 250 kB/s out
+        item = os.path.join(self.world.stream_dir, "0-1.0", "backup")
+        stop = threading.Event()
+
+        def traffic():
+            rx = tx = 0
+            while not stop.wait(0.1):
+                rx, tx = rx + 100000, tx + 25000
+                for name, value in (("rx_bytes", rx), ("tx_bytes", tx)):
+                    with open(os.path.join(item, name + ".new"), "w") as f:
+                        f.write(f"{value}\n")
+                    os.replace(os.path.join(item, name + ".new"), os.path.join(item, name))
+        writer = threading.Thread(target=traffic)
+        writer.start()
+        self.addCleanup(writer.join)
+        self.addCleanup(stop.set)
+
+        stream = wait_for("the daemon's rates in both directions", lambda: (
+            lambda s: s if s["RxRate"] > 0 and s["TxRate"] > 0 else None)(
+            self.world.streams_of(UUID_A)["backup"]))
+        self.assertGreater(stream["RxRate"], stream["TxRate"])
+        graph = find(self.app, Atspi.Role.IMAGE, contains="Receiving")
+        wait_for("the graph to show the traffic", lambda: "Receiving 0 bytes" not in
+                 graph.get_name() and "sending 0 bytes" not in graph.get_name())
+        find(self.app, Atspi.Role.LABEL, contains="↓")
+        self.shot("throughput")
+        self.assertIn("Throughput watch added", self.world.daemon_log())
+
+        # off screen, nobody watches: the daemon stops sampling
+        self.back()
+        wait_for("the daemon to stop sampling", lambda: "Throughput sampling stopped: "
+                 "nobody watches" in self.world.daemon_log())
+        stop.set()
 
 
 class TestEnrollment(PanelTest):
