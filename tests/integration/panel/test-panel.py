@@ -213,6 +213,11 @@ class TestStreams(PanelTest):
         gone(self.app, ITEM, "No Streams")
         self.shot("streams")
 
+        # the copy button puts the by-name path on the clipboard, for a terminal
+        do_action(find(self.app, BUTTON, "Copy the device path of stream backup"))
+        self.toast("Device path copied")
+        self.assertEqual(self.desktop.clipboard(), "/dev/tbstream/by-name/alpha/backup")
+
         do_action(find(self.app, BUTTON, "Remove stream backup"))
         wait_for("the stream to go on the bus", lambda: not self.world.streams_of(UUID_A))
         self.assertEqual(self.world.configfs_items("0-1.0"), [])
