@@ -210,6 +210,10 @@ class TestStreams(PanelTest):
         wait_for("the row to show its device path",
                  lambda: "/dev/tbstream/by-name/alpha/backup" in row.get_description())
         self.assertIn("Ready", row.get_description())
+        # its owner: the program behind the bus name the daemon reports
+        self.assertTrue(s["Owner"].startswith(":"))
+        wait_for("the row to name its owner",
+                 lambda: "requested by tbstream-panel" in row.get_description())
         gone(self.app, ITEM, "No Streams")
         self.shot("streams")
 
@@ -223,6 +227,25 @@ class TestStreams(PanelTest):
         self.assertEqual(self.world.configfs_items("0-1.0"), [])
         gone(self.app, ITEM, "backup")
         find(self.app, ITEM, "No Streams")
+
+    def test_a_stream_another_program_requested_names_that_program(self):
+        self.world.plug("0-1", UUID_A, "alpha")
+        self.world.polkit_allow(["io.github.tbstream1.request-stream"])
+        self.start_panel()
+        find(self.app, BUTTON, "Allow alpha")  # the panel has started the daemon
+        # this test's own connection asks, as a command-line tool would
+        self.world.call("io.github.tbstream1", "/io/github/tbstream1",
+                        "io.github.tbstream1.Manager", "RequestStream",
+                        GLib.Variant("(ssa{sv})", (UUID_A, "cam", {})))
+        with open("/proc/self/comm") as f:
+            me = f.read().strip()
+        self.open_peer("alpha")
+        row = find(self.app, ITEM, "cam")
+        wait_for("the row to name the requesting program", lambda: (
+            f"made on request, kept while its program runs, requested by {me}"
+            in row.get_description()))
+        self.assertEqual(self.world.streams_of(UUID_A)["cam"]["Owner"],
+                         self.world.conn.get_unique_name())
 
     def test_denied_create_shows_an_error_and_makes_nothing(self):
         self.world.plug("0-1", UUID_A, "alpha")
