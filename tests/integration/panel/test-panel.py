@@ -662,6 +662,22 @@ class TestNoStreamModule(PanelTest):
         self.shot("no-module")
 
 
+class TestNoConfigFS(PanelTest):
+    world_options = {"configfs": False}
+
+    def test_configfs_not_mounted_says_what_to_do(self):
+        self.start_panel()
+        find(self.app, Atspi.Role.LABEL, "Streams Are Not Available")
+        find(self.app, Atspi.Role.LABEL, contains="ConfigFS is not mounted")
+        manager = GLib.Variant("(s)", ("io.github.tbstream1.Manager",))
+        props = self.world.call("io.github.tbstream1", "/io/github/tbstream1",
+                                "org.freedesktop.DBus.Properties", "GetAll", manager)[0]
+        self.assertEqual(props["StatusCode"], "no-configfs")
+        self.assertFalse(props["ConfigFS"])
+        self.assertFalse(props["StreamModule"])
+        self.shot("no-configfs")
+
+
 class TestDaemonCannotStart(PanelTest):
     world_options = {"startable": False}
 
