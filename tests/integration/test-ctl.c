@@ -536,6 +536,41 @@ START_TEST(test_info_shows_the_enrollment_and_the_rule_that_overrides_it)
 }
 END_TEST
 
+/* enroll says who may open the streams: owner and group by name or number, octal mode */
+START_TEST(test_enroll_sets_the_owner_group_and_mode_of_the_streams)
+{
+	g_autofree char *err = NULL, *err2 = NULL, *err3 = NULL, *err4 = NULL, *err5 = NULL,
+			*err6 = NULL, *out = NULL;
+	TbsPeer *p;
+
+	ASSERT_CTL_OK(ctl(NULL, &err, "enroll", "alpha", "--stream", "backup", "--owner", "root",
+			  "--group", "0", "--mode", "0640", NULL),
+		      err);
+	p = tbs_manager_find_peer(bw.w.m, UUID_A);
+	ck_assert(p->record->enrolled);
+	ck_assert_uint_eq(p->record->enrollment.owner, 0);
+	ck_assert_uint_eq(p->record->enrollment.group, 0);
+	ck_assert_uint_eq(p->record->enrollment.mode, 0640);
+	ASSERT_CTL_OK(ctl(&out, &err2, "info", "alpha", NULL), err2);
+	ASSERT_HAS(out, "    Enrolled: yes, streams backup, removed on unplug, owner 0, group 0, "
+			"mode 0640\n");
+
+	/* refused before anything is sent: set-id bits, unknown names, the wrong verb */
+	ck_assert_int_eq(ctl(NULL, &err3, "enroll", "alpha", "--mode", "4755", NULL), EXIT_USAGE);
+	ASSERT_HAS(err3, "--mode wants octal permission bits from 0 to 0777, not '4755'");
+	ck_assert_int_eq(ctl(NULL, &err4, "enroll", "alpha", "--owner", "no-such-user-tbs", NULL),
+			 EXIT_USAGE);
+	ASSERT_HAS(err4, "--owner: no user 'no-such-user-tbs'");
+	ck_assert_int_eq(ctl(NULL, &err5, "enroll", "alpha", "--group", "no-such-group-tbs", NULL),
+			 EXIT_USAGE);
+	ASSERT_HAS(err5, "--group: no group 'no-such-group-tbs'");
+	ck_assert_int_eq(ctl(NULL, &err6, "request", "alpha", "x", "--mode", "0600", NULL),
+			 EXIT_USAGE);
+	p = tbs_manager_find_peer(bw.w.m, UUID_A);
+	ck_assert_uint_eq(p->record->enrollment.mode, 0640);
+}
+END_TEST
+
 START_TEST(test_reload)
 {
 	g_autofree char *err = NULL, *err2 = NULL;
@@ -919,6 +954,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_trust_and_label);
 	tcase_add_test(tc, test_enroll_revoke_forget_and_controllers);
 	tcase_add_test(tc, test_info_shows_the_enrollment_and_the_rule_that_overrides_it);
+	tcase_add_test(tc, test_enroll_sets_the_owner_group_and_mode_of_the_streams);
 	tcase_add_test(tc, test_reload);
 	tcase_add_test(tc, test_monitor_json_events_and_throughput);
 	tcase_add_test(tc, test_monitor_for_people);
