@@ -106,7 +106,8 @@ static void help(void)
 	       "     --read                 The stream is COMMAND's standard input\n"
 	       "     --write                The stream is COMMAND's standard output\n"
 	       "  monitor:\n"
-	       "     --interval=SECONDS     How often to sample throughput (default 1)\n"
+	       "     --interval=SECONDS     How often to read counters if the daemon cannot\n"
+	       "                            be watched (default 1)\n"
 	       "\nPEER is an Id, a UUID or its first 8+ characters, a label or a name;\n"
 	       "STREAM is NAME, PEER/NAME, GROUP/NAME or an object path.\n"
 	       "See tbstreamctl(1).\n");

@@ -624,14 +624,33 @@ static void monitor_scenario(BusTool *t, const char *throughput)
 	ck_assert_int_eq(kill(t->pid, SIGINT), 0);
 }
 
+static bool cond_sampling(World *w, const void *want)
+{
+	return tbs_bus_throughput_sampling(bw.bus) == *(const bool *)want;
+}
+
 START_TEST(test_monitor_json_events_and_throughput)
 {
 	g_autofree char *out = NULL, *err = NULL;
+	const bool yes = true, no = false;
 	BusTool t;
 
+	ck_assert(!tbs_bus_throughput_sampling(bw.bus));
 	ctl_start(&t, "monitor", "--json=short", "--interval=0.05", NULL);
+	/* the rates come from the daemon's watch, not from polling every stream */
+	ck_assert(world_run_until(&bw.w, cond_sampling, &yes, 10000));
 	monitor_scenario(&t, "\"RxBytes\":2000000");
 	ck_assert_int_eq(bus_world_tool_wait(&bw, &t, 10000, &out, &err), 0);
+	/* the watch ends with the monitor: an idle daemon samples nothing again */
+	ck_assert(world_run_until(&bw.w, cond_sampling, &no, 10000));
+	g_autofree char *period = json_query(
+		out, true, "str(set(e['IntervalUSec'] for e in d if e['Event'] == 'throughput'))");
+	ck_assert_str_eq(period, "{1000000}");
+	g_autofree char *noise =
+		json_query(out, true,
+			   "str([e for e in d if e['Event'] == 'changed' and "
+			   "set(e['Changed']) <= {'RxBytes', 'TxBytes', 'RxRate', 'TxRate'}])");
+	ck_assert_str_eq(noise, "[]");
 	g_autofree char *events = json_query(out, true, "' '.join(e['Event'] for e in d)");
 	ck_assert_msg(g_str_has_prefix(events, "added "), "%s", events);
 	g_autofree char *added = json_query(
