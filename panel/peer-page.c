@@ -29,7 +29,8 @@ static void update_access(TbsPeerPage *page)
 {
 	gboolean enrolled = tbs_peer_is_enrolled(page->peer);
 	gboolean allowed = tbs_peer_is_allowed(page->peer);
-	g_autofree char *rule = tbs_proxy_dup_string(page->peer, "Rule");
+	g_autofree char *rule = tbs_proxy_dup_string(page->peer, "PolicyOverride");
+	g_autofree char *named = NULL;
 	const char *title, *subtitle;
 
 	if (enrolled && allowed) {
@@ -37,7 +38,13 @@ static void update_access(TbsPeerPage *page)
 		subtitle = _("This computer may exchange streams with this one.");
 	} else if (enrolled) {
 		title = _("Allowed, but Overridden");
-		subtitle = _("An administrator’s rule denies this computer.");
+		/* the rule's name is what an administrator looks for in the policy files */
+		if (*rule)
+			subtitle = named = g_strdup_printf(
+				/* TRANSLATORS: %s names a [Peer NAME] section of the policy */
+				_("The administrator’s rule “%s” denies this computer."), rule);
+		else
+			subtitle = _("An administrator’s rule denies this computer.");
 	} else if (allowed) {
 		title = _("Allowed by the System Policy");
 		subtitle = _("An administrator’s rule allows this computer.");
@@ -49,7 +56,6 @@ static void update_access(TbsPeerPage *page)
 	adw_action_row_set_subtitle(ADW_ACTION_ROW(page->access), subtitle);
 	gtk_widget_set_visible(page->allow, !enrolled);
 	gtk_widget_set_visible(page->revoke, enrolled);
-	(void)rule;
 }
 
 static void update(TbsPeerPage *page)
@@ -71,23 +77,25 @@ static void update(TbsPeerPage *page)
 	adw_window_title_set_title(ADW_WINDOW_TITLE(page->title), display);
 	/* do not overwrite what the person is typing, unless it is what the daemon now says */
 	if (g_strcmp0(gtk_editable_get_text(GTK_EDITABLE(page->name)), page->shown_name) == 0 ||
-	    g_strcmp0(gtk_editable_get_text(GTK_EDITABLE(page->name)), *label ? label : name) == 0) {
+	    g_strcmp0(gtk_editable_get_text(GTK_EDITABLE(page->name)), *label ? label : name) ==
+		    0) {
 		g_free(page->shown_name);
 		page->shown_name = g_strdup(*label ? label : name);
 		if (g_strcmp0(gtk_editable_get_text(GTK_EDITABLE(page->name)), page->shown_name))
 			gtk_editable_set_text(GTK_EDITABLE(page->name), page->shown_name);
 	}
-	gtk_widget_set_visible(page->save_name,
-			       g_strcmp0(gtk_editable_get_text(GTK_EDITABLE(page->name)),
-					 page->shown_name) != 0);
+	gtk_widget_set_visible(
+		page->save_name,
+		g_strcmp0(gtk_editable_get_text(GTK_EDITABLE(page->name)), page->shown_name) != 0);
 	if (connected)
 		conn = *link ? g_strdup_printf(_("Connected, %s"), link) : g_strdup(_("Connected"));
 	else
 		conn = g_strdup(_("Not connected"));
 	adw_action_row_set_subtitle(ADW_ACTION_ROW(page->connection), conn);
 	adw_action_row_set_subtitle(ADW_ACTION_ROW(page->vendor), *vendor ? vendor : _("Unknown"));
-	adw_action_row_set_subtitle(ADW_ACTION_ROW(page->seen),
-				    connected ? _("Now") : seen ? seen : _("Never"));
+	adw_action_row_set_subtitle(ADW_ACTION_ROW(page->seen), connected ? _("Now")
+								: seen	  ? seen
+									  : _("Never"));
 	gtk_widget_set_sensitive(page->new_stream, connected);
 	update_access(page);
 }
@@ -157,8 +165,8 @@ void tbs_peer_page_set_peer(TbsPeerPage *page, GDBusProxy *peer)
 	g_signal_connect(peer, "g-properties-changed", G_CALLBACK(on_properties), page);
 	if (!page->follows_owner && tbs_client_get_manager(page->client)) {
 		page->follows_owner = TRUE;
-		g_signal_connect_object(tbs_client_get_manager(page->client), "notify::g-name-owner",
-					G_CALLBACK(on_owner), page, 0);
+		g_signal_connect_object(tbs_client_get_manager(page->client),
+					"notify::g-name-owner", G_CALLBACK(on_owner), page, 0);
 	}
 	/* a new peer: the name field shows its name, not the last one's */
 	g_free(page->shown_name);
@@ -383,8 +391,7 @@ static void tbs_peer_page_init(TbsPeerPage *page)
 	page->revoke = suffix_button(_("_Revoke"), "destructive-action");
 	gtk_accessible_update_property(GTK_ACCESSIBLE(page->allow), GTK_ACCESSIBLE_PROPERTY_LABEL,
 				       _("Allow this computer"), -1);
-	gtk_accessible_update_property(GTK_ACCESSIBLE(page->revoke),
-				       GTK_ACCESSIBLE_PROPERTY_LABEL,
+	gtk_accessible_update_property(GTK_ACCESSIBLE(page->revoke), GTK_ACCESSIBLE_PROPERTY_LABEL,
 				       _("Revoke this computer’s access"), -1);
 	g_signal_connect(page->allow, "clicked", G_CALLBACK(on_allow), page);
 	g_signal_connect(page->revoke, "clicked", G_CALLBACK(on_revoke), page);
@@ -410,8 +417,9 @@ static void tbs_peer_page_init(TbsPeerPage *page)
 				       GTK_ACCESSIBLE_PROPERTY_LABEL, _("Streams"), -1);
 	page->no_streams = adw_action_row_new();
 	adw_preferences_row_set_title(ADW_PREFERENCES_ROW(page->no_streams), _("No Streams"));
-	adw_action_row_set_subtitle(ADW_ACTION_ROW(page->no_streams),
-				    _("Add one with the + button while the computer is connected."));
+	adw_action_row_set_subtitle(
+		ADW_ACTION_ROW(page->no_streams),
+		_("Add one with the + button while the computer is connected."));
 	gtk_list_box_append(GTK_LIST_BOX(page->streams_list), page->no_streams);
 	adw_preferences_group_add(ADW_PREFERENCES_GROUP(page->streams_group), page->streams_list);
 	adw_preferences_page_add(ADW_PREFERENCES_PAGE(prefs),

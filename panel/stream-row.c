@@ -14,7 +14,9 @@ struct _TbsStreamRow {
 	TbsClient *client;
 	GDBusProxy *stream, *peer;
 	GtkWidget *graph, *rates, *copy, *remove;
-	char *path; /* the by-name device path, NULL if none */
+	char *path;  /* the by-name device path, NULL if none */
+	char *owner; /* the program that requested the stream, NULL until known or if none */
+	GCancellable *cancellable;
 };
 
 G_DEFINE_FINAL_TYPE(TbsStreamRow, tbs_stream_row, ADW_TYPE_ACTION_ROW)
@@ -101,12 +103,19 @@ static void update(TbsStreamRow *row)
 	g_autofree char *code = tbs_proxy_dup_string(row->stream, "ErrorCode");
 	g_autofree char *pname = tbs_proxy_dup_string(row->peer, "Name");
 	g_autofree char *uuid = tbs_proxy_dup_string(row->peer, "UUID");
-	g_autofree char *subtitle = NULL, *copy_label = NULL, *remove_label = NULL;
+	g_autofree char *subtitle = NULL, *copy_label = NULL, *remove_label = NULL, *origin = NULL;
 	gboolean owned = tbs_proxy_get_boolean(row->stream, "Owned");
 
 	g_free(row->path);
 	row->path = tbs_stream_dev_path(pname, uuid, name);
 	adw_preferences_row_set_title(ADW_PREFERENCES_ROW(row), name);
+	if (row->owner)
+		/* TRANSLATORS: "<origin>, requested by <program>", e.g. "made on request,
+		   kept until removed, requested by rsync" */
+		origin = g_strdup_printf(_("%s, requested by %s"), origin_text(row->stream),
+					 row->owner);
+	else
+		origin = g_strdup(origin_text(row->stream));
 	if (g_str_equal(state, "failed") && g_str_has_prefix(code, TBS_ERROR_PREFIX) &&
 	    tbs_error_code_text(code + strlen(TBS_ERROR_PREFIX)))
 		/* TRANSLATORS: "<state>: <why it failed>", e.g. "Failed: The stream ..." */
@@ -114,8 +123,8 @@ static void update(TbsStreamRow *row)
 					   tbs_error_code_text(code + strlen(TBS_ERROR_PREFIX)));
 	else
 		/* TRANSLATORS: "<state> · <origin>\n<device path>" */
-		subtitle = g_strdup_printf(_("%s · %s\n%s"), state_text(state),
-					   origin_text(row->stream), row->path ? row->path : "");
+		subtitle = g_strdup_printf(_("%s · %s\n%s"), state_text(state), origin,
+					   row->path ? row->path : "");
 	adw_action_row_set_subtitle(ADW_ACTION_ROW(row), subtitle);
 	gtk_widget_set_sensitive(row->copy, row->path != NULL);
 	gtk_widget_set_sensitive(row->remove, owned);
@@ -128,6 +137,51 @@ static void update(TbsStreamRow *row)
 	gtk_accessible_update_property(GTK_ACCESSIBLE(row), GTK_ACCESSIBLE_PROPERTY_LABEL, name,
 				       GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, subtitle, -1);
 	update_rates(row);
+}
+
+/*
+ * Owner is a bus name (":1.42"), which says nothing to a person: the program
+ * behind it is. The bus tells its process; a name that left the bus (a
+ * persistent stream outlives its requester) shows no owner.
+ */
+static void on_owner_pid(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	TbsStreamRow *row = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply =
+		g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &error);
+	g_autofree char *proc = NULL, *comm = NULL;
+	guint32 pid;
+
+	if (!reply) {
+		if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+			g_debug("The owner of a stream: %s", error->message);
+		return;
+	}
+	g_variant_get(reply, "(u)", &pid);
+	proc = g_strdup_printf("/proc/%u/comm", pid);
+	/* procfs: a read that does not wait on anything */
+	if (!g_file_get_contents(proc, &comm, NULL, NULL))
+		return;
+	g_strchomp(comm);
+	if (!*comm || !g_utf8_validate(comm, -1, NULL))
+		return;
+	g_free(row->owner);
+	row->owner = g_steal_pointer(&comm);
+	update(row);
+}
+
+static void find_owner(TbsStreamRow *row)
+{
+	g_autofree char *owner = tbs_proxy_dup_string(row->stream, "Owner");
+
+	if (!*owner)
+		return;
+	g_dbus_connection_call(g_dbus_proxy_get_connection(row->stream), "org.freedesktop.DBus",
+			       "/org/freedesktop/DBus", "org.freedesktop.DBus",
+			       "GetConnectionUnixProcessID", g_variant_new("(s)", owner),
+			       G_VARIANT_TYPE("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, row->cancellable,
+			       on_owner_pid, row);
 }
 
 static void on_properties(GDBusProxy *p, GVariant *changed, GStrv invalidated, gpointer user_data)
@@ -152,8 +206,8 @@ static void on_remove(GtkButton *button, gpointer user_data)
 	GtkWidget *root = GTK_WIDGET(gtk_widget_get_root(GTK_WIDGET(row)));
 
 	tbs_client_call(row->client, TBS_ROOT_PATH, TBS_IFACE_MANAGER, "RemoveStream",
-			g_variant_new("(o)", g_dbus_proxy_get_object_path(row->stream)), NULL,
-			NULL, tbs_toast_on_failure,
+			g_variant_new("(o)", g_dbus_proxy_get_object_path(row->stream)), NULL, NULL,
+			tbs_toast_on_failure,
 			tbs_toast_on_failure_data(root, _("Could not remove the stream")));
 }
 
@@ -161,6 +215,11 @@ static void tbs_stream_row_dispose(GObject *object)
 {
 	TbsStreamRow *row = TBS_STREAM_ROW(object);
 
+	/* a reply after this finds the call cancelled and the row untouched */
+	if (row->cancellable)
+		g_cancellable_cancel(row->cancellable);
+	g_clear_object(&row->cancellable);
+	g_clear_pointer(&row->owner, g_free);
 	if (row->stream)
 		g_signal_handlers_disconnect_by_data(row->stream, row);
 	g_clear_object(&row->stream);
@@ -210,8 +269,10 @@ GtkWidget *tbs_stream_row_new(TbsClient *c, GDBusProxy *stream, GDBusProxy *peer
 	row->client = g_object_ref(c);
 	row->stream = g_object_ref(stream);
 	row->peer = g_object_ref(peer);
+	row->cancellable = g_cancellable_new();
 	g_signal_connect(stream, "g-properties-changed", G_CALLBACK(on_properties), row);
 	update(row);
+	find_owner(row);
 	return GTK_WIDGET(row);
 }
 

@@ -57,6 +57,8 @@ typedef struct Ctl {
 	bool persistent; /* request, enroll */
 	/* enroll: --stream names (argv's strings), NULL-terminated, NULL if none */
 	char **streams;
+	/* enroll: the device nodes' uid, gid and permission bits; -1: not given */
+	int64_t owner, group, mode;
 	/* open */
 	bool read, write;
 	/* monitor */

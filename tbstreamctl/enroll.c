@@ -58,6 +58,12 @@ int verb_enroll(Ctl *c, int argc, char **argv)
 		r = sd_bus_message_close_container(m);
 	if (r >= 0)
 		r = sd_bus_message_append(m, "{sv}", "Persistent", "b", (int)c->persistent);
+	if (r >= 0 && c->owner >= 0)
+		r = sd_bus_message_append(m, "{sv}", "Owner", "u", (uint32_t)c->owner);
+	if (r >= 0 && c->group >= 0)
+		r = sd_bus_message_append(m, "{sv}", "Group", "u", (uint32_t)c->group);
+	if (r >= 0 && c->mode >= 0)
+		r = sd_bus_message_append(m, "{sv}", "Mode", "u", (uint32_t)c->mode);
 	if (r >= 0)
 		r = sd_bus_message_close_container(m);
 	if (r < 0)

@@ -236,6 +236,48 @@ static void key_int(const char *k, int64_t v, const char *unit)
 		printf("%" PRId64 "%s\n", v, unit);
 }
 
+/*
+ * The enrollment and, when the administrator's policy denies the peer anyway,
+ * the rule that does: without it "Allowed: no" of an enrolled peer looks like
+ * a failed enroll.
+ */
+static void key_enrollment(const Value *p)
+{
+	const Value *profile = value_get(p, "Profile"), *streams = value_get(profile, "Streams");
+	const char *override = value_get_str(p, "PolicyOverride", "");
+	uint64_t owner = value_get_uint(profile, "Owner", UINT32_MAX);
+	uint64_t group = value_get_uint(profile, "Group", UINT32_MAX);
+	uint64_t mode = value_get_uint(profile, "Mode", UINT32_MAX);
+
+	key("Enrolled");
+	if (!value_get_bool(p, "Enrolled", false)) {
+		printf("no\n");
+		return;
+	}
+	printf("yes, streams ");
+	for (size_t i = 0; streams && streams->kind == VALUE_ARRAY && i < streams->n_items; i++) {
+		fputs(i ? ", " : "", stdout);
+		fputs_safe(streams->items[i]->str ? streams->items[i]->str : "?", stdout);
+	}
+	if (!streams || !streams->n_items)
+		printf("(none)");
+	printf(", %s", value_get_bool(profile, "Persistent", false) ? "kept on unplug"
+								    : "removed on unplug");
+	if (owner != UINT32_MAX)
+		printf(", owner %" PRIu64, owner);
+	if (group != UINT32_MAX)
+		printf(", group %" PRIu64, group);
+	if (mode != UINT32_MAX)
+		printf(", mode %04" PRIo64, mode);
+	fputc('\n', stdout);
+	if (*override) {
+		key("Overridden");
+		printf("denied by policy rule \"");
+		fputs_safe(override, stdout);
+		printf("\" despite the enrollment\n");
+	}
+}
+
 static void info_peer(const Ctl *c, const Objects *o, const Object *peer)
 {
 	const Value *p = peer->props;
@@ -270,6 +312,7 @@ static void info_peer(const Ctl *c, const Objects *o, const Object *peer)
 		printf("\"");
 	}
 	fputc('\n', stdout);
+	key_enrollment(p);
 	key_str("First seen", format_time(buf, sizeof(buf), value_get_uint(p, "FirstSeen", 0)));
 	key_str("Last seen", format_time(buf, sizeof(buf), value_get_uint(p, "LastSeen", 0)));
 	key("Streams");

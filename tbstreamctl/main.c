@@ -2,8 +2,10 @@
 /* tbstreamctl: the command line, and which verb runs. See tbstreamctl(1). */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <inttypes.h>
 #include <locale.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,11 +100,14 @@ static void help(void)
 	       "  enroll:\n"
 	       "     --stream=NAME          Make stream NAME on every plug (repeatable)\n"
 	       "     --persistent           Keep those streams when the peer is unplugged\n"
+	       "     --owner=USER --group=GROUP  Owner and group of their device nodes\n"
+	       "     --mode=MODE            Their permission bits, octal (e.g. 0660)\n"
 	       "  open:\n"
 	       "     --read                 The stream is COMMAND's standard input\n"
 	       "     --write                The stream is COMMAND's standard output\n"
 	       "  monitor:\n"
-	       "     --interval=SECONDS     How often to sample throughput (default 1)\n"
+	       "     --interval=SECONDS     How often to read counters if the daemon cannot\n"
+	       "                            be watched (default 1)\n"
 	       "\nPEER is an Id, a UUID or its first 8+ characters, a label or a name;\n"
 	       "STREAM is NAME, PEER/NAME, GROUP/NAME or an object path.\n"
 	       "See tbstreamctl(1).\n");
@@ -125,6 +130,47 @@ bad:
 	fprintf(stderr,
 		"tbstreamctl: --%s wants a number from %" PRId64 " to %" PRId64 ", not '%s'\n", opt,
 		min, max, s);
+	return -1;
+}
+
+/*
+ * --owner and --group: a name or a number. The name is looked up here, in the
+ * client: the daemon takes numbers only so that it never waits on NSS.
+ */
+static int64_t parse_id(const char *opt, const char *s)
+{
+	if (*s >= '0' && *s <= '9')
+		return parse_number(opt, s, 0, UINT32_MAX - 1);
+	if (strcmp(opt, "owner") == 0) {
+		const struct passwd *pw = getpwnam(s);
+		if (pw)
+			return pw->pw_uid;
+	} else {
+		const struct group *gr = getgrnam(s);
+		if (gr)
+			return gr->gr_gid;
+	}
+	fprintf(stderr, "tbstreamctl: --%s: no %s '%s'\n", opt,
+		strcmp(opt, "owner") == 0 ? "user" : "group", s);
+	return -1;
+}
+
+/* --mode: octal permission bits as chmod takes them, 0..0777 (no set-id or sticky bits). */
+static int64_t parse_mode(const char *s)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	if (*s < '0' || *s > '7')
+		goto bad;
+	v = strtoul(s, &end, 8);
+	if (errno || *end || v > 0777)
+		goto bad;
+	return (int64_t)v;
+bad:
+	fprintf(stderr,
+		"tbstreamctl: --mode wants octal permission bits from 0 to 0777, not '%s'\n", s);
 	return -1;
 }
 
@@ -163,6 +209,9 @@ static int parse_argv(int argc, char **argv, Ctl *c, unsigned *used, char ***arg
 		ARG_ON_UNPLUG,
 		ARG_PERSISTENT,
 		ARG_STREAM,
+		ARG_OWNER,
+		ARG_GROUP,
+		ARG_MODE,
 		ARG_READ,
 		ARG_WRITE,
 		ARG_INTERVAL,
@@ -183,6 +232,9 @@ static int parse_argv(int argc, char **argv, Ctl *c, unsigned *used, char ***arg
 		{"on-unplug", required_argument, NULL, ARG_ON_UNPLUG},
 		{"persistent", no_argument, NULL, ARG_PERSISTENT},
 		{"stream", required_argument, NULL, ARG_STREAM},
+		{"owner", required_argument, NULL, ARG_OWNER},
+		{"group", required_argument, NULL, ARG_GROUP},
+		{"mode", required_argument, NULL, ARG_MODE},
 		{"read", no_argument, NULL, ARG_READ},
 		{"write", no_argument, NULL, ARG_WRITE},
 		{"interval", required_argument, NULL, ARG_INTERVAL},
@@ -293,6 +345,21 @@ static int parse_argv(int argc, char **argv, Ctl *c, unsigned *used, char ***arg
 			*used |= OPT_ENROLL;
 			break;
 		}
+		case ARG_OWNER:
+		case ARG_GROUP: {
+			int64_t v = parse_id(opt == ARG_OWNER ? "owner" : "group", optarg);
+			if (v < 0)
+				return CTL_EXIT_USAGE;
+			*(opt == ARG_OWNER ? &c->owner : &c->group) = v;
+			*used |= OPT_ENROLL;
+			break;
+		}
+		case ARG_MODE:
+			c->mode = parse_mode(optarg);
+			if (c->mode < 0)
+				return CTL_EXIT_USAGE;
+			*used |= OPT_ENROLL;
+			break;
 		case ARG_READ:
 			c->read = true;
 			*used |= OPT_OPEN;
@@ -371,6 +438,9 @@ static int run(int argc, char **argv)
 		.out_hopid = -1,
 		.ring_size = -1,
 		.throttling = -1,
+		.owner = -1,
+		.group = -1,
+		.mode = -1,
 		.interval_usec = 1000000,
 		.legend = true,
 	};

@@ -2,8 +2,10 @@
 /*
  * monitor: the daemon's signals (objects added and removed, properties
  * changed, the daemon coming and going) as they happen, and each stream's
- * throughput from its Counters, which the kernel does not announce and so
- * are polled every --interval.
+ * throughput. The throughput comes from Manager.WatchThroughput: the daemon
+ * samples the kernel's counters once a second while someone watches and
+ * signals the rates, so the monitor's watch ends when it does. A daemon
+ * without WatchThroughput (older) has its Counters polled every --interval.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -40,9 +42,16 @@ typedef struct Tracked {
 struct Monitor {
 	Ctl *c;
 	sd_event *event;
+	sd_event_source *tick; /* polls Counters, only while the daemon has no watch of ours */
+	bool watched;	       /* the running daemon accepted our WatchThroughput */
 	Tracked **objs;
 	size_t n;
 };
+
+/* The daemon's sample period, for IntervalUSec of the rates it signals. */
+#define WATCH_PERIOD_USEC 1000000
+/* Properties the daemon signals only while watched: throughput events, not changes. */
+static const char *const throughput_props[] = {"RxBytes", "TxBytes", "RxRate", "TxRate"};
 
 static Tracked *tracked_free(Tracked *t)
 {
@@ -260,6 +269,42 @@ static int on_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error
 	return 0;
 }
 
+static void report_throughput(Monitor *mon, Tracked *t, uint64_t rx_rate, uint64_t tx_rate,
+			      uint64_t interval);
+
+static bool only_throughput(const Value *changed)
+{
+	if (changed->n_items == 0)
+		return false;
+	for (size_t i = 0; i + 1 < changed->n_items; i += 2) {
+		bool known = false;
+		for (size_t k = 0; k < sizeof(throughput_props) / sizeof(*throughput_props); k++)
+			known |= strcmp(changed->items[i]->str, throughput_props[k]) == 0;
+		if (!known)
+			return false;
+	}
+	return true;
+}
+
+/* The daemon's rates (only the values that changed are signalled): merged, then reported. */
+static int on_rates(Monitor *mon, Tracked *t, const Value *changed)
+{
+	uint64_t rx_rate, tx_rate;
+
+	for (size_t i = 0; i + 1 < changed->n_items; i += 2)
+		if (value_dict_set(t->props, changed->items[i]->str, changed->items[i + 1]) < 0)
+			return sd_event_exit(mon->event, -ENOMEM);
+	rx_rate = value_get_uint(t->props, "RxRate", 0);
+	tx_rate = value_get_uint(t->props, "TxRate", 0);
+	t->rx = value_get_uint(t->props, "RxBytes", 0);
+	t->tx = value_get_uint(t->props, "TxBytes", 0);
+	/* report activity, and its end once */
+	if (rx_rate || tx_rate || t->active)
+		report_throughput(mon, t, rx_rate, tx_rate, WATCH_PERIOD_USEC);
+	t->active = rx_rate || tx_rate;
+	return 0;
+}
+
 /* PropertiesChanged: s a{sv} as */
 static int on_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
@@ -277,6 +322,8 @@ static int on_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error
 	    changed->kind != VALUE_DICT || invalidated->kind != VALUE_ARRAY)
 		return 0;
 	t = find(mon, path);
+	if (t && t->stream && only_throughput(changed) && invalidated->n_items == 0)
+		return on_rates(mon, t, changed);
 	if (mon->c->json != JSON_OFF) {
 		event_begin(mon, &j, "changed", path);
 		json_key(&j, "Changed");
@@ -346,6 +393,46 @@ static int load(Monitor *mon, bool report)
 	return 0;
 }
 
+/* Polling runs exactly while the daemon has no watch of ours. */
+static void set_watched(Monitor *mon, bool watched)
+{
+	mon->watched = watched;
+	if (!mon->tick)
+		return;
+	if (!watched)
+		(void)sd_event_source_set_time_relative(mon->tick, 0);
+	(void)sd_event_source_set_enabled(mon->tick, watched ? SD_EVENT_OFF : SD_EVENT_ONESHOT);
+}
+
+static int on_watch_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+	Monitor *mon = userdata;
+	const sd_bus_error *e = sd_bus_message_get_error(m);
+
+	/* an older daemon (UnknownMethod) or a full one (TooManyWatchers): keep polling */
+	if (e) {
+		if (!sd_bus_error_has_name(e, SD_BUS_ERROR_UNKNOWN_METHOD))
+			fprintf(stderr,
+				"Cannot watch the throughput (%s), reading counters instead.\n",
+				e->message);
+		return 0;
+	}
+	set_watched(mon, true);
+	return 0;
+}
+
+/* Not auto-started: the monitor watches a daemon that runs, it does not start one. */
+static void watch_throughput(Monitor *mon)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+
+	if (sd_bus_message_new_method_call(mon->c->bus, &m, TBS_BUS_NAME, TBS_BUS_PATH,
+					   TBS_IFACE_MANAGER, "WatchThroughput") < 0 ||
+	    sd_bus_message_set_auto_start(m, false) < 0 ||
+	    sd_bus_call_async(mon->c->bus, NULL, m, on_watch_reply, mon, 0) < 0)
+		fprintf(stderr, "Cannot watch the throughput, reading counters instead.\n");
+}
+
 static int on_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
 	Monitor *mon = userdata;
@@ -354,10 +441,12 @@ static int on_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret
 	if (sd_bus_message_read(m, "sss", &name, &old, &new) < 0)
 		return 0;
 	forget_all(mon);
+	/* a watch ends with the daemon that had it */
+	set_watched(mon, false);
 	report_daemon(mon, *new);
 	/* a daemon that just started has not announced its objects: read them */
-	if (*new)
-		(void)load(mon, true);
+	if (*new &&load(mon, true) == 0)
+		watch_throughput(mon);
 	return 0;
 }
 
@@ -431,6 +520,8 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 	Monitor *mon = userdata;
 	int r;
 
+	if (mon->watched)
+		return 0; /* the daemon signals the rates: no timer until its watch ends */
 	for (size_t i = 0; i < mon->n; i++) {
 		Tracked *t = mon->objs[i];
 		/* one sample in flight per stream: a slow daemon is not flooded */
@@ -503,7 +594,8 @@ int verb_monitor(Ctl *c, int argc, char **argv)
 		r = sd_event_add_signal(event, NULL, SIGTERM | SD_EVENT_SIGNAL_PROCMASK, NULL,
 					NULL);
 	if (r >= 0)
-		r = sd_event_add_time_relative(event, NULL, CLOCK_MONOTONIC, 0, 0, on_tick, &mon);
+		r = sd_event_add_time_relative(event, &mon.tick, CLOCK_MONOTONIC, 0, 0, on_tick,
+					       &mon);
 	if (r < 0) {
 		forget_all(&mon);
 		return ctl_fail("Cannot start monitoring", NULL, r);
@@ -513,8 +605,10 @@ int verb_monitor(Ctl *c, int argc, char **argv)
 		if (r) {
 			forget_all(&mon);
 			free(mon.objs);
+			mon.tick = sd_event_source_unref(mon.tick);
 			return r;
 		}
+		watch_throughput(&mon);
 	} else
 		fprintf(stderr, "tbstreamd is not running; waiting for it.\n");
 	/* on stderr, so JSON on stdout stays one document per line */
@@ -522,6 +616,7 @@ int verb_monitor(Ctl *c, int argc, char **argv)
 	r = sd_event_loop(event);
 	forget_all(&mon);
 	free(mon.objs);
+	mon.tick = sd_event_source_unref(mon.tick);
 	if (r < 0)
 		return ctl_fail("Monitoring failed", NULL, r);
 	return r == 0 ? CTL_EXIT_OK : CTL_EXIT_NO_DAEMON;

@@ -20,7 +20,7 @@ _tbstreamctl() {
 
 	local verbs='list status info request remove open monitor trust label reload enroll revoke forget controllers help'
 	local global='--help --version --json= -j --no-ask-password --show-uuid --no-legend --no-pager'
-	local valued='--json|--in-hopid|--out-hopid|--ring-size|--throttling|--on-unplug|--interval|--stream'
+	local valued='--json|--in-hopid|--out-hopid|--ring-size|--throttling|--on-unplug|--interval|--stream|--owner|--group|--mode'
 	local verb='' i n=0 dashdash=0
 	for ((i = 1; i < cword; i++)); do
 		if [[ ${words[i]} == -- ]]; then
@@ -55,7 +55,15 @@ _tbstreamctl() {
 		mapfile -t COMPREPLY < <(compgen -W 'remove keep' -- "$cur")
 		return
 		;;
-	--in-hopid | --out-hopid | --ring-size | --throttling | --interval | --stream)
+	--in-hopid | --out-hopid | --ring-size | --throttling | --interval | --stream | --mode)
+		return
+		;;
+	--owner)
+		mapfile -t COMPREPLY < <(compgen -u -- "$cur")
+		return
+		;;
+	--group)
+		mapfile -t COMPREPLY < <(compgen -g -- "$cur")
 		return
 		;;
 	esac
@@ -76,7 +84,7 @@ _tbstreamctl() {
 		request) opts+=' --in-hopid= --out-hopid= --ring-size= --throttling= --on-unplug= --persistent' ;;
 		open) opts+=' --read --write --' ;;
 		monitor) opts+=' --interval=' ;;
-		enroll) opts+=' --stream= --persistent' ;;
+		enroll) opts+=' --stream= --persistent --owner= --group= --mode=' ;;
 		esac
 		mapfile -t COMPREPLY < <(compgen -W "$opts" -- "$cur")
 		[[ ${COMPREPLY[0]-} == *= ]] && compopt -o nospace

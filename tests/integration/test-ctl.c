@@ -501,6 +501,76 @@ START_TEST(test_enroll_revoke_forget_and_controllers)
 }
 END_TEST
 
+/* info says a peer is enrolled, with what, and which administrator's rule denies it anyway */
+START_TEST(test_info_shows_the_enrollment_and_the_rule_that_overrides_it)
+{
+	g_autofree char *err = NULL, *err2 = NULL, *err3 = NULL, *err4 = NULL, *out = NULL,
+			*out2 = NULL, *out3 = NULL;
+
+	ASSERT_CTL_OK(ctl(&out, &err, "info", "alpha", NULL), err);
+	ASSERT_HAS(out, "    Enrolled: no\n");
+	ASSERT_HAS_NOT(out, "Overridden");
+
+	world_policy(&bw.w, "[Peer lockdown]\nMatchUUID=" UUID_A "\nAllow=no\n");
+	ASSERT_CTL_OK(ctl(NULL, &err2, "reload", NULL), err2);
+	ASSERT_CTL_OK(ctl(NULL, &err3, "enroll", "alpha", "--stream", "backup", "--stream", "sync",
+			  "--persistent", NULL),
+		      err3);
+	world_settle(&bw.w);
+	ASSERT_CTL_OK(ctl(&out2, &err4, "info", "alpha", NULL), err4);
+	ASSERT_HAS(out2, "    Enrolled: yes, streams backup, sync, kept on unplug\n");
+	ASSERT_HAS(out2,
+		   "  Overridden: denied by policy rule \"lockdown\" despite the enrollment\n");
+
+	/* the administrator lifts the rule: still enrolled, nothing overrides it */
+	g_free(err2);
+	err2 = NULL;
+	world_policy(&bw.w, "");
+	ASSERT_CTL_OK(ctl(NULL, &err2, "reload", NULL), err2);
+	world_settle(&bw.w);
+	g_free(err4);
+	err4 = NULL;
+	ASSERT_CTL_OK(ctl(&out3, &err4, "info", "alpha", NULL), err4);
+	ASSERT_HAS(out3, "    Enrolled: yes, streams backup, sync, kept on unplug\n");
+	ASSERT_HAS_NOT(out3, "Overridden");
+}
+END_TEST
+
+/* enroll says who may open the streams: owner and group by name or number, octal mode */
+START_TEST(test_enroll_sets_the_owner_group_and_mode_of_the_streams)
+{
+	g_autofree char *err = NULL, *err2 = NULL, *err3 = NULL, *err4 = NULL, *err5 = NULL,
+			*err6 = NULL, *out = NULL;
+	TbsPeer *p;
+
+	ASSERT_CTL_OK(ctl(NULL, &err, "enroll", "alpha", "--stream", "backup", "--owner", "root",
+			  "--group", "0", "--mode", "0640", NULL),
+		      err);
+	p = tbs_manager_find_peer(bw.w.m, UUID_A);
+	ck_assert(p->record->enrolled);
+	ck_assert_uint_eq(p->record->enrollment.owner, 0);
+	ck_assert_uint_eq(p->record->enrollment.group, 0);
+	ck_assert_uint_eq(p->record->enrollment.mode, 0640);
+	ASSERT_CTL_OK(ctl(&out, &err2, "info", "alpha", NULL), err2);
+	ASSERT_HAS(out, "    Enrolled: yes, streams backup, removed on unplug, owner 0, group 0, "
+			"mode 0640\n");
+
+	/* refused before anything is sent: set-id bits, unknown names, the wrong verb */
+	ck_assert_int_eq(ctl(NULL, &err3, "enroll", "alpha", "--mode", "4755", NULL), EXIT_USAGE);
+	ASSERT_HAS(err3, "--mode wants octal permission bits from 0 to 0777, not '4755'");
+	ck_assert_int_eq(ctl(NULL, &err4, "enroll", "alpha", "--owner", "no-such-user-tbs", NULL),
+			 EXIT_USAGE);
+	ASSERT_HAS(err4, "--owner: no user 'no-such-user-tbs'");
+	ck_assert_int_eq(ctl(NULL, &err5, "enroll", "alpha", "--group", "no-such-group-tbs", NULL),
+			 EXIT_USAGE);
+	ASSERT_HAS(err5, "--group: no group 'no-such-group-tbs'");
+	ck_assert_int_eq(ctl(NULL, &err6, "request", "alpha", "x", "--mode", "0600", NULL),
+			 EXIT_USAGE);
+	p = tbs_manager_find_peer(bw.w.m, UUID_A);
+	ck_assert_uint_eq(p->record->enrollment.mode, 0640);
+}
+END_TEST
+
 START_TEST(test_reload)
 {
 	g_autofree char *err = NULL, *err2 = NULL;
@@ -554,14 +624,33 @@ static void monitor_scenario(BusTool *t, const char *throughput)
 	ck_assert_int_eq(kill(t->pid, SIGINT), 0);
 }
 
+static bool cond_sampling(World *w, const void *want)
+{
+	return tbs_bus_throughput_sampling(bw.bus) == *(const bool *)want;
+}
+
 START_TEST(test_monitor_json_events_and_throughput)
 {
 	g_autofree char *out = NULL, *err = NULL;
+	const bool yes = true, no = false;
 	BusTool t;
 
+	ck_assert(!tbs_bus_throughput_sampling(bw.bus));
 	ctl_start(&t, "monitor", "--json=short", "--interval=0.05", NULL);
+	/* the rates come from the daemon's watch, not from polling every stream */
+	ck_assert(world_run_until(&bw.w, cond_sampling, &yes, 10000));
 	monitor_scenario(&t, "\"RxBytes\":2000000");
 	ck_assert_int_eq(bus_world_tool_wait(&bw, &t, 10000, &out, &err), 0);
+	/* the watch ends with the monitor: an idle daemon samples nothing again */
+	ck_assert(world_run_until(&bw.w, cond_sampling, &no, 10000));
+	g_autofree char *period = json_query(
+		out, true, "str(set(e['IntervalUSec'] for e in d if e['Event'] == 'throughput'))");
+	ck_assert_str_eq(period, "{1000000}");
+	g_autofree char *noise =
+		json_query(out, true,
+			   "str([e for e in d if e['Event'] == 'changed' and "
+			   "set(e['Changed']) <= {'RxBytes', 'TxBytes', 'RxRate', 'TxRate'}])");
+	ck_assert_str_eq(noise, "[]");
 	g_autofree char *events = json_query(out, true, "' '.join(e['Event'] for e in d)");
 	ck_assert_msg(g_str_has_prefix(events, "added "), "%s", events);
 	g_autofree char *added = json_query(
@@ -883,6 +972,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_open_exit_status_is_the_commands);
 	tcase_add_test(tc, test_trust_and_label);
 	tcase_add_test(tc, test_enroll_revoke_forget_and_controllers);
+	tcase_add_test(tc, test_info_shows_the_enrollment_and_the_rule_that_overrides_it);
+	tcase_add_test(tc, test_enroll_sets_the_owner_group_and_mode_of_the_streams);
 	tcase_add_test(tc, test_reload);
 	tcase_add_test(tc, test_monitor_json_events_and_throughput);
 	tcase_add_test(tc, test_monitor_for_people);

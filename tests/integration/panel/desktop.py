@@ -130,6 +130,24 @@ class Desktop:
         return path
 
 
+    def clipboard(self):
+        """The text on the display's clipboard, read by another X client as a
+        paste would (the panel owns the selection; no clipboard tool needed)."""
+        reader = ("import gi, sys\n"
+                  "gi.require_version('Gdk', '4.0')\n"
+                  "from gi.repository import Gdk, GLib\n"
+                  "loop, out = GLib.MainLoop(), []\n"
+                  "def done(cb, res):\n"
+                  "    out.append(cb.read_text_finish(res) or '')\n"
+                  "    loop.quit()\n"
+                  "Gdk.Display.open(sys.argv[1]).get_clipboard().read_text_async(None, done)\n"
+                  "GLib.timeout_add_seconds(10, loop.quit)\n"
+                  "loop.run()\n"
+                  "print(out[0] if out else '', end='')\n")
+        env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+        return subprocess.run(["/usr/bin/python3", "-c", reader, self.display], env=env,
+                              capture_output=True, text=True, timeout=30, check=True).stdout
+
     def mean_luminance(self, name):
         """A screenshot of the window and its mean luminance, 0 (black) to 1 (white)."""
         path = self.screenshot(name)

@@ -80,7 +80,7 @@ def wait_for(what, cond, timeout=30.0, interval=0.05):
 
 class World:
     def __init__(self, tbstreamd, preload, source_dir, policy="", idle_timeout=0,
-                 controller=True, stream_module=True, startable=True):
+                 controller=True, stream_module=True, startable=True, configfs=True):
         self.tbstreamd = tbstreamd
         self.preload = preload
         self.source_dir = source_dir
@@ -88,6 +88,7 @@ class World:
         self.idle_timeout = idle_timeout
         self.controller = controller
         self.stream_module = stream_module
+        self.configfs = configfs
         self.startable = startable
         self.tmp = tempfile.mkdtemp(prefix="tbstream-panel-world-")
         self.cfs = os.path.join(self.tmp, "config")
@@ -106,8 +107,9 @@ class World:
     # ---- setup and teardown ---------------------------------------------------------------
 
     def start(self):
-        for d in (self.stream_dir if self.stream_module else self.cfs, self.dev, self.etc,
-                  self.services):
+        # configfs=False: no mount point at all, as when ConfigFS is not mounted
+        for d in ([self.stream_dir if self.stream_module else self.cfs] if self.configfs
+                  else []) + [self.dev, self.etc, self.services]:
             os.makedirs(d, exist_ok=True)
         # the shipped vendor policy (default deny, enrollment honoured where it exists)
         shutil.copytree(os.path.join(self.source_dir, "tbstreamd", "vendor"), self.vendor,

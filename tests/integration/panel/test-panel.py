@@ -16,6 +16,7 @@ TBS_PANEL_ARTIFACTS, TBS_PANEL_LOCALEDIR (the build's catalogues).
 
 import os
 import sys
+import threading
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -105,6 +106,12 @@ class PanelTest(unittest.TestCase):
     def back(self):
         do_action(find(self.app, BUTTON, "Back"))
         find(self.app, Atspi.Role.LIST, "Computers")
+
+    def allow(self, button, streams, name="alpha"):
+        do_action(find(self.app, BUTTON, button))
+        dialog = find(self.app, Atspi.Role.DIALOG, f"Allow {name}?")
+        set_text(find(dialog, Atspi.Role.TEXT, "Streams to make on connection"), streams)
+        do_action(find(dialog, BUTTON, "Allow", first=True))
 
     def toast(self, contains):
         """A toast is a label in the toast overlay; waits for it."""
@@ -203,14 +210,42 @@ class TestStreams(PanelTest):
         wait_for("the row to show its device path",
                  lambda: "/dev/tbstream/by-name/alpha/backup" in row.get_description())
         self.assertIn("Ready", row.get_description())
+        # its owner: the program behind the bus name the daemon reports
+        self.assertTrue(s["Owner"].startswith(":"))
+        wait_for("the row to name its owner",
+                 lambda: "requested by tbstream-panel" in row.get_description())
         gone(self.app, ITEM, "No Streams")
         self.shot("streams")
+
+        # the copy button puts the by-name path on the clipboard, for a terminal
+        do_action(find(self.app, BUTTON, "Copy the device path of stream backup"))
+        self.toast("Device path copied")
+        self.assertEqual(self.desktop.clipboard(), "/dev/tbstream/by-name/alpha/backup")
 
         do_action(find(self.app, BUTTON, "Remove stream backup"))
         wait_for("the stream to go on the bus", lambda: not self.world.streams_of(UUID_A))
         self.assertEqual(self.world.configfs_items("0-1.0"), [])
         gone(self.app, ITEM, "backup")
         find(self.app, ITEM, "No Streams")
+
+    def test_a_stream_another_program_requested_names_that_program(self):
+        self.world.plug("0-1", UUID_A, "alpha")
+        self.world.polkit_allow(["io.github.tbstream1.request-stream"])
+        self.start_panel()
+        find(self.app, BUTTON, "Allow alpha")  # the panel has started the daemon
+        # this test's own connection asks, as a command-line tool would
+        self.world.call("io.github.tbstream1", "/io/github/tbstream1",
+                        "io.github.tbstream1.Manager", "RequestStream",
+                        GLib.Variant("(ssa{sv})", (UUID_A, "cam", {})))
+        with open("/proc/self/comm") as f:
+            me = f.read().strip()
+        self.open_peer("alpha")
+        row = find(self.app, ITEM, "cam")
+        wait_for("the row to name the requesting program", lambda: (
+            f"made on request, kept while its program runs, requested by {me}"
+            in row.get_description()))
+        self.assertEqual(self.world.streams_of(UUID_A)["cam"]["Owner"],
+                         self.world.conn.get_unique_name())
 
     def test_denied_create_shows_an_error_and_makes_nothing(self):
         self.world.plug("0-1", UUID_A, "alpha")
@@ -223,14 +258,53 @@ class TestStreams(PanelTest):
         find(self.app, ITEM, "No Streams")
 
 
+    def test_live_throughput_in_each_direction_while_the_page_shows(self):
+        self.world.plug("0-1", UUID_A, "alpha")
+        self.world.polkit_allow(["io.github.tbstream1.request-stream"])
+        self.start_panel()
+        self.assertNotIn("Throughput watch added", self.world.daemon_log(),
+                         "the list alone must not wake the daemon every second")
+        self.open_peer("alpha")
+        self.create_stream("backup")
+        wait_for("the stream, configured", lambda: self.world.streams_of(UUID_A).get(
+            "backup", {}).get("State") == "configured")
+
+        # traffic: the fake kernel's counters grow about 1 MB/s in, 250 kB/s out
+        item = os.path.join(self.world.stream_dir, "0-1.0", "backup")
+        stop = threading.Event()
+
+        def traffic():
+            rx = tx = 0
+            while not stop.wait(0.1):
+                rx, tx = rx + 100000, tx + 25000
+                for name, value in (("rx_bytes", rx), ("tx_bytes", tx)):
+                    with open(os.path.join(item, name + ".new"), "w") as f:
+                        f.write(f"{value}\n")
+                    os.replace(os.path.join(item, name + ".new"), os.path.join(item, name))
+        writer = threading.Thread(target=traffic)
+        writer.start()
+        self.addCleanup(writer.join)
+        self.addCleanup(stop.set)
+
+        stream = wait_for("the daemon's rates in both directions", lambda: (
+            lambda s: s if s["RxRate"] > 0 and s["TxRate"] > 0 else None)(
+            self.world.streams_of(UUID_A)["backup"]))
+        self.assertGreater(stream["RxRate"], stream["TxRate"])
+        graph = find(self.app, Atspi.Role.IMAGE, contains="Receiving")
+        wait_for("the graph to show the traffic", lambda: "Receiving 0 bytes" not in
+                 graph.get_name() and "sending 0 bytes" not in graph.get_name())
+        find(self.app, Atspi.Role.LABEL, contains="↓")
+        self.shot("throughput")
+        self.assertIn("Throughput watch added", self.world.daemon_log())
+
+        # off screen, nobody watches: the daemon stops sampling
+        self.back()
+        wait_for("the daemon to stop sampling", lambda: "Throughput sampling stopped: "
+                 "nobody watches" in self.world.daemon_log())
+        stop.set()
+
 
 class TestEnrollment(PanelTest):
-    def allow(self, button, streams, name="alpha"):
-        do_action(find(self.app, BUTTON, button))
-        dialog = find(self.app, Atspi.Role.DIALOG, f"Allow {name}?")
-        set_text(find(dialog, Atspi.Role.TEXT, "Streams to make on connection"), streams)
-        do_action(find(dialog, BUTTON, "Allow", first=True))
-
     def test_allow_with_a_profile_makes_its_streams_then_revoke(self):
         self.world.plug("0-1", UUID_A, "alpha")
         self.world.polkit_allow(["io.github.tbstream1.manage-peers"])
@@ -290,6 +364,104 @@ class TestEnrollment(PanelTest):
         self.assertFalse(peer["Allowed"])
         self.assertEqual(self.world.streams_of(UUID_A), {})
         find(self.app, BUTTON, "Allow alpha")
+
+
+class TestOverride(PanelTest):
+    """An administrator's Allow=no rule takes precedence over an enrollment; the
+    daemon names the rule in PolicyOverride and the panel says which one."""
+    policy = f"[Peer lockdown]\nMatchUUID={UUID_A}\nAllow=no\n"
+
+    def test_a_denying_rule_overrides_the_allow_and_the_page_names_it(self):
+        self.world.plug("0-1", UUID_A, "alpha")
+        self.world.polkit_allow(["io.github.tbstream1.manage-peers"])
+        self.start_panel()
+        self.allow("Allow alpha", "backup")
+
+        wait_for("the daemon to enroll it", lambda: self.world.peer(UUID_A)["Enrolled"])
+        peer = self.world.peer(UUID_A)
+        self.assertFalse(peer["Allowed"])
+        self.assertEqual(peer["PolicyOverride"], "lockdown")
+        self.assertEqual(self.world.streams_of(UUID_A), {})
+        self.assertEqual(self.world.configfs_items("0-1.0"), [])
+        row = find(self.app, ITEM, "alpha")
+        wait_for("the row to say overridden",
+                 lambda: "Allowed, but overridden" in row.get_description())
+
+        self.open_peer("alpha")
+        find(self.app, ITEM, "Allowed, but Overridden")
+        find(self.app, Atspi.Role.LABEL,
+             "The administrator’s rule “lockdown” denies this computer.")
+        find(self.app, BUTTON, "Revoke this computer’s access")
+        self.shot("overridden")
+
+
+# What a person operates: each needs a name a screen reader can say.
+CONTROL_ROLES = tuple(getattr(Atspi.Role, r) for r in (
+    "PUSH_BUTTON", "TOGGLE_BUTTON", "CHECK_BOX", "RADIO_BUTTON", "TEXT", "ENTRY",
+    "PASSWORD_TEXT", "SPIN_BUTTON", "COMBO_BOX", "MENU_ITEM", "CHECK_MENU_ITEM", "LINK",
+    "SLIDER", "LIST_ITEM", "SWITCH") if hasattr(Atspi.Role, r))
+
+
+class TestAccessibleNames(PanelTest):
+    """Every control in every view has an accessible name: the list, the Allow
+    dialog, a computer's page with a stream, the New Stream and Forget dialogs,
+    the main menu."""
+
+    def assert_all_named(self, view):
+        unnamed = []
+        for a in D.walk(self.app):
+            try:
+                if a.get_role() in CONTROL_ROLES and not (a.get_name() or "").strip():
+                    unnamed.append(D.describe(a) + " in " + D.describe(a.get_parent()))
+            except D.GLib.Error:
+                continue  # gone while we looked
+        self.assertEqual(unnamed, [], f"controls without an accessible name in {view}")
+        checked = [a for a in D.walk(self.app) if a.get_role() in CONTROL_ROLES]
+        self.assertTrue(checked, f"no control found in {view}: the walk saw nothing")
+
+    def cancel(self, dialog_name):
+        dialog = find(self.app, Atspi.Role.DIALOG, dialog_name)
+        do_action(find(dialog, BUTTON, "Cancel", first=True))
+        gone(self.app, Atspi.Role.DIALOG, dialog_name)
+
+    def test_every_control_has_an_accessible_name(self):
+        self.world.plug("0-1", UUID_A, "alpha")
+        self.world.polkit_allow(["io.github.tbstream1.request-stream"])
+        self.start_panel()
+        find(self.app, BUTTON, "Allow alpha")
+        self.assert_all_named("the list")
+
+        # GTK 4.8 shows the menu button and the toggle inside it, both named
+        find(self.app, BUTTON, "Main menu", first=True)
+        do_action(find_all(self.app, BUTTON, "Main menu")[-1])
+        find(self.app, Atspi.Role.MENU_ITEM, "About Thunderbolt Streams")
+        self.assert_all_named("the main menu")
+        D.key("Escape")
+        gone(self.app, Atspi.Role.MENU_ITEM, "About Thunderbolt Streams")
+
+        do_action(find(self.app, BUTTON, "Allow alpha"))
+        find(self.app, Atspi.Role.DIALOG, "Allow alpha?")
+        self.assert_all_named("the Allow dialog")
+        self.cancel("Allow alpha?")
+
+        self.open_peer("alpha")
+        do_action(find(self.app, BUTTON, "New stream"))
+        find(self.app, Atspi.Role.TEXT, "Stream name")
+        self.assert_all_named("the New Stream dialog")
+        set_text(find(self.app, Atspi.Role.TEXT, "Stream name"), "backup")
+        do_action(find(self.app, BUTTON, "Create", first=True))
+        wait_for("the stream on the bus", lambda: "backup" in self.world.streams_of(UUID_A))
+        row = find(self.app, ITEM, "backup")
+        wait_for("the row to show its device path",
+                 lambda: "/dev/tbstream/by-name/alpha/backup" in row.get_description())
+        self.assert_all_named("a computer's page with a stream")
+        find(self.app, BUTTON, "Copy the device path of stream backup")
+        find(self.app, BUTTON, "Remove stream backup")
+
+        do_action(find(self.app, BUTTON, "Forget this computer"))
+        find(self.app, Atspi.Role.DIALOG, "Forget alpha?")
+        self.assert_all_named("the Forget dialog")
+        self.cancel("Forget alpha?")
 
 
 class TestGerman(PanelTest):
@@ -488,6 +660,22 @@ class TestNoStreamModule(PanelTest):
                                                            "StatusCode")))[0],
                          "no-stream-module")
         self.shot("no-module")
+
+
+class TestNoConfigFS(PanelTest):
+    world_options = {"configfs": False}
+
+    def test_configfs_not_mounted_says_what_to_do(self):
+        self.start_panel()
+        find(self.app, Atspi.Role.LABEL, "Streams Are Not Available")
+        find(self.app, Atspi.Role.LABEL, contains="ConfigFS is not mounted")
+        manager = GLib.Variant("(s)", ("io.github.tbstream1.Manager",))
+        props = self.world.call("io.github.tbstream1", "/io/github/tbstream1",
+                                "org.freedesktop.DBus.Properties", "GetAll", manager)[0]
+        self.assertEqual(props["StatusCode"], "no-configfs")
+        self.assertFalse(props["ConfigFS"])
+        self.assertFalse(props["StreamModule"])
+        self.shot("no-configfs")
 
 
 class TestDaemonCannotStart(PanelTest):
