@@ -540,14 +540,14 @@ int mgr_policy_apply(TbsManager *m, int r, TbsPolicy *p, GPtrArray *errors, GPtr
 		g_ptr_array_set_free_func(details, NULL);
 		if (m->policy_loaded)
 			log_error("Policy has %u error(s), keeping the last good policy; "
-				  "fix it (tbstreamd --check-policy) and reload",
+				  "fix it (" TBSTREAMD_INSTALLED_PATH " --check-policy) and reload",
 				  errors->len);
 		else
 			/* the built-in policy is in force: say what that means for peers */
 			log_error(
 				"Policy has %u error(s) and no earlier policy was loaded: "
-				"every peer is denied until it is fixed (tbstreamd --check-policy) "
-				"and reloaded",
+				"every peer is denied until it is fixed (" TBSTREAMD_INSTALLED_PATH
+				" --check-policy) and reloaded",
 				errors->len);
 		return r;
 	}

@@ -719,7 +719,8 @@ START_TEST(test_policy_errors_show_in_status_and_list)
 	ck_assert_int_eq(ctl(NULL, &err, "reload", NULL), 1);
 	ASSERT_CTL_OK(ctl(&out, &err2, "status", NULL), err2);
 	ASSERT_HAS(out, "      Daemon: tbstreamd " TBSTREAM_VERSION ", degraded\n");
-	ASSERT_HAS(out, "      Policy: 2 errors, not in force (tbstreamd --check-policy):\n"
+	ASSERT_HAS(out, "      Policy: 2 errors, not in force (" TBSTREAMD_INSTALLED_PATH
+			" --check-policy):\n"
 			"              ");
 	ASSERT_HAS(out, "tbstreamd.conf:3: Unknown key Bogus= in [Peer x]\n              ");
 	ASSERT_HAS(out, "tbstreamd.conf:5: RingSize= expects 32..4096, got \"1\"\n");
