@@ -31,7 +31,10 @@ snapshot() {
 			/usr/share/polkit-1 /usr/share/bash-completion /usr/share/initramfs-tools \
 			/lib/systemd/system /lib/udev -xdev
 		ls -d /usr/bin/tbstream* /usr/sbin/tbstream* /usr/libexec/tbstream* /usr/share/doc/tbstream* \
-			/usr/share/man/man*/tbstream*
+			/usr/share/man/man*/tbstream* /usr/share/man/man*/io.github.tbstream* \
+			/usr/share/applications/io.github.tbstream* /usr/share/metainfo/io.github.tbstream* \
+			/usr/share/locale/*/LC_MESSAGES/tbstream* /usr/lib/dracut/modules.d/*tbstream*
+		find /lib/modules/*/updates /usr/share/icons/hicolor -xdev -name '*tbstream*'
 	} 2>/dev/null | sort
 }
 
@@ -109,6 +112,45 @@ random_source
 copy_across "$L1" "$L2" /tmp/copy
 check_eq "64 MiB across, sha256 equal" "$(sha "$E2E_SRC")" "$(sha /tmp/copy)"
 
+# What comes next on a real machine, on the packaged daemon: root asks for
+# a stream over D-Bus; a user whom polkit and the node's group let in opens
+# one through tbstreamctl (OpenStream); one polkit does not is refused.
+request() { # peer-uuid name
+	busctl call io.github.tbstream1 /io/github/tbstream1 io.github.tbstream1.Manager \
+		RequestStream 'ssa{sv}' "$1" "$2" 1 Persistent b true | sed -n 's/^o "\(.*\)"$/\1/p'
+}
+pa=$(request "$UB" extra)
+pb=$(request "$UA" extra)
+check "busctl RequestStream returns the laptop's stream" test -n "$pa"
+check "and the desktop's" test -n "$pb"
+X1=/dev/tbstream/by-name/desktop/extra
+X2=/dev/tbstream/by-name/my-laptop/extra
+check "'extra' appears by name on both sides" wait_for 60 sh -c "[ -c $X1 ] && [ -c $X2 ]"
+rm -f /tmp/copy
+copy_across "$X1" "$X2" /tmp/copy
+check_eq "64 MiB across the requested stream, sha256 equal" "$(sha "$E2E_SRC")" "$(sha /tmp/copy)"
+for p in "$pa" "$pb"; do
+	check "busctl RemoveStream ${p##*/}" busctl call io.github.tbstream1 /io/github/tbstream1 \
+		io.github.tbstream1.Manager RemoveStream o "$p"
+done
+check "'extra' is gone on both sides" wait_for 30 sh -c "[ ! -e $X1 ] && [ ! -e $X2 ]"
+e2e_users
+rm -f /tmp/alice.img
+runuser -u alice -- timeout 180 tbstreamctl --no-ask-password open my-laptop/backup --read -- \
+	dd of=/tmp/alice.img bs=256k status=none &
+reader=$!
+sleep 1
+runuser -u alice -- timeout 180 tbstreamctl --no-ask-password open desktop/backup --write -- \
+	dd if="$E2E_SRC" bs=256k status=none
+check_eq "alice (polkit's rule, the node's group) writes through OpenStream" 0 $?
+wait $reader
+check_eq "and reads at the other end" 0 $?
+check_eq "64 MiB across OpenStream, sha256 equal" "$(sha "$E2E_SRC")" "$(sha /tmp/alice.img)"
+runuser -u bob -- tbstreamctl --no-ask-password open desktop/backup --write -- true >/dev/null 2>&1
+check_eq "bob (no polkit rule) is refused: exit 4" 4 $?
+rm -f /tmp/alice.img /etc/polkit-1/rules.d/50-tbstream-e2e.rules
+for u in alice bob carol; do userdel "$u"; done
+
 # An upgrade while a copy runs: packages of a higher version, built from
 # the same tree (tools/build-packages --version; the CTest command builds
 # both sets), installed over these with dpkg -i while a copy holds
@@ -150,6 +192,8 @@ check_fails "upgrade: and knows $version no more" sh -c "dkms status | grep -q '
 check_eq "upgrade: modinfo finds the new DKMS copy" "/lib/modules/$kver/updates/dkms/tbstream.ko" \
 	"$(modinfo -n tbstream 2>&1)"
 check_eq "upgrade: dpkg has tbstreamctl at the new version" "$up_version" "$(dpkg-query -W -f='${Version}' tbstreamctl)"
+check_eq "upgrade: tbstreamctl --version says so" "tbstreamctl $up_version" "$(tbstreamctl --version)"
+check_eq "upgrade: and tbstreamd --version" "tbstreamd $up_version" "$(/usr/libexec/tbstreamd --version)"
 version=$up_version
 
 # A kernel upgrade: the next kernel's headers appear where its
