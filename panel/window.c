@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <glib/gi18n.h>
 
+#include "controllers-group.h"
 #include "errors.h"
 #include "peer-actions.h"
 #include "peer-page.h"
@@ -14,6 +15,8 @@ struct _TbsWindow {
 	GtkWidget *toasts, *leaflet, *main_page, *stack;
 	GtkWidget *unavailable, *no_kernel;
 	GtkWidget *peers_group, *peers_list;
+	/* the host's domains: under the list, and on the empty "no cable" page */
+	GtkWidget *controllers_list, *controllers_empty;
 	GtkWidget *peer_page;
 	GHashTable *rows; /* peer object path -> TbsPeerRow */
 };
@@ -174,11 +177,27 @@ static void show_peer_page(TbsWindow *w, gboolean show)
 	/* the other one goes once the transition is over (on_leaflet_child) */
 }
 
+static void update_controllers(TbsWindow *w)
+{
+	GDBusProxy *m = tbs_client_get_manager(w->client);
+	g_autoptr(GVariant) controllers = NULL;
+
+	if (m && tbs_client_get_state(w->client) == TBS_CLIENT_RUNNING)
+		controllers = g_dbus_proxy_get_cached_property(m, "Controllers");
+	if (controllers && !g_variant_is_of_type(controllers, G_VARIANT_TYPE("aa{sv}")))
+		g_clear_pointer(&controllers, g_variant_unref);
+	tbs_controllers_group_set_controllers(TBS_CONTROLLERS_GROUP(w->controllers_list),
+					      controllers);
+	tbs_controllers_group_set_controllers(TBS_CONTROLLERS_GROUP(w->controllers_empty),
+					      controllers);
+}
+
 static void update(TbsWindow *w)
 {
 	const char *page = main_state(w);
 
 	update_kernel_page(w);
+	update_controllers(w);
 	update_unavailable_page(w);
 	update_peers_group(w);
 	gtk_list_box_invalidate_sort(GTK_LIST_BOX(w->peers_list));
@@ -367,7 +386,7 @@ static GtkWidget *main_page_new(TbsWindow *w)
 {
 	GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
 	GtkWidget *header = adw_header_bar_new(), *menu = gtk_menu_button_new();
-	GtkWidget *prefs = adw_preferences_page_new(), *retry, *spinner, *starting;
+	GtkWidget *prefs = adw_preferences_page_new(), *retry, *spinner, *starting, *no_cable;
 	g_autoptr(GMenu) model = g_menu_new();
 
 	g_menu_append(model, _("_About Thunderbolt Streams"), "app.about");
@@ -407,10 +426,13 @@ static GtkWidget *main_page_new(TbsWindow *w)
 		    _("No Thunderbolt or USB4 Port"),
 		    _("This computer has no Thunderbolt or USB4 controller, or it is turned off "
 		      "in the firmware settings."));
-	status_page(GTK_STACK(w->stack), "no-cable", "io.github.tbstream.Panel-symbolic",
-		    _("No Computer Connected"),
-		    _("Connect another computer with a Thunderbolt or USB4 cable. It appears "
-		      "here, and you can allow it to exchange streams with this one."));
+	no_cable = status_page(GTK_STACK(w->stack), "no-cable", "io.github.tbstream.Panel-symbolic",
+			       _("No Computer Connected"),
+			       _("Connect another computer with a Thunderbolt or USB4 cable. It "
+				 "appears here, and you can allow it to exchange streams with this "
+				 "one."));
+	w->controllers_empty = tbs_controllers_group_new();
+	adw_status_page_set_child(ADW_STATUS_PAGE(no_cable), w->controllers_empty);
 
 	w->peers_group = adw_preferences_group_new();
 	adw_preferences_group_set_title(ADW_PREFERENCES_GROUP(w->peers_group), _("Computers"));
@@ -423,6 +445,9 @@ static GtkWidget *main_page_new(TbsWindow *w)
 	g_signal_connect(w->peers_list, "row-activated", G_CALLBACK(on_peer_activated), w);
 	adw_preferences_group_add(ADW_PREFERENCES_GROUP(w->peers_group), w->peers_list);
 	adw_preferences_page_add(ADW_PREFERENCES_PAGE(prefs), ADW_PREFERENCES_GROUP(w->peers_group));
+	w->controllers_list = tbs_controllers_group_new();
+	adw_preferences_page_add(ADW_PREFERENCES_PAGE(prefs),
+				 ADW_PREFERENCES_GROUP(w->controllers_list));
 	gtk_stack_add_named(GTK_STACK(w->stack), prefs, "peers");
 	return box;
 }

@@ -2,15 +2,18 @@
 /*
  * The panel's pure parts: the by-name device path it shows (the same as
  * systemd/tbstream-devname makes), stream names as the daemon checks them,
- * the enrollment dialog's list of names, and translated error texts chosen by
- * error name, never by the daemon's English message.
+ * the enrollment dialog's list of names, translated error texts chosen by
+ * error name, never by the daemon's English message, and what a domain's
+ * security level and DMA protection mean.
  */
 #include <check.h>
 #include <gio/gio.h>
+#include <string.h>
 
 #include "devpath.h"
 #include "errors.h"
 #include "names.h"
+#include "security.h"
 
 #define ASSERT_PATH(name, uuid, stream, want)                                                      \
 	do {                                                                                       \
@@ -84,6 +87,29 @@ START_TEST(test_errors_are_told_by_name_not_by_message)
 }
 END_TEST
 
+START_TEST(test_every_kernel_security_level_has_its_own_text)
+{
+	static const char *const kernel[] = {"none",   "user",	  "secure",
+					     "dponly", "usbonly", "nopcie"};
+	g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_autofree char *empty = tbs_security_level_describe("");
+	g_autofree char *null = tbs_security_level_describe(NULL);
+	g_autofree char *later = tbs_security_level_describe("sl9");
+
+	for (size_t i = 0; i < G_N_ELEMENTS(kernel); i++) {
+		char *text = tbs_security_level_describe(kernel[i]);
+
+		/* a level the panel knows is described, not named as the kernel spells it */
+		ck_assert_ptr_null(strstr(text, "“"));
+		ck_assert_msg(g_hash_table_add(seen, text), "%s shares its text", kernel[i]);
+	}
+	ck_assert_str_eq(empty, "The security level is not reported.");
+	ck_assert_str_eq(null, empty);
+	ck_assert_str_eq(later, "Security level “sl9”.");
+	ck_assert_str_ne(tbs_dma_protection_describe(TRUE), tbs_dma_protection_describe(FALSE));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("panel-logic");
@@ -95,6 +121,7 @@ int main(void)
 	tcase_add_test(tc, test_stream_names_follow_the_daemons_rule);
 	tcase_add_test(tc, test_profile_names_split_dedupe_and_reject);
 	tcase_add_test(tc, test_errors_are_told_by_name_not_by_message);
+	tcase_add_test(tc, test_every_kernel_security_level_has_its_own_text);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -80,13 +80,16 @@ def wait_for(what, cond, timeout=30.0, interval=0.05):
 
 class World:
     def __init__(self, tbstreamd, preload, source_dir, policy="", idle_timeout=0,
-                 controller=True, stream_module=True, startable=True, configfs=True):
+                 controller=True, stream_module=True, startable=True, configfs=True,
+                 security="user", iommu=True):
         self.tbstreamd = tbstreamd
         self.preload = preload
         self.source_dir = source_dir
         self.policy = policy
         self.idle_timeout = idle_timeout
         self.controller = controller
+        self.security = security
+        self.iommu = iommu
         self.stream_module = stream_module
         self.configfs = configfs
         self.startable = startable
@@ -103,6 +106,7 @@ class World:
         self.conn = None
         self.testbed = None
         self.address = None
+        self.domains = {}  # name -> syspath in the testbed
 
     # ---- setup and teardown ---------------------------------------------------------------
 
@@ -118,9 +122,7 @@ class World:
             f.write(self.policy)
         self.testbed = UMockdev.Testbed.new()
         if self.controller:
-            assert self.testbed.add_device("thunderbolt", "domain0", None,
-                                           ["security", "user", "iommu_dma_protection", "1"],
-                                           ["DEVTYPE", "thunderbolt_domain"])
+            self.add_domain("domain0", self.security, self.iommu)
         self._write_activation()
         conf = os.path.join(self.tmp, "bus.conf")
         with open(conf, "w") as f:
@@ -207,7 +209,30 @@ class World:
         except FileNotFoundError:
             return ""
 
-    # ---- peers (umockdev) -----------------------------------------------------------------
+    # ---- domains and peers (umockdev) -----------------------------------------------------
+
+    def add_domain(self, name, security, iommu):
+        """A USB4/Thunderbolt domain as the kernel shows it (security "": no attribute)."""
+        attrs = (["security", security] if security else []) + \
+            ["iommu_dma_protection", "1" if iommu else "0"]
+        path = self.testbed.add_device("thunderbolt", name, None, attrs,
+                                       ["DEVTYPE", "thunderbolt_domain"])
+        assert path
+        self.domains[name] = path
+        return path
+
+    def change_domain(self, name, security, iommu):
+        """The firmware setting changed: new attributes, and the kernel's "change" uevent."""
+        path = self.domains[name]
+        self.testbed.set_attribute(path, "security", security)
+        self.testbed.set_attribute(path, "iommu_dma_protection", "1" if iommu else "0")
+        self.testbed.uevent(path, "change")
+
+    def remove_domain(self, name):
+        path = self.domains.pop(name)
+        self.testbed.uevent(path, "remove")
+        self.testbed.remove_device(path)
+
 
     def plug(self, xd, uuid, name):
         """Adds XDomain xd (e.g. "0-1") with a "stream" service, as world_add_peer()."""

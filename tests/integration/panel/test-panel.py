@@ -481,6 +481,9 @@ class TestGerman(PanelTest):
         self.assertIn("Nicht zugelassen", row.get_description())
         find(self.app, Atspi.Role.LABEL, "Neu")
         self.assertEqual(find_all(self.app, BUTTON, "Allow alpha"), [])
+        controller = find(self.app, ITEM, "Thunderbolt- oder USB4-Controller")
+        self.assertIn("Benutzerautorisierung", controller.get_description())
+        self.assertIn("DMA-Schutz (IOMMU) ist an", controller.get_description())
         self.shot("german")
 
         # a refusal polkit makes (no code: the panel's own words)
@@ -632,6 +635,77 @@ class TestDarkMode(PanelTest):
         self.set_scheme("prefer-light")
         wait_for("the window to turn light again", lambda: self.desktop.mean_luminance(
             "light-again") > 0.7, timeout=20, interval=0.5)
+
+
+class TestControllers(PanelTest):
+    """"This Computer" shows each domain's security level and IOMMU DMA
+    protection from Manager.Controllers, and follows udev: a changed firmware
+    setting, a second domain, a domain that goes."""
+    world_options = {"security": "secure", "iommu": True}
+    CONTROLLER = "Thunderbolt or USB4 Controller"
+
+    def controllers(self):
+        return self.world.call("io.github.tbstream1", "/io/github/tbstream1",
+                               "org.freedesktop.DBus.Properties", "Get",
+                               GLib.Variant("(ss)", ("io.github.tbstream1.Manager",
+                                                     "Controllers")))[0]
+
+    def rows(self, name):
+        # find_all() also takes "NAME 1" for NAME: here the number matters (GTK 4.8
+        # repeats the title's label after the row's name)
+        return [r for r in find_all(self.app, ITEM, name)
+                if r.get_name() in (name, f"{name} {name}")]
+
+    def row_saying(self, name, *texts):
+        return wait_for(f"the row {name!r} to say {texts}", lambda: next(
+            (r for r in self.rows(name)
+             if all(t in (r.get_description() or "") for t in texts)), None))
+
+    def test_security_level_and_dma_protection_follow_the_domain(self):
+        self.start_panel()
+        find(self.app, Atspi.Role.LABEL, "No Computer Connected")
+        self.assertEqual(self.controllers(), [{"Name": "domain0", "Subsystem": "thunderbolt",
+                                               "SecurityLevel": "secure",
+                                               "IOMMUProtection": True}])
+        # on the empty page too: it is where a person wonders why nothing shows
+        find(self.app, Atspi.Role.LABEL, "This Computer")
+        self.row_saying(self.CONTROLLER, "Secure connect: a device is connected once someone "
+                        "approves it", "DMA protection (IOMMU) is on")
+        find(self.app, Atspi.Role.LABEL, contains="Streams between computers do not go over PCIe")
+        self.shot("controllers")
+
+        # the firmware setting changes: the kernel says so with a "change" uevent
+        self.world.change_domain("domain0", "dponly", False)
+        wait_for("the daemon to see the change",
+                 lambda: self.controllers()[0]["SecurityLevel"] == "dponly")
+        self.assertFalse(self.controllers()[0]["IOMMUProtection"])
+        self.row_saying(self.CONTROLLER, "DisplayPort and USB only",
+                        "DMA protection (IOMMU) is off or not reported")
+        gone(self.app, ITEM, contains="Secure connect")
+
+        # a computer plugs in and a second domain appears: under the list, numbered
+        self.world.plug("0-1", UUID_A, "alpha")
+        find(self.app, BUTTON, "Allow alpha")
+        self.world.add_domain("domain1", "nopcie", True)
+        wait_for("the daemon to see domain1", lambda: len(self.controllers()) == 2)
+        self.assertEqual([(c["Name"], c["SecurityLevel"], c["IOMMUProtection"])
+                          for c in self.controllers()],
+                         [("domain0", "dponly", False), ("domain1", "nopcie", True)])
+        self.row_saying(self.CONTROLLER + " 1", "DisplayPort and USB only", "is off")
+        self.row_saying(self.CONTROLLER + " 2", "PCIe turned off", "is on")
+        self.assertEqual(self.rows(self.CONTROLLER), [])
+        self.shot("controllers-with-a-peer")
+
+        # domains go: their rows go, and the section with the last one
+        self.world.remove_domain("domain1")
+        wait_for("the daemon to see domain1 go", lambda: len(self.controllers()) == 1)
+        self.row_saying(self.CONTROLLER, "DisplayPort and USB only")
+        self.assertEqual(self.rows(self.CONTROLLER + " 2"), [])
+        self.world.remove_domain("domain0")
+        wait_for("the daemon to see domain0 go", lambda: self.controllers() == [])
+        gone(self.app, ITEM, self.CONTROLLER)
+        gone(self.app, Atspi.Role.LABEL, "This Computer")
+        find(self.app, ITEM, "alpha")
 
 
 class TestNoController(PanelTest):
