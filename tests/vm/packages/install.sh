@@ -28,7 +28,7 @@ deb() { echo "$pkgs/${1}_${version}_$2.deb"; }
 snapshot() {
 	{
 		find /etc /var/lib/dkms /var/lib/tbstreamd /usr/src /usr/lib/tbstreamd /usr/share/dbus-1 \
-			/usr/share/polkit-1 /usr/share/bash-completion /usr/share/initramfs-tools \
+			/usr/share/polkit-1 /usr/share/bash-completion /usr/share/initramfs-tools /usr/lib/dracut \
 			/lib/systemd/system /lib/udev -xdev
 		ls -d /usr/bin/tbstream* /usr/sbin/tbstream* /usr/libexec/tbstream* /usr/share/doc/tbstream* \
 			/usr/share/man/man*/tbstream* /usr/share/man/man*/io.github.tbstream* \
@@ -100,6 +100,23 @@ ko=$(find /tmp/initrd -path "*/lib/modules/$kver/updates/dkms/tbstream.ko" | hea
 check_eq "its tbstream.ko is the DKMS build, byte for byte" \
 	"$(sha "/lib/modules/$kver/updates/dkms/tbstream.ko")" "$(sha "${ko:-/dev/null}")"
 rm -rf /tmp/initrd /tmp/initrd.img /tmp/initrd.list "$conf"
+# The same package's dracut module, installed where dracut looks, with the
+# paths it has there (the tool in /usr/sbin, not the source tree's).  The
+# host has dracut-core beside initramfs-tools; an image with base and this
+# module only (dracut's default, all of the host's modules, takes minutes
+# under TCG; tests/vm/recovery-dracut proves tbstream is in it by default).
+check "its dracut module is where dracut looks" test -x /usr/lib/dracut/modules.d/90tbstream/module-setup.sh
+check "dracut builds an image for $kver with the packaged module" \
+	dracut --force --quiet --no-hostonly --no-compress --no-early-microcode \
+	--modules "base tbstream" /tmp/dracut.img "$kver"
+lsinitrd /tmp/dracut.img >/tmp/dracut.list 2>&1
+for f in "updates/dkms/tbstream.ko" "kernel/drivers/thunderbolt/thunderbolt.ko" \
+	"kernel/fs/configfs/configfs.ko"; do
+	check "lsinitrd: the image has $f (for $kver)" \
+		grep -Eq " (usr/)?lib/modules/$kver/$f\$" /tmp/dracut.list
+done
+check "lsinitrd: the image has tbstream-recovery" grep -Eq ' (usr/)?sbin/tbstream-recovery$' /tmp/dracut.list
+rm -f /tmp/dracut.img /tmp/dracut.list
 
 e2e_policy
 e2e_cable || bail_out "create the simulated cable"

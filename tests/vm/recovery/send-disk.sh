@@ -1,7 +1,8 @@
 # shellcheck shell=sh
-# The recovery initramfs: Debian's mkinitramfs with the project's hook, booted
-# with no root file system; tbstream-recovery (no daemon, no networking)
-# sends the virtio disk across a simulated cable to a receiving stream.
+# The recovery initramfs, as Debian's mkinitramfs builds it with the project's
+# hook (recovery) or dracut with its module (recovery-dracut), booted with no
+# root file system; tbstream-recovery (no daemon, no networking) sends the
+# virtio disk across a simulated cable to a receiving stream.
 # Both hosts of the cable live in this one guest: a receives, b sends.
 . /lib/tbstream/guest.sh
 
