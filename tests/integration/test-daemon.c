@@ -1140,6 +1140,20 @@ START_TEST(test_identify_by_name_follows_a_peer_whose_uuid_changed)
 END_TEST
 
 /*
+ * A's cable is pulled (its stream goes), and a peer with A's host name but
+ * UUID B plugs in at the same port; returns B's xdomain syspath in *xd_b.
+ */
+static TbsPeer *impostor_replaces(const char *xd_a, char **xd_b)
+{
+	world_remove_peer(&w, xd_a);
+	WAIT_GONE("0-1.0", "backup");
+	*xd_b = world_add_peer(&w, "thunderbolt", "0-1", UUID_B, "laptop");
+	WAIT_FOR(peer_connected, UUID_B);
+	world_settle(&w);
+	return tbs_manager_find_peer(w.m, UUID_B);
+}
+
+/*
  * A peer claims any host name: claiming a trusted peer's gets it nothing, and
  * takes nothing from the trusted peer, which is let in when it comes back.
  */
@@ -1155,13 +1169,8 @@ START_TEST(test_identify_by_name_leaves_a_trusted_record_alone)
 	ck_assert_int_eq(
 		tbs_manager_set_peer_label(w.m, tbs_manager_find_peer(w.m, UUID_A), "desk"), 0);
 	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
-	world_remove_peer(&w, xd);
-	WAIT_GONE("0-1.0", "backup");
-
-	g_autofree char *xd2 = world_add_peer(&w, "thunderbolt", "0-1", UUID_B, "laptop");
-	WAIT_FOR(peer_connected, UUID_B);
-	world_settle(&w);
-	TbsPeer *p = tbs_manager_find_peer(w.m, UUID_B);
+	g_autofree char *xd2 = NULL;
+	TbsPeer *p = impostor_replaces(xd, &xd2);
 	ck_assert(!p->record->trusted);
 	ck_assert_ptr_null(p->record->label); /* "desk" would make it look like A */
 	ck_assert(!p->allowed);
@@ -1194,13 +1203,8 @@ START_TEST(test_identify_by_name_does_not_carry_an_enrollment_over)
 	e.streams = streams;
 	ck_assert_int_eq(tbs_manager_enroll_peer(w.m, tbs_manager_find_peer(w.m, UUID_A), &e), 0);
 	WAIT_STATE("0-1.0", "backup", TBS_STREAM_READY);
-	world_remove_peer(&w, xd);
-	WAIT_GONE("0-1.0", "backup");
-
-	g_autofree char *xd2 = world_add_peer(&w, "thunderbolt", "0-1", UUID_B, "laptop");
-	WAIT_FOR(peer_connected, UUID_B);
-	world_settle(&w);
-	TbsPeer *p = tbs_manager_find_peer(w.m, UUID_B);
+	g_autofree char *xd2 = NULL;
+	TbsPeer *p = impostor_replaces(xd, &xd2);
 	ck_assert(!p->record->enrolled);
 	ck_assert(!p->allowed);
 	ck_assert_ptr_null(world_stream(&w, "0-1.0", "backup"));
