@@ -76,6 +76,7 @@ struct TbsManager {
 /* manager.c */
 void mgr_notify_peer(TbsManager *m, TbsPeer *p, TbsChange c);
 void mgr_notify_stream(TbsManager *m, TbsStream *s, TbsChange c);
+void mgr_notify_removals_done(TbsManager *m);
 void mgr_update_status(TbsManager *m);
 void mgr_probe_configfs(TbsManager *m);
 void mgr_owned_save(TbsManager *m);
@@ -120,6 +121,8 @@ void mgr_domain_removed(void *userdata, const char *syspath);
 /* peers.c */
 extern const TbsUdevHandler mgr_udev_handler;
 void mgr_evaluate_peer(TbsManager *m, TbsPeer *p);
+/* The connected peer whose stream service is group, or NULL. */
+TbsPeer *mgr_group_peer(TbsManager *m, const char *group);
 bool mgr_peer_enrolled(const TbsPeer *p);
 /* At start: enrolled peers are known before they plug in (a panel can revoke them). */
 void mgr_add_enrolled_peers(TbsManager *m);

@@ -24,6 +24,15 @@ void mgr_notify_peer(TbsManager *m, TbsPeer *p, TbsChange c)
 	}
 }
 
+void mgr_notify_removals_done(TbsManager *m)
+{
+	for (unsigned i = 0; i < m->observers->len; i++) {
+		Observer *o = &g_array_index(m->observers, Observer, i);
+		if (o->obs->removals_done)
+			o->obs->removals_done(m, o->userdata);
+	}
+}
+
 void mgr_notify_stream(TbsManager *m, TbsStream *s, TbsChange c)
 {
 	for (unsigned i = 0; i < m->observers->len; i++) {

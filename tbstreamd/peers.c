@@ -221,7 +221,7 @@ static void unplug_streams(TbsManager *m, const char *group, const char *why)
 	}
 }
 
-static bool group_has_peer(TbsManager *m, const char *group)
+TbsPeer *mgr_group_peer(TbsManager *m, const char *group)
 {
 	GHashTableIter it;
 	TbsPeer *p;
@@ -229,8 +229,13 @@ static bool group_has_peer(TbsManager *m, const char *group)
 	g_hash_table_iter_init(&it, m->peers);
 	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&p))
 		if (p->connected && p->group && strcmp(p->group, group) == 0)
-			return true;
-	return false;
+			return p;
+	return NULL;
+}
+
+static bool group_has_peer(TbsManager *m, const char *group)
+{
+	return mgr_group_peer(m, group);
 }
 
 /*

@@ -398,18 +398,6 @@ static void removal_add_waiter(MgrRemoval *rm, TbsStreamRemoved done, void *user
 		g_array_append_val(rm->waiters, w);
 }
 
-static TbsPeer *connected_peer_of_group(TbsManager *m, const char *group)
-{
-	GHashTableIter it;
-	TbsPeer *p;
-
-	g_hash_table_iter_init(&it, m->peers);
-	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&p))
-		if (p->connected && p->group && strcmp(p->group, group) == 0)
-			return p;
-	return NULL;
-}
-
 void mgr_group_remove_if_unused(TbsManager *m, const char *group)
 {
 	g_autofree char *gpath = NULL;
@@ -464,14 +452,9 @@ static void on_removed(int r, void *userdata)
 		w->done(r, w->userdata);
 	}
 	if (tbs_remover_pending(m->remover) == 0)
-		for (unsigned i = 0; i < m->observers->len; i++) {
-			Observer *o = &g_array_index(m->observers, Observer, i);
-
-			if (o->obs->removals_done)
-				o->obs->removals_done(m, o->userdata);
-		}
+		mgr_notify_removals_done(m);
 	if (rm->reevaluate && !m->stopping) {
-		TbsPeer *p = connected_peer_of_group(m, rm->group);
+		TbsPeer *p = mgr_group_peer(m, rm->group);
 
 		if (p)
 			mgr_evaluate_peer(m, p);
