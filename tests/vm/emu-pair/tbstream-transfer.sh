@@ -152,6 +152,7 @@ xfer "after the replug, B to A" b reader
 rmdir "$S" "$G" || emu_fail "rmdir"
 check "tbstream unloads" rmmod tbstream
 emu_assert_clean_log "unplug, replug and unload"
+emu_peers_quiet tbstream-unloaded
 emu_unload
 pass "thunderbolt.ko unloads after tbstream"
 emu_finish

@@ -104,5 +104,6 @@ kill "$ns"
 wait "$ns" 2>/dev/null
 check "rmmod thunderbolt_net" rmmod thunderbolt_net
 emu_assert_clean_log "unload"
+emu_peers_quiet unloaded
 emu_unload
 summary

@@ -148,6 +148,7 @@ rm -f /tmp/dst.b
 rmdir "$A/sa" "$B/sb" "$A" "$B" || emu_fail "rmdir the stream groups"
 check "tbstream unloads" rmmod tbstream
 emu_assert_clean_log "unplug, replug and unload"
+emu_peers_quiet unloaded
 emu_unload
 pass "thunderbolt.ko unloads after tbstream"
 summary

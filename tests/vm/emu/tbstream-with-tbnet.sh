@@ -119,5 +119,6 @@ wait "$ns" 2>/dev/null
 check "rmmod thunderbolt_net" rmmod thunderbolt_net
 check "rmmod tbstream" rmmod tbstream
 emu_assert_clean_log "unload"
+emu_peers_quiet unloaded
 emu_unload
 summary

@@ -176,6 +176,26 @@ emu_assert_clean_log() {
 EMU_UNLOAD_UNPLUGS=0
 case "$(uname -r)" in 7.*) EMU_UNLOAD_UNPLUGS=1 ;; esac
 
+# emu_peers_quiet TAG: every service driver of both ends has unloaded and
+# each end has read the other's properties since, so no XDomain request is
+# still on its way into this guest when thunderbolt.ko goes.  The core
+# handles an incoming request in a work item on system_wq that holds a
+# domain reference, and tb_domain_remove() flushes only the domain's own
+# queue: rmmod during that work frees the NHI before the control rings and
+# nhi_shutdown() warns "TX ring 0 is still active" (seen on 6.1, with a 7.2
+# peer whose driver had unloaded a moment before; 7.2 has the same code).
+# A peer's services vanish from this guest's sysfs only after its
+# properties-changed notification was answered and its properties read.
+emu_no_peer_service() {
+	! ls -d "$TB"/*-1.* >/dev/null 2>&1
+}
+
+emu_peers_quiet() {
+	wait_for 60 emu_no_peer_service ||
+		emu_fail "$1: a peer's services are still listed ($(cd "$TB" && ls -d ./*-1.* | tr '\n' ' '))"
+	[ -z "${EMU_ROLE:-}" ] || emu_barrier "$1-quiet"
+}
+
 emu_unload() {
 	if [ "$EMU_UNLOAD_UNPLUGS" = 1 ] && [ -d "$TB" ]; then
 		emu_cable 0

@@ -204,6 +204,7 @@ ip_finish() {
 			${IP_LOG_EXPECTED:+-e "$IP_LOG_EXPECTED"} | head -n 10)
 	[ -z "$_bad" ] || { echo "$_bad" | sed 's/^/# /'; emu_fail "the kernel logged trouble"; }
 	dmesg -c >/dev/null
+	emu_peers_quiet drivers-unloaded
 	emu_unload
 	emu_finish
 	summary
