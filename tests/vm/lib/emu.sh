@@ -299,25 +299,37 @@ emu_load_peers() {
 	emu_wait_xdomain "$EMU_DOM_B" "$EMU_UUID_A" "load"
 }
 
-# emu_stream_pair: after emu_load_peers, tbstream.ko on both hosts of this
+# emu_stream_pair [DRIVER]: after emu_load_peers, DRIVER (tbstream, the
+# default, or upstream's thunderbolt_stream on 7.x) on both hosts of this
 # guest and one stream between them with crossed HopIDs: A's "sa" (in 9,
 # out 8) and B's "sb" (in 8, out 9), each named apart because on 6.x a
 # kernel announces one directory for all its hosts (kernel/README.md).
-# Both are ready when it returns.  Sets EMU_SA, EMU_SB (their ConfigFS
-# items) and EMU_DEV_A, EMU_DEV_B (their devices).
+# Both are ready when it returns (upstream has no state attribute: its
+# devices exist, and its open waits for the peer's stream).  Sets EMU_SA,
+# EMU_SB (their ConfigFS items) and EMU_DEV_A, EMU_DEV_B (their devices).
+# EMU_HOPID moves the pair to HopIDs EMU_HOPID and EMU_HOPID + 1 (default
+# 8): on 7.x thunderbolt_net allocates its HopIDs from 8 up.
 emu_stream_pair() {
-	insmod /modules/tbstream.ko || emu_fail "insmod tbstream"
-	wait_for 60 emu_service tbstream "$EMU_DOM_A" && wait_for 60 emu_service tbstream "$EMU_DOM_B" ||
-		emu_fail "tbstream bound no stream service of the peer ($(ls "$TB" | tr '\n' ' '))"
-	EMU_SA=/sys/kernel/config/thunderbolt/stream/$(emu_service tbstream "$EMU_DOM_A")/sa
-	EMU_SB=/sys/kernel/config/thunderbolt/stream/$(emu_service tbstream "$EMU_DOM_B")/sb
+	_drv=${1:-tbstream}
+	_lo=${EMU_HOPID:-8}
+	_hi=$((_lo + 1))
+	insmod "/modules/$_drv.ko" || emu_fail "insmod $_drv"
+	wait_for 60 emu_service "$_drv" "$EMU_DOM_A" && wait_for 60 emu_service "$_drv" "$EMU_DOM_B" ||
+		emu_fail "$_drv bound no stream service of the peer ($(ls "$TB" | tr '\n' ' '))"
+	EMU_SA=/sys/kernel/config/thunderbolt/stream/$(emu_service "$_drv" "$EMU_DOM_A")/sa
+	EMU_SB=/sys/kernel/config/thunderbolt/stream/$(emu_service "$_drv" "$EMU_DOM_B")/sb
 	mkdir "${EMU_SA%/*}" "${EMU_SB%/*}" "$EMU_SA" "$EMU_SB" || emu_fail "mkdir the stream groups"
-	echo 9 >"$EMU_SA/in_hopid" && echo 8 >"$EMU_SA/out_hopid" &&
-		echo 8 >"$EMU_SB/in_hopid" && echo 9 >"$EMU_SB/out_hopid" || emu_fail "setting the HopIDs"
+	echo $_hi >"$EMU_SA/in_hopid" && echo $_lo >"$EMU_SA/out_hopid" &&
+		echo $_lo >"$EMU_SB/in_hopid" && echo $_hi >"$EMU_SB/out_hopid" || emu_fail "setting the HopIDs"
 	EMU_DEV_A=/dev/tbstream$(cat "$EMU_SA/index")
 	EMU_DEV_B=/dev/tbstream$(cat "$EMU_SB/index")
-	wait_for 30 grep -qx ready "$EMU_SA/state" && wait_for 30 grep -qx ready "$EMU_SB/state" ||
-		emu_fail "the streams are not ready ($(cat "$EMU_SA/state") $(cat "$EMU_SB/state"))"
+	if [ "$_drv" = tbstream ]; then
+		wait_for 30 grep -qx ready "$EMU_SA/state" && wait_for 30 grep -qx ready "$EMU_SB/state" ||
+			emu_fail "the streams are not ready ($(cat "$EMU_SA/state") $(cat "$EMU_SB/state"))"
+	else
+		wait_for 30 test -c "$EMU_DEV_A" && wait_for 30 test -c "$EMU_DEV_B" ||
+			emu_fail "$_drv made no devices $EMU_DEV_A and $EMU_DEV_B"
+	fi
 }
 
 # emu_stream_pair_remove: rmdir what emu_stream_pair made
