@@ -155,7 +155,8 @@ emu_wait_no_xdomain() {
 emu_assert_clean_log() {
 	_bad=$(dmesg | grep -Ei 'thunderbolt.*(timeout|timed out|crc|invalid|unexpected|error|fail|refus)|WARNING:|BUG:' |
 		grep -v -e 'failed to request UUID, retrying$' \
-			-e 'failed to send properties changed notification$' | head -n 10)
+			-e 'failed to send properties changed notification$' \
+			-e 'failed to send properties changed notification, retrying$' | head -n 10)
 	[ -z "$_bad" ] || { echo "$_bad" | sed 's/^/# /'; emu_fail "$1: thunderbolt logged trouble"; }
 	dmesg -c >/dev/null
 }

@@ -201,6 +201,7 @@ ip_finish() {
 	_bad=$(dmesg | grep -Ei "thunderbolt.*(timeout|timed out|crc|invalid|unexpected|error|fail|refus)|WARNING:|BUG:|$IP_DRV.*(error|fail)" |
 		grep -v -e 'module verification failed' -e 'failed to request remote properties, retrying$' \
 			-e 'failed to request UUID, retrying$' -e 'failed to send properties changed notification$' \
+			-e 'failed to send properties changed notification, retrying$' \
 			${IP_LOG_EXPECTED:+-e "$IP_LOG_EXPECTED"} | head -n 10)
 	[ -z "$_bad" ] || { echo "$_bad" | sed 's/^/# /'; emu_fail "the kernel logged trouble"; }
 	dmesg -c >/dev/null
