@@ -13,6 +13,7 @@ ADDR_A=10.77.0.1
 ADDR_B=10.77.0.2
 upstream=0
 # clear of thunderbolt_net's HopIDs, which 7.x allocates from 8 up
+# shellcheck disable=SC2034 # read by emu_stream_pair (emu.sh)
 EMU_HOPID=12
 [ -f /modules/thunderbolt_stream.ko ] && upstream=1
 
