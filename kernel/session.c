@@ -524,12 +524,14 @@ static size_t tbs_copy_from_iter_nofault(void *to, size_t n,
 }
 
 /*
- * Copy queued frames to @to (io_lock shared and rx_mutex held).  Returns
- * bytes copied; *eof when the reader is to see end of file, *fault when
- * the copy stopped at a page that is not there (or not a valid one).
+ * Copy queued frames to @to (io_lock shared and rx_mutex held); @before
+ * is what this read(2) already copied.  Returns bytes copied; *eof when
+ * the reader is to see end of file, *fault when the copy stopped at a page
+ * that is not there (or not a valid one).  A CLOSE after bytes stays
+ * queued: the bytes go out first and the next read(2) sees end of file.
  */
 static size_t tbs_rx_copy(struct tbs_session *sess, struct iov_iter *to,
-			  bool *eof, bool *fault)
+			  size_t before, bool *eof, bool *fault)
 {
 	size_t copied = 0, n, c;
 	struct tbs_frame *f;
@@ -545,7 +547,7 @@ static size_t tbs_rx_copy(struct tbs_session *sess, struct iov_iter *to,
 			break;
 
 		if (f->eof == TBS_PDF_CLOSE) {
-			if (copied)
+			if (copied || before)
 				break;
 			spin_lock(&sess->rx_lock);
 			list_del(&f->list);
@@ -572,7 +574,7 @@ static size_t tbs_rx_copy(struct tbs_session *sess, struct iov_iter *to,
 			tbs_rx_repost(sess, f);
 		}
 	}
-	if (!copied && sess->rx_eof)
+	if (!copied && !before && sess->rx_eof)
 		*eof = true;
 	return copied;
 }
@@ -597,6 +599,12 @@ static int tbs_rx_fault_in(struct iov_iter *to)
  * @to: where to copy
  * @nonblock: -EAGAIN instead of waiting
  *
+ * A copy that stops at a page that is not there faults it in with no lock
+ * held and goes on, also after bytes were copied: returning those alone
+ * would leave the rest of the buffer unfaulted, and a reader that reuses
+ * its buffer (dd, any loop over read(2)) would then get a page or two per
+ * call for ever.
+ *
  * Return: bytes read (> 0: what is available, up to the request), 0 at end
  * of file (peer closed, or stream removed), -EIO (bad frame received),
  * -ENXIO (peer unplugged), -EAGAIN, -ERESTARTSYS, -EFAULT.
@@ -606,7 +614,8 @@ ssize_t tbs_session_read(struct tbs_session *sess, struct iov_iter *to,
 {
 	struct tbs_stream *s = sess->stream;
 	bool eof, fault;
-	ssize_t ret;
+	size_t done = 0;
+	ssize_t ret = 0;
 	int gone;
 
 	if (!iov_iter_count(to))
@@ -621,20 +630,16 @@ ssize_t tbs_session_read(struct tbs_session *sess, struct iov_iter *to,
 			ret = gone == -EPIPE ? 0 : gone;
 			break;
 		}
-		ret = tbs_rx_copy(sess, to, &eof, &fault);
+		done += tbs_rx_copy(sess, to, done, &eof, &fault);
 		up_read(&sess->io_lock);
-		if (ret > 0) {
-			atomic64_add(ret, &s->counters[TBS_RX_BYTES]);
-			break;
-		}
-		if (eof)
-			break;
 		if (fault) {
 			ret = tbs_rx_fault_in(to);
 			if (ret)
 				break;
 			continue;
 		}
+		if (done || eof)
+			break;
 		ret = READ_ONCE(sess->rx_err);
 		if (ret)
 			break;
@@ -649,6 +654,10 @@ ssize_t tbs_session_read(struct tbs_session *sess, struct iov_iter *to,
 		}
 	}
 	mutex_unlock(&sess->rx_mutex);
+	if (done) {
+		atomic64_add(done, &s->counters[TBS_RX_BYTES]);
+		return done;
+	}
 	return ret;
 }
 

@@ -8,6 +8,8 @@
  *   open:rdonly|wronly|rdwr[,nonblock]   "open OK" / "open ENXIO"
  *   read:N        one read(2) of up to N bytes: "read 5" / "read EOF" /
  *                 "read EAGAIN"
+ *   readfresh:N   the same into N bytes of new anonymous memory, none of
+ *                 whose pages is there yet: "readfresh 5"
  *   readall:N     read until N bytes, EOF or an error: "readall 4096" or
  *                 "readall 100 EOF" / "readall 0 ENXIO"
  *   write:N       one write(2) of N pattern bytes: "write N" / "write EPIPE"
@@ -107,6 +109,22 @@ int main(int argc, char **argv)
 				printf("read EOF\n");
 			else
 				printf("read %zd\n", r);
+		} else if (!strcmp(op, "readfresh")) {
+			void *fresh = mmap(NULL, n, PROT_READ | PROT_WRITE,
+					   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+			if (fresh == MAP_FAILED) {
+				printf("readfresh mmap %s\n", ename(errno));
+				continue;
+			}
+			r = read(fd, fresh, n);
+			if (r < 0)
+				printf("readfresh %s\n", ename(errno));
+			else if (!r)
+				printf("readfresh EOF\n");
+			else
+				printf("readfresh %zd\n", r);
+			munmap(fresh, n);
 		} else if (!strcmp(op, "readall")) {
 			long got = 0;
 			const char *end = "";

@@ -60,6 +60,24 @@ check_eq "a short read is what is there" "open OK
 read 100
 close OK" "$(cat /tmp/b.out)"
 
+# A read into pages that are not there yet (a fresh process's buffer)
+# takes all that is queued: the copy faults them in and goes on.  It used
+# to return a page or two, and a reader that reuses its buffer, as dd
+# does, then got that much per read(2) for ever.
+rx0=$(cat $B/s/rx_frames)
+stream-probe $devb open:rdonly touch:/tmp/b4 wait:/tmp/a4 readfresh:1048576 touch:/tmp/b5 close > /tmp/b.out &
+pb=$!
+wait_for 5 test -e /tmp/b4
+stream-probe $deva open:wronly write:262144 wait:/tmp/b5 close > /dev/null &
+pa=$!
+check "the 64 frames arrive before the read" wait_for 10 sh -c "[ \$(cat $B/s/rx_frames) -ge $((rx0 + 64)) ]"
+touch /tmp/a4
+wait $pb
+wait $pa
+check_eq "one read into untouched pages takes all 64 frames" "open OK
+readfresh 262144
+close OK" "$(cat /tmp/b.out)"
+
 rmdir $A/s $B/s $A $B $L
 check "modules unload" sh -c 'rmmod tbstream_sim && rmmod tbstream'
 summary
