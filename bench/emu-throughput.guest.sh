@@ -87,8 +87,12 @@ if [ $upstream = 1 ]; then
 	table upstream upstream
 fi
 echo "(medians of $TBS_ROUNDS rounds, min-max in brackets; MB/s = 10^6 bytes/s;"
-echo " s/GiB = the whole guest's busy CPU per GiB; $total bytes per run, A to B;"
-echo " upstream = Linux's own thunderbolt_stream.ko, built from Debian's source)"
+if [ $upstream = 1 ]; then
+	echo " s/GiB = the whole guest's busy CPU per GiB; $total bytes per run, A to B;"
+	echo " upstream = Linux's own thunderbolt_stream.ko, built from Debian's source)"
+else
+	echo " s/GiB = the whole guest's busy CPU per GiB; $total bytes per run, A to B)"
+fi
 echo END
 
 kill "$ns"
