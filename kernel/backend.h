@@ -134,11 +134,14 @@ typedef void (*tbs_frame_done_t)(struct tbs_ring *ring, struct tbs_frame *frame,
  * @size: number of descriptors (ConfigFS ring_size)
  * @hop: the ring's hop (TX: used as the RX ring's E2E TX hop)
  * @e2e_tx_hop: RX only: the TX hop whose credits this ring grants
+ * @throttling: interrupt moderation interval in ns (ConfigFS throttling),
+ *	0 for none; a fabric that cannot set it ignores it
  * @done: completion callback, set by the core before ring_start()
  * @priv: the core's pointer (the stream)
  * @fabric_priv: the fabric's ring (struct tb_ring * or a simulated one)
  *
- * The core allocates this and fills @tx, @size, @e2e_tx_hop, @done, @priv;
+ * The core allocates this and fills @tx, @size, @e2e_tx_hop, @throttling,
+ * @done, @priv;
  * ring_alloc() fills @port, @hop and @fabric_priv.
  */
 struct tbs_ring {
@@ -147,6 +150,7 @@ struct tbs_ring {
 	unsigned int size;
 	int hop;
 	int e2e_tx_hop;
+	unsigned int throttling;
 	tbs_frame_done_t done;
 	void *priv;
 	void *fabric_priv;

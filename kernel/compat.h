@@ -68,6 +68,17 @@
 #endif
 
 /*
+ * tb_ring_throttling() came with 7.2's helpers for upstream's stream
+ * driver; 6.1 and 6.12 throttle every ring at a fixed 128 us and have no
+ * way to change it.
+ */
+#if KERNEL_VERSION(7, 2, 0) > LINUX_VERSION_CODE
+#define tbs_ring_throttling(ring, ns)	((void)(ring), (void)(ns), 0)
+#else
+#define tbs_ring_throttling(ring, ns)	tb_ring_throttling(ring, ns)
+#endif
+
+/*
  * From 7.x thunderbolt.ko can own the `thunderbolt` ConfigFS subsystem
  * (CONFIG_USB4_CONFIGFS, =m in Debian's 7.2) and exports
  * tb_configfs_register_group() for the groups under it.  Without it (6.1,

@@ -41,6 +41,7 @@
 #include <linux/workqueue.h>
 #include <linux/version.h>
 
+#include "compat.h"
 #include "tbstream.h"
 
 /**
@@ -176,7 +177,17 @@ static void tbs_nhi_ring_free(struct tbs_ring *ring)
 
 static int tbs_nhi_ring_start(struct tbs_ring *ring)
 {
-	tb_ring_start(tbs_nhi_ring(ring));
+	struct tb_ring *r = tbs_nhi_ring(ring);
+	int ret;
+
+	/*
+	 * Since 7.2 a ring's interrupt moderation is the driver's to set and
+	 * is off unless it does (before, the core hard-coded 128 us).
+	 */
+	ret = tbs_ring_throttling(r, ring->throttling);
+	if (ret)
+		return ret;
+	tb_ring_start(r);
 	return 0;
 }
 

@@ -206,6 +206,7 @@ static int tbs_session_alloc_rings(struct tbs_session *sess)
 
 	sess->tx.tx = true;
 	sess->tx.size = n;
+	sess->tx.throttling = READ_ONCE(sess->stream->throttling);
 	sess->tx.done = tbs_tx_done;
 	sess->tx.priv = sess;
 	ret = ops->ring_alloc(sess->port, &sess->tx);
@@ -217,6 +218,7 @@ static int tbs_session_alloc_rings(struct tbs_session *sess)
 	sess->rx.tx = false;
 	sess->rx.size = n;
 	sess->rx.e2e_tx_hop = sess->tx.hop;
+	sess->rx.throttling = sess->tx.throttling;
 	sess->rx.done = tbs_rx_done;
 	sess->rx.priv = sess;
 	ret = ops->ring_alloc(sess->port, &sess->rx);

@@ -83,7 +83,7 @@ enum tbs_counter {
  * @in_hopid: input HopID reserved on @port, 0 if none
  * @out_hopid: output HopID reserved on @port, 0 if none
  * @ring_size: descriptors per ring
- * @throttling: requested interrupt throttling in ns (stored only, see README)
+ * @throttling: interrupt throttling in ns, applied at open from 7.2 on
  * @port: the attached port or %NULL
  * @session: the open session or %NULL
  * @pending: a session that one thread is starting or closing with no lock
