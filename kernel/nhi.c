@@ -33,6 +33,8 @@
  * last change (tbs_nhi_reannounce()): a read then has nothing to straddle,
  * and the new generation makes every peer read the settled block.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/dma-mapping.h>
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -430,7 +432,7 @@ static int tbs_nhi_pad(struct tb_property_dir *dir)
 	text[4 * k - 1] = '\0';
 	ret = tb_property_add_text(dir, "padding", text);
 	kfree(text);
-	pr_debug("tbstream: property block of %zu dwords padded by %zu\n",
+	pr_debug("property block of %zu dwords padded by %zu\n",
 		 len, extra);
 	return ret;
 }
@@ -444,7 +446,7 @@ static int tbs_nhi_publish(struct tbs_fabric *fabric,
 	if (dir) {
 		ret = tbs_nhi_pad(dir);
 		if (ret) {
-			pr_warn("tbstream: cannot pad the announcement: %d\n", ret);
+			pr_warn("cannot pad the announcement: %d\n", ret);
 			ret = 0;
 		}
 	}
@@ -487,7 +489,7 @@ static void tbs_nhi_reannounce(struct work_struct *work)
 		tb_unregister_property_dir(TBS_PROTOCOL_KEY, tbs_nhi_dir);
 		ret = tb_register_property_dir(TBS_PROTOCOL_KEY, tbs_nhi_dir);
 		if (ret) {
-			pr_warn("tbstream: cannot announce the streams again: %d\n",
+			pr_warn("cannot announce the streams again: %d\n",
 				ret);
 			tb_property_free_dir(tbs_nhi_dir);
 			tbs_nhi_dir = NULL;

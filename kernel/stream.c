@@ -54,8 +54,9 @@
  *                       detach, ConfigFS HopID changes, the index table,
  *                       publishing.  Global, so held only for list and
  *                       field updates: never across a session's start,
- *                       close or teardown, nor any wait; an open does not
- *                       take it at all (stream->lock keeps the port)
+ *                       close or teardown, nor any wait; an open takes it
+ *                       only to look its stream up in the index table
+ *                       (chardev.c), and stream->lock keeps the port
  *   stream->lock        the configuration, ->port, ->session, ->pending,
  *                       ->removed and session->nfiles; never held across a
  *                       session's start, close or teardown
