@@ -19,20 +19,6 @@ echo "hello from $IP_DRV" >/tmp/mydir/sub/hello.txt
 seq 1 20000 >/tmp/mydir/sub/deeper/numbers
 ln -s ../random.bin /tmp/mydir/sub/link
 
-# manifest DIR: one line per entry of the tree (path, and its sha256 or
-# link target), sorted; its sha256 says whether two trees are equal
-manifest() {
-	(cd "$1" && find . | sort | while read -r _f; do
-		if [ -L "$_f" ]; then
-			echo "$_f -> $(readlink "$_f")"
-		elif [ -f "$_f" ]; then
-			echo "$_f $(sha "$_f")"
-		else
-			echo "$_f/"
-		fi
-	done) | sha256sum | cut -d' ' -f1
-}
-
 # round TAG HOST2: one run of the scenarios; HOST2 is 1 when this guest is
 # host2 (the receiver of the first copies)
 round() {

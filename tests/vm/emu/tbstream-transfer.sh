@@ -6,9 +6,13 @@
 # every time: A to B
 # with the writer first (its frames wait in its ring for E2E credits until
 # the reader's ring exists), B to A with the reader first, then both ways at
-# once; each round closes and reopens the stream on both sides.  Then the
-# cable is pulled mid-transfer: both ends fail with ENXIO, nothing hangs;
-# after the replug the stream carries data again, and everything unloads.
+# once; each round closes and reopens the stream on both sides.  The
+# commit message's tree copy (tar | gzip, then gunzip | tar).  A writer
+# killed mid-transfer (its close) and an rmdir of the writer's stream under
+# a running write: the reader gets every byte queued, then end of file.
+# Then the cable is pulled mid-transfer: both ends fail with ENXIO, nothing
+# hangs; after the replug the stream carries data again, and `rmdir -p`
+# takes the streams and groups away before everything unloads.
 . /lib/tbstream/emu.sh
 C=/sys/kernel/config/thunderbolt/stream
 MIB=16
@@ -119,6 +123,70 @@ check "both hosts read the property block with both streams without a failure" \
 	sh -c '! dmesg | grep "failed to request remote properties"'
 emu_assert_clean_log "the copies"
 
+# host2 # gunzip < /dev/tbstream0 | tar xf -
+# host1 # tar cf - mydir | gzip > /dev/tbstream0
+mkdir -p /tmp/mydir/sub/deeper /tmp/out
+head -c 300000 /dev/urandom >/tmp/mydir/random.bin
+seq 1 20000 >/tmp/mydir/sub/deeper/numbers
+ln -s ../random.bin /tmp/mydir/sub/link
+(cd /tmp/out && timeout 120 gunzip <"$devb" | tar xf -) &
+untar=$!
+sleep 1
+(cd /tmp && tar cf - mydir | gzip >"$deva")
+check_eq "tar: A's tar | gzip succeeds" 0 $?
+wait $untar
+check_eq "tar: B's gunzip | tar xf - succeeds" 0 $?
+check_eq "tar: the directory tree arrived equal" "$(manifest /tmp/mydir)" "$(manifest /tmp/out/mydir)"
+check_eq "tar: the symlink is preserved" ../random.bin "$(readlink /tmp/out/mydir/sub/link)"
+rm -rf /tmp/mydir /tmp/out
+
+# interrupt WHAT HOW: A writes without end, B reads; once B has 4 MiB more, HOW
+# ends the writing (kill: the writer's close; rmdir: A's stream removed
+# under the write).  B's reader must get exactly the bytes A queued, then
+# end of file from the CLOSE behind them.
+interrupt() {
+	_tx0=$(cat "$A/sa/tx_bytes")
+	_rx0=$(cat "$B/sb/rx_bytes")
+	timeout 120 dd if="$devb" of=/dev/null bs=256k 2>/tmp/rd.err &
+	_r=$!
+	sleep 1
+	timeout 120 dd if=/dev/zero of="$deva" bs=256k 2>/tmp/wr.err &
+	_w=$!
+	wait_for 60 sh -c "[ \$(cat $B/sb/rx_bytes) -gt $((_rx0 + 4194304)) ]" ||
+		emu_fail "$1: no data flows"
+	case $2 in
+	kill) kill $_w ;;
+	rmdir) _tx=$(cat "$A/sa/tx_bytes"); rmdir "$A/sa" || emu_fail "$1: rmdir" ;;
+	esac
+	wait $_w
+	_wrc=$?
+	wait $_r
+	check_eq "$1: B's reader ends at the CLOSE ($(tail -n1 /tmp/rd.err))" 0 $?
+	if [ "$2" = rmdir ]; then
+		check "$1: A's writer fails with EPIPE (exit $_wrc)" grep -q "Broken pipe" /tmp/wr.err
+		check "$1: A's node is gone" test ! -e "$deva"
+	fi
+	# rmdir takes A's counters with the stream: its count read before is a
+	# lower bound there (the write goes on until the rmdir), exact for kill
+	_got=$(($(cat "$B/sb/rx_bytes") - _rx0))
+	if [ "$2" = kill ]; then
+		check_eq "$1: B read every byte A queued" $(($(cat "$A/sa/tx_bytes") - _tx0)) $_got
+	else
+		check "$1: B read every byte A had queued ($_got >= $((_tx - _tx0)))" [ $_got -ge $((_tx - _tx0)) ]
+	fi
+	check_eq "$1: no RX errors on B" 0 "$(cat "$B/sb/rx_errors")"
+}
+interrupt "writer killed mid-transfer" kill
+interrupt "rmdir under a write" rmdir
+# the removed stream gives its HopIDs back once its CLOSE went out
+mkdir "$A/sa" || emu_fail "making A's stream again"
+wait_for 10 sh -c "echo 9 >$A/sa/in_hopid && echo 8 >$A/sa/out_hopid" 2>/dev/null ||
+	emu_fail "A's stream made again cannot have HopIDs 9 and 8"
+deva=/dev/tbstream$(cat "$A/sa/index")
+check "A's stream made again is ready" wait_for 30 grep -qx ready "$A/sa/state"
+check "B's stream is ready for it" wait_for 30 grep -qx ready "$B/sb/state"
+emu_assert_clean_log "the tree copy, the kill and the rmdir"
+
 # Unplug mid-transfer: the writer on A and the reader on B both fail with
 # ENXIO (bounded: a hang is a failure), the streams detach.
 timeout 120 dd if="$devb" of=/dev/null bs=256k 2>/tmp/rd.err &
@@ -126,8 +194,8 @@ rd=$!
 sleep 1
 timeout 120 dd if=/dev/zero of="$deva" bs=256k count=1024 2>/tmp/wr.err &
 wr=$!
-# B has received 2 x $SIZE bytes since mkdir
-check "data flows before the unplug" wait_for 60 sh -c "[ \$(cat $B/sb/rx_bytes) -gt $((2 * SIZE)) ]"
+rx0=$(cat "$B/sb/rx_bytes")
+check "data flows before the unplug" wait_for 60 sh -c "[ \$(cat $B/sb/rx_bytes) -gt $((rx0 + 1048576)) ]"
 emu_cable 0
 wait $wr
 wrc=$?
@@ -145,7 +213,10 @@ check "replug: B's stream is ready again" wait_for 30 grep -qx ready "$B/sb/stat
 copy "after the replug, A to B" /tmp/src.a "$deva" "$devb" /tmp/dst.b reader
 rm -f /tmp/dst.b
 
-rmdir "$A/sa" "$B/sb" "$A" "$B" || emu_fail "rmdir the stream groups"
+# host1 # rmdir -p 0-1.0/sa
+(cd $C && rmdir -p "${A##*/}/sa" "${B##*/}/sb")
+check_eq "rmdir -p takes the streams and their groups" "0 no no" \
+	"$? $([ -e "$A" ] && echo yes || echo no) $([ -e "$B" ] && echo yes || echo no)"
 check "tbstream unloads" rmmod tbstream
 emu_assert_clean_log "unplug, replug and unload"
 emu_peers_quiet unloaded

@@ -99,6 +99,20 @@ sha() {
 	sha256sum "$1" | cut -d' ' -f1
 }
 
+# manifest DIR: one line per entry of the tree (path, and its sha256 or
+# link target), sorted; its sha256 says whether two trees are equal
+manifest() {
+	(cd "$1" && find . | sort | while read -r _f; do
+		if [ -L "$_f" ]; then
+			echo "$_f -> $(readlink "$_f")"
+		elif [ -f "$_f" ]; then
+			echo "$_f $(sha "$_f")"
+		else
+			echo "$_f/"
+		fi
+	done) | sha256sum | cut -d' ' -f1
+}
+
 summary() {
 	echo "$T_PASSED passed, $T_FAILED failed"
 	[ "$T_FAILED" -eq 0 ]
