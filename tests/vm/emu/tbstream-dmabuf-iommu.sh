@@ -9,6 +9,11 @@
 # device, must deliver every byte in order: one buffer sent in two ranges
 # with write(2) data between them, then a camera's loop that reuses each
 # buffer once its previous send completed; sha256 compared, no DMAR fault.
+# Then the cable is pulled in the middle of a blocking send: the send ends
+# with what it queued, its completion says ENXIO, the mapping goes with the
+# session (a strict IOMMU faults any DMA from it after that), and after the
+# replug a new attachment sends again.  vgem unloads at the end: no dma-buf
+# reference is left behind.
 . /lib/tbstream/emu.sh
 
 # the IOMMU is on, translating, and strict for both NHIs
@@ -56,6 +61,43 @@ send "a camera's loop (4 buffers reused, 48 frames)" camera:4:48:262144 close
 check "a camera's loop: all frames sent" grep -q '^camera 48 OK' /tmp/probe.out
 check_eq "no attachment or send left" "attachments 0 sends 0" "$(live_dmabuf)"
 
+# unplug in the middle of a blocking send of 16 MiB (A's ring holds 1 MiB)
+timeout 120 dd if="$EMU_DEV_B" of=/dev/null bs=256k 2>/dev/null &
+rd=$!
+wait_for 30 emu_has_open "$EMU_DEV_B" || emu_fail "unplug: the reader never opened"
+rm -f /tmp/sendend /tmp/unplugged
+rx0=$(cat "$EMU_SB/rx_bytes")
+dmabuf-probe open:"$EMU_DEV_A" vgem:16777216 fill:4 attach send:0:16777216 \
+	touch:/tmp/sendend waitfile:/tmp/unplugged wait:last:5000 query detach \
+	send:0:1 live close >/tmp/probe.out 2>&1 &
+sp=$!
+wait_for 60 sh -c "[ \$(cat $EMU_SB/rx_bytes) -gt $((rx0 + 1048576)) ]" ||
+	emu_fail "unplug: no data flows"
+emu_cable 0
+check "unplug: the blocking send returns" wait_for 30 test -e /tmp/sendend
+check "unplug: A's stream detaches" wait_for 30 grep -qx detached "$EMU_SA/state"
+touch /tmp/unplugged
+wait $sp
+wait $rd
+sed 's/^/# /' /tmp/probe.out
+queued=$(sed -n 's/^send OK queued=//p' /tmp/probe.out)
+check "unplug: the send stopped part way (queued ${queued:-none})" \
+	test "${queued:-0}" -gt 1048576 -a "${queued:-0}" -lt 16777216
+check_eq "unplug: the send completed with ENXIO, the mapping went with the session" "open OK
+vgem OK
+wait completed=1 queued=1 status=ENXIO
+query direct size=16777216 segments=0 sends=0
+detach OK
+send ENOENT
+live attachments 0 sends 0
+close OK" "$(grep -v '^send OK\|^attach' /tmp/probe.out)"
+check "unplug: attached on the DIRECT path" grep -q '^attach OK direct' /tmp/probe.out
+emu_cable 1
+check "replug: A's stream is ready again" wait_for 60 grep -qx ready "$EMU_SA/state"
+check "replug: B's stream is ready again" wait_for 60 grep -qx ready "$EMU_SB/state"
+send "after the replug" vgem:1048576 fill:5 attach:direct,require send:0:1048576 waitdone:10000 close
+check_eq "nothing left after the replug" "attachments 0 sends 0" "$(live_dmabuf)"
+
 faults=$(dmesg | grep -iE 'DMAR.*fault|DMAR:.*\[DMA' | head -n 5)
 [ -z "$faults" ] || echo "$faults" | sed 's/^/# /'
 check "no DMAR fault" test -z "$faults"
@@ -63,5 +105,7 @@ emu_assert_clean_log "the sends"
 
 emu_stream_pair_remove
 check "rmmod tbstream" rmmod tbstream
+check "vgem unloads: every dma-buf reference was dropped" rmmod vgem
+emu_peers_quiet unloaded
 emu_unload
 summary
