@@ -98,6 +98,8 @@ int verb_reload(Ctl *c, int argc, char **argv);
 int verb_enroll(Ctl *c, int argc, char **argv);
 int verb_revoke(Ctl *c, int argc, char **argv);
 int verb_forget(Ctl *c, int argc, char **argv);
+int verb_check_policy(Ctl *c, int argc, char **argv);
+int verb_cat_policy(Ctl *c, int argc, char **argv);
 int verb_controllers(Ctl *c, int argc, char **argv);
 int verb_status(Ctl *c, int argc, char **argv);
 int verb_help(Ctl *c, int argc, char **argv);

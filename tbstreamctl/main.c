@@ -49,6 +49,8 @@ static const Verb verbs[] = {
 	{"revoke", 1, 1, 0, verb_revoke},
 	{"forget", 1, 1, 0, verb_forget},
 	{"controllers", 0, 0, 0, verb_controllers},
+	{"check-policy", 0, -1, 0, verb_check_policy},
+	{"cat-policy", 0, -1, 0, verb_cat_policy},
 	{"help", 0, 0, 0, verb_help},
 };
 
@@ -80,6 +82,9 @@ static void help(void)
 	       "  revoke PEER               End PEER's enrollment, keep its record\n"
 	       "  forget PEER               Forget PEER and its enrollment\n"
 	       "  controllers               The USB4/Thunderbolt controllers\n"
+	       "  check-policy [DIR...]     Check the policy files without the daemon:\n"
+	       "                            errors as file:line, exit status 1 if any\n"
+	       "  cat-policy [DIR...]       The policy's files in the order they apply\n"
 	       "  help                      Show this help\n\n"
 	       "Options:\n"
 	       "  -h --help                 Show this help\n"

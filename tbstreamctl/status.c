@@ -64,9 +64,7 @@ static void print_policy(const Value *m)
 		return;
 	}
 	/* the daemon's Status says which policy is in force instead */
-	/* the daemon is not on PATH: the command given is one that runs */
-	printf("%zu error%s, not in force (" TBSTREAMD_INSTALLED_PATH " --check-policy):\n", n,
-	       n == 1 ? "" : "s");
+	printf("%zu error%s, not in force (tbstreamctl check-policy):\n", n, n == 1 ? "" : "s");
 	print_policy_errors(m, "              ");
 }
 

@@ -18,7 +18,7 @@ _tbstreamctl() {
 	local cur prev words cword
 	_init_completion -n = || return
 
-	local verbs='list status info request remove open monitor trust label reload enroll revoke forget controllers help'
+	local verbs='list status info request remove open monitor trust label reload enroll revoke forget controllers check-policy cat-policy help'
 	local global='--help --version --json= -j --no-ask-password --show-uuid --no-legend --no-pager'
 	local valued='--json|--in-hopid|--out-hopid|--ring-size|--throttling|--on-unplug|--interval|--stream|--owner|--group|--mode'
 	local verb='' i n=0 dashdash=0
@@ -91,6 +91,13 @@ _tbstreamctl() {
 		return
 		;;
 	esac
+
+	# check-policy, cat-policy: policy directories
+	if [[ $verb == check-policy || $verb == cat-policy ]]; then
+		mapfile -t COMPREPLY < <(compgen -d -- "$cur")
+		compopt -o filenames
+		return
+	fi
 
 	local words_list=''
 	case $verb,$n in

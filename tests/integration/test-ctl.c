@@ -719,8 +719,7 @@ START_TEST(test_policy_errors_show_in_status_and_list)
 	ck_assert_int_eq(ctl(NULL, &err, "reload", NULL), 1);
 	ASSERT_CTL_OK(ctl(&out, &err2, "status", NULL), err2);
 	ASSERT_HAS(out, "      Daemon: tbstreamd " TBSTREAM_VERSION ", degraded\n");
-	ASSERT_HAS(out, "      Policy: 2 errors, not in force (" TBSTREAMD_INSTALLED_PATH
-			" --check-policy):\n"
+	ASSERT_HAS(out, "      Policy: 2 errors, not in force (tbstreamctl check-policy):\n"
 			"              ");
 	ASSERT_HAS(out, "tbstreamd.conf:3: Unknown key Bogus= in [Peer x]\n              ");
 	ASSERT_HAS(out, "tbstreamd.conf:5: RingSize= expects 32..4096, got \"1\"\n");
@@ -954,6 +953,57 @@ START_TEST(test_no_daemon_exits_5)
 }
 END_TEST
 
+/*
+ * check-policy and cat-policy run the daemon's offline code (the build tree's
+ * tbstreamd here) with no bus at all; a missing daemon is said plainly.
+ */
+static int ctl_offline(char **out, char **err, const char *daemon, const char *const *args)
+{
+	g_auto(GStrv) cenv = g_environ_setenv(
+		g_environ_setenv(g_environ_unsetenv(g_get_environ(), "LD_PRELOAD"),
+				 "DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/bus", TRUE),
+		"TBSTREAMCTL_TBSTREAMD", daemon, TRUE);
+	int status;
+
+	ck_assert(g_spawn_sync(NULL, (char **)args, cenv, 0, NULL, NULL, out, err, &status, NULL));
+	ck_assert(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+START_TEST(test_check_policy_and_cat_policy_need_no_daemon_running)
+{
+	g_autofree char *dir = g_dir_make_tmp("tbstreamctl-policy-XXXXXX", NULL);
+	g_autofree char *conf = g_build_filename(dir, "tbstreamd.conf", NULL);
+	const char *check[] = {TBSTREAMCTL_PATH, "check-policy", dir, NULL};
+	const char *cat[] = {TBSTREAMCTL_PATH, "cat-policy", dir, NULL};
+	const char *check_j[] = {TBSTREAMCTL_PATH, "-j", "check-policy", NULL};
+	g_autofree char *out = NULL, *err = NULL, *out2 = NULL, *err2 = NULL, *out3 = NULL,
+			*err3 = NULL, *err4 = NULL, *err5 = NULL;
+
+	ck_assert(dir);
+	ck_assert(g_file_set_contents(conf, "[Daemon]\nColour=blue\n", -1, NULL));
+	ck_assert_int_eq(ctl_offline(&out, &err, TBSTREAMD_PATH, check), 1);
+	g_autofree char *want = g_strdup_printf("%s:2: Unknown key Colour= in [Daemon]\n", conf);
+	ck_assert_str_eq(err, want);
+	ASSERT_HAS(out, "tbstreamd would not use it");
+
+	ck_assert(g_file_set_contents(conf, "[Daemon]\n", -1, NULL));
+	ck_assert_int_eq(ctl_offline(&out2, &err2, TBSTREAMD_PATH, check), 0);
+	ASSERT_HAS(out2, "Policy is valid");
+	ck_assert_int_eq(ctl_offline(&out3, &err3, TBSTREAMD_PATH, cat), 0);
+	g_autofree char *want3 = g_strdup_printf("# %s\n[Daemon]\n", conf);
+	ck_assert_str_eq(out3, want3);
+
+	ck_assert_int_eq(ctl_offline(NULL, &err4, TBSTREAMD_PATH, check_j), EXIT_USAGE);
+	ASSERT_HAS(err4, "tbstreamctl: check-policy has no JSON output");
+	ck_assert_int_eq(ctl_offline(NULL, &err5, "/nonexistent/tbstreamd", check), 1);
+	ASSERT_HAS(err5, "tbstreamctl: cannot run /nonexistent/tbstreamd: No such file");
+
+	ck_assert_int_eq(unlink(conf), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("ctl");
@@ -997,6 +1047,7 @@ static Suite *suite(void)
 	tcase_add_unchecked_fixture(tc, env_with_polkit, env_stop);
 	tcase_add_checked_fixture(tc, setup_world, teardown);
 	tcase_add_test(tc, test_no_daemon_exits_5);
+	tcase_add_test(tc, test_check_policy_and_cat_policy_need_no_daemon_running);
 	suite_add_tcase(s, tc);
 	return s;
 }
