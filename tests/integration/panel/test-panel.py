@@ -776,6 +776,24 @@ class TestIdleExit(PanelTest):
         self.assertEqual(find_all(self.app, Atspi.Role.LABEL,
                                   "The Stream Service Is Not Running"), [])
 
+    def test_an_unplugged_peer_is_still_listed_after_the_daemon_came_back(self):
+        xd = self.world.plug("0-1", UUID_A, "alpha")
+        self.start_panel()
+        find(self.app, BUTTON, "Allow alpha")
+        self.world.unplug(xd)
+        wait_for("the unplug", lambda: not self.world.peer(UUID_A)["Connected"])
+        first = wait_for("a daemon", self.world.daemon_pid)
+        wait_for("a new daemon", lambda: self.world.daemon_pid() not in (None, first))
+        # the new daemon knows it from its store, before it plugs in again
+        peer = wait_for("the peer on the bus", lambda: self.world.peer(UUID_A))
+        self.assertFalse(peer["Connected"])
+        self.assertEqual(peer["Name"], "alpha")
+        row = wait_for("the row, unplugged", lambda: next(
+            (r for r in find_all(self.app, ITEM, "alpha")
+             if "Last seen" in r.get_description()), None))
+        self.assertIn("Not allowed", row.get_description())
+        gone(self.app, Atspi.Role.LABEL, "No Computer Connected")
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
