@@ -187,6 +187,12 @@ class World:
         self.procs = []
         shutil.rmtree(self.tmp, ignore_errors=True)
 
+    def activate(self):
+        """Starts tbstreamd as a client's first call would, and waits for its name."""
+        self.call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                  "StartServiceByName", GLib.Variant("(su)", (BUS_NAME, 0)))
+        wait_for("tbstreamd on the bus", lambda: self.has_owner(BUS_NAME))
+
     def daemon_pid(self):
         try:
             return self.call("org.freedesktop.DBus", "/org/freedesktop/DBus",

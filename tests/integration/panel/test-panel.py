@@ -720,6 +720,23 @@ class TestNoController(PanelTest):
                                                            "Controllers")))[0], [])
         self.shot("no-controller")
 
+    def test_a_known_peer_does_not_hide_the_missing_controller(self):
+        xd = self.world.plug("0-1", UUID_A, "alpha")
+        self.start_panel()
+        find(self.app, BUTTON, "Allow alpha")
+        # a computer plugged in proves a controller, whatever the kernel listed
+        self.assertEqual(find_all(self.app, ITEM, "No Thunderbolt or USB4 Port"), [])
+        self.world.unplug(xd)
+        wait_for("the unplug", lambda: not self.world.peer(UUID_A)["Connected"])
+        self.assertEqual(self.world.call("io.github.tbstream1", "/io/github/tbstream1",
+                                         "org.freedesktop.DBus.Properties", "Get",
+                                         GLib.Variant("(ss)", ("io.github.tbstream1.Manager",
+                                                           "Controllers")))[0], [])
+        problem = find(self.app, ITEM, "No Thunderbolt or USB4 Port")
+        self.assertIn("firmware settings", problem.get_description())
+        row = find(self.app, ITEM, "alpha")
+        self.assertIn("Last seen", row.get_description())
+
 
 class TestNoStreamModule(PanelTest):
     world_options = {"stream_module": False}
@@ -734,6 +751,29 @@ class TestNoStreamModule(PanelTest):
                                                            "StatusCode")))[0],
                          "no-stream-module")
         self.shot("no-module")
+
+    def test_a_listed_peer_does_not_hide_the_missing_module(self):
+        self.world.plug("0-1", UUID_A, "alpha")
+        self.world.polkit_allow(["io.github.tbstream1.manage-peers"])
+        self.world.activate()
+        wait_for("the peer on the bus", lambda: self.world.peer(UUID_A))
+        path = next(p for p, props in self.world.peers().items() if props["UUID"] == UUID_A)
+        self.world.call("io.github.tbstream1", path, "io.github.tbstream1.Peer", "Enroll",
+                        GLib.Variant("(a{sv})", ({"Streams": GLib.Variant("as", ["backup"])},)))
+        self.assertTrue(self.world.peer(UUID_A)["Enrolled"])
+        self.assertEqual(self.world.call("io.github.tbstream1", "/io/github/tbstream1",
+                                         "org.freedesktop.DBus.Properties", "Get",
+                                         GLib.Variant("(ss)", ("io.github.tbstream1.Manager",
+                                                           "StatusCode")))[0],
+                         "no-stream-module")
+        self.start_panel()
+        row = find(self.app, ITEM, "alpha")
+        self.assertIn("Allowed", row.get_description())
+        # above the list, not instead of it
+        problem = find(self.app, ITEM, "Streams Are Not Available")
+        self.assertIn("modprobe tbstream", problem.get_description())
+        self.assertEqual(self.world.streams_of(UUID_A), {})
+        self.shot("no-module-with-a-peer")
 
 
 class TestNoConfigFS(PanelTest):
