@@ -139,6 +139,20 @@ class TestPeers(PanelTest):
         self.assertFalse(peer["Allowed"])
         self.shot("new-peer")
 
+    def test_an_asymmetric_link_shows_each_direction(self):
+        self.world.plug("0-1", UUID_A, "alpha", tx_lanes=1)
+        self.start_panel()
+        row = find(self.app, ITEM, "alpha")
+        peer = self.world.peer(UUID_A)
+        self.assertEqual((peer["RxLanes"], peer["RxSpeed"], peer["TxLanes"], peer["TxSpeed"]),
+                         (2, 20, 1, 20))
+        self.assertIn("Connected, receiving 2 × 20 Gb/s, sending 1 × 20 Gb/s",
+                      row.get_description())
+        self.open_peer("alpha")
+        wait_for("the page's connection row to say both", lambda: [
+            a for a in find_all(self.app, Atspi.Role.LABEL, contains="receiving")
+            if a.get_name() == "Connected, receiving 2 × 20 Gb/s, sending 1 × 20 Gb/s"])
+
     def test_unplug_shows_the_peer_as_not_connected(self):
         xd = self.world.plug("0-1", UUID_A, "alpha")
         self.start_panel()
