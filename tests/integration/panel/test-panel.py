@@ -242,6 +242,30 @@ class TestStreams(PanelTest):
         gone(self.app, ITEM, "backup")
         find(self.app, ITEM, "No Streams")
 
+    def test_a_stream_not_kept_goes_with_the_panel(self):
+        self.world.plug("0-1", UUID_A, "alpha")
+        self.world.polkit_allow(["io.github.tbstream1.request-stream"])
+        self.start_panel()
+        self.open_peer("alpha")
+        do_action(find(self.app, BUTTON, "New stream"))
+        set_text(find(self.app, Atspi.Role.TEXT, "Stream name"), "scratch")
+        do_action(find(self.app, None, "Keep until removed"))
+        do_action(find(self.app, BUTTON, "Create", first=True))
+
+        s = wait_for("the stream on the bus, configured", lambda: next(
+            (s for n, s in self.world.streams_of(UUID_A).items()
+             if n == "scratch" and s["State"] == "configured"), None))
+        self.assertFalse(s["Persistent"])
+        self.assertEqual(s["Origin"], "request")
+        self.assertTrue(s["Owner"].startswith(":"))
+        row = find(self.app, ITEM, "scratch")
+        wait_for("the row to say it lasts while the panel runs", lambda: (
+            "made on request, kept while its program runs" in row.get_description()))
+        # its owner leaves: the daemon removes it
+        self.desktop.stop_panel()
+        wait_for("the stream to go with its owner", lambda: not self.world.streams_of(UUID_A))
+        self.assertEqual(self.world.configfs_items("0-1.0"), [])
+
     def test_a_stream_another_program_requested_names_that_program(self):
         self.world.plug("0-1", UUID_A, "alpha")
         self.world.polkit_allow(["io.github.tbstream1.request-stream"])
@@ -331,6 +355,7 @@ class TestEnrollment(PanelTest):
         self.assertEqual(list(peer["Profile"]["Streams"]), ["backup", "cam"])
         self.assertEqual(peer["Profile"]["Owner"], os.getuid())
         self.assertEqual(peer["Profile"]["Mode"], 0o600)
+        self.assertFalse(peer["Profile"]["Persistent"], "the dialog's Keep switch is off")
         wait_for("the daemon to make the profile's streams", lambda: sorted(
             n for n, s in self.world.streams_of(UUID_A).items()
             if s["Origin"] == "enrollment" and s["State"] == "configured") == ["backup", "cam"])
@@ -340,9 +365,11 @@ class TestEnrollment(PanelTest):
         wait_for("the row to say allowed", lambda: "· Allowed" in row.get_description())
 
         self.open_peer("alpha")
-        find(self.app, ITEM, "backup")
+        backup = find(self.app, ITEM, "backup")
         find(self.app, ITEM, "cam")
         find(self.app, ITEM, "Allowed")
+        wait_for("the stream's row to say where it came from",
+                 lambda: "made when the computer was allowed" in backup.get_description())
         self.shot("peer")
         do_action(find(self.app, BUTTON, "Revoke this computer’s access"))
         wait_for("the daemon to revoke it", lambda: not self.world.peer(UUID_A)["Enrolled"])
@@ -350,6 +377,62 @@ class TestEnrollment(PanelTest):
         self.assertFalse(self.world.peer(UUID_A)["Allowed"])
         gone(self.app, ITEM, "backup")
         find(self.app, ITEM, "Not Allowed")
+
+    def test_allow_from_the_peer_page_with_its_switches(self):
+        xd = self.world.plug("0-1", UUID_A, "alpha")
+        self.world.polkit_allow(["io.github.tbstream1.manage-peers"])
+        self.start_panel()
+        self.open_peer("alpha")
+        find(self.app, ITEM, "Not Allowed")
+        do_action(find(self.app, BUTTON, "Allow this computer"))
+        dialog = find(self.app, Atspi.Role.DIALOG, "Allow alpha?")
+        set_text(find(dialog, Atspi.Role.TEXT, "Streams to make on connection"), "backup")
+        # both switches the other way round from their defaults
+        do_action(find(dialog, None, "Keep streams when unplugged"))
+        do_action(find(dialog, None, "Only I may open the streams"))
+        do_action(find(dialog, BUTTON, "Allow", first=True))
+
+        wait_for("the daemon to enroll it", lambda: self.world.peer(UUID_A)["Enrolled"])
+        profile = self.world.peer(UUID_A)["Profile"]
+        self.assertEqual(list(profile["Streams"]), ["backup"])
+        self.assertTrue(profile["Persistent"])
+        # not only this user's: the daemon leaves the nodes as udev makes them
+        self.assertEqual((profile["Owner"], profile["Mode"]), (0xffffffff, 0xffffffff))
+        wait_for("the profile's stream", lambda: self.world.streams_of(UUID_A).get(
+            "backup", {}).get("State") == "configured")
+        self.assertEqual(self.world.streams_of(UUID_A)["backup"]["Origin"], "enrollment")
+        find(self.app, ITEM, "Allowed")
+        gone(self.app, BUTTON, "Allow this computer")
+        # kept when unplugged, as the switch asked
+        self.world.unplug(xd)
+        wait_for("the stream to be detached, not removed", lambda: self.world.streams_of(
+            UUID_A).get("backup", {}).get("State") == "detached")
+        self.assertEqual(self.world.configfs_items("0-1.0"), ["backup"])
+
+    def test_forget_a_connected_peer_keeps_it_as_a_new_one(self):
+        self.world.plug("0-1", UUID_A, "alpha")
+        self.world.polkit_allow(["io.github.tbstream1.manage-peers"])
+        self.start_panel()
+        self.allow("Allow alpha", "backup")
+        wait_for("the profile's stream", lambda: "backup" in self.world.streams_of(UUID_A))
+        self.open_peer("alpha")
+        do_action(find(self.app, BUTTON, "Forget this computer"))
+        dialog = find(self.app, Atspi.Role.DIALOG, "Forget alpha?")
+        do_action(find(dialog, BUTTON, "Forget", first=True))
+        wait_for("the daemon to forget its enrollment",
+                 lambda: not self.world.peer(UUID_A)["Enrolled"])
+        wait_for("its streams to go", lambda: not self.world.streams_of(UUID_A))
+        self.assertEqual(self.world.configfs_items("0-1.0"), [])
+        # still plugged in: the same computer, unknown again
+        peer = self.world.peer(UUID_A)
+        self.assertTrue(peer["Connected"])
+        self.assertFalse(peer["Allowed"])
+        self.assertEqual(dict(peer["Profile"]), {})
+        find(self.app, ITEM, "Not Allowed")
+        find(self.app, BUTTON, "Allow this computer")
+        self.back()
+        find(self.app, BUTTON, "Allow alpha")
+        find(self.app, Atspi.Role.LABEL, "New")
 
     def test_forget_a_disconnected_peer_removes_it(self):
         xd = self.world.plug("0-1", UUID_A, "alpha")
