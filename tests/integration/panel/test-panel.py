@@ -17,6 +17,7 @@ TBS_PANEL_ARTIFACTS, TBS_PANEL_LOCALEDIR (the build's catalogues).
 import os
 import sys
 import threading
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -300,12 +301,20 @@ class TestStreams(PanelTest):
         self.world.plug("0-1", UUID_A, "alpha")
         self.world.polkit_allow(["io.github.tbstream1.request-stream"])
         self.start_panel()
+        find(self.app, BUTTON, "Allow alpha")  # the list has loaded
+        # a stream the list knows of, made by another program (the reply comes once it
+        # is configured): a panel that watched every stream it knows would ask now
+        self.world.call("io.github.tbstream1", "/io/github/tbstream1",
+                        "io.github.tbstream1.Manager", "RequestStream",
+                        GLib.Variant("(ssa{sv})", (UUID_A, "backup", {})))
+        self.assertEqual(self.world.streams_of(UUID_A)["backup"]["State"], "configured")
+        # the list stays on screen for longer than a sampling period, asking for nothing
+        time.sleep(1.5)
+        find(self.app, BUTTON, "Allow alpha")
         self.assertNotIn("Throughput watch added", self.world.daemon_log(),
                          "the list alone must not wake the daemon every second")
         self.open_peer("alpha")
-        self.create_stream("backup")
-        wait_for("the stream, configured", lambda: self.world.streams_of(UUID_A).get(
-            "backup", {}).get("State") == "configured")
+        find(self.app, ITEM, "backup")
 
         # traffic: the fake kernel's counters grow about 1 MB/s in, 250 kB/s out
         item = os.path.join(self.world.stream_dir, "0-1.0", "backup")
