@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <glib/gi18n.h>
 
+#include "link.h"
 #include "peer-actions.h"
 #include "window.h"
 
@@ -37,13 +38,9 @@ gboolean tbs_peer_is_enrolled(GDBusProxy *peer)
 
 char *tbs_peer_link_text(GDBusProxy *peer)
 {
-	guint32 lanes = tbs_proxy_get_uint32(peer, "RxLanes");
-	guint32 speed = tbs_proxy_get_uint32(peer, "RxSpeed");
-
-	if (!lanes || !speed)
-		return g_strdup("");
-	/* TRANSLATORS: link speed: lanes × Gb/s per lane */
-	return g_strdup_printf(_("%u × %u Gb/s"), lanes, speed);
+	return tbs_link_describe(
+		tbs_proxy_get_uint32(peer, "RxLanes"), tbs_proxy_get_uint32(peer, "RxSpeed"),
+		tbs_proxy_get_uint32(peer, "TxLanes"), tbs_proxy_get_uint32(peer, "TxSpeed"));
 }
 
 char *tbs_peer_last_seen_text(GDBusProxy *peer)

@@ -14,6 +14,8 @@ struct _TbsWindow {
 	GDBusObjectManager *om; /* the one whose signals we hold */
 	GtkWidget *toasts, *leaflet, *main_page, *stack;
 	GtkWidget *unavailable, *no_kernel;
+	/* what the status pages say, over the list once a computer is listed */
+	GtkWidget *problem_group, *problem_row;
 	GtkWidget *peers_group, *peers_list;
 	/* the host's domains: under the list, and on the empty "no cable" page */
 	GtkWidget *controllers_list, *controllers_empty;
@@ -78,12 +80,43 @@ static GDBusProxy *peer_of(GDBusObject *object)
 	return i ? G_DBUS_PROXY(i) : NULL; /* a new reference */
 }
 
+static gboolean any_peer_connected(TbsWindow *w)
+{
+	GHashTableIter it;
+	gpointer row;
+
+	g_hash_table_iter_init(&it, w->rows);
+	while (g_hash_table_iter_next(&it, NULL, &row))
+		if (tbs_proxy_get_boolean(tbs_peer_row_get_proxy(row), "Connected"))
+			return TRUE;
+	return FALSE;
+}
+
+/*
+ * Why no stream can work on this computer, whether or not a computer is
+ * listed: "no-kernel", "no-controller", or NULL. A connected computer proves
+ * a controller, whatever Controllers says.
+ */
+static const char *problem_state(TbsWindow *w)
+{
+	GDBusProxy *m = tbs_client_get_manager(w->client);
+	g_autofree char *state = tbs_proxy_dup_string(m, "StatusCode");
+	g_autoptr(GVariant) controllers = NULL;
+
+	if (g_str_equal(state, "no-configfs") || g_str_equal(state, "no-stream-module"))
+		return "no-kernel";
+	controllers = m ? g_dbus_proxy_get_cached_property(m, "Controllers") : NULL;
+	if (controllers && g_variant_n_children(controllers) == 0 && !any_peer_connected(w))
+		return "no-controller";
+	return NULL;
+}
+
 /* Which page of the main stack tells the truth now. */
 static const char *main_state(TbsWindow *w)
 {
 	GDBusProxy *m;
-	g_autofree char *state = NULL, *owner = NULL;
-	g_autoptr(GVariant) controllers = NULL;
+	g_autofree char *owner = NULL;
+	const char *problem;
 
 	switch (tbs_client_get_state(w->client)) {
 	case TBS_CLIENT_STARTING:
@@ -97,30 +130,61 @@ static const char *main_state(TbsWindow *w)
 	owner = m ? g_dbus_proxy_get_name_owner(m) : NULL;
 	if (!owner)
 		return "starting"; /* the owner is there, its objects are on their way */
+	/* known computers stay listed; update_problem() puts the problem above them */
 	if (g_hash_table_size(w->rows) > 0)
 		return "peers";
-	state = tbs_proxy_dup_string(m, "StatusCode");
-	if (g_str_equal(state, "no-configfs") || g_str_equal(state, "no-stream-module"))
-		return "no-kernel";
-	controllers = g_dbus_proxy_get_cached_property(m, "Controllers");
-	if (controllers && g_variant_n_children(controllers) == 0)
-		return "no-controller";
-	return "no-cable";
+	problem = problem_state(w);
+	return problem ? problem : "no-cable";
+}
+
+static const char *kernel_problem_text(TbsWindow *w)
+{
+	GDBusProxy *m = tbs_client_get_manager(w->client);
+	g_autofree char *code = tbs_proxy_dup_string(m, "StatusCode");
+
+	if (g_str_equal(code, "no-configfs"))
+		return _("ConfigFS is not mounted. Ask your administrator to mount it on "
+			 "/sys/kernel/config, or restart the computer.");
+	return _("The tbstream kernel module is not loaded. Ask your administrator to "
+		 "install the tbstream package and run “modprobe tbstream”.");
+}
+
+static const char *no_controller_text(void)
+{
+	return _("This computer has no Thunderbolt or USB4 controller, or it is turned off in "
+		 "the firmware settings.");
 }
 
 static void update_kernel_page(TbsWindow *w)
 {
-	GDBusProxy *m = tbs_client_get_manager(w->client);
-	g_autofree char *code = tbs_proxy_dup_string(m, "StatusCode");
-	const char *text;
+	adw_status_page_set_description(ADW_STATUS_PAGE(w->no_kernel), kernel_problem_text(w));
+}
 
-	if (g_str_equal(code, "no-configfs"))
-		text = _("ConfigFS is not mounted. Ask your administrator to mount it on "
-			 "/sys/kernel/config, or restart the computer.");
-	else
-		text = _("The tbstream kernel module is not loaded. Ask your administrator to "
-			 "install the tbstream package and run “modprobe tbstream”.");
-	adw_status_page_set_description(ADW_STATUS_PAGE(w->no_kernel), text);
+/*
+ * libadwaita 1.2 has no AdwBanner: a row with a warning icon at the top of
+ * the list says what the status page would, so a listed computer does not
+ * hide why its streams cannot work.
+ */
+static void update_problem(TbsWindow *w, const char *page)
+{
+	const char *problem = g_str_equal(page, "peers") ? problem_state(w) : NULL;
+	const char *title = NULL, *text = NULL;
+
+	if (problem && g_str_equal(problem, "no-kernel")) {
+		title = _("Streams Are Not Available");
+		text = kernel_problem_text(w);
+	} else if (problem) {
+		title = _("No Thunderbolt or USB4 Port");
+		text = no_controller_text();
+	}
+	gtk_widget_set_visible(w->problem_group, problem != NULL);
+	if (!problem)
+		return;
+	adw_preferences_row_set_title(ADW_PREFERENCES_ROW(w->problem_row), title);
+	adw_action_row_set_subtitle(ADW_ACTION_ROW(w->problem_row), text);
+	gtk_accessible_update_property(GTK_ACCESSIBLE(w->problem_row),
+				       GTK_ACCESSIBLE_PROPERTY_LABEL, title,
+				       GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, text, -1);
 }
 
 static void update_unavailable_page(TbsWindow *w)
@@ -137,16 +201,9 @@ static void update_unavailable_page(TbsWindow *w)
 
 static void update_peers_group(TbsWindow *w)
 {
-	GHashTableIter it;
-	gpointer row;
-	gboolean any_connected = FALSE;
-
-	g_hash_table_iter_init(&it, w->rows);
-	while (g_hash_table_iter_next(&it, NULL, &row))
-		any_connected |= tbs_proxy_get_boolean(tbs_peer_row_get_proxy(row), "Connected");
 	adw_preferences_group_set_description(
 		ADW_PREFERENCES_GROUP(w->peers_group),
-		any_connected ? NULL
+		any_peer_connected(w) ? NULL
 			      : _("No computer is connected. Connect one with a Thunderbolt or "
 				  "USB4 cable to use its streams."));
 }
@@ -200,6 +257,7 @@ static void update(TbsWindow *w)
 	update_controllers(w);
 	update_unavailable_page(w);
 	update_peers_group(w);
+	update_problem(w, page);
 	gtk_list_box_invalidate_sort(GTK_LIST_BOX(w->peers_list));
 	show_page(w, page);
 	/* the open peer page follows its peer; back to the list when it goes */
@@ -386,7 +444,7 @@ static GtkWidget *main_page_new(TbsWindow *w)
 {
 	GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
 	GtkWidget *header = adw_header_bar_new(), *menu = gtk_menu_button_new();
-	GtkWidget *prefs = adw_preferences_page_new(), *retry, *spinner, *starting, *no_cable;
+	GtkWidget *prefs = adw_preferences_page_new(), *retry, *spinner, *starting, *no_cable, *icon;
 	g_autoptr(GMenu) model = g_menu_new();
 
 	g_menu_append(model, _("_About Thunderbolt Streams"), "app.about");
@@ -423,9 +481,7 @@ static GtkWidget *main_page_new(TbsWindow *w)
 	w->no_kernel = status_page(GTK_STACK(w->stack), "no-kernel", "dialog-warning-symbolic",
 				   _("Streams Are Not Available"), NULL);
 	status_page(GTK_STACK(w->stack), "no-controller", "computer-fail-symbolic",
-		    _("No Thunderbolt or USB4 Port"),
-		    _("This computer has no Thunderbolt or USB4 controller, or it is turned off "
-		      "in the firmware settings."));
+		    _("No Thunderbolt or USB4 Port"), no_controller_text());
 	no_cable = status_page(GTK_STACK(w->stack), "no-cable", "io.github.tbstream.Panel-symbolic",
 			       _("No Computer Connected"),
 			       _("Connect another computer with a Thunderbolt or USB4 cable. It "
@@ -433,6 +489,18 @@ static GtkWidget *main_page_new(TbsWindow *w)
 				 "one."));
 	w->controllers_empty = tbs_controllers_group_new();
 	adw_status_page_set_child(ADW_STATUS_PAGE(no_cable), w->controllers_empty);
+
+	w->problem_group = adw_preferences_group_new();
+	w->problem_row = adw_action_row_new();
+	icon = gtk_image_new_from_icon_name("dialog-warning-symbolic");
+	gtk_widget_add_css_class(icon, "warning");
+	/* the title says it in words */
+	gtk_accessible_update_state(GTK_ACCESSIBLE(icon), GTK_ACCESSIBLE_STATE_HIDDEN, TRUE, -1);
+	adw_action_row_add_prefix(ADW_ACTION_ROW(w->problem_row), icon);
+	adw_preferences_group_add(ADW_PREFERENCES_GROUP(w->problem_group), w->problem_row);
+	gtk_widget_set_visible(w->problem_group, FALSE);
+	adw_preferences_page_add(ADW_PREFERENCES_PAGE(prefs),
+				 ADW_PREFERENCES_GROUP(w->problem_group));
 
 	w->peers_group = adw_preferences_group_new();
 	adw_preferences_group_set_title(ADW_PREFERENCES_GROUP(w->peers_group), _("Computers"));

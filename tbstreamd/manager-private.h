@@ -124,8 +124,8 @@ void mgr_evaluate_peer(TbsManager *m, TbsPeer *p);
 /* The connected peer whose stream service is group, or NULL. */
 TbsPeer *mgr_group_peer(TbsManager *m, const char *group);
 bool mgr_peer_enrolled(const TbsPeer *p);
-/* At start: enrolled peers are known before they plug in (a panel can revoke them). */
-void mgr_add_enrolled_peers(TbsManager *m);
+/* At start: stored peers are known before they plug in (a panel lists and revokes them). */
+void mgr_add_known_peers(TbsManager *m);
 GPtrArray *mgr_streams_in_group(TbsManager *m, const char *group);
 /* After udev's first enumeration: streams whose peer left while we were not looking. */
 void mgr_reconcile_unplugged(TbsManager *m);

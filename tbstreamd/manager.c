@@ -599,7 +599,7 @@ int tbs_manager_start(TbsManager *m)
 		return r;
 	(void)tbs_store_load_owned_full(m->store, m->boot_id, m->owned, m->requested, m->owned_ids,
 					m->saved_module_id);
-	mgr_add_enrolled_peers(m);
+	mgr_add_known_peers(m);
 	mgr_probe_configfs(m);
 	subsystems = m->subsystems_override ? m->subsystems_override : m->policy->subsystems;
 	g_autofree char *list = g_strjoinv(" ", (char **)subsystems);

@@ -563,7 +563,14 @@ static void on_module(void *userdata, const char *name)
 
 /* ---- enrollment ------------------------------------------------------------------------- */
 
-void mgr_add_enrolled_peers(TbsManager *m)
+/*
+ * While the daemon runs, a peer with a record keeps its object after unplug
+ * (peer_disconnect); an idle exit and re-activation must not make the known
+ * ones vanish, so every stored record gets its object back, disconnected, and
+ * a plug finds it by UUID in on_xdomain. Records are bounded by the store
+ * (store_make_room): the objects with them.
+ */
+void mgr_add_known_peers(TbsManager *m)
 {
 	GHashTableIter it;
 	TbsPeerRecord *rec;
@@ -572,10 +579,13 @@ void mgr_add_enrolled_peers(TbsManager *m)
 	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&rec)) {
 		TbsPeer *p;
 
-		if (!rec->enrolled || g_hash_table_contains(m->peers, rec->uuid))
+		if (g_hash_table_contains(m->peers, rec->uuid))
 			continue;
 		p = tbs_peer_new(rec->uuid);
 		g_strlcpy(p->uuid, rec->uuid, sizeof(p->uuid));
+		/* what it announced last: the list names it before it plugs in */
+		p->name = g_strdup(rec->name);
+		p->vendor_name = g_strdup(rec->vendor);
 		p->record = rec;
 		g_hash_table_insert(m->peers, p->id, p);
 		mgr_notify_peer(m, p, TBS_ADDED);

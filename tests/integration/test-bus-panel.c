@@ -76,6 +76,14 @@ static void start(void)
 	client = bus_world_client(&bw);
 }
 
+/* An idle exit and re-activation, as far as the daemon's state goes. */
+static void restart(void)
+{
+	client = sd_bus_flush_close_unref(client);
+	bus_world_stop(&bw);
+	start();
+}
+
 static void setup(void)
 {
 	setup_world();
@@ -286,9 +294,7 @@ START_TEST(test_enroll_makes_streams_at_once_on_replug_and_after_restart)
 	/* unplugged while the daemon restarts: it knows the peer before it plugs in */
 	unplug_a();
 	ck_assert(world_run_until(&bw.w, cond_gone, "backup", WAIT_MS));
-	client = sd_bus_flush_close_unref(client);
-	bus_world_stop(&bw);
-	start();
+	restart();
 	ck_assert(get_b(PEER_A, PEER_IFACE, "Enrolled"));
 	ck_assert(!get_b(PEER_A, PEER_IFACE, "Connected"));
 	plug_a();
@@ -452,6 +458,88 @@ START_TEST(test_revoke_and_forget)
 	g_free(rec);
 	rec = record_file();
 	ck_assert_ptr_null(rec);
+}
+END_TEST
+
+/* Peer objects as a client counts them: GetManagedObjects, not the daemon's memory. */
+static unsigned count_peer_objects(void)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = bus_world_method(
+		client, PATH, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects");
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+	unsigned n = 0;
+
+	ck_assert_msg(bus_world_call(&bw, m, CALL_MS, &reply, &e) == 0, "GetManagedObjects: %s",
+		      e.message);
+	ck_assert_int_ge(sd_bus_message_enter_container(reply, 'a', "{oa{sa{sv}}}"), 0);
+	while (sd_bus_message_enter_container(reply, 'e', "oa{sa{sv}}") > 0) {
+		const char *path, *iface;
+
+		ck_assert_int_ge(sd_bus_message_read(reply, "o", &path), 0);
+		ck_assert_int_ge(sd_bus_message_enter_container(reply, 'a', "{sa{sv}}"), 0);
+		while (sd_bus_message_enter_container(reply, 'e', "sa{sv}") > 0) {
+			ck_assert_int_ge(sd_bus_message_read(reply, "s", &iface), 0);
+			n += strcmp(iface, PEER_IFACE) == 0;
+			ck_assert_int_ge(sd_bus_message_skip(reply, "a{sv}"), 0);
+			ck_assert_int_ge(sd_bus_message_exit_container(reply), 0);
+		}
+		ck_assert_int_ge(sd_bus_message_exit_container(reply), 0);
+		ck_assert_int_ge(sd_bus_message_exit_container(reply), 0);
+	}
+	return n;
+}
+
+/*
+ * A panel lists the computers it knows, not only the enrolled ones: a peer
+ * that was merely labelled is still there after an idle exit, disconnected,
+ * and is the same object when it plugs in again.
+ */
+START_TEST(test_known_peer_survives_a_restart_unplugged)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *label =
+		bus_world_method(client, PEER_A, "org.freedesktop.DBus.Properties", "Set");
+	g_autofree char *l = NULL, *name = NULL;
+	uint64_t last_seen;
+
+	ck_assert_int_ge(sd_bus_message_append(label, "ssv", PEER_IFACE, "Label", "s", "Desk"), 0);
+	ck_assert_int_eq(bus_world_call(&bw, label, CALL_MS, NULL, &e), 0);
+	unplug_a();
+	world_settle(&bw.w);
+	last_seen = get_t(PEER_A, PEER_IFACE, "LastSeen");
+
+	restart();
+	ck_assert_uint_eq(count_peer_objects(), 1);
+	ck_assert(!get_b(PEER_A, PEER_IFACE, "Connected"));
+	ck_assert(!get_b(PEER_A, PEER_IFACE, "Enrolled"));
+	l = get_s(PEER_A, PEER_IFACE, "Label");
+	ck_assert_str_eq(l, "Desk");
+	name = get_s(PEER_A, PEER_IFACE, "Name");
+	ck_assert_str_eq(name, "alpha");
+	ck_assert_uint_eq(get_t(PEER_A, PEER_IFACE, "LastSeen"), last_seen);
+
+	/* it plugs in: the known object becomes connected, no second one appears */
+	plug_a();
+	world_settle(&bw.w);
+	ck_assert_uint_eq(count_peer_objects(), 1);
+	ck_assert(get_b(PEER_A, PEER_IFACE, "Connected"));
+	g_free(l);
+	l = get_s(PEER_A, PEER_IFACE, "Label");
+	ck_assert_str_eq(l, "Desk");
+}
+END_TEST
+
+/* Merely seen, neither labelled nor trusted: known all the same, as before the exit. */
+START_TEST(test_seen_peer_survives_a_restart_unplugged)
+{
+	unplug_a();
+	world_settle(&bw.w);
+	ck_assert_uint_eq(count_peer_objects(), 1);
+	restart();
+	ck_assert_uint_eq(count_peer_objects(), 1);
+	ck_assert(!get_b(PEER_A, PEER_IFACE, "Connected"));
+	ck_assert(!get_b(PEER_A, PEER_IFACE, "Trusted"));
 }
 END_TEST
 
@@ -735,6 +823,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_bad_profile_is_refused_and_changes_nothing);
 	tcase_add_test(tc, test_admin_deny_rule_overrides_enrollment);
 	tcase_add_test(tc, test_revoke_and_forget);
+	tcase_add_test(tc, test_known_peer_survives_a_restart_unplugged);
+	tcase_add_test(tc, test_seen_peer_survives_a_restart_unplugged);
 	tcase_add_test(tc, test_policy_errors_have_codes);
 	tcase_add_test(tc, test_failed_stream_has_error_code);
 	tcase_add_test(tc, test_throughput_only_while_watched);

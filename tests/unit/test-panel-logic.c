@@ -3,8 +3,8 @@
  * The panel's pure parts: the by-name device path it shows (the same as
  * systemd/tbstream-devname makes), stream names as the daemon checks them,
  * the enrollment dialog's list of names, translated error texts chosen by
- * error name, never by the daemon's English message, and what a domain's
- * security level and DMA protection mean.
+ * error name, never by the daemon's English message, what a domain's
+ * security level and DMA protection mean, and a peer's link in each direction.
  */
 #include <check.h>
 #include <gio/gio.h>
@@ -12,6 +12,7 @@
 
 #include "devpath.h"
 #include "errors.h"
+#include "link.h"
 #include "names.h"
 #include "security.h"
 
@@ -110,6 +111,25 @@ START_TEST(test_every_kernel_security_level_has_its_own_text)
 }
 END_TEST
 
+/* Peer.Rx* and Tx* as the daemon reports them: lanes, Gb/s per lane, 0 unknown */
+START_TEST(test_link_names_each_direction_when_they_differ)
+{
+	g_autofree char *same = tbs_link_describe(2, 20, 2, 20);
+	g_autofree char *asym = tbs_link_describe(3, 40, 1, 40);
+	g_autofree char *speeds = tbs_link_describe(1, 20, 1, 10);
+	g_autofree char *rx_only = tbs_link_describe(2, 20, 0, 0);
+	g_autofree char *tx_only = tbs_link_describe(0, 20, 2, 20);
+	g_autofree char *none = tbs_link_describe(0, 0, 0, 0);
+
+	ck_assert_str_eq(same, "2 × 20 Gb/s");
+	ck_assert_str_eq(asym, "receiving 3 × 40 Gb/s, sending 1 × 40 Gb/s");
+	ck_assert_str_eq(speeds, "receiving 1 × 20 Gb/s, sending 1 × 10 Gb/s");
+	ck_assert_str_eq(rx_only, "receiving 2 × 20 Gb/s");
+	ck_assert_str_eq(tx_only, "sending 2 × 20 Gb/s");
+	ck_assert_str_eq(none, "");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("panel-logic");
@@ -122,6 +142,7 @@ int main(void)
 	tcase_add_test(tc, test_profile_names_split_dedupe_and_reject);
 	tcase_add_test(tc, test_errors_are_told_by_name_not_by_message);
 	tcase_add_test(tc, test_every_kernel_security_level_has_its_own_text);
+	tcase_add_test(tc, test_link_names_each_direction_when_they_differ);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -187,6 +187,12 @@ class World:
         self.procs = []
         shutil.rmtree(self.tmp, ignore_errors=True)
 
+    def activate(self):
+        """Starts tbstreamd as a client's first call would, and waits for its name."""
+        self.call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                  "StartServiceByName", GLib.Variant("(su)", (BUS_NAME, 0)))
+        wait_for("tbstreamd on the bus", lambda: self.has_owner(BUS_NAME))
+
     def daemon_pid(self):
         try:
             return self.call("org.freedesktop.DBus", "/org/freedesktop/DBus",
@@ -234,13 +240,16 @@ class World:
         self.testbed.remove_device(path)
 
 
-    def plug(self, xd, uuid, name):
-        """Adds XDomain xd (e.g. "0-1") with a "stream" service, as world_add_peer()."""
+    def plug(self, xd, uuid, name, tx_lanes=2):
+        """Adds XDomain xd (e.g. "0-1") with a "stream" service, as world_add_peer().
+
+        tx_lanes other than 2: an asymmetric link (USB4 v2 can give one direction more lanes).
+        """
         path = self.testbed.add_device(
             "thunderbolt", xd, None,
             ["device_name", name, "unique_id", uuid, "vendor", "0x8086", "vendor_name",
              "Intel", "device", "0x1", "maxhopid", "15", "rx_speed", "20.0 Gb/s",
-             "tx_speed", "20.0 Gb/s", "rx_lanes", "2", "tx_lanes", "2"],
+             "tx_speed", "20.0 Gb/s", "rx_lanes", "2", "tx_lanes", str(tx_lanes)],
             ["DEVTYPE", "thunderbolt_xdomain"])
         assert path
         svc = self.testbed.add_device(

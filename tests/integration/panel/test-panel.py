@@ -17,6 +17,7 @@ TBS_PANEL_ARTIFACTS, TBS_PANEL_LOCALEDIR (the build's catalogues).
 import os
 import sys
 import threading
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -139,6 +140,20 @@ class TestPeers(PanelTest):
         self.assertFalse(peer["Allowed"])
         self.shot("new-peer")
 
+    def test_an_asymmetric_link_shows_each_direction(self):
+        self.world.plug("0-1", UUID_A, "alpha", tx_lanes=1)
+        self.start_panel()
+        row = find(self.app, ITEM, "alpha")
+        peer = self.world.peer(UUID_A)
+        self.assertEqual((peer["RxLanes"], peer["RxSpeed"], peer["TxLanes"], peer["TxSpeed"]),
+                         (2, 20, 1, 20))
+        self.assertIn("Connected, receiving 2 × 20 Gb/s, sending 1 × 20 Gb/s",
+                      row.get_description())
+        self.open_peer("alpha")
+        wait_for("the page's connection row to say both", lambda: [
+            a for a in find_all(self.app, Atspi.Role.LABEL, contains="receiving")
+            if a.get_name() == "Connected, receiving 2 × 20 Gb/s, sending 1 × 20 Gb/s"])
+
     def test_unplug_shows_the_peer_as_not_connected(self):
         xd = self.world.plug("0-1", UUID_A, "alpha")
         self.start_panel()
@@ -228,6 +243,30 @@ class TestStreams(PanelTest):
         gone(self.app, ITEM, "backup")
         find(self.app, ITEM, "No Streams")
 
+    def test_a_stream_not_kept_goes_with_the_panel(self):
+        self.world.plug("0-1", UUID_A, "alpha")
+        self.world.polkit_allow(["io.github.tbstream1.request-stream"])
+        self.start_panel()
+        self.open_peer("alpha")
+        do_action(find(self.app, BUTTON, "New stream"))
+        set_text(find(self.app, Atspi.Role.TEXT, "Stream name"), "scratch")
+        do_action(find(self.app, None, "Keep until removed"))
+        do_action(find(self.app, BUTTON, "Create", first=True))
+
+        s = wait_for("the stream on the bus, configured", lambda: next(
+            (s for n, s in self.world.streams_of(UUID_A).items()
+             if n == "scratch" and s["State"] == "configured"), None))
+        self.assertFalse(s["Persistent"])
+        self.assertEqual(s["Origin"], "request")
+        self.assertTrue(s["Owner"].startswith(":"))
+        row = find(self.app, ITEM, "scratch")
+        wait_for("the row to say it lasts while the panel runs", lambda: (
+            "made on request, kept while its program runs" in row.get_description()))
+        # its owner leaves: the daemon removes it
+        self.desktop.stop_panel()
+        wait_for("the stream to go with its owner", lambda: not self.world.streams_of(UUID_A))
+        self.assertEqual(self.world.configfs_items("0-1.0"), [])
+
     def test_a_stream_another_program_requested_names_that_program(self):
         self.world.plug("0-1", UUID_A, "alpha")
         self.world.polkit_allow(["io.github.tbstream1.request-stream"])
@@ -262,12 +301,20 @@ class TestStreams(PanelTest):
         self.world.plug("0-1", UUID_A, "alpha")
         self.world.polkit_allow(["io.github.tbstream1.request-stream"])
         self.start_panel()
+        find(self.app, BUTTON, "Allow alpha")  # the list has loaded
+        # a stream the list knows of, made by another program (the reply comes once it
+        # is configured): a panel that watched every stream it knows would ask now
+        self.world.call("io.github.tbstream1", "/io/github/tbstream1",
+                        "io.github.tbstream1.Manager", "RequestStream",
+                        GLib.Variant("(ssa{sv})", (UUID_A, "backup", {})))
+        self.assertEqual(self.world.streams_of(UUID_A)["backup"]["State"], "configured")
+        # the list stays on screen for longer than a sampling period, asking for nothing
+        time.sleep(1.5)
+        find(self.app, BUTTON, "Allow alpha")
         self.assertNotIn("Throughput watch added", self.world.daemon_log(),
                          "the list alone must not wake the daemon every second")
         self.open_peer("alpha")
-        self.create_stream("backup")
-        wait_for("the stream, configured", lambda: self.world.streams_of(UUID_A).get(
-            "backup", {}).get("State") == "configured")
+        find(self.app, ITEM, "backup")
 
         # traffic: the fake kernel's counters grow about 1 MB/s in, 250 kB/s out
         item = os.path.join(self.world.stream_dir, "0-1.0", "backup")
@@ -317,6 +364,7 @@ class TestEnrollment(PanelTest):
         self.assertEqual(list(peer["Profile"]["Streams"]), ["backup", "cam"])
         self.assertEqual(peer["Profile"]["Owner"], os.getuid())
         self.assertEqual(peer["Profile"]["Mode"], 0o600)
+        self.assertFalse(peer["Profile"]["Persistent"], "the dialog's Keep switch is off")
         wait_for("the daemon to make the profile's streams", lambda: sorted(
             n for n, s in self.world.streams_of(UUID_A).items()
             if s["Origin"] == "enrollment" and s["State"] == "configured") == ["backup", "cam"])
@@ -326,9 +374,11 @@ class TestEnrollment(PanelTest):
         wait_for("the row to say allowed", lambda: "· Allowed" in row.get_description())
 
         self.open_peer("alpha")
-        find(self.app, ITEM, "backup")
+        backup = find(self.app, ITEM, "backup")
         find(self.app, ITEM, "cam")
         find(self.app, ITEM, "Allowed")
+        wait_for("the stream's row to say where it came from",
+                 lambda: "made when the computer was allowed" in backup.get_description())
         self.shot("peer")
         do_action(find(self.app, BUTTON, "Revoke this computer’s access"))
         wait_for("the daemon to revoke it", lambda: not self.world.peer(UUID_A)["Enrolled"])
@@ -336,6 +386,62 @@ class TestEnrollment(PanelTest):
         self.assertFalse(self.world.peer(UUID_A)["Allowed"])
         gone(self.app, ITEM, "backup")
         find(self.app, ITEM, "Not Allowed")
+
+    def test_allow_from_the_peer_page_with_its_switches(self):
+        xd = self.world.plug("0-1", UUID_A, "alpha")
+        self.world.polkit_allow(["io.github.tbstream1.manage-peers"])
+        self.start_panel()
+        self.open_peer("alpha")
+        find(self.app, ITEM, "Not Allowed")
+        do_action(find(self.app, BUTTON, "Allow this computer"))
+        dialog = find(self.app, Atspi.Role.DIALOG, "Allow alpha?")
+        set_text(find(dialog, Atspi.Role.TEXT, "Streams to make on connection"), "backup")
+        # both switches the other way round from their defaults
+        do_action(find(dialog, None, "Keep streams when unplugged"))
+        do_action(find(dialog, None, "Only I may open the streams"))
+        do_action(find(dialog, BUTTON, "Allow", first=True))
+
+        wait_for("the daemon to enroll it", lambda: self.world.peer(UUID_A)["Enrolled"])
+        profile = self.world.peer(UUID_A)["Profile"]
+        self.assertEqual(list(profile["Streams"]), ["backup"])
+        self.assertTrue(profile["Persistent"])
+        # not only this user's: the daemon leaves the nodes as udev makes them
+        self.assertEqual((profile["Owner"], profile["Mode"]), (0xffffffff, 0xffffffff))
+        wait_for("the profile's stream", lambda: self.world.streams_of(UUID_A).get(
+            "backup", {}).get("State") == "configured")
+        self.assertEqual(self.world.streams_of(UUID_A)["backup"]["Origin"], "enrollment")
+        find(self.app, ITEM, "Allowed")
+        gone(self.app, BUTTON, "Allow this computer")
+        # kept when unplugged, as the switch asked
+        self.world.unplug(xd)
+        wait_for("the stream to be detached, not removed", lambda: self.world.streams_of(
+            UUID_A).get("backup", {}).get("State") == "detached")
+        self.assertEqual(self.world.configfs_items("0-1.0"), ["backup"])
+
+    def test_forget_a_connected_peer_keeps_it_as_a_new_one(self):
+        self.world.plug("0-1", UUID_A, "alpha")
+        self.world.polkit_allow(["io.github.tbstream1.manage-peers"])
+        self.start_panel()
+        self.allow("Allow alpha", "backup")
+        wait_for("the profile's stream", lambda: "backup" in self.world.streams_of(UUID_A))
+        self.open_peer("alpha")
+        do_action(find(self.app, BUTTON, "Forget this computer"))
+        dialog = find(self.app, Atspi.Role.DIALOG, "Forget alpha?")
+        do_action(find(dialog, BUTTON, "Forget", first=True))
+        wait_for("the daemon to forget its enrollment",
+                 lambda: not self.world.peer(UUID_A)["Enrolled"])
+        wait_for("its streams to go", lambda: not self.world.streams_of(UUID_A))
+        self.assertEqual(self.world.configfs_items("0-1.0"), [])
+        # still plugged in: the same computer, unknown again
+        peer = self.world.peer(UUID_A)
+        self.assertTrue(peer["Connected"])
+        self.assertFalse(peer["Allowed"])
+        self.assertEqual(dict(peer["Profile"]), {})
+        find(self.app, ITEM, "Not Allowed")
+        find(self.app, BUTTON, "Allow this computer")
+        self.back()
+        find(self.app, BUTTON, "Allow alpha")
+        find(self.app, Atspi.Role.LABEL, "New")
 
     def test_forget_a_disconnected_peer_removes_it(self):
         xd = self.world.plug("0-1", UUID_A, "alpha")
@@ -720,6 +826,23 @@ class TestNoController(PanelTest):
                                                            "Controllers")))[0], [])
         self.shot("no-controller")
 
+    def test_a_known_peer_does_not_hide_the_missing_controller(self):
+        xd = self.world.plug("0-1", UUID_A, "alpha")
+        self.start_panel()
+        find(self.app, BUTTON, "Allow alpha")
+        # a computer plugged in proves a controller, whatever the kernel listed
+        self.assertEqual(find_all(self.app, ITEM, "No Thunderbolt or USB4 Port"), [])
+        self.world.unplug(xd)
+        wait_for("the unplug", lambda: not self.world.peer(UUID_A)["Connected"])
+        self.assertEqual(self.world.call("io.github.tbstream1", "/io/github/tbstream1",
+                                         "org.freedesktop.DBus.Properties", "Get",
+                                         GLib.Variant("(ss)", ("io.github.tbstream1.Manager",
+                                                           "Controllers")))[0], [])
+        problem = find(self.app, ITEM, "No Thunderbolt or USB4 Port")
+        self.assertIn("firmware settings", problem.get_description())
+        row = find(self.app, ITEM, "alpha")
+        self.assertIn("Last seen", row.get_description())
+
 
 class TestNoStreamModule(PanelTest):
     world_options = {"stream_module": False}
@@ -734,6 +857,29 @@ class TestNoStreamModule(PanelTest):
                                                            "StatusCode")))[0],
                          "no-stream-module")
         self.shot("no-module")
+
+    def test_a_listed_peer_does_not_hide_the_missing_module(self):
+        self.world.plug("0-1", UUID_A, "alpha")
+        self.world.polkit_allow(["io.github.tbstream1.manage-peers"])
+        self.world.activate()
+        wait_for("the peer on the bus", lambda: self.world.peer(UUID_A))
+        path = next(p for p, props in self.world.peers().items() if props["UUID"] == UUID_A)
+        self.world.call("io.github.tbstream1", path, "io.github.tbstream1.Peer", "Enroll",
+                        GLib.Variant("(a{sv})", ({"Streams": GLib.Variant("as", ["backup"])},)))
+        self.assertTrue(self.world.peer(UUID_A)["Enrolled"])
+        self.assertEqual(self.world.call("io.github.tbstream1", "/io/github/tbstream1",
+                                         "org.freedesktop.DBus.Properties", "Get",
+                                         GLib.Variant("(ss)", ("io.github.tbstream1.Manager",
+                                                           "StatusCode")))[0],
+                         "no-stream-module")
+        self.start_panel()
+        row = find(self.app, ITEM, "alpha")
+        self.assertIn("Allowed", row.get_description())
+        # above the list, not instead of it
+        problem = find(self.app, ITEM, "Streams Are Not Available")
+        self.assertIn("modprobe tbstream", problem.get_description())
+        self.assertEqual(self.world.streams_of(UUID_A), {})
+        self.shot("no-module-with-a-peer")
 
 
 class TestNoConfigFS(PanelTest):
@@ -775,6 +921,24 @@ class TestIdleExit(PanelTest):
         find(self.app, Atspi.Role.LABEL, "No Computer Connected")
         self.assertEqual(find_all(self.app, Atspi.Role.LABEL,
                                   "The Stream Service Is Not Running"), [])
+
+    def test_an_unplugged_peer_is_still_listed_after_the_daemon_came_back(self):
+        xd = self.world.plug("0-1", UUID_A, "alpha")
+        self.start_panel()
+        find(self.app, BUTTON, "Allow alpha")
+        self.world.unplug(xd)
+        wait_for("the unplug", lambda: not self.world.peer(UUID_A)["Connected"])
+        first = wait_for("a daemon", self.world.daemon_pid)
+        wait_for("a new daemon", lambda: self.world.daemon_pid() not in (None, first))
+        # the new daemon knows it from its store, before it plugs in again
+        peer = wait_for("the peer on the bus", lambda: self.world.peer(UUID_A))
+        self.assertFalse(peer["Connected"])
+        self.assertEqual(peer["Name"], "alpha")
+        row = wait_for("the row, unplugged", lambda: next(
+            (r for r in find_all(self.app, ITEM, "alpha")
+             if "Last seen" in r.get_description()), None))
+        self.assertIn("Not allowed", row.get_description())
+        gone(self.app, Atspi.Role.LABEL, "No Computer Connected")
 
 
 if __name__ == "__main__":
