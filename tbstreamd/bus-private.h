@@ -103,6 +103,8 @@ struct TbsBus {
 	bool owners_after_removals;  /* to write once the removals under way have ended */
 	void (*activity)(void *userdata);
 	void *activity_userdata;
+	void (*work_done)(void *userdata);
+	void *work_done_userdata;
 	void (*released)(void *userdata);
 	void *released_userdata;
 	bool name_released;	/* calls already routed to us are still served */

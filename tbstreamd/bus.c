@@ -205,6 +205,15 @@ static void on_authorized(void *userdata)
 		b->activity(b->activity_userdata);
 }
 
+/* Any check ended: a refused one restarts nothing, but is no longer work either. */
+static void on_check_done(void *userdata)
+{
+	TbsBus *b = userdata;
+
+	if (b->work_done)
+		b->work_done(b->work_done_userdata);
+}
+
 static int bus_open(const char *address, sd_bus **ret)
 {
 	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
@@ -270,6 +279,7 @@ int tbs_bus_new(sd_event *event, TbsManager *m, const char *address, TbsBus **re
 	if (r < 0)
 		goto fail;
 	tbs_polkit_set_authorized_hook(b->polkit, on_authorized, b);
+	tbs_polkit_set_done_hook(b->polkit, on_check_done, b);
 
 	if ((r = sd_bus_add_object_manager(b->bus, NULL, TBS_BUS_PATH)) < 0 ||
 	    (r = sd_bus_add_object_vtable(b->bus, NULL, TBS_BUS_PATH, TBS_BUS_IFACE_MANAGER,
@@ -361,6 +371,12 @@ void tbs_bus_set_activity_handler(TbsBus *b, void (*handler)(void *userdata), vo
 {
 	b->activity = handler;
 	b->activity_userdata = userdata;
+}
+
+void tbs_bus_set_work_done_handler(TbsBus *b, void (*handler)(void *userdata), void *userdata)
+{
+	b->work_done = handler;
+	b->work_done_userdata = userdata;
 }
 
 bool tbs_bus_has_work(TbsBus *b)

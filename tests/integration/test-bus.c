@@ -1581,6 +1581,48 @@ START_TEST(test_allowed_action_only)
 }
 END_TEST
 
+static void on_idle_fired_denied(TbsIdle *idle, void *userdata)
+{
+	*(bool *)userdata = true;
+}
+
+/*
+ * A check that was pending when the last peer left held off the idle exit; once
+ * polkit refuses it nothing is left to do, and nothing else will happen to
+ * restart the quiet period: the daemon must still go.
+ */
+START_TEST(test_refused_check_does_not_leave_the_daemon_running)
+{
+	const char *hang[] = {"io.github.tbstream1.request-stream", NULL};
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = request_msg(client, UUID_A, "nope");
+	TbsIdle *idle = NULL;
+	Reply reply = {};
+	bool fired = false;
+	unsigned one = 1;
+
+	bus_env_polkit_hang(&env, hang);
+	ck_assert_int_ge(sd_bus_message_append(m, "a{sv}", 0), 0);
+	ck_assert_int_ge(sd_bus_call_async(client, NULL, m, on_reply, &reply, 0), 0);
+	ck_assert(world_run_until(&bw.w, checks_pending, &one, 5000));
+	ck_assert_int_eq(tbs_idle_new(bw.w.event, bw.w.m, bw.bus, 500 * 1000, on_idle_fired_denied,
+				      &fired, &idle),
+			 0);
+	world_remove_peer(&bw.w, "/sys/devices/0-1");
+	world_remove_peer(&bw.w, "/sys/devices/0-3");
+	bus_world_run(&bw, 1000);
+	ck_assert_msg(!fired, "a check is pending: its caller must get an answer first");
+
+	bus_env_polkit_hang(&env, NULL);
+	bus_env_polkit_release(&env);
+	ck_assert(world_run_until(&bw.w, replied, &reply, 5000));
+	ck_assert_str_eq(strna(reply.error), SD_BUS_ERROR_ACCESS_DENIED);
+	ck_assert_msg(world_run_until(&bw.w, flag_set, &fired, 3000),
+		      "no peer, no work left: the idle exit must come");
+	tbs_idle_free(idle);
+	g_free(reply.error);
+}
+END_TEST
+
 /*
  * OpenStream hands out what the node would let the caller open itself, as the
  * kernel decides for its uid and groups; more only with "manage". The caller
@@ -1863,6 +1905,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_denied_changes_nothing);
 	tcase_add_test(tc, test_allowed_action_only);
+	tcase_add_test(tc, test_refused_check_does_not_leave_the_daemon_running);
 	tcase_add_test(tc, test_open_stream_follows_the_node_permissions);
 	suite_add_tcase(s, tc);
 
