@@ -384,8 +384,12 @@ bool tbs_bus_has_work(TbsBus *b)
 	GHashTableIter it;
 	BusStream *bs;
 
-	/* a watcher (a settings panel) keeps the daemon: it shows live rates */
-	if (tbs_polkit_n_pending(b->polkit) > 0 || b->sample || b->reloads->len > 0)
+	/*
+	 * Throughput watches are not work: anyone may watch, and the idle exit
+	 * comes only with no peer connected, when there is no traffic to show.
+	 * A panel that watches is told the name left and watches the next instance.
+	 */
+	if (tbs_polkit_n_pending(b->polkit) > 0 || b->reloads->len > 0)
 		return true;
 	g_hash_table_iter_init(&it, b->streams);
 	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&bs))

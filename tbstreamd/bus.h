@@ -54,4 +54,6 @@ void tbs_bus_set_live_interval(TbsBus *b, uint64_t usec);
 unsigned tbs_bus_n_pending_checks(TbsBus *b);
 /* Whether the throughput timer exists (someone watches); for tests. */
 bool tbs_bus_throughput_sampling(TbsBus *b);
+/* Throughput watches of every caller; for tests. */
+unsigned tbs_bus_n_throughput_watches(TbsBus *b);
 unsigned tbs_bus_n_pending_requests(TbsBus *b);

@@ -296,6 +296,30 @@ sd_bus *bus_world_client(BusWorld *bw)
 	return c;
 }
 
+sd_bus *bus_world_client_as(BusWorld *bw, uid_t uid)
+{
+	uid_t euid = geteuid();
+	sd_bus *c = NULL;
+	int r;
+
+	if (uid == euid)
+		return bus_world_client(bw);
+	g_assert(sd_bus_new(&c) >= 0);
+	g_assert(sd_bus_set_address(c, bw->env->address) >= 0);
+	g_assert(sd_bus_set_bus_client(c, true) >= 0);
+	/*
+	 * The bus daemon takes the uid from the socket (SO_PEERCRED, fixed at
+	 * connect()) and sd-bus sends geteuid() in its AUTH EXTERNAL: both are
+	 * settled inside sd_bus_start(), after which we are root again.
+	 */
+	g_assert(setresuid(-1, uid, -1) == 0);
+	r = sd_bus_start(c);
+	g_assert(setresuid(-1, euid, -1) == 0);
+	g_assert(r >= 0);
+	g_assert(sd_bus_attach_event(c, bw->w.event, 0) >= 0);
+	return c;
+}
+
 typedef struct CallState {
 	bool done;
 	sd_bus_message *reply;

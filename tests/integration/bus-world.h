@@ -52,6 +52,8 @@ void bus_world_stop(BusWorld *bw);
 
 /* A client connection on the World's loop. */
 sd_bus *bus_world_client(BusWorld *bw);
+/* The same as another user, as the bus daemon sees it (needs root when uid is not ours). */
+sd_bus *bus_world_client_as(BusWorld *bw, uid_t uid);
 /*
  * Send m and run the loop until its reply (or timeout_ms). Returns 0 and *reply,
  * or the error's errno with error filled.
