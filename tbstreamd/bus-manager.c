@@ -136,6 +136,8 @@ static int get_controllers(sd_bus *bus, const char *path, const char *interface,
 
 /* ---- RequestStream ---------------------------------------------------------------------- */
 
+#define TEMPORARY_STREAM "a stream that lives as long as its caller"
+
 typedef struct Request {
 	TbsBus *b;
 	char *peer_id;
@@ -297,6 +299,11 @@ static void on_request_authorized(sd_bus_message *m, int r, const sd_bus_error *
 		tbs_polkit_reply_error(m, error);
 		return;
 	}
+	/* authorized while the daemon let go of its name: it would stay as long as the caller */
+	if (!rq->persistent && bus_refuse_if_exiting(b, m, TEMPORARY_STREAM, &e) < 0) {
+		tbs_polkit_reply_error(m, &e);
+		return;
+	}
 	p = tbs_manager_find_peer(b->m, rq->peer_id);
 	if (!p) {
 		tbs_bus_error_set_name(&e, TBS_BUS_ERROR_NO_SUCH_PEER, ENOENT,
@@ -416,6 +423,11 @@ static int method_request_stream(sd_bus_message *m, void *userdata, sd_bus_error
 		request_free(rq);
 		return request_error(error, tbs_stream_is_removing(s) ? -EINPROGRESS : -EEXIST, p,
 				     name);
+	}
+	/* before polkit: nobody is asked for a password for what will be refused */
+	if (!rq->persistent && (r = bus_refuse_if_exiting(b, m, TEMPORARY_STREAM, error)) < 0) {
+		request_free(rq);
+		return r;
 	}
 
 	details[0] = "peer";

@@ -107,6 +107,7 @@ struct TbsBus {
 	void *work_done_userdata;
 	void (*released)(void *userdata);
 	void *released_userdata;
+	bool releasing;		/* the name is being given up: nothing lasting starts */
 	bool name_released;	/* calls already routed to us are still served */
 	sd_bus_slot *name_slot; /* RequestName in flight */
 	TbsBusStarted started;
@@ -133,6 +134,12 @@ void bus_owners_save_later(TbsBus *b);
 void bus_owners_flush(TbsBus *b);
 /* A stream seen for the first time: take its owner from the previous instance, if any. */
 void bus_owners_restore(BusStream *bs);
+
+/*
+ * bus.c: 0, or (the daemon is letting go of its name) a retryable error for a
+ * call that would start work outliving it (what: for the caller and the log).
+ */
+int bus_refuse_if_exiting(TbsBus *b, sd_bus_message *m, const char *what, sd_bus_error *error);
 
 /* bus-manager.c: Reload calls still waiting get an error (the daemon stops). */
 void bus_manager_stop_reloads(TbsBus *b);

@@ -313,7 +313,9 @@ static void on_watch_creds(sd_bus_message *m, int r, const sd_bus_error *error, 
 		return;
 	}
 	/* other watches may have come while the bus answered: the limits are checked now */
-	r = watch_add(wc->b, m, wc->creds.uid, &e);
+	r = bus_refuse_if_exiting(wc->b, m, "a throughput watch", &e);
+	if (r >= 0)
+		r = watch_add(wc->b, m, wc->creds.uid, &e);
 	if (r < 0 && sd_bus_error_is_set(&e))
 		tbs_polkit_reply_error(m, &e);
 	else if (r < 0)
@@ -328,6 +330,10 @@ int bus_throughput_method_watch(sd_bus_message *m, void *userdata, sd_bus_error 
 	Watcher *w;
 	int r;
 
+	/* a watch would end with this instance in a moment: the caller should watch the next */
+	r = bus_refuse_if_exiting(b, m, "a throughput watch", error);
+	if (r < 0)
+		return r;
 	/* cheap to answer before asking the bus who this is */
 	if (bus_throughput_n_watches(b) >= WATCHES_MAX)
 		return check_limits(b, (uid_t)-1, error);

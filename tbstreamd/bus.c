@@ -442,12 +442,32 @@ static int on_name_released(sd_bus_message *m, void *userdata, sd_bus_error *err
 	return 0;
 }
 
+/*
+ * Refused rather than taking the name back: once it is released, D-Bus
+ * activation may already be starting the next instance, which the name then
+ * belongs to; a caller that simply calls again reaches that one.
+ */
+int bus_refuse_if_exiting(TbsBus *b, sd_bus_message *m, const char *what, sd_bus_error *error)
+{
+	if (!b->releasing)
+		return 0;
+	log_info("Refusing %s to %s: exiting on idle, it would keep this instance running", what,
+		 strna(sd_bus_message_get_sender(m)));
+	return tbs_bus_error_set_name(
+		error, SD_BUS_ERROR_NO_SERVER, ESHUTDOWN,
+		"tbstreamd is exiting after a quiet period and starts nothing "
+		"that would outlive it (%s); call again, which starts it anew",
+		what);
+}
+
 int tbs_bus_release_name(TbsBus *b, void (*done)(void *userdata), void *userdata)
 {
 	int r;
 
 	b->released = done;
 	b->released_userdata = userdata;
+	/* calls in flight are answered, but what would outlive them is refused */
+	b->releasing = true;
 	/*
 	 * Calls already routed to us arrive before the reply and are answered
 	 * (done waits for them); later ones make the bus activate the service again.

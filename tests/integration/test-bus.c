@@ -1338,6 +1338,49 @@ START_TEST(test_idle_exit_answers_calls_in_flight)
 }
 END_TEST
 
+/*
+ * What reaches the daemon while it lets go of its name is answered, but a
+ * stream that lives as long as its caller, or a throughput watch, would keep a
+ * nameless daemon for that long: they are refused with a retryable error, and
+ * the daemon exits.
+ */
+START_TEST(test_idle_exit_refuses_lasting_work_in_flight)
+{
+	const char *hang[] = {"io.github.tbstream1.request-stream", NULL};
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = request_msg(client, UUID_A, "temp");
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *w =
+		bus_world_method(client, PATH, MANAGER, "WatchThroughput");
+	Reply reply = {}, watched = {};
+	bool released = false;
+	unsigned one = 1, two = 2;
+
+	bus_env_polkit_hang(&env, hang);
+	ck_assert_int_ge(sd_bus_message_append(m, "a{sv}", 1, "Persistent", "b", 0), 0);
+	ck_assert_int_ge(sd_bus_call_async(client, NULL, m, on_reply, &reply, 0), 0);
+	ck_assert(world_run_until(&bw.w, checks_pending, &one, 5000));
+	/* the watch reached the daemon, which asks the bus who the caller is; then it lets go */
+	ck_assert_int_ge(sd_bus_call_async(client, NULL, w, on_reply, &watched, 0), 0);
+	ck_assert(world_run_until(&bw.w, checks_pending, &two, 5000));
+	ck_assert_int_eq(tbs_bus_release_name(bw.bus, on_released, &released), 0);
+	ck_assert(world_run_until(&bw.w, replied, &watched, 5000));
+	ck_assert_str_eq(strna(watched.error), SD_BUS_ERROR_NO_SERVER);
+	ck_assert(!tbs_bus_throughput_sampling(bw.bus));
+	bus_world_run(&bw, 300);
+	ck_assert_msg(!released, "the daemon would exit with a call unanswered");
+
+	bus_env_polkit_hang(&env, NULL);
+	bus_env_polkit_release(&env);
+	ck_assert(world_run_until(&bw.w, replied, &reply, 5000));
+	ck_assert_str_eq(strna(reply.error), SD_BUS_ERROR_NO_SERVER);
+	ck_assert_ptr_null(world_stream(&bw.w, "0-1.0", "temp"));
+	ck_assert_uint_eq(n_items(), 0);
+	ck_assert_msg(world_run_until(&bw.w, flag_set, &released, 5000),
+		      "nothing left to answer: the daemon must exit while its caller stays");
+	g_free(reply.error);
+	g_free(watched.error);
+}
+END_TEST
+
 /* Stopping with a check in flight: the caller still gets an answer, an error. */
 START_TEST(test_stop_answers_pending_checks)
 {
@@ -1894,6 +1937,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_caller_dying_right_after_authorization_leaves_nothing);
 	tcase_add_test(tc, test_held_check_delays_nobody);
 	tcase_add_test(tc, test_idle_exit_answers_calls_in_flight);
+	tcase_add_test(tc, test_idle_exit_refuses_lasting_work_in_flight);
 	tcase_add_test(tc, test_stop_answers_pending_checks);
 	tcase_add_test(tc, test_reload_waiting_on_nss_delays_nobody);
 	tcase_add_test(tc, test_stop_during_a_reload_stuck_in_nss_does_not_wait_for_it);
