@@ -389,7 +389,8 @@ bool tbs_bus_has_work(TbsBus *b)
 	 * comes only with no peer connected, when there is no traffic to show.
 	 * A panel that watches is told the name left and watches the next instance.
 	 */
-	if (tbs_polkit_n_pending(b->polkit) > 0 || b->reloads->len > 0)
+	if (tbs_polkit_n_pending(b->polkit) > 0 || b->reloads->len > 0 ||
+	    (b->queued && b->queued->len > 0))
 		return true;
 	g_hash_table_iter_init(&it, b->streams);
 	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&bs))
@@ -489,6 +490,7 @@ TbsBus *tbs_bus_free(TbsBus *b)
 	/* pending checks and requests first: their callbacks still see the tables */
 	b->polkit = tbs_polkit_free(b->polkit);
 	bus_manager_stop_reloads(b);
+	bus_manager_stop_requests(b);
 	bus_throughput_free(b);
 	b->restored_check = sd_event_source_disable_unref(b->restored_check);
 	b->save_later = sd_event_source_disable_unref(b->save_later);

@@ -66,7 +66,8 @@ struct TbsManager {
 	sd_event_source *save_retry; /* a state write failed: try again later */
 	bool owned_dirty;
 	GHashTable *dirty_records; /* peer UUIDs whose record needs writing */
-	GPtrArray *intended;	   /* keys whose intent mgr_streams_intend() wrote ahead */
+	GPtrArray *intended;	   /* keys whose intent was recorded ahead of their mkdir */
+	bool intended_unsaved;	   /* ... and some of them are not on disk yet */
 
 	MgrReload *reload; /* manager-reload.c */
 

@@ -559,11 +559,51 @@ void mgr_streams_intend_end(TbsManager *m)
 {
 	g_autoptr(GPtrArray) left = g_steal_pointer(&m->intended);
 
+	m->intended_unsaved = false;
 	if (!left || left->len == 0)
 		return;
 	for (unsigned i = 0; i < left->len; i++)
 		owned_intent_drop(m, left->pdata[i]);
 	mgr_owned_save(m);
+}
+
+/* Record in memory that p's stream t is about to be made; false if there is nothing to record. */
+static bool intend_one(TbsManager *m, TbsPeer *p, const TbsStreamTemplate *t,
+		       TbsStreamOrigin origin)
+{
+	g_autofree char *key = NULL;
+
+	if (!p->connected || !p->group)
+		return false;
+	key = g_strdup_printf("%s/%s", p->group, t->name);
+	/* one that exists (or is being removed) is not made now */
+	if (g_hash_table_contains(m->streams, key) ||
+	    !owned_intent(m, key, p->id, origin == TBS_ORIGIN_REQUEST))
+		return false;
+	if (!m->intended)
+		m->intended = g_ptr_array_new_with_free_func(g_free);
+	g_ptr_array_add(m->intended, g_steal_pointer(&key));
+	if (owned_intent(m, p->group, "", false))
+		g_ptr_array_add(m->intended, g_strdup(p->group));
+	m->intended_unsaved = true;
+	return true;
+}
+
+/* Every intent recorded since the last write goes to disk in one write. */
+static int intend_commit(TbsManager *m)
+{
+	int r;
+
+	if (!m->intended_unsaved)
+		return 0;
+	m->intended_unsaved = false;
+	r = mgr_owned_save_now(m);
+	if (r < 0)
+		log_warning_errno(r,
+				  "Cannot record %u stream(s) before creating them; a crash now "
+				  "would leave them unowned: %m",
+				  m->intended ? m->intended->len : 0);
+	return r;
 }
 
 /*
@@ -574,29 +614,26 @@ void mgr_streams_intend_end(TbsManager *m)
  */
 void mgr_streams_intend(TbsManager *m, TbsPeer *p, const GPtrArray *templates)
 {
-	bool any = false;
-	int r;
-
 	/* a plug inside a plug (a ConfigFS probe re-evaluates every peer): the outer one ends */
 	mgr_streams_intend_end(m);
-	m->intended = g_ptr_array_new_with_free_func(g_free);
-	for (unsigned i = 0; i < templates->len; i++) {
-		const TbsStreamTemplate *t = templates->pdata[i];
-		g_autofree char *key = g_strdup_printf("%s/%s", p->group, t->name);
+	for (unsigned i = 0; i < templates->len; i++)
+		(void)intend_one(m, p, templates->pdata[i], TBS_ORIGIN_POLICY);
+	(void)intend_commit(m);
+}
 
-		/* one that exists (or is being removed) is not made by this plug */
-		if (g_hash_table_contains(m->streams, key) || !owned_intent(m, key, p->id, false))
-			continue;
-		g_ptr_array_add(m->intended, g_steal_pointer(&key));
-		any = true;
-	}
-	if (any && owned_intent(m, p->group, "", false))
-		g_ptr_array_add(m->intended, g_strdup(p->group));
-	if (any && (r = mgr_owned_save_now(m)) < 0)
-		log_peer(LOG_WARNING, r, p->id,
-			 "Cannot record the streams of peer %s before creating them; a crash "
-			 "now would leave them unowned: %m",
-			 tbs_peer_display_name(p));
+void tbs_manager_intend_stream(TbsManager *m, TbsPeer *p, const TbsStreamTemplate *t)
+{
+	(void)intend_one(m, p, t, TBS_ORIGIN_REQUEST);
+}
+
+int tbs_manager_intend_commit(TbsManager *m)
+{
+	return intend_commit(m);
+}
+
+void tbs_manager_intend_end(TbsManager *m)
+{
+	mgr_streams_intend_end(m);
 }
 
 TbsStream *mgr_stream_create(TbsManager *m, TbsPeer *p, const TbsStreamTemplate *t,

@@ -574,7 +574,7 @@ END_TEST
  * Every complete write of the owners file ends in a rename onto it (the
  * library's rename() resolves to this one, as mkdir() does to the fake kernel's).
  */
-static unsigned n_owners_writes;
+static unsigned n_owners_writes, n_state_writes;
 
 int rename(const char *from, const char *to)
 {
@@ -584,6 +584,8 @@ int rename(const char *from, const char *to)
 		real = (int (*)(const char *, const char *))dlsym(RTLD_NEXT, "rename");
 	if (g_str_has_suffix(to, "/bus-owners.state"))
 		n_owners_writes++;
+	else if (g_str_has_suffix(to, "/configfs.state"))
+		n_state_writes++;
 	return real(from, to);
 }
 
@@ -1314,6 +1316,80 @@ START_TEST(test_removal_waiting_in_the_kernel_delays_nobody)
 }
 END_TEST
 
+/* At every item's mkdir both files already name it: who asked, and that it is ours. */
+static void intents_on_disk(const char *path, void *userdata)
+{
+	g_autofree char *owners = NULL, *state = NULL, *group = NULL;
+	g_autofree char *owners_path = g_build_filename(bw.w.state, "bus-owners.state", NULL);
+	g_autofree char *state_path = g_build_filename(bw.w.state, "configfs.state", NULL);
+	const char *key = path + strlen(bw.w.stream_dir) + 1;
+
+	(*(unsigned *)userdata)++;
+	ck_assert(g_file_get_contents(owners_path, &owners, NULL, NULL));
+	ck_assert(g_file_get_contents(state_path, &state, NULL, NULL));
+	group = g_strdup_printf("[Stream %s]", key);
+	ck_assert_msg(strstr(owners, group), "mkdir of %s before its owner was written:\n%s", key,
+		      owners);
+	ck_assert_msg(strstr(state, key), "mkdir of %s before its intent was written:\n%s", key,
+		      state);
+}
+
+/*
+ * RequestStream calls answered by polkit together are made together: the
+ * owners file and configfs.state are written once for all of them before the
+ * first mkdir, not once each per stream with their fsyncs.
+ */
+START_TEST(test_requests_answered_together_cost_one_write)
+{
+	const char *hang[] = {"io.github.tbstream1.request-stream", NULL};
+	sd_bus *other = bus_world_client(&bw);
+	Reply replies[N_BURST] = {};
+	unsigned n = N_BURST, mkdirs = 0;
+
+	bus_env_polkit_hang(&env, hang);
+	for (unsigned i = 0; i < N_BURST; i++) {
+		g_autofree char *name = g_strdup_printf("t%u", i);
+		_cleanup_(sd_bus_message_unrefp) sd_bus_message *m =
+			request_msg(i % 2 ? other : client, UUID_A, name);
+
+		ck_assert_int_ge(
+			sd_bus_message_append(m, "a{sv}", 1, "Persistent", "b", i % 2 == 0), 0);
+		ck_assert_int_ge(sd_bus_call_async(sd_bus_message_get_bus(m), NULL, m, on_reply,
+						   &replies[i], 0),
+				 0);
+	}
+	ck_assert(world_run_until(&bw.w, checks_pending, &n, 5000));
+	n_owners_writes = n_state_writes = 0;
+	fake_kernel_set_mkdir_hook(bw.w.fk, intents_on_disk, &mkdirs);
+	bus_env_polkit_hang(&env, NULL);
+	/* polkit has sent every answer when this returns; let the bus daemon pass them on */
+	bus_env_polkit_release(&env);
+	g_usleep(200 * 1000);
+	for (unsigned i = 0; i < N_BURST; i++) {
+		ck_assert(world_run_until(&bw.w, replied, &replies[i], 5000));
+		ck_assert_msg(!replies[i].error, "t%u: %s", i, replies[i].error);
+	}
+	fake_kernel_set_mkdir_hook(bw.w.fk, NULL, NULL);
+	ck_assert_uint_eq(mkdirs, N_BURST);
+	ck_assert_uint_eq(n_items(), N_BURST);
+	ck_assert_msg(n_owners_writes == 1, "%u writes of the owners file for %d requests",
+		      n_owners_writes, N_BURST);
+	/* the intents, then (behind events) what was made */
+	ck_assert_msg(n_state_writes <= 2, "%u writes of configfs.state for %d requests",
+		      n_state_writes, N_BURST);
+
+	/* and each stream is its caller's, the temporary ones going with theirs */
+	restart_daemon(NULL);
+	ck_assert_uint_eq(n_items(), N_BURST);
+	sd_bus_flush_close_unref(other);
+	ck_assert(world_run_until(&bw.w, items_left, &(const unsigned){N_BURST / 2}, 5000));
+	for (unsigned i = 0; i < N_BURST; i += 2) {
+		g_autofree char *name = g_strdup_printf("t%u", i);
+		ck_assert_ptr_nonnull(world_stream(&bw.w, "0-1.0", name));
+	}
+}
+END_TEST
+
 /* A call that reached the daemon before it let go of its name is served, not dropped. */
 START_TEST(test_idle_exit_answers_calls_in_flight)
 {
@@ -1922,6 +1998,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_owners_file_is_written_once_per_burst_of_removals);
 	tcase_add_test(tc, test_pending_removal_is_written_at_stop);
 	tcase_add_test(tc, test_owner_is_on_disk_before_the_mkdir);
+	tcase_add_test(tc, test_requests_answered_together_cost_one_write);
 	tcase_add_test(tc, test_stale_owner_record_is_not_applied_to_a_policy_stream);
 	tcase_add_test(tc, test_callers_are_watched_without_synchronous_bus_calls);
 	tcase_add_test(tc, test_request_times_out_with_named_error);
