@@ -144,6 +144,7 @@ typedef struct Request {
 	char *peer_id;
 	TbsStreamTemplate t;
 	bool persistent;
+	bool answered; /* refused in its batch before anything was made */
 } Request;
 
 static void request_free(void *userdata)
@@ -361,7 +362,15 @@ static int on_create_batch(sd_event_source *src, void *userdata)
 	for (unsigned i = 0; i < batch->len; i++) {
 		Request *rq = batch->pdata[i];
 		TbsPeer *p = tbs_manager_find_peer(b->m, rq->peer_id);
+		_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
 
+		/* the name was let go of since polkit answered */
+		if (!rq->persistent &&
+		    bus_refuse_if_exiting(b, rq->c.m, TEMPORARY_STREAM, &e) < 0) {
+			tbs_polkit_reply_error(rq->c.m, &e);
+			rq->answered = true;
+			continue;
+		}
 		if (!p || !p->group)
 			continue;
 		rq->c.key = g_strdup_printf("%s/%s", p->group, rq->t.name);
@@ -378,6 +387,8 @@ static int on_create_batch(sd_event_source *src, void *userdata)
 		Request *rq = batch->pdata[i];
 		TbsPeer *p = tbs_manager_find_peer(b->m, rq->peer_id);
 
+		if (rq->answered)
+			continue;
 		if (!p) {
 			_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
 

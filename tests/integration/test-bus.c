@@ -1457,6 +1457,34 @@ START_TEST(test_idle_exit_refuses_lasting_work_in_flight)
 }
 END_TEST
 
+/* The same for a temporary request polkit allowed just before the release, not yet made. */
+START_TEST(test_idle_exit_refuses_a_queued_temporary_request)
+{
+	const char *hang[] = {"io.github.tbstream1.request-stream", NULL};
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = request_msg(client, UUID_A, "temp");
+	Reply reply = {};
+	bool released = false;
+	unsigned one = 1, zero = 0;
+
+	bus_env_polkit_hang(&env, hang);
+	ck_assert_int_ge(sd_bus_message_append(m, "a{sv}", 1, "Persistent", "b", 0), 0);
+	ck_assert_int_ge(sd_bus_call_async(client, NULL, m, on_reply, &reply, 0), 0);
+	ck_assert(world_run_until(&bw.w, checks_pending, &one, 5000));
+	bus_env_polkit_hang(&env, NULL);
+	bus_env_polkit_release(&env);
+	/* allowed, queued for its batch, which comes after the events already queued */
+	ck_assert(world_run_until(&bw.w, checks_pending, &zero, 5000));
+	ck_assert(!reply.done);
+	ck_assert_int_eq(tbs_bus_release_name(bw.bus, on_released, &released), 0);
+	ck_assert(world_run_until(&bw.w, replied, &reply, 5000));
+	ck_assert_str_eq(strna(reply.error), SD_BUS_ERROR_NO_SERVER);
+	ck_assert_uint_eq(n_items(), 0);
+	ck_assert_msg(world_run_until(&bw.w, flag_set, &released, 5000),
+		      "nothing left to answer: the daemon must exit while its caller stays");
+	g_free(reply.error);
+}
+END_TEST
+
 /* Stopping with a check in flight: the caller still gets an answer, an error. */
 START_TEST(test_stop_answers_pending_checks)
 {
@@ -2015,6 +2043,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_held_check_delays_nobody);
 	tcase_add_test(tc, test_idle_exit_answers_calls_in_flight);
 	tcase_add_test(tc, test_idle_exit_refuses_lasting_work_in_flight);
+	tcase_add_test(tc, test_idle_exit_refuses_a_queued_temporary_request);
 	tcase_add_test(tc, test_stop_answers_pending_checks);
 	tcase_add_test(tc, test_reload_waiting_on_nss_delays_nobody);
 	tcase_add_test(tc, test_stop_during_a_reload_stuck_in_nss_does_not_wait_for_it);
