@@ -220,6 +220,18 @@ bool bus_env_polkit_has_hanging(BusEnv *e)
 	return b;
 }
 
+void bus_env_polkit_fail(BusEnv *e, const char *error_name, const char *message)
+{
+	g_autofree char *code = NULL;
+
+	g_assert(!strpbrk(error_name, "'\\\n") && !strpbrk(message, "'\\\n"));
+	code = g_strdup_printf("raise dbus.exceptions.DBusException('%s', name='%s')", message,
+			       error_name);
+	/* a method added at run time is looked up before the template's own */
+	mock_call(e, "AddMethod", "sssss", "org.freedesktop.PolicyKit1.Authority",
+		  "CheckAuthorization", "(sa{sv})sa{ss}us", "(bba{ss})", code);
+}
+
 void bus_env_polkit_reset(BusEnv *e)
 {
 	if (e->polkit_pid <= 0)

@@ -34,6 +34,12 @@ void bus_env_polkit_hang(BusEnv *e, const char *const *actions);
 void bus_env_polkit_release(BusEnv *e);
 bool bus_env_polkit_has_hanging(BusEnv *e);
 void bus_env_polkit_reset(BusEnv *e);
+/*
+ * From now on every CheckAuthorization fails with that D-Bus error, as a
+ * polkitd that is there but broken would: for the whole life of e (reset
+ * does not undo it), so give such tests a BusEnv of their own.
+ */
+void bus_env_polkit_fail(BusEnv *e, const char *error_name, const char *message);
 
 typedef struct BusWorld {
 	World w;

@@ -47,6 +47,14 @@ static void env_without_polkit(void)
 	bus_env_start(&env, false);
 }
 
+#define POLKIT_SECRET "backend /etc/polkit-1/rules.d/49-site.rules:12 threw 0xdeadbeef"
+
+static void env_with_failing_polkit(void)
+{
+	bus_env_start(&env, true);
+	bus_env_polkit_fail(&env, "org.freedesktop.PolicyKit1.Error.Failed", POLKIT_SECRET);
+}
+
 static void env_stop(void)
 {
 	bus_env_stop(&env);
@@ -1771,6 +1779,33 @@ START_TEST(test_refused_check_does_not_leave_the_daemon_running)
 END_TEST
 
 /*
+ * polkit is on the bus but fails: every verb is denied, nothing is done, and
+ * the caller learns that authorization was not available, not polkit's own
+ * text (paths, rules, internals are for the journal).
+ */
+START_TEST(test_failing_polkit_denies_without_its_internal_text)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+
+	bus_env_polkit_allow_all(&env, true);
+	ASSERT_ERROR(request(client, UUID_A, "nope", true, NULL, &e), e,
+		     SD_BUS_ERROR_ACCESS_DENIED);
+	ck_assert_msg(strstr(e.message, "not available"), "%s", e.message);
+	ck_assert_msg(!strstr(e.message, "0xdeadbeef") && !strstr(e.message, "rules.d") &&
+			      !strstr(e.message, "PolicyKit1.Error"),
+		      "polkit's text reached the caller: %s", e.message);
+	ck_assert_uint_eq(n_items(), 0);
+	sd_bus_error_free(&e);
+
+	m = bus_world_method(client, PATH, MANAGER, "Reload");
+	ASSERT_ERROR(bus_world_call(&bw, m, CALL_MS, NULL, &e), e, SD_BUS_ERROR_ACCESS_DENIED);
+	ck_assert_msg(!strstr(e.message, "0xdeadbeef"), "%s", e.message);
+	ck_assert_uint_eq(tbs_bus_n_pending_checks(bw.bus), 0);
+}
+END_TEST
+
+/*
  * OpenStream hands out what the node would let the caller open itself, as the
  * kernel decides for its uid and groups; more only with "manage". The caller
  * is another user when the test runs as root, else the test's own user (the
@@ -2057,6 +2092,12 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_allowed_action_only);
 	tcase_add_test(tc, test_refused_check_does_not_leave_the_daemon_running);
 	tcase_add_test(tc, test_open_stream_follows_the_node_permissions);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("polkit-failing");
+	tcase_add_unchecked_fixture(tc, env_with_failing_polkit, env_stop);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_failing_polkit_denies_without_its_internal_text);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("no-polkit");
