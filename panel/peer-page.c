@@ -191,8 +191,9 @@ static void on_watch_reply(GObject *source, GAsyncResult *res, gpointer user_dat
 }
 
 /*
- * The daemon samples counters only while someone watches, and a watch keeps
- * it from its idle exit: watch exactly while a peer's page is on screen.
+ * The daemon samples counters only while someone watches: watch exactly while
+ * a peer's page is on screen. The watch does not keep the daemon from its idle
+ * exit (which comes only with no peer connected); on_owner watches the next one.
  */
 static void set_watching(TbsPeerPage *page, gboolean watch)
 {

@@ -136,17 +136,25 @@ static int get_controllers(sd_bus *bus, const char *path, const char *interface,
 
 /* ---- RequestStream ---------------------------------------------------------------------- */
 
+#define TEMPORARY_STREAM "a stream that lives as long as its caller"
+
 typedef struct Request {
+	BusCreation c; /* once authorized: the key, and the call (referenced) */
 	TbsBus *b;
 	char *peer_id;
 	TbsStreamTemplate t;
 	bool persistent;
+	bool answered; /* refused in its batch before anything was made */
 } Request;
 
 static void request_free(void *userdata)
 {
 	Request *rq = userdata;
 
+	if (!rq)
+		return;
+	g_free(rq->c.key);
+	sd_bus_message_unref(rq->c.m);
 	g_free(rq->peer_id);
 	g_free(rq);
 }
@@ -280,43 +288,24 @@ static int request_error(sd_bus_error *e, int r, const TbsPeer *p, const char *n
 	}
 }
 
-static void on_request_authorized(sd_bus_message *m, int r, const sd_bus_error *error,
-				  void *userdata)
+/* Make the stream of an authorized request whose owner (if any) is on disk already. */
+static void request_create(TbsBus *b, Request *rq, TbsPeer *p)
 {
 	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-	Request *rq = userdata;
-	TbsBus *b = rq->b;
+	sd_bus_message *m = rq->c.m;
 	TbsStream *s = NULL;
 	BusStream *bs;
-	TbsPeer *p;
-	g_autofree char *key = NULL;
+	int r;
 
-	if (r == -ECANCELED)
-		return;
-	if (r < 0) {
-		tbs_polkit_reply_error(m, error);
-		return;
-	}
-	p = tbs_manager_find_peer(b->m, rq->peer_id);
-	if (!p) {
-		tbs_bus_error_set_name(&e, TBS_BUS_ERROR_NO_SUCH_PEER, ENOENT,
-				       "Peer %s went away while authorizing", rq->peer_id);
-		tbs_polkit_reply_error(m, &e);
-		return;
-	}
-	key = p->group ? g_strdup_printf("%s/%s", p->group, rq->t.name) : NULL;
-	b->creating.key = key;
+	b->creating.key = rq->c.key;
 	b->creating.persistent = rq->persistent;
 	b->creating.m = m;
-	/* intent before acting: a daemon killed after the mkdir still knows who asked */
-	if (key)
-		bus_owners_save(b);
 	/* a temporary stream is removed when its caller leaves: only one we make can be */
 	r = tbs_manager_request_stream(b->m, p, &rq->t, !rq->persistent, &s);
 	b->creating.key = NULL;
 	b->creating.m = NULL;
 	/* nothing made for this caller (it failed, or the item was someone else's): no owner */
-	if (key && (r < 0 || !s->made))
+	if (rq->c.key && (r < 0 || !s->made))
 		bus_owners_save_later(b);
 	if (r < 0) {
 		request_error(&e, r, p, rq->t.name);
@@ -354,6 +343,122 @@ static void on_request_authorized(sd_bus_message *m, int r, const sd_bus_error *
 		tbs_bus_error_set(&e, r, "Cannot wait for stream %s: %s", s->key, strerror(-r));
 		tbs_polkit_reply_error(m, &e);
 	}
+}
+
+/*
+ * The requests authorized since the last batch, made together: who asked for
+ * each (the owners file) and that each item is ours (configfs.state) are
+ * written once for all of them, before the first mkdir, instead of twice per
+ * stream with their fsyncs. Idle priority: the polkit answers already queued
+ * are handled first and join the batch.
+ */
+static int on_create_batch(sd_event_source *src, void *userdata)
+{
+	TbsBus *b = userdata;
+	g_autoptr(GPtrArray) batch = g_steal_pointer(&b->queued);
+	g_autoptr(GPtrArray) creations = g_ptr_array_new();
+
+	b->queued = g_ptr_array_new_with_free_func(request_free);
+	for (unsigned i = 0; i < batch->len; i++) {
+		Request *rq = batch->pdata[i];
+		TbsPeer *p = tbs_manager_find_peer(b->m, rq->peer_id);
+		_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+
+		/* the name was let go of since polkit answered */
+		if (!rq->persistent &&
+		    bus_refuse_if_exiting(b, rq->c.m, TEMPORARY_STREAM, &e) < 0) {
+			tbs_polkit_reply_error(rq->c.m, &e);
+			rq->answered = true;
+			continue;
+		}
+		if (!p || !p->group)
+			continue;
+		rq->c.key = g_strdup_printf("%s/%s", p->group, rq->t.name);
+		tbs_manager_intend_stream(b->m, p, &rq->t);
+		g_ptr_array_add(creations, &rq->c);
+	}
+	/* intent before acting: a daemon killed after a mkdir still knows who asked */
+	if (creations->len > 0) {
+		b->batch = creations;
+		bus_owners_save(b);
+		(void)tbs_manager_intend_commit(b->m);
+	}
+	for (unsigned i = 0; i < batch->len; i++) {
+		Request *rq = batch->pdata[i];
+		TbsPeer *p = tbs_manager_find_peer(b->m, rq->peer_id);
+
+		if (rq->answered)
+			continue;
+		if (!p) {
+			_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+
+			tbs_bus_error_set_name(&e, TBS_BUS_ERROR_NO_SUCH_PEER, ENOENT,
+					       "Peer %s went away while authorizing", rq->peer_id);
+			tbs_polkit_reply_error(rq->c.m, &e);
+			continue;
+		}
+		request_create(b, rq, p);
+	}
+	b->batch = NULL;
+	tbs_manager_intend_end(b->m);
+	return 0;
+}
+
+static void on_request_authorized(sd_bus_message *m, int r, const sd_bus_error *error,
+				  void *userdata)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+	Request *rq = userdata;
+	TbsBus *b = rq->b;
+
+	if (r == -ECANCELED)
+		goto done;
+	if (r < 0) {
+		tbs_polkit_reply_error(m, error);
+		goto done;
+	}
+	/* authorized while the daemon let go of its name: it would stay as long as the caller */
+	if (!rq->persistent && bus_refuse_if_exiting(b, m, TEMPORARY_STREAM, &e) < 0) {
+		tbs_polkit_reply_error(m, &e);
+		goto done;
+	}
+	if (!b->create_batch) {
+		r = sd_event_add_defer(b->event, &b->create_batch, on_create_batch, b);
+		if (r >= 0)
+			r = sd_event_source_set_priority(b->create_batch, SD_EVENT_PRIORITY_IDLE);
+		if (r >= 0)
+			(void)sd_event_source_set_description(b->create_batch, "create-streams");
+	} else
+		r = sd_event_source_set_enabled(b->create_batch, SD_EVENT_ONESHOT);
+	if (r < 0) {
+		log_error_errno(r, "Cannot queue the creation of stream %s for %s: %m", rq->t.name,
+				strna(sd_bus_message_get_sender(m)));
+		tbs_bus_error_set(&e, r, "Cannot queue the creation of stream \"%s\": %s",
+				  rq->t.name, strerror(-r));
+		tbs_polkit_reply_error(m, &e);
+		goto done;
+	}
+	rq->c.m = sd_bus_message_ref(m);
+	rq->c.persistent = rq->persistent;
+	g_ptr_array_add(b->queued, rq);
+	return;
+done:
+	request_free(rq);
+}
+
+void bus_manager_stop_requests(TbsBus *b)
+{
+	b->create_batch = sd_event_source_disable_unref(b->create_batch);
+	if (!b->queued)
+		return;
+	for (unsigned i = 0; i < b->queued->len; i++) {
+		Request *rq = b->queued->pdata[i];
+
+		(void)sd_bus_reply_method_errorf(
+			rq->c.m, SD_BUS_ERROR_NO_SERVER,
+			"tbstreamd is stopping; stream \"%s\" was not made, retry", rq->t.name);
+	}
+	g_clear_pointer(&b->queued, g_ptr_array_unref);
 }
 
 static int method_request_stream(sd_bus_message *m, void *userdata, sd_bus_error *error)
@@ -417,6 +522,11 @@ static int method_request_stream(sd_bus_message *m, void *userdata, sd_bus_error
 		return request_error(error, tbs_stream_is_removing(s) ? -EINPROGRESS : -EEXIST, p,
 				     name);
 	}
+	/* before polkit: nobody is asked for a password for what will be refused */
+	if (!rq->persistent && (r = bus_refuse_if_exiting(b, m, TEMPORARY_STREAM, error)) < 0) {
+		request_free(rq);
+		return r;
+	}
 
 	details[0] = "peer";
 	details[1] = rq->peer_id;
@@ -425,10 +535,15 @@ static int method_request_stream(sd_bus_message *m, void *userdata, sd_bus_error
 	details[4] = "stream";
 	details[5] = rq->t.name;
 	details[6] = NULL;
+	if (!b->queued)
+		b->queued = g_ptr_array_new_with_free_func(request_free);
+	/* the callback keeps rq for the batch or frees it */
 	r = tbs_polkit_check(b->polkit, m, TBS_ACTION_REQUEST_STREAM, details,
-			     on_request_authorized, rq, request_free);
-	if (r < 0)
+			     on_request_authorized, rq, NULL);
+	if (r < 0) {
+		request_free(rq);
 		return tbs_bus_error_set(error, r, "Cannot check authorization: %s", strerror(-r));
+	}
 	return 1;
 }
 

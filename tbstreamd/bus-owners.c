@@ -159,12 +159,19 @@ void bus_owners_save(TbsBus *b)
 		g_key_file_set_string(kf, group, "Owner", bs->owner);
 		g_key_file_set_boolean(kf, group, "Persistent", bs->persistent);
 	}
-	/* the RequestStream about to make its item: who asked is on disk before the mkdir */
-	if (b->creating.key && !g_hash_table_contains(b->streams, b->creating.key)) {
-		g_autofree char *group = g_strdup_printf("Stream %s", b->creating.key);
+	/* the RequestStreams about to make their items: who asked is on disk before the mkdirs */
+	for (unsigned i = 0; b->batch && i < b->batch->len; i++) {
+		const BusCreation *c = b->batch->pdata[i];
+		g_autofree char *group = NULL;
 
-		g_key_file_set_string(kf, group, "Owner", sd_bus_message_get_sender(b->creating.m));
-		g_key_file_set_boolean(kf, group, "Persistent", b->creating.persistent);
+		if (!c->key || g_hash_table_contains(b->streams, c->key))
+			continue;
+		group = g_strdup_printf("Stream %s", c->key);
+		/* two requests for one name: the first is made, the second finds it there */
+		if (g_key_file_has_group(kf, group))
+			continue;
+		g_key_file_set_string(kf, group, "Owner", sd_bus_message_get_sender(c->m));
+		g_key_file_set_boolean(kf, group, "Persistent", c->persistent);
 	}
 	data = g_key_file_to_data(kf, &len, NULL);
 	r = tbs_write_file_atomic(path, data, len, 0600);

@@ -51,6 +51,13 @@ static inline const char *strempty(const char *s)
 
 #define BUS_STREAM_N_COUNTERS 6
 
+/* An authorized RequestStream about to be made (bus-manager.c), as the owners file records it. */
+typedef struct BusCreation {
+	char *key; /* group/name; NULL: the peer has no group, nothing will be made */
+	bool persistent;
+	sd_bus_message *m; /* the call: its sender is the owner */
+} BusCreation;
+
 /* What the bus layer keeps per peer; find callbacks hand these to the vtables. */
 typedef struct BusPeer {
 	TbsBus *b;
@@ -92,6 +99,10 @@ struct TbsBus {
 		bool persistent;
 		sd_bus_message *m;
 	} creating;
+	/* bus-manager.c: authorized requests waiting for their batch, and the batch being made */
+	GPtrArray *queued; /* Request* (owning) */
+	GPtrArray *batch;  /* BusCreation*: their owners go to disk before the mkdirs */
+	sd_event_source *create_batch;
 	uint64_t request_timeout_usec;
 	uint64_t live_interval_usec; /* LinkState and Counters are read at most this often */
 	char *last_state;
@@ -103,8 +114,11 @@ struct TbsBus {
 	bool owners_after_removals;  /* to write once the removals under way have ended */
 	void (*activity)(void *userdata);
 	void *activity_userdata;
+	void (*work_done)(void *userdata);
+	void *work_done_userdata;
 	void (*released)(void *userdata);
 	void *released_userdata;
+	bool releasing;		/* the name is being given up: nothing lasting starts */
 	bool name_released;	/* calls already routed to us are still served */
 	sd_bus_slot *name_slot; /* RequestName in flight */
 	TbsBusStarted started;
@@ -132,8 +146,16 @@ void bus_owners_flush(TbsBus *b);
 /* A stream seen for the first time: take its owner from the previous instance, if any. */
 void bus_owners_restore(BusStream *bs);
 
+/*
+ * bus.c: 0, or (the daemon is letting go of its name) a retryable error for a
+ * call that would start work outliving it (what: for the caller and the log).
+ */
+int bus_refuse_if_exiting(TbsBus *b, sd_bus_message *m, const char *what, sd_bus_error *error);
+
 /* bus-manager.c: Reload calls still waiting get an error (the daemon stops). */
 void bus_manager_stop_reloads(TbsBus *b);
+/* ... and so do authorized RequestStream calls waiting for their batch. */
+void bus_manager_stop_requests(TbsBus *b);
 
 /* bus-logcontrol.c: org.freedesktop.LogControl1 at /org/freedesktop/LogControl1 */
 int bus_log_control_add(sd_bus *bus);

@@ -3,6 +3,10 @@
  * Manager.WatchThroughput: the streams' byte counters and rates, published at
  * most once a second per stream and only while someone watches. With no
  * watcher there is no timer at all, so an idle desktop causes no wake-ups.
+ *
+ * Watching is open to everyone (the counters are readable by all), so it must
+ * not be a way to hold the daemon: watches never hold off the idle exit, and
+ * one user cannot take every slot.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -15,6 +19,8 @@
 /* a late wake-up costs nothing: let the kernel batch ours with others */
 #define SAMPLE_ACCURACY_USEC (100000ULL)
 #define WATCHES_MAX 64
+/* a panel watches once, a tbstreamctl monitor or two beside it: room to spare */
+#define WATCHES_PER_UID_MAX 4
 
 static bool read_u64(const char *dir, const char *attr, uint64_t *ret)
 {
@@ -138,16 +144,18 @@ static void sampling_stop(TbsBus *b)
 			(void)sd_bus_emit_properties_changed(b->bus, bs->path, TBS_BUS_IFACE_STREAM,
 							     "RxRate", "TxRate", NULL);
 	}
+	/*
+	 * Not bus activity for the idle exit: anyone may watch and unwatch, and a
+	 * loop of both must not keep restarting the quiet period.
+	 */
 	log_debug("Throughput sampling stopped: nobody watches");
-	/* the watch kept the daemon from its idle exit: the quiet period starts now */
-	if (b->activity)
-		b->activity(b->activity_userdata);
 }
 
 /* One caller's watches: each WatchThroughput counts, each UnwatchThroughput takes one back. */
 typedef struct Watcher {
 	TbsBus *b;
 	char *name;
+	uid_t uid; /* as the bus daemon knows the connection */
 	unsigned n;
 	TbsNameWatch *watch; /* until the caller leaves */
 } Watcher;
@@ -200,21 +208,54 @@ bool tbs_bus_throughput_sampling(TbsBus *b)
 	return b->sample != NULL;
 }
 
-int bus_throughput_method_watch(sd_bus_message *m, void *userdata, sd_bus_error *error)
+unsigned tbs_bus_n_throughput_watches(TbsBus *b)
 {
-	TbsBus *b = userdata;
-	const char *sender;
-	Watcher *w;
-	int r;
+	return bus_throughput_n_watches(b);
+}
 
+static unsigned n_watches_of(TbsBus *b, uid_t uid)
+{
+	GHashTableIter it;
+	Watcher *w;
+	unsigned n = 0;
+
+	if (!b->watchers)
+		return 0;
+	g_hash_table_iter_init(&it, b->watchers);
+	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&w))
+		if (w->uid == uid)
+			n += w->n;
+	return n;
+}
+
+static int check_limits(TbsBus *b, uid_t uid, sd_bus_error *error)
+{
 	if (bus_throughput_n_watches(b) >= WATCHES_MAX)
 		return tbs_bus_error_set_name(
 			error, TBS_BUS_ERROR_TOO_MANY_WATCHERS, EUSERS,
 			"%d throughput watches exist already; call UnwatchThroughput when done",
 			WATCHES_MAX);
-	sender = sd_bus_message_get_sender(m);
-	if (!sender)
-		return tbs_bus_error_set(error, -EINVAL, "A throughput watch needs a bus name");
+	if (n_watches_of(b, uid) >= WATCHES_PER_UID_MAX)
+		return tbs_bus_error_set_name(
+			error, TBS_BUS_ERROR_TOO_MANY_WATCHERS, EUSERS,
+			"uid %u has %d throughput watches already, the most one user may have; "
+			"call UnwatchThroughput when done",
+			(unsigned)uid, WATCHES_PER_UID_MAX);
+	return 0;
+}
+
+/* The caller's uid is known and the limits allow one more: count it and answer. */
+static int watch_add(TbsBus *b, sd_bus_message *m, uid_t uid, sd_bus_error *error)
+{
+	const char *sender = sd_bus_message_get_sender(m);
+	Watcher *w;
+	int r;
+
+	r = check_limits(b, uid, error);
+	if (r < 0) {
+		log_debug("Throughput watch refused to %s: %s", sender, error->message);
+		return r;
+	}
 	if (!b->watchers)
 		b->watchers = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, watcher_free);
 	w = g_hash_table_lookup(b->watchers, sender);
@@ -222,6 +263,7 @@ int bus_throughput_method_watch(sd_bus_message *m, void *userdata, sd_bus_error 
 		w = g_new0(Watcher, 1);
 		w->b = b;
 		w->name = g_strdup(sender);
+		w->uid = uid;
 		/* asynchronous: a caller that left already is dropped by the first answer */
 		r = tbs_name_watch_new(b->bus, sender, on_watcher_gone, w, &w->watch);
 		if (r < 0) {
@@ -241,9 +283,74 @@ int bus_throughput_method_watch(sd_bus_message *m, void *userdata, sd_bus_error 
 		return tbs_bus_error_set(error, r, "Cannot start sampling: %s", strerror(-r));
 	}
 	w->n++;
-	log_debug("Throughput watch added by %s (%u in all)", strna(sd_bus_message_get_sender(m)),
+	log_debug("Throughput watch added by %s, uid %u (%u in all)", sender, (unsigned)uid,
 		  bus_throughput_n_watches(b));
 	return sd_bus_reply_method_return(m, NULL);
+}
+
+typedef struct WatchCall {
+	TbsBus *b;
+	TbsCallerCreds creds;
+} WatchCall;
+
+static void watch_call_free(void *p)
+{
+	WatchCall *wc = p;
+
+	tbs_caller_creds_clear(&wc->creds);
+	g_free(wc);
+}
+
+static void on_watch_creds(sd_bus_message *m, int r, const sd_bus_error *error, void *userdata)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+	WatchCall *wc = userdata;
+
+	if (r == -ECANCELED)
+		return;
+	if (r < 0) {
+		tbs_polkit_reply_error(m, error);
+		return;
+	}
+	/* other watches may have come while the bus answered: the limits are checked now */
+	r = bus_refuse_if_exiting(wc->b, m, "a throughput watch", &e);
+	if (r >= 0)
+		r = watch_add(wc->b, m, wc->creds.uid, &e);
+	if (r < 0 && sd_bus_error_is_set(&e))
+		tbs_polkit_reply_error(m, &e);
+	else if (r < 0)
+		log_debug_errno(r, "Cannot reply to %s: %m", strna(sd_bus_message_get_sender(m)));
+}
+
+int bus_throughput_method_watch(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	TbsBus *b = userdata;
+	const char *sender;
+	WatchCall *wc;
+	Watcher *w;
+	int r;
+
+	/* a watch would end with this instance in a moment: the caller should watch the next */
+	r = bus_refuse_if_exiting(b, m, "a throughput watch", error);
+	if (r < 0)
+		return r;
+	/* cheap to answer before asking the bus who this is */
+	if (bus_throughput_n_watches(b) >= WATCHES_MAX)
+		return check_limits(b, (uid_t)-1, error);
+	sender = sd_bus_message_get_sender(m);
+	if (!sender)
+		return tbs_bus_error_set(error, -EINVAL, "A throughput watch needs a bus name");
+	w = b->watchers ? g_hash_table_lookup(b->watchers, sender) : NULL;
+	if (w)
+		return watch_add(b, m, w->uid, error);
+	/* the limit is per user: a user could open connections until every slot is theirs */
+	wc = g_new0(WatchCall, 1);
+	wc->b = b;
+	r = tbs_polkit_caller_creds(b->polkit, m, &wc->creds, on_watch_creds, wc, watch_call_free);
+	if (r < 0)
+		return tbs_bus_error_set(error, r, "Cannot learn who the caller is: %s",
+					 strerror(-r));
+	return 1;
 }
 
 int bus_throughput_method_unwatch(sd_bus_message *m, void *userdata, sd_bus_error *error)

@@ -205,6 +205,15 @@ static void on_authorized(void *userdata)
 		b->activity(b->activity_userdata);
 }
 
+/* Any check ended: a refused one restarts nothing, but is no longer work either. */
+static void on_check_done(void *userdata)
+{
+	TbsBus *b = userdata;
+
+	if (b->work_done)
+		b->work_done(b->work_done_userdata);
+}
+
 static int bus_open(const char *address, sd_bus **ret)
 {
 	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
@@ -270,6 +279,7 @@ int tbs_bus_new(sd_event *event, TbsManager *m, const char *address, TbsBus **re
 	if (r < 0)
 		goto fail;
 	tbs_polkit_set_authorized_hook(b->polkit, on_authorized, b);
+	tbs_polkit_set_done_hook(b->polkit, on_check_done, b);
 
 	if ((r = sd_bus_add_object_manager(b->bus, NULL, TBS_BUS_PATH)) < 0 ||
 	    (r = sd_bus_add_object_vtable(b->bus, NULL, TBS_BUS_PATH, TBS_BUS_IFACE_MANAGER,
@@ -363,13 +373,24 @@ void tbs_bus_set_activity_handler(TbsBus *b, void (*handler)(void *userdata), vo
 	b->activity_userdata = userdata;
 }
 
+void tbs_bus_set_work_done_handler(TbsBus *b, void (*handler)(void *userdata), void *userdata)
+{
+	b->work_done = handler;
+	b->work_done_userdata = userdata;
+}
+
 bool tbs_bus_has_work(TbsBus *b)
 {
 	GHashTableIter it;
 	BusStream *bs;
 
-	/* a watcher (a settings panel) keeps the daemon: it shows live rates */
-	if (tbs_polkit_n_pending(b->polkit) > 0 || b->sample || b->reloads->len > 0)
+	/*
+	 * Throughput watches are not work: anyone may watch, and the idle exit
+	 * comes only with no peer connected, when there is no traffic to show.
+	 * A panel that watches is told the name left and watches the next instance.
+	 */
+	if (tbs_polkit_n_pending(b->polkit) > 0 || b->reloads->len > 0 ||
+	    (b->queued && b->queued->len > 0))
 		return true;
 	g_hash_table_iter_init(&it, b->streams);
 	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&bs))
@@ -422,12 +443,32 @@ static int on_name_released(sd_bus_message *m, void *userdata, sd_bus_error *err
 	return 0;
 }
 
+/*
+ * Refused rather than taking the name back: once it is released, D-Bus
+ * activation may already be starting the next instance, which the name then
+ * belongs to; a caller that simply calls again reaches that one.
+ */
+int bus_refuse_if_exiting(TbsBus *b, sd_bus_message *m, const char *what, sd_bus_error *error)
+{
+	if (!b->releasing)
+		return 0;
+	log_info("Refusing %s to %s: exiting on idle, it would keep this instance running", what,
+		 strna(sd_bus_message_get_sender(m)));
+	return tbs_bus_error_set_name(
+		error, SD_BUS_ERROR_NO_SERVER, ESHUTDOWN,
+		"tbstreamd is exiting after a quiet period and starts nothing "
+		"that would outlive it (%s); call again, which starts it anew",
+		what);
+}
+
 int tbs_bus_release_name(TbsBus *b, void (*done)(void *userdata), void *userdata)
 {
 	int r;
 
 	b->released = done;
 	b->released_userdata = userdata;
+	/* calls in flight are answered, but what would outlive them is refused */
+	b->releasing = true;
 	/*
 	 * Calls already routed to us arrive before the reply and are answered
 	 * (done waits for them); later ones make the bus activate the service again.
@@ -449,6 +490,7 @@ TbsBus *tbs_bus_free(TbsBus *b)
 	/* pending checks and requests first: their callbacks still see the tables */
 	b->polkit = tbs_polkit_free(b->polkit);
 	bus_manager_stop_reloads(b);
+	bus_manager_stop_requests(b);
 	bus_throughput_free(b);
 	b->restored_check = sd_event_source_disable_unref(b->restored_check);
 	b->save_later = sd_event_source_disable_unref(b->save_later);

@@ -31,6 +31,11 @@ TbsBus *tbs_bus_free(TbsBus *b);
 /* Call handler(userdata) for every verb polkit authorized (NULL: stop). */
 void tbs_bus_set_activity_handler(TbsBus *b, void (*handler)(void *userdata), void *userdata);
 /*
+ * Call handler(userdata) whenever a polkit check or credentials lookup ended,
+ * whatever its answer: work that tbs_bus_has_work() counted may be gone.
+ */
+void tbs_bus_set_work_done_handler(TbsBus *b, void (*handler)(void *userdata), void *userdata);
+/*
  * Work an exit would lose: polkit checks in flight, RequestStream calls waiting
  * for their stream, streams that live only as long as their caller is on the bus.
  */
@@ -49,4 +54,6 @@ void tbs_bus_set_live_interval(TbsBus *b, uint64_t usec);
 unsigned tbs_bus_n_pending_checks(TbsBus *b);
 /* Whether the throughput timer exists (someone watches); for tests. */
 bool tbs_bus_throughput_sampling(TbsBus *b);
+/* Throughput watches of every caller; for tests. */
+unsigned tbs_bus_n_throughput_watches(TbsBus *b);
 unsigned tbs_bus_n_pending_requests(TbsBus *b);

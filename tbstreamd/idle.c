@@ -44,6 +44,23 @@ static void idle_restart(TbsIdle *i)
 		log_warning_errno(r, "Cannot arm the idle timer: %m");
 }
 
+/*
+ * Work ended without an event that restarts the quiet period (a check polkit
+ * refused, a lookup of who a caller is): the timer, off while there was work,
+ * is armed now. A timer already running is left alone, so what is not work
+ * never postpones the exit.
+ */
+static void idle_recheck(TbsIdle *i)
+{
+	int enabled = SD_EVENT_OFF;
+
+	if (i->fired || idle_busy(i))
+		return;
+	if (sd_event_source_get_enabled(i->timer, &enabled) >= 0 && enabled != SD_EVENT_OFF)
+		return;
+	idle_restart(i);
+}
+
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	TbsIdle *i = userdata;
@@ -91,6 +108,11 @@ static void on_bus_activity(void *userdata)
 	idle_restart(userdata);
 }
 
+static void on_bus_work_done(void *userdata)
+{
+	idle_recheck(userdata);
+}
+
 int tbs_idle_new(sd_event *event, TbsManager *m, TbsBus *bus, uint64_t timeout_usec,
 		 TbsIdleHandler handler, void *userdata, TbsIdle **ret)
 {
@@ -120,8 +142,10 @@ int tbs_idle_new(sd_event *event, TbsManager *m, TbsBus *bus, uint64_t timeout_u
 		tbs_idle_free(i);
 		return r;
 	}
-	if (bus)
+	if (bus) {
 		tbs_bus_set_activity_handler(bus, on_bus_activity, i);
+		tbs_bus_set_work_done_handler(bus, on_bus_work_done, i);
+	}
 	idle_restart(i);
 	*ret = i;
 	return 0;
@@ -132,8 +156,10 @@ TbsIdle *tbs_idle_free(TbsIdle *i)
 	if (!i)
 		return NULL;
 	tbs_manager_remove_observer(i->m, &idle_observer, i);
-	if (i->bus)
+	if (i->bus) {
 		tbs_bus_set_activity_handler(i->bus, NULL, NULL);
+		tbs_bus_set_work_done_handler(i->bus, NULL, NULL);
+	}
 	sd_event_source_disable_unref(i->timer);
 	sd_event_unref(i->event);
 	g_free(i);

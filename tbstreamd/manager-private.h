@@ -66,6 +66,8 @@ struct TbsManager {
 	sd_event_source *save_retry; /* a state write failed: try again later */
 	bool owned_dirty;
 	GHashTable *dirty_records; /* peer UUIDs whose record needs writing */
+	GPtrArray *intended;	   /* keys whose intent was recorded ahead of their mkdir */
+	bool intended_unsaved;	   /* ... and some of them are not on disk yet */
 
 	MgrReload *reload; /* manager-reload.c */
 
@@ -98,6 +100,13 @@ void mgr_reload_free(TbsManager *m);
 TbsStream *mgr_stream_add(TbsManager *m, const char *group, const char *name);
 TbsStream *mgr_stream_create(TbsManager *m, TbsPeer *p, const TbsStreamTemplate *t,
 			     TbsStreamOrigin origin, int *ret_error);
+/*
+ * Record, in one write, the intent for every policy stream in templates that
+ * p does not have yet, before the mkdirs of the mgr_stream_create() calls that
+ * follow; mgr_streams_intend_end() drops what they did not make.
+ */
+void mgr_streams_intend(TbsManager *m, TbsPeer *p, const GPtrArray *templates);
+void mgr_streams_intend_end(TbsManager *m);
 /* As tbs_manager_remove_stream; why is for the log. */
 int mgr_stream_remove(TbsManager *m, TbsStream *s, bool force, const char *why,
 		      TbsStreamRemoved done, void *userdata);

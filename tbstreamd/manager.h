@@ -102,6 +102,17 @@ GPtrArray *tbs_manager_peer_streams(TbsManager *m, TbsPeer *p);
 int tbs_manager_request_stream(TbsManager *m, TbsPeer *p, const TbsStreamTemplate *t,
 			       bool exclusive, TbsStream **ret);
 /*
+ * Creations in a batch (RequestStream calls answered in one loop iteration):
+ * intend_stream records that p's stream t is about to be made on request,
+ * intend_commit writes every intent recorded so far in one write, before the
+ * mkdirs; request_stream then finds its intent on disk and writes nothing
+ * itself, and intend_end drops what was intended but not made.
+ */
+void tbs_manager_intend_stream(TbsManager *m, TbsPeer *p, const TbsStreamTemplate *t);
+int tbs_manager_intend_commit(TbsManager *m);
+void tbs_manager_intend_end(TbsManager *m);
+
+/*
  * Removal is asynchronous (an rmdir may wait in the kernel): 0 means it is
  * under way, and done (may be NULL) then runs on the loop with its result
  * once the stream is gone or the rmdir failed. A stream already being removed

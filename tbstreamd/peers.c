@@ -146,6 +146,7 @@ void mgr_evaluate_peer(TbsManager *m, TbsPeer *p)
 		}
 	}
 
+	mgr_streams_intend(m, p, d.streams);
 	for (unsigned i = 0; i < d.streams->len; i++) {
 		const TbsStreamTemplate *t = d.streams->pdata[i];
 		TbsStream *s = tbs_manager_find_stream(m, p->group, t->name);
@@ -178,6 +179,7 @@ void mgr_evaluate_peer(TbsManager *m, TbsPeer *p)
 			mgr_notify_stream(m, s, TBS_CHANGED);
 		}
 	}
+	mgr_streams_intend_end(m);
 	tbs_decision_clear(&d);
 	mgr_update_status(m);
 }

@@ -32,6 +32,8 @@ struct TbsPolkit {
 	uint64_t next_id;
 	void (*authorized)(void *userdata);
 	void *authorized_userdata;
+	void (*done)(void *userdata);
+	void *done_userdata;
 };
 
 struct Check {
@@ -64,6 +66,8 @@ static void check_free(Check *c)
 /* Run the callback once and forget the check. */
 static void check_finish(Check *c, int r, const sd_bus_error *error)
 {
+	TbsPolkit *pk = c->pk;
+
 	g_hash_table_steal(c->pk->checks, c);
 	/* no more answers or disconnect notifications for this one */
 	c->slot = sd_bus_slot_unref(c->slot);
@@ -72,6 +76,8 @@ static void check_finish(Check *c, int r, const sd_bus_error *error)
 		c->pk->authorized(c->pk->authorized_userdata);
 	c->callback(c->m, r, error, c->userdata);
 	check_free(c);
+	if (pk->done)
+		pk->done(pk->done_userdata);
 }
 
 static void check_cancel_in_polkit(Check *c)
@@ -196,6 +202,12 @@ void tbs_polkit_set_authorized_hook(TbsPolkit *pk, void (*hook)(void *userdata),
 {
 	pk->authorized = hook;
 	pk->authorized_userdata = userdata;
+}
+
+void tbs_polkit_set_done_hook(TbsPolkit *pk, void (*hook)(void *userdata), void *userdata)
+{
+	pk->done = hook;
+	pk->done_userdata = userdata;
 }
 
 int tbs_polkit_new(sd_bus *bus, TbsPolkit **ret)

@@ -27,6 +27,8 @@ typedef void (*TbsPolkitCallback)(sd_bus_message *m, int r, const sd_bus_error *
 int tbs_polkit_new(sd_bus *bus, TbsPolkit **ret);
 /* Called before the callback of every check that was authorized. */
 void tbs_polkit_set_authorized_hook(TbsPolkit *pk, void (*hook)(void *userdata), void *userdata);
+/* Called after the callback of every check, whatever its answer (no longer pending then). */
+void tbs_polkit_set_done_hook(TbsPolkit *pk, void (*hook)(void *userdata), void *userdata);
 /* Cancels pending checks (callbacks see -ECANCELED). */
 TbsPolkit *tbs_polkit_free(TbsPolkit *pk);
 

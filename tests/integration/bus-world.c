@@ -220,6 +220,18 @@ bool bus_env_polkit_has_hanging(BusEnv *e)
 	return b;
 }
 
+void bus_env_polkit_fail(BusEnv *e, const char *error_name, const char *message)
+{
+	g_autofree char *code = NULL;
+
+	g_assert(!strpbrk(error_name, "'\\\n") && !strpbrk(message, "'\\\n"));
+	code = g_strdup_printf("raise dbus.exceptions.DBusException('%s', name='%s')", message,
+			       error_name);
+	/* a method added at run time is looked up before the template's own */
+	mock_call(e, "AddMethod", "sssss", "org.freedesktop.PolicyKit1.Authority",
+		  "CheckAuthorization", "(sa{sv})sa{ss}us", "(bba{ss})", code);
+}
+
 void bus_env_polkit_reset(BusEnv *e)
 {
 	if (e->polkit_pid <= 0)
@@ -292,6 +304,30 @@ sd_bus *bus_world_client(BusWorld *bw)
 	g_assert(sd_bus_set_bus_client(c, true) >= 0);
 	g_assert(sd_bus_negotiate_fds(c, true) >= 0);
 	g_assert(sd_bus_start(c) >= 0);
+	g_assert(sd_bus_attach_event(c, bw->w.event, 0) >= 0);
+	return c;
+}
+
+sd_bus *bus_world_client_as(BusWorld *bw, uid_t uid)
+{
+	uid_t euid = geteuid();
+	sd_bus *c = NULL;
+	int r;
+
+	if (uid == euid)
+		return bus_world_client(bw);
+	g_assert(sd_bus_new(&c) >= 0);
+	g_assert(sd_bus_set_address(c, bw->env->address) >= 0);
+	g_assert(sd_bus_set_bus_client(c, true) >= 0);
+	/*
+	 * The bus daemon takes the uid from the socket (SO_PEERCRED, fixed at
+	 * connect()) and sd-bus sends geteuid() in its AUTH EXTERNAL: both are
+	 * settled inside sd_bus_start(), after which we are root again.
+	 */
+	g_assert(setresuid(-1, uid, -1) == 0);
+	r = sd_bus_start(c);
+	g_assert(setresuid(-1, euid, -1) == 0);
+	g_assert(r >= 0);
 	g_assert(sd_bus_attach_event(c, bw->w.event, 0) >= 0);
 	return c;
 }

@@ -34,6 +34,12 @@ void bus_env_polkit_hang(BusEnv *e, const char *const *actions);
 void bus_env_polkit_release(BusEnv *e);
 bool bus_env_polkit_has_hanging(BusEnv *e);
 void bus_env_polkit_reset(BusEnv *e);
+/*
+ * From now on every CheckAuthorization fails with that D-Bus error, as a
+ * polkitd that is there but broken would: for the whole life of e (reset
+ * does not undo it), so give such tests a BusEnv of their own.
+ */
+void bus_env_polkit_fail(BusEnv *e, const char *error_name, const char *message);
 
 typedef struct BusWorld {
 	World w;
@@ -52,6 +58,8 @@ void bus_world_stop(BusWorld *bw);
 
 /* A client connection on the World's loop. */
 sd_bus *bus_world_client(BusWorld *bw);
+/* The same as another user, as the bus daemon sees it (needs root when uid is not ours). */
+sd_bus *bus_world_client_as(BusWorld *bw, uid_t uid);
 /*
  * Send m and run the loop until its reply (or timeout_ms). Returns 0 and *reply,
  * or the error's errno with error filled.

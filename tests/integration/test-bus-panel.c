@@ -16,6 +16,7 @@
 #include "../unit/helpers.h"
 #include "bus-errors.h"
 #include "bus-world.h"
+#include "idle.h"
 
 #define UUID_A "3a1cb984-c4d9-4469-a277-ce2fdfd11f0d"
 #define PATH "/io/github/tbstream1"
@@ -784,8 +785,8 @@ START_TEST(test_throughput_only_while_watched)
 	put_counter("rate", "tx_bytes", 7);
 	ck_assert_msg(watch(watcher, "WatchThroughput", &e) == 0, "Watch: %s", e.message);
 	ck_assert(tbs_bus_throughput_sampling(bw.bus));
-	/* the watch is work: the daemon does not exit while a panel shows rates */
-	ck_assert(tbs_bus_has_work(bw.bus));
+	/* a watch is not work (anyone may watch): the idle exit ends it, the panel watches again */
+	ck_assert(!tbs_bus_has_work(bw.bus));
 	ck_assert(world_run_until(&bw.w, cond_prop_at_least, &bytes, WAIT_MS));
 	ck_assert_uint_eq(get_t(STREAM_PATH("rate"), STREAM_IFACE, "RxBytes"), 1000);
 	ck_assert_uint_eq(get_t(STREAM_PATH("rate"), STREAM_IFACE, "TxBytes"), 7);
@@ -809,6 +810,92 @@ START_TEST(test_throughput_only_while_watched)
 }
 END_TEST
 
+/* Watching is open to everyone: another user than the tests' own where we can be one. */
+static uid_t other_uid(void)
+{
+	return geteuid() == 0 ? 65534 : geteuid();
+}
+
+static void on_idle_fired(TbsIdle *idle, void *userdata)
+{
+	*(bool *)userdata = true;
+}
+
+/*
+ * Any user may watch, so a watch must not be a way to keep the daemon running
+ * for good: neither a watch held, nor watching and unwatching in a loop.
+ */
+START_TEST(test_watches_do_not_hold_off_idle_exit)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+	sd_bus *held = bus_world_client_as(&bw, other_uid());
+	sd_bus *looping = bus_world_client_as(&bw, other_uid());
+	TbsIdle *idle = NULL;
+	bool fired = false;
+
+	ck_assert_msg(watch(held, "WatchThroughput", &e) == 0, "Watch: %s", e.message);
+	ck_assert(tbs_bus_throughput_sampling(bw.bus));
+	world_remove_peer(&bw.w, xd_a);
+	g_clear_pointer(&xd_a, g_free);
+	ck_assert_int_eq(
+		tbs_idle_new(bw.w.event, bw.w.m, bw.bus, 1000 * 1000, on_idle_fired, &fired, &idle),
+		0);
+	for (int i = 0; i < 40 && !fired; i++) {
+		ck_assert_msg(watch(looping, "WatchThroughput", &e) == 0, "Watch: %s", e.message);
+		ck_assert_msg(watch(looping, "UnwatchThroughput", &e) == 0, "Unwatch: %s",
+			      e.message);
+		bus_world_run(&bw, 100);
+	}
+	ck_assert_msg(fired, "no peer, only throughput watches: the daemon must be free to go");
+	ck_assert(tbs_bus_throughput_sampling(bw.bus));
+	tbs_idle_free(idle);
+	sd_bus_flush_close_unref(looping);
+	sd_bus_flush_close_unref(held);
+}
+END_TEST
+
+static bool cond_watches_at_most(World *w, const void *data)
+{
+	return tbs_bus_n_throughput_watches(bw.bus) <= *(const unsigned *)data;
+}
+
+#define PER_UID 4
+
+/* One user cannot take every slot, however many connections it opens; others still watch. */
+START_TEST(test_one_user_cannot_take_every_watch)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+	sd_bus *c[PER_UID + 1];
+	const unsigned left = PER_UID - 1;
+
+	if (geteuid() != 0)
+		return; /* every caller would be the same user: nothing to tell apart */
+	for (unsigned i = 0; i <= PER_UID; i++)
+		c[i] = bus_world_client_as(&bw, other_uid());
+	for (unsigned i = 0; i < PER_UID; i++)
+		ck_assert_msg(watch(c[i], "WatchThroughput", &e) == 0, "Watch %u: %s", i,
+			      e.message);
+	ASSERT_ERROR(watch(c[PER_UID], "WatchThroughput", &e), e, ERR "TooManyWatchers");
+	ck_assert_msg(strstr(e.message, "uid 65534"), "%s", e.message);
+	sd_bus_error_free(&e);
+	/* nor by watching again on a connection it has */
+	ASSERT_ERROR(watch(c[0], "WatchThroughput", &e), e, ERR "TooManyWatchers");
+	sd_bus_error_free(&e);
+	ck_assert_uint_eq(tbs_bus_n_throughput_watches(bw.bus), PER_UID);
+
+	/* another user still gets one */
+	ck_assert_msg(watch(client, "WatchThroughput", &e) == 0, "Watch: %s", e.message);
+	ck_assert_int_eq(watch(client, "UnwatchThroughput", &e), 0);
+
+	/* a connection that closes gives its slot back */
+	c[0] = sd_bus_flush_close_unref(c[0]);
+	ck_assert(world_run_until(&bw.w, cond_watches_at_most, &left, WAIT_MS));
+	ck_assert_msg(watch(c[PER_UID], "WatchThroughput", &e) == 0, "Watch: %s", e.message);
+	for (unsigned i = 1; i <= PER_UID; i++)
+		sd_bus_flush_close_unref(c[i]);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("bus-panel");
@@ -828,6 +915,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_policy_errors_have_codes);
 	tcase_add_test(tc, test_failed_stream_has_error_code);
 	tcase_add_test(tc, test_throughput_only_while_watched);
+	tcase_add_test(tc, test_watches_do_not_hold_off_idle_exit);
+	tcase_add_test(tc, test_one_user_cannot_take_every_watch);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("before-start");

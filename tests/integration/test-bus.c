@@ -47,6 +47,14 @@ static void env_without_polkit(void)
 	bus_env_start(&env, false);
 }
 
+#define POLKIT_SECRET "backend /etc/polkit-1/rules.d/49-site.rules:12 threw 0xdeadbeef"
+
+static void env_with_failing_polkit(void)
+{
+	bus_env_start(&env, true);
+	bus_env_polkit_fail(&env, "org.freedesktop.PolicyKit1.Error.Failed", POLKIT_SECRET);
+}
+
 static void env_stop(void)
 {
 	bus_env_stop(&env);
@@ -574,7 +582,7 @@ END_TEST
  * Every complete write of the owners file ends in a rename onto it (the
  * library's rename() resolves to this one, as mkdir() does to the fake kernel's).
  */
-static unsigned n_owners_writes;
+static unsigned n_owners_writes, n_state_writes;
 
 int rename(const char *from, const char *to)
 {
@@ -584,6 +592,8 @@ int rename(const char *from, const char *to)
 		real = (int (*)(const char *, const char *))dlsym(RTLD_NEXT, "rename");
 	if (g_str_has_suffix(to, "/bus-owners.state"))
 		n_owners_writes++;
+	else if (g_str_has_suffix(to, "/configfs.state"))
+		n_state_writes++;
 	return real(from, to);
 }
 
@@ -1314,6 +1324,80 @@ START_TEST(test_removal_waiting_in_the_kernel_delays_nobody)
 }
 END_TEST
 
+/* At every item's mkdir both files already name it: who asked, and that it is ours. */
+static void intents_on_disk(const char *path, void *userdata)
+{
+	g_autofree char *owners = NULL, *state = NULL, *group = NULL;
+	g_autofree char *owners_path = g_build_filename(bw.w.state, "bus-owners.state", NULL);
+	g_autofree char *state_path = g_build_filename(bw.w.state, "configfs.state", NULL);
+	const char *key = path + strlen(bw.w.stream_dir) + 1;
+
+	(*(unsigned *)userdata)++;
+	ck_assert(g_file_get_contents(owners_path, &owners, NULL, NULL));
+	ck_assert(g_file_get_contents(state_path, &state, NULL, NULL));
+	group = g_strdup_printf("[Stream %s]", key);
+	ck_assert_msg(strstr(owners, group), "mkdir of %s before its owner was written:\n%s", key,
+		      owners);
+	ck_assert_msg(strstr(state, key), "mkdir of %s before its intent was written:\n%s", key,
+		      state);
+}
+
+/*
+ * RequestStream calls answered by polkit together are made together: the
+ * owners file and configfs.state are written once for all of them before the
+ * first mkdir, not once each per stream with their fsyncs.
+ */
+START_TEST(test_requests_answered_together_cost_one_write)
+{
+	const char *hang[] = {"io.github.tbstream1.request-stream", NULL};
+	sd_bus *other = bus_world_client(&bw);
+	Reply replies[N_BURST] = {};
+	unsigned n = N_BURST, mkdirs = 0;
+
+	bus_env_polkit_hang(&env, hang);
+	for (unsigned i = 0; i < N_BURST; i++) {
+		g_autofree char *name = g_strdup_printf("t%u", i);
+		_cleanup_(sd_bus_message_unrefp) sd_bus_message *m =
+			request_msg(i % 2 ? other : client, UUID_A, name);
+
+		ck_assert_int_ge(
+			sd_bus_message_append(m, "a{sv}", 1, "Persistent", "b", i % 2 == 0), 0);
+		ck_assert_int_ge(sd_bus_call_async(sd_bus_message_get_bus(m), NULL, m, on_reply,
+						   &replies[i], 0),
+				 0);
+	}
+	ck_assert(world_run_until(&bw.w, checks_pending, &n, 5000));
+	n_owners_writes = n_state_writes = 0;
+	fake_kernel_set_mkdir_hook(bw.w.fk, intents_on_disk, &mkdirs);
+	bus_env_polkit_hang(&env, NULL);
+	/* polkit has sent every answer when this returns; let the bus daemon pass them on */
+	bus_env_polkit_release(&env);
+	g_usleep(200 * 1000);
+	for (unsigned i = 0; i < N_BURST; i++) {
+		ck_assert(world_run_until(&bw.w, replied, &replies[i], 5000));
+		ck_assert_msg(!replies[i].error, "t%u: %s", i, replies[i].error);
+	}
+	fake_kernel_set_mkdir_hook(bw.w.fk, NULL, NULL);
+	ck_assert_uint_eq(mkdirs, N_BURST);
+	ck_assert_uint_eq(n_items(), N_BURST);
+	ck_assert_msg(n_owners_writes == 1, "%u writes of the owners file for %d requests",
+		      n_owners_writes, N_BURST);
+	/* the intents, then (behind events) what was made */
+	ck_assert_msg(n_state_writes <= 2, "%u writes of configfs.state for %d requests",
+		      n_state_writes, N_BURST);
+
+	/* and each stream is its caller's, the temporary ones going with theirs */
+	restart_daemon(NULL);
+	ck_assert_uint_eq(n_items(), N_BURST);
+	sd_bus_flush_close_unref(other);
+	ck_assert(world_run_until(&bw.w, items_left, &(const unsigned){N_BURST / 2}, 5000));
+	for (unsigned i = 0; i < N_BURST; i += 2) {
+		g_autofree char *name = g_strdup_printf("t%u", i);
+		ck_assert_ptr_nonnull(world_stream(&bw.w, "0-1.0", name));
+	}
+}
+END_TEST
+
 /* A call that reached the daemon before it let go of its name is served, not dropped. */
 START_TEST(test_idle_exit_answers_calls_in_flight)
 {
@@ -1335,6 +1419,77 @@ START_TEST(test_idle_exit_answers_calls_in_flight)
 	ck_assert(world_run_until(&bw.w, flag_set, &released, 5000));
 	ck_assert(world_run_until(&bw.w, replied, &reply, 5000));
 	ck_assert_msg(!reply.error, "Reload failed: %s", reply.error);
+}
+END_TEST
+
+/*
+ * What reaches the daemon while it lets go of its name is answered, but a
+ * stream that lives as long as its caller, or a throughput watch, would keep a
+ * nameless daemon for that long: they are refused with a retryable error, and
+ * the daemon exits.
+ */
+START_TEST(test_idle_exit_refuses_lasting_work_in_flight)
+{
+	const char *hang[] = {"io.github.tbstream1.request-stream", NULL};
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = request_msg(client, UUID_A, "temp");
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *w =
+		bus_world_method(client, PATH, MANAGER, "WatchThroughput");
+	Reply reply = {}, watched = {};
+	bool released = false;
+	unsigned one = 1, two = 2;
+
+	bus_env_polkit_hang(&env, hang);
+	ck_assert_int_ge(sd_bus_message_append(m, "a{sv}", 1, "Persistent", "b", 0), 0);
+	ck_assert_int_ge(sd_bus_call_async(client, NULL, m, on_reply, &reply, 0), 0);
+	ck_assert(world_run_until(&bw.w, checks_pending, &one, 5000));
+	/* the watch reached the daemon, which asks the bus who the caller is; then it lets go */
+	ck_assert_int_ge(sd_bus_call_async(client, NULL, w, on_reply, &watched, 0), 0);
+	ck_assert(world_run_until(&bw.w, checks_pending, &two, 5000));
+	ck_assert_int_eq(tbs_bus_release_name(bw.bus, on_released, &released), 0);
+	ck_assert(world_run_until(&bw.w, replied, &watched, 5000));
+	ck_assert_str_eq(strna(watched.error), SD_BUS_ERROR_NO_SERVER);
+	ck_assert(!tbs_bus_throughput_sampling(bw.bus));
+	bus_world_run(&bw, 300);
+	ck_assert_msg(!released, "the daemon would exit with a call unanswered");
+
+	bus_env_polkit_hang(&env, NULL);
+	bus_env_polkit_release(&env);
+	ck_assert(world_run_until(&bw.w, replied, &reply, 5000));
+	ck_assert_str_eq(strna(reply.error), SD_BUS_ERROR_NO_SERVER);
+	ck_assert_ptr_null(world_stream(&bw.w, "0-1.0", "temp"));
+	ck_assert_uint_eq(n_items(), 0);
+	ck_assert_msg(world_run_until(&bw.w, flag_set, &released, 5000),
+		      "nothing left to answer: the daemon must exit while its caller stays");
+	g_free(reply.error);
+	g_free(watched.error);
+}
+END_TEST
+
+/* The same for a temporary request polkit allowed just before the release, not yet made. */
+START_TEST(test_idle_exit_refuses_a_queued_temporary_request)
+{
+	const char *hang[] = {"io.github.tbstream1.request-stream", NULL};
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = request_msg(client, UUID_A, "temp");
+	Reply reply = {};
+	bool released = false;
+	unsigned one = 1, zero = 0;
+
+	bus_env_polkit_hang(&env, hang);
+	ck_assert_int_ge(sd_bus_message_append(m, "a{sv}", 1, "Persistent", "b", 0), 0);
+	ck_assert_int_ge(sd_bus_call_async(client, NULL, m, on_reply, &reply, 0), 0);
+	ck_assert(world_run_until(&bw.w, checks_pending, &one, 5000));
+	bus_env_polkit_hang(&env, NULL);
+	bus_env_polkit_release(&env);
+	/* allowed, queued for its batch, which comes after the events already queued */
+	ck_assert(world_run_until(&bw.w, checks_pending, &zero, 5000));
+	ck_assert(!reply.done);
+	ck_assert_int_eq(tbs_bus_release_name(bw.bus, on_released, &released), 0);
+	ck_assert(world_run_until(&bw.w, replied, &reply, 5000));
+	ck_assert_str_eq(strna(reply.error), SD_BUS_ERROR_NO_SERVER);
+	ck_assert_uint_eq(n_items(), 0);
+	ck_assert_msg(world_run_until(&bw.w, flag_set, &released, 5000),
+		      "nothing left to answer: the daemon must exit while its caller stays");
+	g_free(reply.error);
 }
 END_TEST
 
@@ -1578,6 +1733,75 @@ START_TEST(test_allowed_action_only)
 	ck_assert_ptr_nonnull(world_stream(&bw.w, "0-1.0", "mine"));
 	ck_assert_uint_eq(activity, 1);
 	tbs_bus_set_activity_handler(bw.bus, NULL, NULL);
+}
+END_TEST
+
+static void on_idle_fired_denied(TbsIdle *idle, void *userdata)
+{
+	*(bool *)userdata = true;
+}
+
+/*
+ * A check that was pending when the last peer left held off the idle exit; once
+ * polkit refuses it nothing is left to do, and nothing else will happen to
+ * restart the quiet period: the daemon must still go.
+ */
+START_TEST(test_refused_check_does_not_leave_the_daemon_running)
+{
+	const char *hang[] = {"io.github.tbstream1.request-stream", NULL};
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = request_msg(client, UUID_A, "nope");
+	TbsIdle *idle = NULL;
+	Reply reply = {};
+	bool fired = false;
+	unsigned one = 1;
+
+	bus_env_polkit_hang(&env, hang);
+	ck_assert_int_ge(sd_bus_message_append(m, "a{sv}", 0), 0);
+	ck_assert_int_ge(sd_bus_call_async(client, NULL, m, on_reply, &reply, 0), 0);
+	ck_assert(world_run_until(&bw.w, checks_pending, &one, 5000));
+	ck_assert_int_eq(tbs_idle_new(bw.w.event, bw.w.m, bw.bus, 500 * 1000, on_idle_fired_denied,
+				      &fired, &idle),
+			 0);
+	world_remove_peer(&bw.w, "/sys/devices/0-1");
+	world_remove_peer(&bw.w, "/sys/devices/0-3");
+	bus_world_run(&bw, 1000);
+	ck_assert_msg(!fired, "a check is pending: its caller must get an answer first");
+
+	bus_env_polkit_hang(&env, NULL);
+	bus_env_polkit_release(&env);
+	ck_assert(world_run_until(&bw.w, replied, &reply, 5000));
+	ck_assert_str_eq(strna(reply.error), SD_BUS_ERROR_ACCESS_DENIED);
+	ck_assert_msg(world_run_until(&bw.w, flag_set, &fired, 3000),
+		      "no peer, no work left: the idle exit must come");
+	tbs_idle_free(idle);
+	g_free(reply.error);
+}
+END_TEST
+
+/*
+ * polkit is on the bus but fails: every verb is denied, nothing is done, and
+ * the caller learns that authorization was not available, not polkit's own
+ * text (paths, rules, internals are for the journal).
+ */
+START_TEST(test_failing_polkit_denies_without_its_internal_text)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+
+	bus_env_polkit_allow_all(&env, true);
+	ASSERT_ERROR(request(client, UUID_A, "nope", true, NULL, &e), e,
+		     SD_BUS_ERROR_ACCESS_DENIED);
+	ck_assert_msg(strstr(e.message, "not available"), "%s", e.message);
+	ck_assert_msg(!strstr(e.message, "0xdeadbeef") && !strstr(e.message, "rules.d") &&
+			      !strstr(e.message, "PolicyKit1.Error"),
+		      "polkit's text reached the caller: %s", e.message);
+	ck_assert_uint_eq(n_items(), 0);
+	sd_bus_error_free(&e);
+
+	m = bus_world_method(client, PATH, MANAGER, "Reload");
+	ASSERT_ERROR(bus_world_call(&bw, m, CALL_MS, NULL, &e), e, SD_BUS_ERROR_ACCESS_DENIED);
+	ck_assert_msg(!strstr(e.message, "0xdeadbeef"), "%s", e.message);
+	ck_assert_uint_eq(tbs_bus_n_pending_checks(bw.bus), 0);
 }
 END_TEST
 
@@ -1837,6 +2061,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_owners_file_is_written_once_per_burst_of_removals);
 	tcase_add_test(tc, test_pending_removal_is_written_at_stop);
 	tcase_add_test(tc, test_owner_is_on_disk_before_the_mkdir);
+	tcase_add_test(tc, test_requests_answered_together_cost_one_write);
 	tcase_add_test(tc, test_stale_owner_record_is_not_applied_to_a_policy_stream);
 	tcase_add_test(tc, test_callers_are_watched_without_synchronous_bus_calls);
 	tcase_add_test(tc, test_request_times_out_with_named_error);
@@ -1852,6 +2077,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_caller_dying_right_after_authorization_leaves_nothing);
 	tcase_add_test(tc, test_held_check_delays_nobody);
 	tcase_add_test(tc, test_idle_exit_answers_calls_in_flight);
+	tcase_add_test(tc, test_idle_exit_refuses_lasting_work_in_flight);
+	tcase_add_test(tc, test_idle_exit_refuses_a_queued_temporary_request);
 	tcase_add_test(tc, test_stop_answers_pending_checks);
 	tcase_add_test(tc, test_reload_waiting_on_nss_delays_nobody);
 	tcase_add_test(tc, test_stop_during_a_reload_stuck_in_nss_does_not_wait_for_it);
@@ -1863,7 +2090,14 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_denied_changes_nothing);
 	tcase_add_test(tc, test_allowed_action_only);
+	tcase_add_test(tc, test_refused_check_does_not_leave_the_daemon_running);
 	tcase_add_test(tc, test_open_stream_follows_the_node_permissions);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("polkit-failing");
+	tcase_add_unchecked_fixture(tc, env_with_failing_polkit, env_stop);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_failing_polkit_denies_without_its_internal_text);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("no-polkit");

@@ -985,6 +985,93 @@ START_TEST(test_cable_flapping_100_times_leaves_nothing_behind)
 }
 END_TEST
 
+/* Every complete write of the ownership state ends in a rename onto it. */
+static unsigned n_state_writes;
+
+int rename(const char *from, const char *to)
+{
+	static int (*real)(const char *, const char *);
+
+	if (!real)
+		real = (int (*)(const char *, const char *))dlsym(RTLD_NEXT, "rename");
+	if (g_str_has_suffix(to, "/configfs.state"))
+		n_state_writes++;
+	return real(from, to);
+}
+
+/* At every item's mkdir the state on disk already names it as ours. */
+static void intent_on_disk(const char *path, void *userdata)
+{
+	g_autofree char *state = th_read(w.state, "configfs.state");
+	const char *key = path + strlen(w.stream_dir) + 1;
+
+	(*(unsigned *)userdata)++;
+	ck_assert_msg(state && strstr(state, key), "mkdir of %s before its intent was written:\n%s",
+		      key, state ? state : "(no file)");
+}
+
+#define N_PLUG_STREAMS 8
+
+static void policy_n_streams_for_all(unsigned n)
+{
+	GString *conf = g_string_new("[Peer all]\nMatchAny=yes\nStreams=");
+
+	for (unsigned i = 0; i < n; i++)
+		g_string_append_printf(conf, "s%u;", i);
+	g_string_append(conf, "\n");
+	for (unsigned i = 0; i < n; i++)
+		g_string_append_printf(conf, "[Stream s%u]\n", i);
+	world_policy(&w, conf->str);
+	g_string_free(conf, TRUE);
+}
+
+/*
+ * The intents of all of a plugged peer's streams go to disk in one write
+ * before their mkdirs, then one write records what was made: not one fsynced
+ * write per stream, which made a cold plug of many peers quadratic.
+ */
+START_TEST(test_plug_records_its_streams_in_one_write)
+{
+	g_autoptr(GPtrArray) xds = g_ptr_array_new_with_free_func(g_free);
+	unsigned want = 4 * N_PLUG_STREAMS, mkdirs = 0;
+
+	policy_n_streams_for_all(N_PLUG_STREAMS);
+	for (int i = 0; i < 4; i++) {
+		g_autofree char *name = g_strdup_printf("0-%x", i + 1);
+		g_autofree char *uuid = g_strdup_printf("00000000-0000-0000-0000-%012d", i);
+		g_autofree char *host = g_strdup_printf("host%d", i);
+		g_ptr_array_add(xds, world_add_peer(&w, "thunderbolt", name, uuid, host));
+	}
+	fake_kernel_set_mkdir_hook(w.fk, intent_on_disk, &mkdirs);
+	n_state_writes = 0;
+	world_start(&w);
+	ck_assert_msg(world_run_until(&w, n_ready, &want, 10000), "only %u ready",
+		      world_count_ready(&w));
+	world_settle(&w);
+	ck_assert_uint_eq(mkdirs, want);
+	/* cold plug: one intent per peer, and the records of what was made, batched */
+	ck_assert_msg(n_state_writes <= 4 + 2, "%u writes for 4 peers with %d streams each",
+		      n_state_writes, N_PLUG_STREAMS);
+
+	/* hot plug: one intent, one record */
+	n_state_writes = 0;
+	want += N_PLUG_STREAMS;
+	g_ptr_array_add(xds, world_add_peer(&w, "thunderbolt", "0-9", UUID_A, "late"));
+	ck_assert_msg(world_run_until(&w, n_ready, &want, 10000), "only %u ready",
+		      world_count_ready(&w));
+	world_settle(&w);
+	fake_kernel_set_mkdir_hook(w.fk, NULL, NULL);
+	ck_assert_uint_eq(mkdirs, want);
+	ck_assert_msg(n_state_writes <= 2, "%u writes for one peer with %d streams", n_state_writes,
+		      N_PLUG_STREAMS);
+	GHashTableIter it;
+	TbsStream *st;
+	g_hash_table_iter_init(&it, tbs_manager_streams(w.m));
+	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&st))
+		ck_assert_msg(st->owned, "%s is not ours", st->key);
+}
+END_TEST
+
 START_TEST(test_64_peers_with_8_streams_each)
 {
 	GString *conf = g_string_new("[Peer all]\nMatchAny=yes\nStreams=");
@@ -1265,6 +1352,7 @@ static Suite *daemon_suite(void)
 	tcase_add_test(tc, test_change_event_reevaluates_policy_with_new_name);
 	tcase_add_test(tc, test_hostile_sysfs_values_are_bounded_and_sanitized);
 	tcase_add_test(tc, test_cable_flapping_100_times_leaves_nothing_behind);
+	tcase_add_test(tc, test_plug_records_its_streams_in_one_write);
 	tcase_add_test(tc, test_64_peers_with_8_streams_each);
 	tcase_add_test(tc, test_broken_policy_on_reload_keeps_the_last_good_one);
 	tcase_add_test(tc, test_stream_kept_for_one_peer_is_not_handed_to_another);
