@@ -36,6 +36,15 @@ gboolean tbs_peer_is_enrolled(GDBusProxy *peer)
 	return tbs_proxy_get_boolean(peer, "Enrolled");
 }
 
+/* Not Allowed alone: a peer the daemon has not judged yet (unplugged since it
+ * started, no stream module) is not allowed either, and no rule names it. */
+gboolean tbs_peer_is_overridden(GDBusProxy *peer)
+{
+	g_autofree char *rule = tbs_proxy_dup_string(peer, "PolicyOverride");
+
+	return tbs_peer_is_enrolled(peer) && !tbs_peer_is_allowed(peer) && *rule;
+}
+
 char *tbs_peer_link_text(GDBusProxy *peer)
 {
 	return tbs_link_describe(

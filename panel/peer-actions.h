@@ -17,6 +17,7 @@ void tbs_peer_forget(GtkWidget *widget, TbsClient *c, GDBusProxy *peer);
 gboolean tbs_peer_is_allowed(GDBusProxy *peer);
 /* Whether a person has allowed it (Enrolled); allowing is tbs_allow_dialog_present(). */
 gboolean tbs_peer_is_enrolled(GDBusProxy *peer);
+gboolean tbs_peer_is_overridden(GDBusProxy *peer);
 /* tbs_link_describe() of its Rx and Tx sides: "2 × 20 Gb/s", "" when unknown; free. */
 char *tbs_peer_link_text(GDBusProxy *peer);
 /* "today at 14:05" style text for LastSeen, or NULL if never; free. */

@@ -33,7 +33,7 @@ static void update_access(TbsPeerPage *page)
 	g_autofree char *named = NULL;
 	const char *title, *subtitle;
 
-	if (enrolled && allowed) {
+	if (enrolled && !tbs_peer_is_overridden(page->peer)) {
 		title = _("Allowed");
 		subtitle = _("This computer may exchange streams with this one.");
 	} else if (enrolled) {

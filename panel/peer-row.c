@@ -21,7 +21,7 @@ static char *subtitle_text(GDBusProxy *peer)
 	const char *access;
 
 	if (tbs_peer_is_enrolled(peer))
-		access = tbs_peer_is_allowed(peer) ? _("Allowed") : _("Allowed, but overridden");
+		access = tbs_peer_is_overridden(peer) ? _("Allowed, but overridden") : _("Allowed");
 	else
 		access = tbs_peer_is_allowed(peer) ? _("Allowed by the system policy")
 						   : _("Not allowed");

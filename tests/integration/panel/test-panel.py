@@ -940,6 +940,27 @@ class TestIdleExit(PanelTest):
         self.assertIn("Not allowed", row.get_description())
         gone(self.app, Atspi.Role.LABEL, "No Computer Connected")
 
+    def test_an_enrolled_peer_not_judged_yet_is_not_shown_overridden(self):
+        xd = self.world.plug("0-1", UUID_A, "alpha")
+        self.world.polkit_allow(["io.github.tbstream1.manage-peers"])
+        self.start_panel()
+        self.allow("Allow alpha", "")
+        wait_for("the daemon to enroll it", lambda: self.world.peer(UUID_A)["Enrolled"])
+        self.world.unplug(xd)
+        wait_for("the unplug", lambda: not self.world.peer(UUID_A)["Connected"])
+        first = wait_for("a daemon", self.world.daemon_pid)
+        wait_for("a new daemon", lambda: self.world.daemon_pid() not in (None, first))
+        # the new daemon has not judged it (it is not plugged in): no rule
+        # overrides its enrollment, so the panel must not say one does
+        peer = wait_for("the peer on the bus", lambda: self.world.peer(UUID_A))
+        self.assertTrue(peer["Enrolled"])
+        self.assertEqual(peer["PolicyOverride"], "")
+        row = wait_for("the row, unplugged", lambda: next(
+            (r for r in find_all(self.app, ITEM, "alpha")
+             if "Last seen" in r.get_description()), None))
+        self.assertIn("Allowed", row.get_description())
+        self.assertNotIn("overridden", row.get_description())
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
