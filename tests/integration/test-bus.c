@@ -1422,6 +1422,20 @@ START_TEST(test_idle_exit_answers_calls_in_flight)
 }
 END_TEST
 
+/* A temporary RequestStream of "temp", sent, its polkit check held until released. */
+static sd_bus_message *held_temporary_request(Reply *reply)
+{
+	const char *hang[] = {"io.github.tbstream1.request-stream", NULL};
+	sd_bus_message *m = request_msg(client, UUID_A, "temp");
+	unsigned one = 1;
+
+	bus_env_polkit_hang(&env, hang);
+	ck_assert_int_ge(sd_bus_message_append(m, "a{sv}", 1, "Persistent", "b", 0), 0);
+	ck_assert_int_ge(sd_bus_call_async(client, NULL, m, on_reply, reply, 0), 0);
+	ck_assert(world_run_until(&bw.w, checks_pending, &one, 5000));
+	return m;
+}
+
 /*
  * What reaches the daemon while it lets go of its name is answered, but a
  * stream that lives as long as its caller, or a throughput watch, would keep a
@@ -1430,18 +1444,13 @@ END_TEST
  */
 START_TEST(test_idle_exit_refuses_lasting_work_in_flight)
 {
-	const char *hang[] = {"io.github.tbstream1.request-stream", NULL};
-	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = request_msg(client, UUID_A, "temp");
+	Reply reply = {}, watched = {};
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = held_temporary_request(&reply);
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *w =
 		bus_world_method(client, PATH, MANAGER, "WatchThroughput");
-	Reply reply = {}, watched = {};
 	bool released = false;
-	unsigned one = 1, two = 2;
+	unsigned two = 2;
 
-	bus_env_polkit_hang(&env, hang);
-	ck_assert_int_ge(sd_bus_message_append(m, "a{sv}", 1, "Persistent", "b", 0), 0);
-	ck_assert_int_ge(sd_bus_call_async(client, NULL, m, on_reply, &reply, 0), 0);
-	ck_assert(world_run_until(&bw.w, checks_pending, &one, 5000));
 	/* the watch reached the daemon, which asks the bus who the caller is; then it lets go */
 	ck_assert_int_ge(sd_bus_call_async(client, NULL, w, on_reply, &watched, 0), 0);
 	ck_assert(world_run_until(&bw.w, checks_pending, &two, 5000));
@@ -1468,16 +1477,11 @@ END_TEST
 /* The same for a temporary request polkit allowed just before the release, not yet made. */
 START_TEST(test_idle_exit_refuses_a_queued_temporary_request)
 {
-	const char *hang[] = {"io.github.tbstream1.request-stream", NULL};
-	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = request_msg(client, UUID_A, "temp");
 	Reply reply = {};
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = held_temporary_request(&reply);
 	bool released = false;
-	unsigned one = 1, zero = 0;
+	unsigned zero = 0;
 
-	bus_env_polkit_hang(&env, hang);
-	ck_assert_int_ge(sd_bus_message_append(m, "a{sv}", 1, "Persistent", "b", 0), 0);
-	ck_assert_int_ge(sd_bus_call_async(client, NULL, m, on_reply, &reply, 0), 0);
-	ck_assert(world_run_until(&bw.w, checks_pending, &one, 5000));
 	bus_env_polkit_hang(&env, NULL);
 	bus_env_polkit_release(&env);
 	/* allowed, queued for its batch, which comes after the events already queued */

@@ -922,10 +922,9 @@ class TestIdleExit(PanelTest):
         self.assertEqual(find_all(self.app, Atspi.Role.LABEL,
                                   "The Stream Service Is Not Running"), [])
 
-    def test_an_unplugged_peer_is_still_listed_after_the_daemon_came_back(self):
-        xd = self.world.plug("0-1", UUID_A, "alpha")
-        self.start_panel()
-        find(self.app, BUTTON, "Allow alpha")
+    def unplug_and_outlive_the_daemon(self, xd):
+        """Unplugs alpha and waits for the next daemon (the idle one exits, the
+        panel starts another); returns alpha's bus properties and its row."""
         self.world.unplug(xd)
         wait_for("the unplug", lambda: not self.world.peer(UUID_A)["Connected"])
         first = wait_for("a daemon", self.world.daemon_pid)
@@ -937,6 +936,13 @@ class TestIdleExit(PanelTest):
         row = wait_for("the row, unplugged", lambda: next(
             (r for r in find_all(self.app, ITEM, "alpha")
              if "Last seen" in r.get_description()), None))
+        return peer, row
+
+    def test_an_unplugged_peer_is_still_listed_after_the_daemon_came_back(self):
+        xd = self.world.plug("0-1", UUID_A, "alpha")
+        self.start_panel()
+        find(self.app, BUTTON, "Allow alpha")
+        _, row = self.unplug_and_outlive_the_daemon(xd)
         self.assertIn("Not allowed", row.get_description())
         gone(self.app, Atspi.Role.LABEL, "No Computer Connected")
 
@@ -946,18 +952,11 @@ class TestIdleExit(PanelTest):
         self.start_panel()
         self.allow("Allow alpha", "")
         wait_for("the daemon to enroll it", lambda: self.world.peer(UUID_A)["Enrolled"])
-        self.world.unplug(xd)
-        wait_for("the unplug", lambda: not self.world.peer(UUID_A)["Connected"])
-        first = wait_for("a daemon", self.world.daemon_pid)
-        wait_for("a new daemon", lambda: self.world.daemon_pid() not in (None, first))
+        peer, row = self.unplug_and_outlive_the_daemon(xd)
         # the new daemon has not judged it (it is not plugged in): no rule
         # overrides its enrollment, so the panel must not say one does
-        peer = wait_for("the peer on the bus", lambda: self.world.peer(UUID_A))
         self.assertTrue(peer["Enrolled"])
         self.assertEqual(peer["PolicyOverride"], "")
-        row = wait_for("the row, unplugged", lambda: next(
-            (r for r in find_all(self.app, ITEM, "alpha")
-             if "Last seen" in r.get_description()), None))
         self.assertIn("Allowed", row.get_description())
         self.assertNotIn("overridden", row.get_description())
 
