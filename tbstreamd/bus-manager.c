@@ -139,11 +139,10 @@ static int get_controllers(sd_bus *bus, const char *path, const char *interface,
 #define TEMPORARY_STREAM "a stream that lives as long as its caller"
 
 typedef struct Request {
-	BusCreation c; /* once authorized: the key, and the call (referenced) */
+	BusCreation c; /* persistent at once; key and call (referenced) once authorized */
 	TbsBus *b;
 	char *peer_id;
 	TbsStreamTemplate t;
-	bool persistent;
 	bool answered; /* refused in its batch before anything was made */
 } Request;
 
@@ -297,13 +296,10 @@ static void request_create(TbsBus *b, Request *rq, TbsPeer *p)
 	BusStream *bs;
 	int r;
 
-	b->creating.key = rq->c.key;
-	b->creating.persistent = rq->persistent;
-	b->creating.m = m;
+	b->creating = &rq->c;
 	/* a temporary stream is removed when its caller leaves: only one we make can be */
-	r = tbs_manager_request_stream(b->m, p, &rq->t, !rq->persistent, &s);
-	b->creating.key = NULL;
-	b->creating.m = NULL;
+	r = tbs_manager_request_stream(b->m, p, &rq->t, !rq->c.persistent, &s);
+	b->creating = NULL;
 	/* nothing made for this caller (it failed, or the item was someone else's): no owner */
 	if (rq->c.key && (r < 0 || !s->made))
 		bus_owners_save_later(b);
@@ -314,7 +310,7 @@ static void request_create(TbsBus *b, Request *rq, TbsPeer *p)
 	}
 	log_stream(LOG_INFO, 0, p->id, s->name, "Stream %s requested by %s (%s)", s->key,
 		   strna(sd_bus_message_get_sender(m)),
-		   rq->persistent ? "persistent" : "while the caller lives");
+		   rq->c.persistent ? "persistent" : "while the caller lives");
 	bs = g_hash_table_lookup(b->streams, s->key);
 	if (!bs) {
 		/* the core created and dropped it within the call (it failed at once) */
@@ -365,7 +361,7 @@ static int on_create_batch(sd_event_source *src, void *userdata)
 		_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
 
 		/* the name was let go of since polkit answered */
-		if (!rq->persistent &&
+		if (!rq->c.persistent &&
 		    bus_refuse_if_exiting(b, rq->c.m, TEMPORARY_STREAM, &e) < 0) {
 			tbs_polkit_reply_error(rq->c.m, &e);
 			rq->answered = true;
@@ -418,7 +414,7 @@ static void on_request_authorized(sd_bus_message *m, int r, const sd_bus_error *
 		goto done;
 	}
 	/* authorized while the daemon let go of its name: it would stay as long as the caller */
-	if (!rq->persistent && bus_refuse_if_exiting(b, m, TEMPORARY_STREAM, &e) < 0) {
+	if (!rq->c.persistent && bus_refuse_if_exiting(b, m, TEMPORARY_STREAM, &e) < 0) {
 		tbs_polkit_reply_error(m, &e);
 		goto done;
 	}
@@ -439,7 +435,6 @@ static void on_request_authorized(sd_bus_message *m, int r, const sd_bus_error *
 		goto done;
 	}
 	rq->c.m = sd_bus_message_ref(m);
-	rq->c.persistent = rq->persistent;
 	g_ptr_array_add(b->queued, rq);
 	return;
 done:
@@ -503,7 +498,7 @@ static int method_request_stream(sd_bus_message *m, void *userdata, sd_bus_error
 		rq->t.on_unplug = tbs_manager_policy(b->m)->on_unplug;
 	}
 	g_strlcpy(rq->t.name, name, sizeof(rq->t.name));
-	r = parse_options(m, p, &rq->t, &rq->persistent, error);
+	r = parse_options(m, p, &rq->t, &rq->c.persistent, error);
 	if (r < 0) {
 		request_free(rq);
 		if (!sd_bus_error_is_set(error))
@@ -523,7 +518,7 @@ static int method_request_stream(sd_bus_message *m, void *userdata, sd_bus_error
 				     name);
 	}
 	/* before polkit: nobody is asked for a password for what will be refused */
-	if (!rq->persistent && (r = bus_refuse_if_exiting(b, m, TEMPORARY_STREAM, error)) < 0) {
+	if (!rq->c.persistent && (r = bus_refuse_if_exiting(b, m, TEMPORARY_STREAM, error)) < 0) {
 		request_free(rq);
 		return r;
 	}

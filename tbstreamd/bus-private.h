@@ -94,11 +94,7 @@ struct TbsBus {
 	GHashTable *peers;   /* peer id -> BusPeer* (owning) */
 	GHashTable *streams; /* stream key -> BusStream* (owning) */
 	/* RequestStream in progress: ownership to attach when the core reports the stream */
-	struct {
-		const char *key;
-		bool persistent;
-		sd_bus_message *m;
-	} creating;
+	const BusCreation *creating;
 	/* bus-manager.c: authorized requests waiting for their batch, and the batch being made */
 	GPtrArray *queued; /* Request* (owning) */
 	GPtrArray *batch;  /* BusCreation*: their owners go to disk before the mkdirs */

@@ -62,11 +62,11 @@ static BusStream *stream_attach(TbsBus *b, TbsStream *s)
 	}
 	g_hash_table_insert(b->streams, g_strdup(s->key), bs);
 	/* made for the RequestStream running right now (its owner is on disk already) */
-	if (b->creating.key && strcmp(b->creating.key, s->key) == 0 && s->made) {
-		bs->persistent = b->creating.persistent;
-		bs->owner = g_strdup(sd_bus_message_get_sender(b->creating.m));
+	if (b->creating && b->creating->key && strcmp(b->creating->key, s->key) == 0 && s->made) {
+		bs->persistent = b->creating->persistent;
+		bs->owner = g_strdup(sd_bus_message_get_sender(b->creating->m));
 		if (!bs->persistent)
-			(void)bus_stream_track_owner(bs, b->creating.m);
+			(void)bus_stream_track_owner(bs, b->creating->m);
 	} else {
 		bus_owners_restore(bs);
 	}
