@@ -590,7 +590,7 @@ static bool intend_one(TbsManager *m, TbsPeer *p, const TbsStreamTemplate *t,
 }
 
 /* Every intent recorded since the last write goes to disk in one write. */
-static int intend_commit(TbsManager *m)
+int tbs_manager_intend_commit(TbsManager *m)
 {
 	int r;
 
@@ -618,17 +618,12 @@ void mgr_streams_intend(TbsManager *m, TbsPeer *p, const GPtrArray *templates)
 	mgr_streams_intend_end(m);
 	for (unsigned i = 0; i < templates->len; i++)
 		(void)intend_one(m, p, templates->pdata[i], TBS_ORIGIN_POLICY);
-	(void)intend_commit(m);
+	(void)tbs_manager_intend_commit(m);
 }
 
 void tbs_manager_intend_stream(TbsManager *m, TbsPeer *p, const TbsStreamTemplate *t)
 {
 	(void)intend_one(m, p, t, TBS_ORIGIN_REQUEST);
-}
-
-int tbs_manager_intend_commit(TbsManager *m)
-{
-	return intend_commit(m);
 }
 
 void tbs_manager_intend_end(TbsManager *m)
