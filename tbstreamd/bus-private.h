@@ -197,7 +197,6 @@ const char *bus_stream_state(const TbsStream *s);
 /* bus-throughput.c */
 int bus_throughput_method_watch(sd_bus_message *m, void *userdata, sd_bus_error *error);
 int bus_throughput_method_unwatch(sd_bus_message *m, void *userdata, sd_bus_error *error);
-unsigned bus_throughput_n_watches(TbsBus *b);
 void bus_throughput_free(TbsBus *b);
 
 /* bus-manager.c */

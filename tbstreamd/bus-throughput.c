@@ -189,30 +189,9 @@ static void on_watcher_gone(TbsNameWatch *nw, int error, void *userdata)
 	watcher_drop(w->b, w->name);
 }
 
-unsigned bus_throughput_n_watches(TbsBus *b)
-{
-	GHashTableIter it;
-	Watcher *w;
-	unsigned n = 0;
+#define EVERY_UID ((uid_t)-1)
 
-	if (!b->watchers)
-		return 0;
-	g_hash_table_iter_init(&it, b->watchers);
-	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&w))
-		n += w->n;
-	return n;
-}
-
-bool tbs_bus_throughput_sampling(TbsBus *b)
-{
-	return b->sample != NULL;
-}
-
-unsigned tbs_bus_n_throughput_watches(TbsBus *b)
-{
-	return bus_throughput_n_watches(b);
-}
-
+/* The watches held by uid's connections, or by everyone's (EVERY_UID). */
 static unsigned n_watches_of(TbsBus *b, uid_t uid)
 {
 	GHashTableIter it;
@@ -223,14 +202,24 @@ static unsigned n_watches_of(TbsBus *b, uid_t uid)
 		return 0;
 	g_hash_table_iter_init(&it, b->watchers);
 	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&w))
-		if (w->uid == uid)
+		if (uid == EVERY_UID || w->uid == uid)
 			n += w->n;
 	return n;
 }
 
+bool tbs_bus_throughput_sampling(TbsBus *b)
+{
+	return b->sample != NULL;
+}
+
+unsigned tbs_bus_n_throughput_watches(TbsBus *b)
+{
+	return n_watches_of(b, EVERY_UID);
+}
+
 static int check_limits(TbsBus *b, uid_t uid, sd_bus_error *error)
 {
-	if (bus_throughput_n_watches(b) >= WATCHES_MAX)
+	if (tbs_bus_n_throughput_watches(b) >= WATCHES_MAX)
 		return tbs_bus_error_set_name(
 			error, TBS_BUS_ERROR_TOO_MANY_WATCHERS, EUSERS,
 			"%d throughput watches exist already; call UnwatchThroughput when done",
@@ -284,7 +273,7 @@ static int watch_add(TbsBus *b, sd_bus_message *m, uid_t uid, sd_bus_error *erro
 	}
 	w->n++;
 	log_debug("Throughput watch added by %s, uid %u (%u in all)", sender, (unsigned)uid,
-		  bus_throughput_n_watches(b));
+		  tbs_bus_n_throughput_watches(b));
 	return sd_bus_reply_method_return(m, NULL);
 }
 
@@ -335,8 +324,8 @@ int bus_throughput_method_watch(sd_bus_message *m, void *userdata, sd_bus_error 
 	if (r < 0)
 		return r;
 	/* cheap to answer before asking the bus who this is */
-	if (bus_throughput_n_watches(b) >= WATCHES_MAX)
-		return check_limits(b, (uid_t)-1, error);
+	if (tbs_bus_n_throughput_watches(b) >= WATCHES_MAX)
+		return check_limits(b, EVERY_UID, error);
 	sender = sd_bus_message_get_sender(m);
 	if (!sender)
 		return tbs_bus_error_set(error, -EINVAL, "A throughput watch needs a bus name");
