@@ -16,12 +16,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <umockdev.h>
+#include "testbed.h"
 
 #include "../unit/helpers.h"
 
 static UMockdevTestbed *tb;
 static char *tmp;
+/* what the daemon and the tool run with: the testbed's, plus the test's variables */
+static char **child_env;
 static int notify_fd = -1;
 static pid_t daemon_pid;
 
@@ -30,8 +32,8 @@ static void setup(void)
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	g_autofree char *sock = NULL, *stream = NULL;
 
-	tb = umockdev_testbed_new();
 	tmp = th_mkdtemp();
+	tb = testbed_new(tmp);
 	stream = g_build_filename(tmp, "cfg", "thunderbolt", "stream", NULL);
 	ck_assert_int_eq(g_mkdir_with_parents(stream, 0755), 0);
 	sock = g_build_filename(tmp, "notify", NULL);
@@ -40,7 +42,7 @@ static void setup(void)
 	notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	ck_assert_int_ge(notify_fd, 0);
 	ck_assert_int_eq(bind(notify_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	setenv("NOTIFY_SOCKET", sock, 1);
+	child_env = g_environ_setenv(g_get_environ(), "NOTIFY_SOCKET", sock, TRUE);
 	th_write(tmp, "etc/tbstreamd.conf", "[Daemon]\nSubsystems=thunderbolt\n");
 }
 
@@ -51,11 +53,17 @@ static void teardown(void)
 		waitpid(daemon_pid, NULL, 0);
 		daemon_pid = 0;
 	}
-	unsetenv("NOTIFY_SOCKET");
+	g_clear_pointer(&child_env, g_strfreev);
 	close(notify_fd);
 	th_rm_rf(tmp);
 	g_free(tmp);
 	g_object_unref(tb);
+}
+
+/* Adds NAME=VALUE to the environment of the daemons and tools this test starts. */
+static void child_setenv(const char *name, const char *value)
+{
+	child_env = g_environ_setenv(child_env, name, value, TRUE);
 }
 
 static pid_t spawn_full(bool bus, const char *extra)
@@ -67,14 +75,27 @@ static pid_t spawn_full(bool bus, const char *extra)
 	g_autofree char *vendor = g_build_filename(tmp, "vendor", NULL);
 	pid_t pid;
 
+	const char *argv[] = {TBSTREAMD_PATH,
+			      "--log-target=null",
+			      bus ? "--log-level=info" : "--no-bus",
+			      "--configfs-root",
+			      cfg,
+			      "--dev-root",
+			      dev,
+			      "--state-dir",
+			      state,
+			      "--config-dir",
+			      etc,
+			      "--vendor-dir",
+			      vendor,
+			      extra,
+			      NULL};
+
 	ck_assert_int_eq(g_mkdir_with_parents(dev, 0755), 0);
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
-		execl(TBSTREAMD_PATH, TBSTREAMD_PATH, "--log-target=null",
-		      bus ? "--log-level=info" : "--no-bus", "--configfs-root", cfg, "--dev-root",
-		      dev, "--state-dir", state, "--config-dir", etc, "--vendor-dir", vendor, extra,
-		      (char *)NULL);
+		execve(TBSTREAMD_PATH, (char **)argv, child_env);
 		_exit(127);
 	}
 	return pid;
@@ -193,9 +214,8 @@ END_TEST
 
 START_TEST(test_watchdog_is_pinged_when_systemd_asks)
 {
-	setenv("WATCHDOG_USEC", "200000", 1);
+	child_setenv("WATCHDOG_USEC", "200000");
 	daemon_pid = spawn(NULL);
-	unsetenv("WATCHDOG_USEC");
 	g_autofree char *start = wait_notify("READY=1");
 	/* and again, periodically, after start-up */
 	g_autofree char *later = wait_notify("WATCHDOG=1");
@@ -242,9 +262,8 @@ START_TEST(test_daemon_without_system_bus_keeps_running)
 	g_autofree char *xd = add_peer();
 
 	/* as in a recovery initramfs: no system bus at all */
-	setenv("DBUS_SYSTEM_BUS_ADDRESS", nobus, 1);
+	child_setenv("DBUS_SYSTEM_BUS_ADDRESS", nobus);
 	daemon_pid = spawn_full(true, NULL);
-	unsetenv("DBUS_SYSTEM_BUS_ADDRESS");
 	g_autofree char *start = wait_notify("READY=1");
 	ck_assert_ptr_nonnull(strstr(start, "1 peer(s) connected"));
 	ck_assert_ptr_nonnull(strstr(start, "no D-Bus API"));
@@ -291,8 +310,8 @@ static int run_tool(char **out, char **err, const char *first, ...)
 		g_ptr_array_add(a, (char *)arg);
 	va_end(ap);
 	g_ptr_array_add(a, NULL);
-	ck_assert_msg(g_spawn_sync(NULL, (char **)a->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out,
-				   err, &status, &error),
+	ck_assert_msg(g_spawn_sync(NULL, (char **)a->pdata, child_env, G_SPAWN_DEFAULT, NULL, NULL,
+				   out, err, &status, &error),
 		      "%s", error ? error->message : "");
 	ck_assert(WIFEXITED(status));
 	return WEXITSTATUS(status);
@@ -308,7 +327,7 @@ START_TEST(test_check_policy_reports_errors_by_file_and_line_without_a_bus)
 			*err3 = NULL, *out4 = NULL, *err4 = NULL;
 
 	/* no bus at all: the check must not need one */
-	setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent", 1);
+	child_setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent");
 	th_write(tmp, "etc/policy.d/20-b.conf", "[Peer p]\nMatchAny=yes\nStreams=nope\n");
 	th_write(tmp, "vendor/tbstreamd.conf", "[Daemon]\nOnUnplug=later\n");
 	th_write(tmp, "etc/tbstreamd.conf", "[Stream x]\nRingSize=1\n[Daemon]\nColour=blue\n");
@@ -336,7 +355,6 @@ START_TEST(test_check_policy_reports_errors_by_file_and_line_without_a_bus)
 	/* a directory without any policy is a mistake, not a clean policy */
 	ck_assert_int_eq(run_tool(&out4, &err4, "--check-policy", tmp, NULL), 1);
 	ck_assert_ptr_nonnull(strstr(err4, "holds neither tbstreamd.conf nor policy.d/"));
-	unsetenv("DBUS_SYSTEM_BUS_ADDRESS");
 }
 END_TEST
 
@@ -368,6 +386,20 @@ static char *spawn_logging(void)
 	g_autofree char *etc = g_build_filename(tmp, "etc", NULL);
 	g_autofree char *vendor = g_build_filename(tmp, "vendor", NULL);
 	char *log = g_build_filename(tmp, "log", NULL);
+	const char *argv[] = {TBSTREAMD_PATH,
+			      "--log-target=console",
+			      "--no-bus",
+			      "--configfs-root",
+			      cfg,
+			      "--dev-root",
+			      dev,
+			      "--state-dir",
+			      state,
+			      "--config-dir",
+			      etc,
+			      "--vendor-dir",
+			      vendor,
+			      NULL};
 
 	ck_assert_int_eq(g_mkdir_with_parents(dev, 0755), 0);
 	daemon_pid = fork();
@@ -376,9 +408,7 @@ static char *spawn_logging(void)
 		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (fd < 0 || dup2(fd, STDERR_FILENO) < 0)
 			_exit(126);
-		execl(TBSTREAMD_PATH, TBSTREAMD_PATH, "--log-target=console", "--no-bus",
-		      "--configfs-root", cfg, "--dev-root", dev, "--state-dir", state,
-		      "--config-dir", etc, "--vendor-dir", vendor, (char *)NULL);
+		execve(TBSTREAMD_PATH, (char **)argv, child_env);
 		_exit(127);
 	}
 	return log;

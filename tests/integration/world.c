@@ -8,6 +8,7 @@
 #include <glib/gstdio.h>
 
 #include "log.h"
+#include "testbed.h"
 #include "world.h"
 
 static void on_stream(TbsManager *m, TbsStream *s, TbsChange c, void *userdata)
@@ -32,9 +33,10 @@ void world_init(World *w)
 		tbs_log_set_target(TBS_LOG_TARGET_NULL);
 	else
 		tbs_log_set_max_level(LOG_DEBUG);
-	w->tb = umockdev_testbed_new();
-	g_assert(w->tb);
 	w->tmp = g_dir_make_tmp("tbstreamd-world-XXXXXX", NULL);
+	g_assert(w->tmp);
+	w->tb = testbed_new(w->tmp);
+	g_assert(w->tb);
 	w->cfs = g_build_filename(w->tmp, "config", NULL);
 	w->stream_dir = g_build_filename(w->cfs, "thunderbolt", "stream", NULL);
 	w->dev = g_build_filename(w->tmp, "dev", NULL);

@@ -120,6 +120,11 @@ class World:
                         dirs_exist_ok=True)
         with open(os.path.join(self.etc, "tbstreamd.conf"), "w") as f:
             f.write(self.policy)
+        # Debian 12's umockdev (0.17.16) starts its worker thread, which reads the
+        # environment, before it adds $UMOCKDEV_DIR; adding a variable moves
+        # environ under that thread. Present already, it is replaced in place.
+        # os.environ would not do: it is Python's copy and misses umockdev's unset.
+        GLib.setenv("UMOCKDEV_DIR", self.tmp, False)
         self.testbed = UMockdev.Testbed.new()
         if self.controller:
             self.add_domain("domain0", self.security, self.iommu)
