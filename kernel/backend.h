@@ -19,8 +19,9 @@
  *  - A fabric is registered before it adds ports and unregistered after it
  *    removed them all.  A fabric is one *local host*: the place where that
  *    host's stream announcements are published.  The real fabric is one for
- *    the whole machine (6.1 has a single global XDomain property directory);
- *    the simulator has one per simulated host.
+ *    the whole machine (6.1 has a single global XDomain property directory;
+ *    7.2 adds each service's own, publish_port()); the simulator has one
+ *    per simulated host.
  *  - tbs_port_add() publishes a port; from then on the core may call any
  *    port operation until it calls release().  tbs_port_remove() may be
  *    called with the fabric's own locks held (the thunderbolt core holds
@@ -229,9 +230,19 @@ struct tbs_port_ops {
  *	or tbs_port_remove()), never concurrently with itself for one fabric;
  *	tbs_fabric_register() schedules the first (empty) one and
  *	tbs_fabric_unregister() calls it with %NULL before it returns.
+ * @publish_port: optional, for a host that can announce different streams
+ *	to each peer (7.2's per-service properties): replace what @port's
+ *	peer sees with @dir, the streams attached to @port (the fabric owns
+ *	@dir).  Called right after publish(), in the same way, for every
+ *	port still added when the work began; the core holds a reference
+ *	on @port, which tbs_port_remove() may have been given meanwhile (the
+ *	fabric then frees @dir and returns 0).  A fabric that has it gets
+ *	only the protocol keys in publish()'s @dir.  It withdraws a port's
+ *	announcement itself when the port goes.
  */
 struct tbs_fabric_ops {
 	int (*publish)(struct tbs_fabric *fabric, struct tb_property_dir *dir);
+	int (*publish_port)(struct tbs_port *port, struct tb_property_dir *dir);
 };
 
 /**

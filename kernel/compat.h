@@ -79,6 +79,18 @@
 #endif
 
 /*
+ * 7.2's thunderbolt core builds the property block of each peer from the
+ * host-wide directories plus each service's local_properties, announced with
+ * tb_service_properties_changed(), so a host can tell each peer only its own
+ * streams.  6.1 and 6.12 have one directory for every peer.
+ */
+#if KERNEL_VERSION(7, 2, 0) > LINUX_VERSION_CODE
+#define TBS_SERVICE_PROPERTIES	0
+#else
+#define TBS_SERVICE_PROPERTIES	1
+#endif
+
+/*
  * From 7.x thunderbolt.ko can own the `thunderbolt` ConfigFS subsystem
  * (CONFIG_USB4_CONFIGFS, =m in Debian's 7.2) and exports
  * tb_configfs_register_group() for the groups under it.  Without it (6.1,

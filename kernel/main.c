@@ -134,11 +134,36 @@ struct tbs_port *tbs_find_port(u32 domain, u64 route, u32 service)
 	return NULL;
 }
 
+/**
+ * struct tbs_port_announcement - one port's directory on its way out
+ * @node: in tbs_publish_work()'s list
+ * @port: the port, a reference held until the fabric has it
+ * @dir: the streams attached to @port
+ */
+struct tbs_port_announcement {
+	struct list_head node;
+	struct tbs_port *port;
+	struct tb_property_dir *dir;
+};
+
+/*
+ * Builds every directory under tbs_lock, hands them over without it.  A
+ * fabric with publish_port() gets the protocol keys host-wide and each port
+ * its own streams; every port is announced again on any change, which costs
+ * a property read per peer and keeps a port that missed one (out of memory)
+ * from staying stale.
+ */
 static void tbs_publish_work(struct work_struct *work)
 {
 	struct tbs_fabric_entry *fe =
 		container_of(work, struct tbs_fabric_entry, publish_work);
+	struct tbs_fabric *fabric = fe->fabric;
+	bool per_port = fabric->ops->publish_port;
+	struct tbs_port_announcement *pa, *tmp;
 	struct tb_property_dir *dir;
+	struct tbs_port_entry *pe;
+	LIST_HEAD(ports);
+	bool oom = false;
 	int ret;
 
 	mutex_lock(&tbs_lock);
@@ -146,17 +171,42 @@ static void tbs_publish_work(struct work_struct *work)
 		mutex_unlock(&tbs_lock);
 		return;
 	}
-	dir = tbs_props_build(fe->fabric);
-	mutex_unlock(&tbs_lock);
-	if (!dir) {
-		pr_warn("%s: out of memory building the announcement\n",
-			fe->fabric->name);
-		return;
+	dir = tbs_props_build(per_port ? NULL : fabric, NULL);
+	list_for_each_entry(pe, &tbs_ports, node) {
+		if (!per_port || !dir || pe->port->fabric != fabric)
+			continue;
+		pa = kzalloc(sizeof(*pa), GFP_KERNEL);
+		if (pa)
+			pa->dir = tbs_props_build(NULL, pe->port);
+		if (!pa || !pa->dir) {
+			kfree(pa);
+			oom = true;
+			continue;
+		}
+		tbs_port_get(pe->port);
+		pa->port = pe->port;
+		list_add_tail(&pa->node, &ports);
 	}
-	ret = fe->fabric->ops->publish(fe->fabric, dir);
-	if (ret)
-		pr_warn("%s: publishing the announcement failed: %d\n",
-			fe->fabric->name, ret);
+	mutex_unlock(&tbs_lock);
+	if (!dir || oom)
+		pr_warn("%s: out of memory building the announcement\n",
+			fabric->name);
+	if (dir) {
+		ret = fabric->ops->publish(fabric, dir);
+		if (ret)
+			pr_warn("%s: publishing the announcement failed: %d\n",
+				fabric->name, ret);
+	}
+	list_for_each_entry_safe(pa, tmp, &ports, node) {
+		ret = fabric->ops->publish_port(pa->port, pa->dir);
+		if (ret)
+			dev_warn(pa->port->dev,
+				 "announcing the streams to this peer failed: %d\n",
+				 ret);
+		tbs_port_put(pa->port);
+		list_del(&pa->node);
+		kfree(pa);
+	}
 }
 
 /**
@@ -275,8 +325,10 @@ int tbs_port_add(struct tbs_port *port)
 		g->port = port;
 		list_for_each_entry(s, &g->streams, node)
 			tbs_stream_attach(s, port);
-		tbs_publish(port->fabric);
 	}
+	/* a new peer's own directory, streams or not (nhi.c pads it) */
+	if (g || port->fabric->ops->publish_port)
+		tbs_publish(port->fabric);
 	mutex_unlock(&tbs_lock);
 	dev_dbg(port->dev, "stream port %u-%llx.%u added\n", port->domain,
 		port->route, port->service);

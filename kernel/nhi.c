@@ -32,6 +32,16 @@
  * announcement is registered once more, TBS_NHI_REANNOUNCE_MS after the
  * last change (tbs_nhi_reannounce()): a read then has nothing to straddle,
  * and the new generation makes every peer read the settled block.
+ *
+ * Publishing on 7.2.  The core builds each peer's block from the host-wide
+ * directories plus the local_properties of that peer's service, merged
+ * under svc->lock (xdomain.c, update_property_block()).  The host-wide
+ * `stream` directory then holds the protocol keys alone, registered once,
+ * and each port's streams go into its service's local_properties
+ * (tbs_nhi_publish_port()): a peer sees only the streams configured for it.
+ * Swapping that pointer under svc->lock is safe against the core's copy.
+ * The re-announcement above still applies: registering the host-wide
+ * directory again bumps the generation every block is built under.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -51,11 +61,14 @@
  * @port: what the core sees
  * @svc: the service device
  * @xd: its XDomain
+ * @removed: tbs_nhi_remove() has begun: announce nothing more to this peer
+ *	(7.2; under svc->lock)
  */
 struct tbs_nhi_port {
 	struct tbs_port port;
 	struct tb_service *svc;
 	struct tb_xdomain *xd;
+	bool removed;
 };
 
 /**
@@ -372,12 +385,19 @@ static const struct tbs_port_ops tbs_nhi_port_ops = {
  * (25) if that driver is loaded, which we cannot tell.  So a "padding"
  * text is added to ours when the block would be unreadable with or
  * without thunderbolt-net's.  A host name changed after we published is
- * not seen until our next publish.  7.x builds the block differently per
- * connection (vendorid "Linux", per-service properties): not padded there
- * yet.
+ * not seen until our next publish.  7.x's vendorid text is "Linux" (2
+ * dwords), and its block for a peer holds our `stream` directory merged
+ * with that peer's service's local_properties: there the padding goes into
+ * each port's directory (tbs_nhi_publish_port()), the host-wide one holding
+ * the protocol keys alone, as upstream's.
  */
 #define TBS_XDP_CHUNK_DWORDS	45
-#define TBS_XDP_ROOT_DWORDS	(2 + 4 + 4 + 3 + 4 + 4 + 4 + 4)
+#if KERNEL_VERSION(7, 0, 0) > LINUX_VERSION_CODE
+#define TBS_XDP_VENDOR_DWORDS	3	/* "Intel Corp." */
+#else
+#define TBS_XDP_VENDOR_DWORDS	2	/* "Linux" */
+#endif
+#define TBS_XDP_ROOT_DWORDS	(2 + 4 + 4 + TBS_XDP_VENDOR_DWORDS + 4 + 4 + 4 + 4)
 #define TBS_XDP_NET_DIR_DWORDS	25
 
 static bool tbs_nhi_block_unreadable(size_t len)
@@ -411,8 +431,6 @@ static int tbs_nhi_pad(struct tb_property_dir *dir)
 	char *text;
 	int ret;
 
-	if (KERNEL_VERSION(7, 0, 0) <= LINUX_VERSION_CODE)
-		return 0;
 	len = TBS_XDP_ROOT_DWORDS +
 	      DIV_ROUND_UP(strlen(utsname()->nodename) + 1, 4) +
 	      4 + tbs_nhi_dir_dwords(dir) + 1;
@@ -443,7 +461,7 @@ static int tbs_nhi_publish(struct tbs_fabric *fabric,
 	struct tb_property_dir *old;
 	int ret = 0;
 
-	if (dir) {
+	if (dir && !TBS_SERVICE_PROPERTIES) {
 		ret = tbs_nhi_pad(dir);
 		if (ret) {
 			pr_warn("cannot pad the announcement: %d\n", ret);
@@ -452,6 +470,14 @@ static int tbs_nhi_publish(struct tbs_fabric *fabric,
 	}
 	mutex_lock(&tbs_nhi_publish_lock);
 	old = tbs_nhi_dir;
+	if (TBS_SERVICE_PROPERTIES && dir && old) {
+		/* The protocol keys alone: registered already. */
+		tb_property_free_dir(dir);
+		mod_delayed_work(system_wq, &tbs_nhi_reannounce_work,
+				 msecs_to_jiffies(TBS_NHI_REANNOUNCE_MS));
+		mutex_unlock(&tbs_nhi_publish_lock);
+		return 0;
+	}
 	if (old)
 		tb_unregister_property_dir(TBS_PROTOCOL_KEY, old);
 	if (dir) {
@@ -498,8 +524,56 @@ static void tbs_nhi_reannounce(struct work_struct *work)
 	mutex_unlock(&tbs_nhi_publish_lock);
 }
 
+#if TBS_SERVICE_PROPERTIES
+static int tbs_nhi_publish_port(struct tbs_port *port,
+				struct tb_property_dir *dir)
+{
+	struct tbs_nhi_port *np = container_of(port, struct tbs_nhi_port, port);
+	struct tb_service *svc = np->svc;
+	struct tb_property_dir *old = dir;
+	int ret;
+
+	ret = tbs_nhi_pad(dir);
+	if (ret)
+		dev_warn(&svc->dev, "cannot pad the announcement: %d\n", ret);
+	mutex_lock(&svc->lock);
+	if (!np->removed) {
+		old = svc->local_properties;
+		svc->local_properties = dir;
+	}
+	mutex_unlock(&svc->lock);
+	if (old != dir)
+		tb_service_properties_changed(svc);
+	tb_property_free_dir(old);
+	return 0;
+}
+
+/* This peer hears of no stream of ours any more. */
+static void tbs_nhi_withdraw_port(struct tbs_nhi_port *np)
+{
+	struct tb_service *svc = np->svc;
+	struct tb_property_dir *old;
+
+	mutex_lock(&svc->lock);
+	np->removed = true;
+	old = svc->local_properties;
+	svc->local_properties = NULL;
+	mutex_unlock(&svc->lock);
+	if (old) {
+		tb_property_free_dir(old);
+		tb_service_properties_changed(svc);
+	}
+}
+#else
+#define tbs_nhi_publish_port	NULL
+static void tbs_nhi_withdraw_port(struct tbs_nhi_port *np)
+{
+}
+#endif
+
 static const struct tbs_fabric_ops tbs_nhi_fabric_ops = {
 	.publish	= tbs_nhi_publish,
+	.publish_port	= tbs_nhi_publish_port,
 };
 
 static struct tbs_fabric tbs_nhi_fabric = {
@@ -544,11 +618,17 @@ static int tbs_nhi_probe(struct tb_service *svc, const struct tb_service_id *id)
 	return ret;
 }
 
-/* Called under tb->lock on hot-unplug; np goes in tbs_nhi_port_release(). */
+/*
+ * Called under tb->lock on hot-unplug; np goes in tbs_nhi_port_release().
+ * The core marks the XDomain unplugged before it removes the services, so
+ * tb_service_properties_changed() in tbs_nhi_withdraw_port() returns at once
+ * there; on unbind (module unload) it tells the peer.
+ */
 static void tbs_nhi_remove(struct tb_service *svc)
 {
 	struct tbs_nhi_port *np = tb_service_get_drvdata(svc);
 
+	tbs_nhi_withdraw_port(np);
 	tbs_port_remove(&np->port);
 }
 

@@ -11,7 +11,10 @@
  *
  * The directory is rebuilt from scratch on every change and handed to the
  * fabric, which swaps it in whole: a published directory is never mutated
- * (see nhi.c for why).
+ * (see nhi.c for why).  Where the thunderbolt core has per-service
+ * properties (7.2), the host-wide directory holds the protocol keys alone
+ * and each peer's service gets a directory of the streams configured for
+ * that peer, so no peer learns the names of another's streams.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -82,14 +85,20 @@ static int tbs_props_add_stream(struct tb_property_dir *dir,
 
 /**
  * tbs_props_build() - build a local host's `stream` service directory
- * @fabric: the local host
+ * @fabric: announce the streams attached to any port of this local host,
+ *	or %NULL
+ * @port: announce only the streams attached to this port (@fabric is then
+ *	ignored), or %NULL
  *
- * Announces every stream attached to one of @fabric's ports whose HopIDs
- * are both reserved.  Call with tbs_lock held.
+ * Only streams whose HopIDs are both reserved are announced.  With neither
+ * @fabric nor @port the directory holds the protocol keys alone: what a
+ * fabric with per-service announcements (backend.h, publish_port()) puts in
+ * its host-wide one.  Call with tbs_lock held.
  *
  * Return: a new directory (the caller owns it) or %NULL without memory.
  */
-struct tb_property_dir *tbs_props_build(struct tbs_fabric *fabric)
+struct tb_property_dir *tbs_props_build(struct tbs_fabric *fabric,
+					struct tbs_port *port)
 {
 	struct tb_property_dir *dir;
 	struct tbs_stream *s;
@@ -114,7 +123,8 @@ struct tb_property_dir *tbs_props_build(struct tbs_fabric *fabric)
 		goto err;
 
 	list_for_each_entry(g, &tbs_groups, node) {
-		if (!g->port || g->port->fabric != fabric)
+		if (!g->port || (port ? g->port != port :
+				 !fabric || g->port->fabric != fabric))
 			continue;
 		list_for_each_entry(s, &g->streams, node) {
 			mutex_lock(&s->lock);

@@ -468,8 +468,11 @@ const char *tbs_stream_state(struct tbs_stream *s)
  * @group: its service group
  * @name: its name (checked by the caller: 1..TBS_NAME_MAX characters)
  *
- * Names are unique per local host (6.1 has one global announcement):
- * -EEXIST if another group served by the same fabric has one of that name.
+ * Where one announcement tells every peer about every stream (6.1, 6.12,
+ * the simulator), names are unique per local host: -EEXIST if another group
+ * served by the same fabric has one of that name.  A fabric that announces
+ * to each peer its own streams (publish_port(), 7.2) needs them unique only
+ * within the group, as ConfigFS keeps them.
  *
  * Return: the stream (one reference, the item's) or an ERR_PTR().
  */
@@ -495,7 +498,8 @@ struct tbs_stream *tbs_stream_create(struct tbs_group *group, const char *name)
 	mutex_lock(&tbs_lock);
 	fabric = tbs_fabric_for_domain(group->domain);
 	list_for_each_entry(g, &tbs_groups, node) {
-		if (tbs_fabric_for_domain(g->domain) != fabric)
+		if ((fabric && fabric->ops->publish_port) ||
+		    tbs_fabric_for_domain(g->domain) != fabric)
 			continue;
 		list_for_each_entry(o, &g->streams, node) {
 			if (!strcmp(o->name, s->name)) {

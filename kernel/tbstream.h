@@ -267,7 +267,8 @@ void tbs_configfs_exit(void);
 struct tbs_stream *tbs_item_to_stream(struct config_item *item);
 
 /* props.c */
-struct tb_property_dir *tbs_props_build(struct tbs_fabric *fabric);
+struct tb_property_dir *tbs_props_build(struct tbs_fabric *fabric,
+					struct tbs_port *port);
 bool tbs_props_name_reserved(const char *name);
 
 /* debugfs.c: live objects, for leak checks */

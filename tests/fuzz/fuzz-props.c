@@ -67,8 +67,7 @@ static void check_peer_lookup(struct tb_property_dir *dir, const char *name)
 		return;
 	if (ret != 0)
 		abort();
-	if (in < TBS_MIN_HOPID || in > TBS_MAX_HOPID || out < TBS_MIN_HOPID ||
-	    out > TBS_MAX_HOPID)
+	if (in < TBS_MIN_HOPID || in > TBS_MAX_HOPID || out < TBS_MIN_HOPID || out > TBS_MAX_HOPID)
 		abort();
 	p = tb_property_find(dir, name, TB_PROPERTY_TYPE_DIRECTORY);
 	if (!p)
@@ -81,11 +80,59 @@ static void check_peer_lookup(struct tb_property_dir *dir, const char *name)
 		abort();
 }
 
+/* The same keys, types and values in the same order, recursively. */
+static bool same_dir(const struct tb_property_dir *a, const struct tb_property_dir *b)
+{
+	const struct list_head *la = a->properties.next, *lb = b->properties.next;
+
+	if (!a->uuid != !b->uuid || (a->uuid && memcmp(a->uuid, b->uuid, sizeof(*a->uuid))))
+		return false;
+	for (; la != &a->properties && lb != &b->properties; la = la->next, lb = lb->next) {
+		const struct tb_property *pa = list_entry(la, struct tb_property, list);
+		const struct tb_property *pb = list_entry(lb, struct tb_property, list);
+
+		if (memcmp(pa->key, pb->key, sizeof(pa->key)) || pa->type != pb->type)
+			return false;
+		if (pa->type == TB_PROPERTY_TYPE_VALUE &&
+		    pa->value.immediate != pb->value.immediate)
+			return false;
+		if (pa->type == TB_PROPERTY_TYPE_DIRECTORY &&
+		    !same_dir(pa->value.dir, pb->value.dir))
+			return false;
+	}
+	return la == &a->properties && lb == &b->properties;
+}
+
+/*
+ * With one port holding every stream, the port's own directory (7.2's
+ * per-service one) is the host's; with neither, the protocol keys alone.
+ */
+static void check_same_for_port(const struct tb_property_dir *host, struct tbs_port *port)
+{
+	struct tb_property_dir *own = tbs_props_build(NULL, port);
+	struct tb_property_dir *keys = tbs_props_build(NULL, NULL);
+	const struct tb_property *p;
+	int n = 0;
+
+	if (!own || !keys || !same_dir(host, own))
+		abort();
+	list_for_each_entry(p, &keys->properties, list)
+	{
+		if (p->type != TB_PROPERTY_TYPE_VALUE)
+			abort();
+		n++;
+	}
+	if (n != 4)
+		abort();
+	tb_property_free_dir(own);
+	tb_property_free_dir(keys);
+}
+
 static void check_own_announcement(struct tbs_stream *streams, int count)
 {
-	struct tbs_fabric fabric = { 0 };
-	struct tbs_port port = { .fabric = &fabric };
-	struct tbs_group group = { .port = &port };
+	struct tbs_fabric fabric = {0};
+	struct tbs_port port = {.fabric = &fabric};
+	struct tbs_group group = {.port = &port};
 	struct tb_property_dir *dir;
 
 	INIT_LIST_HEAD(&group.streams);
@@ -93,9 +140,10 @@ static void check_own_announcement(struct tbs_stream *streams, int count)
 		list_add_tail(&streams[i].node, &group.streams);
 	list_add_tail(&group.node, &tbs_groups);
 
-	dir = tbs_props_build(&fabric);
+	dir = tbs_props_build(&fabric, NULL);
 	if (!dir)
 		abort(); /* every stream here has a name ConfigFS accepts */
+	check_same_for_port(dir, &port);
 	for (int i = 0; i < count; i++) {
 		struct tbs_stream *s = &streams[i], *first = s;
 		int in, out, ret;
@@ -123,7 +171,7 @@ static void check_own_announcement(struct tbs_stream *streams, int count)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct input in = { data, size };
+	struct input in = {data, size};
 	struct tb_property_dir *stack[MAX_DEPTH];
 	struct tbs_stream streams[MAX_STREAMS];
 	int depth = 0, nstreams = 0;

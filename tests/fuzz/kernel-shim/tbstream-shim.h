@@ -50,7 +50,7 @@ extern struct mutex tbs_lock;
 extern struct list_head tbs_groups;
 extern const uuid_t tbs_service_uuid;
 
-struct tb_property_dir *tbs_props_build(struct tbs_fabric *fabric);
+struct tb_property_dir *tbs_props_build(struct tbs_fabric *fabric, struct tbs_port *port);
 bool tbs_props_name_reserved(const char *name);
 int tbs_props_find_stream(const struct tb_property_dir *stream_dir,
 			  const char *name, int *inhopid, int *outhopid);
