@@ -393,18 +393,26 @@ emu_tbnet_up() {
 
 # emu_pair_start: both guests of a pair are running their tests.  B calls
 # until A answers: bytes sent before A's side opened its port may be lost.
+# A answers once, and the raw tty hands B its line a byte at a time: a
+# 1 s read that times out in the middle of it returns the first part
+# (bash keeps it in the variable), so the parts are joined until a newline
+# ends the line (a CI run's B never matched A's answer without this).
 emu_pair_start() {
 	if [ "$EMU_ROLE" = a ]; then
 		emu_expect hello-b
 		emu_tell hello-a
 		return 0
 	fi
-	_i=0
+	_i=0 _part=
 	while [ $_i -lt "$EMU_WAIT" ]; do
 		emu_tell hello-b
+		_line=
 		# shellcheck disable=SC3045 # busybox ash has read -t
-		if read -r -t 1 _line <&3 && [ "$_line" = hello-a ]; then
-			return 0
+		if read -r -t 1 _line <&3; then
+			[ "$_part$_line" = hello-a ] && return 0
+			_part=
+		else
+			_part=$_part$_line
 		fi
 		_i=$((_i + 1))
 	done
