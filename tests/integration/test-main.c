@@ -66,36 +66,41 @@ static void child_setenv(const char *name, const char *value)
 	child_env = g_environ_setenv(child_env, name, value, TRUE);
 }
 
-static pid_t spawn_full(bool bus, const char *extra)
+/*
+ * tbstreamd with its roots under tmp (the dev root made), then OPTION...
+ * up to NULL: its argument vector, to free with g_strfreev().
+ */
+static char **daemon_argv(const char *option, ...)
 {
-	g_autofree char *cfg = g_build_filename(tmp, "cfg", NULL);
 	g_autofree char *dev = g_build_filename(tmp, "dev", NULL);
-	g_autofree char *state = g_build_filename(tmp, "state", NULL);
-	g_autofree char *etc = g_build_filename(tmp, "etc", NULL);
-	g_autofree char *vendor = g_build_filename(tmp, "vendor", NULL);
-	pid_t pid;
-
-	const char *argv[] = {TBSTREAMD_PATH,
-			      "--log-target=null",
-			      bus ? "--log-level=info" : "--no-bus",
-			      "--configfs-root",
-			      cfg,
-			      "--dev-root",
-			      dev,
-			      "--state-dir",
-			      state,
-			      "--config-dir",
-			      etc,
-			      "--vendor-dir",
-			      vendor,
-			      extra,
-			      NULL};
+	GPtrArray *a = g_ptr_array_new();
+	va_list ap;
 
 	ck_assert_int_eq(g_mkdir_with_parents(dev, 0755), 0);
-	pid = fork();
+	g_ptr_array_add(a, g_strdup(TBSTREAMD_PATH));
+	g_ptr_array_add(a, g_strdup_printf("--configfs-root=%s/cfg", tmp));
+	g_ptr_array_add(a, g_strdup_printf("--dev-root=%s", dev));
+	g_ptr_array_add(a, g_strdup_printf("--state-dir=%s/state", tmp));
+	g_ptr_array_add(a, g_strdup_printf("--config-dir=%s/etc", tmp));
+	g_ptr_array_add(a, g_strdup_printf("--vendor-dir=%s/vendor", tmp));
+	va_start(ap, option);
+	for (const char *o = option; o; o = va_arg(ap, const char *))
+		g_ptr_array_add(a, g_strdup(o));
+	va_end(ap);
+	g_ptr_array_add(a, NULL);
+	return (char **)g_ptr_array_free(a, FALSE);
+}
+
+/* extra: one more option, or NULL */
+static pid_t spawn_full(bool bus, const char *extra)
+{
+	g_auto(GStrv) argv = daemon_argv("--log-target=null", bus ? "--log-level=info" : "--no-bus",
+					 extra, NULL);
+	pid_t pid = fork();
+
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
-		execve(TBSTREAMD_PATH, (char **)argv, child_env);
+		execve(TBSTREAMD_PATH, argv, child_env);
 		_exit(127);
 	}
 	return pid;
@@ -380,35 +385,16 @@ END_TEST
 /* Starts tbstreamd logging to a file (stderr); returns the file's name. */
 static char *spawn_logging(void)
 {
-	g_autofree char *cfg = g_build_filename(tmp, "cfg", NULL);
-	g_autofree char *dev = g_build_filename(tmp, "dev", NULL);
-	g_autofree char *state = g_build_filename(tmp, "state", NULL);
-	g_autofree char *etc = g_build_filename(tmp, "etc", NULL);
-	g_autofree char *vendor = g_build_filename(tmp, "vendor", NULL);
+	g_auto(GStrv) argv = daemon_argv("--log-target=console", "--no-bus", NULL);
 	char *log = g_build_filename(tmp, "log", NULL);
-	const char *argv[] = {TBSTREAMD_PATH,
-			      "--log-target=console",
-			      "--no-bus",
-			      "--configfs-root",
-			      cfg,
-			      "--dev-root",
-			      dev,
-			      "--state-dir",
-			      state,
-			      "--config-dir",
-			      etc,
-			      "--vendor-dir",
-			      vendor,
-			      NULL};
 
-	ck_assert_int_eq(g_mkdir_with_parents(dev, 0755), 0);
 	daemon_pid = fork();
 	ck_assert_int_ge(daemon_pid, 0);
 	if (daemon_pid == 0) {
 		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (fd < 0 || dup2(fd, STDERR_FILENO) < 0)
 			_exit(126);
-		execve(TBSTREAMD_PATH, (char **)argv, child_env);
+		execve(TBSTREAMD_PATH, argv, child_env);
 		_exit(127);
 	}
 	return log;
