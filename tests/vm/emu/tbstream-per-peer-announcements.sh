@@ -10,21 +10,15 @@
 # on tbs_props_find_stream() shows B looking it up in what A announces to
 # B and not finding it (on 6.x it found its own announcement there).
 . /lib/tbstream/emu.sh
-C=/sys/kernel/config/thunderbolt/stream
 MIB=8
 SIZE=$((MIB * 1048576))
 
 emu_unload
 dmesg -c >/dev/null
 emu_load_peers
-da=$EMU_DOM_A
-db=$EMU_DOM_B
-insmod /modules/tbstream.ko || emu_fail "insmod tbstream"
-wait_for 60 emu_service tbstream "$da" && wait_for 60 emu_service tbstream "$db" ||
-	emu_fail "tbstream bound no stream service of the peer ($(ls "$TB" | tr '\n' ' '))"
-A=$C/$(emu_service tbstream "$da")
-B=$C/$(emu_service tbstream "$db")
-echo "# host A: domain $da, stream group $A; host B: domain $db, $B"
+emu_bind
+A=$EMU_GA
+B=$EMU_GB
 
 mkdir "$A" "$B" "$A/s" || emu_fail "mkdir the stream groups and A's s"
 echo 9 >"$A/s/in_hopid" && echo 8 >"$A/s/out_hopid" || emu_fail "setting A's HopIDs"

@@ -23,15 +23,9 @@ dmesg -c >/dev/null
 emu_load_peers
 da=$EMU_DOM_A
 db=$EMU_DOM_B
-insmod /modules/tbstream.ko || emu_fail "insmod tbstream"
-
-wait_services() { # WHAT
-	wait_for 60 emu_service tbstream "$da" && wait_for 60 emu_service tbstream "$db" ||
-		emu_fail "$1: tbstream bound no stream service of the peer ($(ls "$TB" | tr '\n' ' '))"
-}
-wait_services "load"
-A=$C/$(emu_service tbstream "$da")
-B=$C/$(emu_service tbstream "$db")
+emu_bind
+A=$EMU_GA
+B=$EMU_GB
 echo "# host A: domain $da, stream group $A; host B: domain $db, $B"
 # One kernel drives both hosts, and on 6.x its XDomain property directory
 # is global (kernel/README.md): stream names are the host's, so A's stream
@@ -207,7 +201,7 @@ check "unplug: A's stream detaches" wait_for 30 grep -qx detached "$A/sa/state"
 check "unplug: B's stream detaches" wait_for 30 grep -qx detached "$B/sb/state"
 
 emu_cable 1
-wait_services "replug"
+emu_wait_bound tbstream "replug"
 check "replug: A's stream is ready again" wait_for 30 grep -qx ready "$A/sa/state"
 check "replug: B's stream is ready again" wait_for 30 grep -qx ready "$B/sb/state"
 copy "after the replug, A to B" /tmp/src.a "$deva" "$devb" /tmp/dst.b reader

@@ -300,6 +300,24 @@ emu_load_peers() {
 	emu_wait_xdomain "$EMU_DOM_B" "$EMU_UUID_A" "load"
 }
 
+# emu_bind [DRIVER]: after emu_load_peers, DRIVER (tbstream, the default, or
+# upstream's thunderbolt_stream on 7.x) loaded and bound to the peer's
+# `stream` service on both hosts of this guest.  Sets EMU_GA and EMU_GB:
+# the ConfigFS groups hosts A and B use for each other (not made).
+emu_bind() {
+	insmod "/modules/${1:-tbstream}.ko" || emu_fail "insmod ${1:-tbstream}"
+	emu_wait_bound "${1:-tbstream}" "load"
+	EMU_GA=/sys/kernel/config/thunderbolt/stream/$(emu_service "${1:-tbstream}" "$EMU_DOM_A")
+	EMU_GB=/sys/kernel/config/thunderbolt/stream/$(emu_service "${1:-tbstream}" "$EMU_DOM_B")
+}
+
+# emu_wait_bound DRIVER WHAT: DRIVER is bound to the peer's `stream`
+# service on both hosts (after a load, a replug...)
+emu_wait_bound() {
+	wait_for 60 emu_service "$1" "$EMU_DOM_A" && wait_for 60 emu_service "$1" "$EMU_DOM_B" ||
+		emu_fail "$2: $1 bound no stream service of the peer ($(ls "$TB" | tr '\n' ' '))"
+}
+
 # emu_stream_pair [DRIVER]: after emu_load_peers, DRIVER (tbstream, the
 # default, or upstream's thunderbolt_stream on 7.x) on both hosts of this
 # guest and one stream between them with crossed HopIDs: A's "sa" (in 9,
@@ -314,11 +332,9 @@ emu_stream_pair() {
 	_drv=${1:-tbstream}
 	_lo=${EMU_HOPID:-8}
 	_hi=$((_lo + 1))
-	insmod "/modules/$_drv.ko" || emu_fail "insmod $_drv"
-	wait_for 60 emu_service "$_drv" "$EMU_DOM_A" && wait_for 60 emu_service "$_drv" "$EMU_DOM_B" ||
-		emu_fail "$_drv bound no stream service of the peer ($(ls "$TB" | tr '\n' ' '))"
-	EMU_SA=/sys/kernel/config/thunderbolt/stream/$(emu_service "$_drv" "$EMU_DOM_A")/sa
-	EMU_SB=/sys/kernel/config/thunderbolt/stream/$(emu_service "$_drv" "$EMU_DOM_B")/sb
+	emu_bind "$_drv"
+	EMU_SA=$EMU_GA/sa
+	EMU_SB=$EMU_GB/sb
 	mkdir "${EMU_SA%/*}" "${EMU_SB%/*}" "$EMU_SA" "$EMU_SB" || emu_fail "mkdir the stream groups"
 	echo $_hi >"$EMU_SA/in_hopid" && echo $_lo >"$EMU_SA/out_hopid" &&
 		echo $_lo >"$EMU_SB/in_hopid" && echo $_hi >"$EMU_SB/out_hopid" || emu_fail "setting the HopIDs"
