@@ -1344,8 +1344,9 @@ static void intents_on_disk(const char *path, void *userdata)
 
 /*
  * RequestStream calls answered by polkit together are made together: the
- * owners file and configfs.state are written once for all of them before the
- * first mkdir, not once each per stream with their fsyncs.
+ * owners file and configfs.state are written once for all the answers a
+ * loop iteration brings, before the first mkdir, not once each per stream
+ * with their fsyncs.
  */
 START_TEST(test_requests_answered_together_cost_one_write)
 {
@@ -1380,10 +1381,16 @@ START_TEST(test_requests_answered_together_cost_one_write)
 	fake_kernel_set_mkdir_hook(bw.w.fk, NULL, NULL);
 	ck_assert_uint_eq(mkdirs, N_BURST);
 	ck_assert_uint_eq(n_items(), N_BURST);
-	ck_assert_msg(n_owners_writes == 1, "%u writes of the owners file for %d requests",
+	/*
+	 * One write per loop iteration that brings answers: usually all of
+	 * them come in one, but a loaded machine's bus daemon may pass them on
+	 * in two or three (an ASan run beside a kernel build wrote the state
+	 * three times).  Writing per request would be 16 and 32 here.
+	 */
+	ck_assert_msg(n_owners_writes <= 3, "%u writes of the owners file for %d requests",
 		      n_owners_writes, N_BURST);
 	/* the intents, then (behind events) what was made */
-	ck_assert_msg(n_state_writes <= 2, "%u writes of configfs.state for %d requests",
+	ck_assert_msg(n_state_writes <= 4, "%u writes of configfs.state for %d requests",
 		      n_state_writes, N_BURST);
 
 	/* and each stream is its caller's, the temporary ones going with theirs */
