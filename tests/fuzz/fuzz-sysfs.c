@@ -33,8 +33,9 @@
  * TBS_PEER_STRING_MAX bytes, valid UTF-8, no controls, stable), and a clean
  * one is kept byte for byte; numbers are the attribute's value when it is one
  * (C's base 0, the reader's choice) within the reader's maximum, else 0;
- * speeds are 0 or what the kernel's "%u.0 Gb/s" would print; key and security
- * level are the attribute exactly or "".  Each value is compared with a model
+ * speeds are 0 or what the kernel's "%u.0 Gb/s" would print; the security
+ * level is the attribute exactly or "", the key too but printable ASCII ('?'
+ * for any other byte: it is logged).  Each value is compared with a model
  * of tbs_read_attr()'s documented cut (one buffer, the first NUL, trailing
  * newlines), so a reader that trusted a file's size would show.  A cleared
  * XDomain info is reusable and reads the same again; LeakSanitizer sees the
@@ -390,9 +391,15 @@ static void check_service(const TbsServiceInfo *s, const Entry e[N_ATTRS])
 
 	check(!s->parent_syspath && !s->parent_sysname, "the parent is the caller's to fill");
 	check(memchr(s->key, 0, sizeof(s->key)), "key is not terminated");
-	if (key && strlen(key) < sizeof(s->key))
+	/* the daemon compares it with "stream" and logs it: printable ASCII, else '?' */
+	for (const char *c = s->key; *c; c++)
+		check(*c >= 0x20 && *c < 0x7f, "key \"%s\" is not printable ASCII", s->key);
+	if (key && strlen(key) < sizeof(s->key)) {
+		for (char *c = key; *c; c++)
+			if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+				*c = '?';
 		check(!strcmp(s->key, key), "key \"%s\" read as \"%s\"", key, s->key);
-	else
+	} else
 		check(!*s->key, "key \"%s\" read as \"%s\"", strnull(key), s->key);
 	for (int a = A_PRTCID; a <= A_PRTCSTNS; a++) {
 		g_autofree char *v = seen(e, a, BUF_VALUE);
