@@ -112,7 +112,7 @@ typedef struct Entry {
 	GByteArray *content;
 } Entry;
 
-static char *dev_dir, *gone_dir;
+static char *dev_dir, *gone_dir, *paths[N_FILES];
 
 /* the input is printed by libFuzzer; which promise broke is said here */
 #define check(cond, ...)                                                                           \
@@ -151,6 +151,8 @@ static void setup(void)
 	dev_dir = g_mkdtemp(g_steal_pointer(&tmpl));
 	check(dev_dir, "cannot make a scratch directory in %s: %m", base);
 	gone_dir = g_build_filename(dev_dir, "gone", NULL);
+	for (int a = 0; a < N_FILES; a++)
+		paths[a] = g_build_filename(dev_dir, attrs[a], NULL);
 	atexit(remove_scratch);
 }
 
@@ -193,20 +195,25 @@ static void entries_parse(Entry e[N_ATTRS], const uint8_t *data, size_t size)
 	}
 }
 
+/* what the scratch directory holds from the input before: only changes cost syscalls */
+typedef enum { ON_DISK_NONE, ON_DISK_FILE, ON_DISK_DIR } OnDisk;
+static OnDisk on_disk[N_FILES];
+
 static void write_all(const Entry e[N_ATTRS])
 {
 	for (int a = 0; a < N_FILES; a++) {
-		g_autofree char *path = g_build_filename(dev_dir, attrs[a], NULL);
+		const char *path = paths[a];
+		OnDisk want = !e[a].present ? ON_DISK_NONE : e[a].dir ? ON_DISK_DIR : ON_DISK_FILE;
 		int fd;
 
-		if (unlink(path) < 0 && errno == EISDIR)
-			check(rmdir(path) == 0, "%s: %m", path);
-		if (!e[a].present)
-			continue;
-		if (e[a].dir) {
+		if (on_disk[a] != want && on_disk[a] != ON_DISK_NONE)
+			check((on_disk[a] == ON_DISK_DIR ? rmdir(path) : unlink(path)) == 0,
+			      "%s: %m", path);
+		if (want == ON_DISK_DIR && on_disk[a] != ON_DISK_DIR)
 			check(mkdir(path, 0755) == 0, "%s: %m", path);
+		on_disk[a] = want;
+		if (want != ON_DISK_FILE)
 			continue;
-		}
 		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		check(fd >= 0, "%s: %m", path);
 		check(write(fd, e[a].content->data, e[a].content->len) ==
