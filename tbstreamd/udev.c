@@ -108,6 +108,14 @@ int tbs_service_info_read(const char *syspath, const char *sysname, TbsServiceIn
 	s->sysname = sysname;
 	if (tbs_read_attr(syspath, "key", buf, sizeof(buf)) > 0 && strlen(buf) < sizeof(s->key))
 		strcpy(s->key, buf);
+	/*
+	 * The key is the peer's, and the kernel's "%pE" lets bytes 0xa0-0xff through
+	 * raw (printable in its Latin-1 ctype): it is logged, so it is made printable
+	 * ASCII. Not trimmed as a peer string would be: only "stream" is "stream".
+	 */
+	for (char *c = s->key; *c; c++)
+		if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+			*c = '?';
 	s->prtcid = read_uint(syspath, "prtcid", 0xffffffffL);
 	s->prtcvers = read_uint(syspath, "prtcvers", 0xffffffffL);
 	s->prtcrevs = read_uint(syspath, "prtcrevs", 0xffffffffL);
