@@ -47,9 +47,14 @@ static int make_dir(const char *path)
 		return 1;
 	if (errno == EEXIST) {
 		struct stat st;
-		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-			return 0;
-		return -ENOTDIR;
+		if (stat(path, &st) == 0)
+			return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+		/*
+		 * Nothing there: tbstream before Linux 7.2 refuses a stream name
+		 * another peer's group of this host has (one announcement serves
+		 * every peer, kernel/README.md).
+		 */
+		return -EADDRINUSE;
 	}
 	return -errno;
 }

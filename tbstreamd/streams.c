@@ -684,9 +684,16 @@ TbsStream *mgr_stream_create(TbsManager *m, TbsPeer *p, const TbsStreamTemplate 
 		owned_intent_drop(m, key);
 		dirty = true;
 	}
-	if (r < 0) {
+	if (r == -EADDRINUSE)
+		*ret_error =
+			log_stream(LOG_ERR, r, p->id, t->name,
+				   "Cannot create stream %s/%s: another peer has a stream of "
+				   "that name, and this kernel tells every peer the same names",
+				   p->group, t->name);
+	else if (r < 0)
 		*ret_error = log_stream(LOG_ERR, r, p->id, t->name,
 					"Cannot create stream %s/%s: %m", p->group, t->name);
+	if (r < 0) {
 		if (dirty)
 			mgr_owned_save(m);
 		return NULL;

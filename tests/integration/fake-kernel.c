@@ -27,6 +27,7 @@ struct FakeKernel {
 	bool hold_rmdir;
 	unsigned rmdirs_held;
 	bool hold_expired;
+	bool names_per_host;
 };
 
 /* A daemon that removes on its loop would wait for good: fail instead, later. */
@@ -225,6 +226,22 @@ static void on_rmdir(FakeKernel *fk, const char *path)
 	g_mutex_unlock(&fake_lock);
 }
 
+/* Another group has an item of the name in path (an item's). */
+static bool name_taken_elsewhere(FakeKernel *fk, const char *path)
+{
+	const char *name = strrchr(path, '/') + 1;
+	GHashTableIter it;
+	gpointer key;
+	bool taken = false;
+
+	g_mutex_lock(&fake_lock);
+	g_hash_table_iter_init(&it, fk->items);
+	while (!taken && g_hash_table_iter_next(&it, &key, NULL))
+		taken = !strcmp(strrchr(key, '/') + 1, name) && strcmp(key, path);
+	g_mutex_unlock(&fake_lock);
+	return taken;
+}
+
 int mkdir(const char *path, mode_t mode)
 {
 	static int (*real_mkdir)(const char *, mode_t);
@@ -232,6 +249,11 @@ int mkdir(const char *path, mode_t mode)
 
 	if (!real_mkdir)
 		real_mkdir = (int (*)(const char *, mode_t))dlsym(RTLD_NEXT, "mkdir");
+	if (the_fake && the_fake->names_per_host && is_item(the_fake, path) &&
+	    name_taken_elsewhere(the_fake, path)) {
+		errno = EEXIST;
+		return -1;
+	}
 	r = real_mkdir(path, mode);
 	if (r == 0 && the_fake) {
 		on_mkdir(the_fake, path);
@@ -278,6 +300,11 @@ void fake_kernel_free(FakeKernel *fk)
 	g_free(fk->dev_root);
 	sd_event_unref(fk->event);
 	g_free(fk);
+}
+
+void fake_kernel_set_names_per_host(FakeKernel *fk, bool on)
+{
+	fk->names_per_host = on;
 }
 
 void fake_kernel_set_mkdir_hook(FakeKernel *fk, void (*hook)(const char *path, void *userdata),

@@ -42,6 +42,11 @@ void fake_kernel_hold_rmdir(FakeKernel *fk, bool hold);
 unsigned fake_kernel_rmdirs_held(FakeKernel *fk);
 bool fake_kernel_rmdir_hold_expired(FakeKernel *fk);
 /*
+ * As tbstream before Linux 7.2: an item's mkdir fails with EEXIST, creating
+ * nothing, while another group has an item of that name.
+ */
+void fake_kernel_set_names_per_host(FakeKernel *fk, bool on);
+/*
  * Called right after an item's mkdir succeeded: what is on disk then is what a
  * daemon killed at that instant leaves behind.
  */

@@ -178,6 +178,30 @@ START_TEST(test_request_stream_returns_configured_stream)
 }
 END_TEST
 
+/*
+ * Before Linux 7.2 one announcement serves every peer, so tbstream refuses a
+ * stream name another peer's group has (EEXIST for an item that is not
+ * there): a StreamExists that says so, not "Not a directory".
+ */
+START_TEST(test_a_name_of_another_peer_before_linux_7_2)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+
+	fake_kernel_set_names_per_host(bw.w.fk, true);
+	ck_assert_int_eq(request(client, UUID_A, "backup", true, NULL, &e), 0);
+	ASSERT_ERROR(request(client, UUID_B, "backup", true, NULL, &e), e, ERR "StreamExists");
+	ck_assert_msg(strstr(e.message, "Another peer has a stream named \"backup\""), "%s",
+		      e.message);
+	ck_assert_uint_eq(fake_kernel_live_items(bw.w.fk), 1);
+	sd_bus_error_free(&e);
+	/* a name of its own goes through; with names per peer (7.2) so does the same one */
+	ck_assert_int_eq(request(client, UUID_B, "other", true, NULL, &e), 0);
+	fake_kernel_set_names_per_host(bw.w.fk, false);
+	ck_assert_int_eq(request(client, UUID_B, "backup", true, NULL, &e), 0);
+	ck_assert_uint_eq(fake_kernel_live_items(bw.w.fk), 3);
+}
+END_TEST
+
 START_TEST(test_request_stream_options_reach_configfs)
 {
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
@@ -2054,6 +2078,7 @@ static Suite *suite(void)
 	tcase_add_unchecked_fixture(tc, env_with_polkit, env_stop);
 	tcase_add_checked_fixture(tc, setup_allow_all, teardown);
 	tcase_add_test(tc, test_request_stream_returns_configured_stream);
+	tcase_add_test(tc, test_a_name_of_another_peer_before_linux_7_2);
 	tcase_add_test(tc, test_caller_owned_stream_is_work_that_holds_off_idle_exit);
 	tcase_add_test(tc, test_idle_exit_waits_for_unplug_and_a_quiet_bus);
 	tcase_add_test(tc, test_request_stream_options_reach_configfs);
