@@ -14,8 +14,10 @@ t=/sys/kernel/tracing
 [ -d $t/events ] || mount -t tracefs nodev $t
 stats=$(ls -d /sys/kernel/config/tbstream_sim/*/a)/stats
 # event:key of each hist trigger
-hists="sched/sched_switch:prev_pid sched/sched_wakeup:comm
-workqueue/workqueue_execute_start:function.sym syscalls/sys_enter_read:common_pid"
+hists="sched/sched_switch:next_comm sched/sched_wakeup:comm syscalls/sys_enter_read:common_pid"
+# the engine's thread: tbsim-<domain>, or an unbound kworker (before the
+# engines had threads of their own)
+engine='comm: (tbsim-|kworker/u)'
 
 # hits EVENT PATTERN: hits of the hist's entries whose key matches PATTERN
 hits() {
@@ -29,7 +31,7 @@ most() {
 per() { awk "BEGIN { printf \"%.2f\", $1 / $2 }"; }
 
 printf '%-10s %8s %6s %8s %10s %10s %10s %10s %8s\n' transport write MB/s \
-	reads/w switch/w "wake task/w" "wake kwkr/w" "engine/w" stalls
+	reads/w switch/w "wake task/w" "wake eng/w" "engine/w" stalls
 for bs in $TBS_SIZES; do
 	for tr in pipe stream; do
 		for h in $hists; do
@@ -47,8 +49,8 @@ for bs in $TBS_SIZES; do
 		printf '%-10s %8s %6s %8s %10s %10s %10s %10s %8s\n' $tr $bs "${out%% *}" \
 			"$(per "$(most syscalls/sys_enter_read)" $w)" "$(per $((c1 - c0)) $w)" \
 			"$(per "$(hits sched/sched_wakeup 'comm: kernel-throughp')" $w)" \
-			"$(per "$(hits sched/sched_wakeup 'comm: kworker/u')" $w)" \
-			"$(per "$(hits workqueue/workqueue_execute_start tbsim_engine_work)" $w)" \
+			"$(per "$(hits sched/sched_wakeup "$engine")" $w)" \
+			"$(per "$(hits sched/sched_switch "next_$engine")" $w)" \
 			$((s1 - s0))
 		for h in $hists; do
 			echo "!hist:keys=${h#*:}:vals=hitcount" >$t/events/${h%%:*}/trigger
@@ -57,7 +59,7 @@ for bs in $TBS_SIZES; do
 done
 echo "(per write of one run of $total bytes, counted while tracing: reads/w the"
 echo " reader's read(2)s; switch/w context switches of the whole guest; wake task/w"
-echo " wake-ups of the reader and the writer; wake kwkr/w of unbound kworkers (the"
-echo " simulator's engine); engine/w runs of the engine; stalls: times a TX ring"
+echo " wake-ups of the reader and the writer; wake eng/w of the simulator's engine"
+echo " threads; engine/w switches to them; stalls: times a TX ring"
 echo " began to wait for an RX buffer, in all; $(nproc) vCPUs)"
 exit 0
