@@ -653,7 +653,7 @@ void tbsim_host_init(struct tbsim_link *link, struct tbsim_host *host,
 	host->dma_direct = true;
 	mutex_init(&host->props_lock);
 	mutex_init(&host->domain_lock);
-	INIT_WORK(&host->engine, tbsim_engine_work);
+	kthread_init_work(&host->engine, tbsim_engine_work);
 	snprintf(host->name, sizeof(host->name), "sim-%u", host->domain);
 	host->fabric.name = host->name;
 	host->fabric.ops = &tbsim_fabric_ops;
@@ -671,12 +671,20 @@ void tbsim_host_init(struct tbsim_link *link, struct tbsim_host *host,
  */
 int tbsim_host_register(struct tbsim_host *host)
 {
+	struct kthread_worker *worker;
 	struct device *dev;
 	int ret;
 
+	worker = tbsim_run_worker(0, "tbsim-%u", host->domain);
+	if (IS_ERR(worker))
+		return PTR_ERR(worker);
+	sched_set_normal(worker->task, TBSIM_ENGINE_NICE);
+
 	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
-	if (!dev)
-		return -ENOMEM;
+	if (!dev) {
+		ret = -ENOMEM;
+		goto err_worker;
+	}
 	device_initialize(dev);
 	dev->bus = &tbsim_bus;
 	dev->type = &tbsim_domain_type;
@@ -691,6 +699,7 @@ int tbsim_host_register(struct tbsim_host *host)
 	if (ret)
 		goto err_del;
 	host->fabric_registered = true;
+	host->worker = worker;
 	return 0;
 
 err_del:
@@ -698,6 +707,8 @@ err_del:
 	device_del(dev);
 err_put:
 	put_device(dev);
+err_worker:
+	kthread_destroy_worker(worker);
 	return ret;
 }
 
@@ -727,6 +738,9 @@ void tbsim_host_free(struct tbsim_host *host)
 	if (host->dev)
 		device_unregister(host->dev);
 	host->dev = NULL;
+	if (host->worker)
+		kthread_destroy_worker(host->worker);
+	host->worker = NULL;
 	mutex_destroy(&host->props_lock);
 	mutex_destroy(&host->domain_lock);
 }

@@ -643,8 +643,8 @@ static void tbsim_link_quiesce(struct tbsim_link *link)
 {
 	cancel_work_sync(&link->props_work);
 	cancel_work_sync(&link->unplug_work);
-	cancel_work_sync(&link->host[0].engine);
-	cancel_work_sync(&link->host[1].engine);
+	kthread_cancel_work_sync(&link->host[0].engine);
+	kthread_cancel_work_sync(&link->host[1].engine);
 	tbsim_host_free(&link->host[0]);
 	tbsim_host_free(&link->host[1]);
 	ida_free(&tbsim_link_ida, link->index);

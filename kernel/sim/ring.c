@@ -13,10 +13,11 @@
  *    TX ring stalls, in order, until credits come or the ring is stopped.
  *    Only with drop_on_unplug do frames get lost: sent into a dead cable.
  *  - Completions are never called from ring_post(): each host has an engine
- *    (a work item on tbsim_wq, process context) that moves its TX frames
- *    across the cable and returns its completed frames, one at a time, with
- *    none of the simulator's locks held.  One run drains up to
- *    TBSIM_ENGINE_BUDGET frames, then requeues itself.
+ *    (a kthread work item on the host's own worker thread, process context,
+ *    at TBSIM_ENGINE_NICE) that moves its TX frames across the cable and
+ *    returns its completed frames, one at a time, with none of the
+ *    simulator's locks held.  One run drains up to TBSIM_ENGINE_BUDGET
+ *    frames, then requeues itself.
  *  - Data is handed over, not copied: when both frames carry buffers from
  *    tbsim_buf_alloc(), the TX and RX frames exchange @buf and @dma (allowed
  *    by backend.h).  A frame whose buffer the simulator did not allocate
@@ -48,14 +49,15 @@
  *  - ring_stop() marks the ring stopped and takes every frame off it under
  *    q_lock, waits until no frame of it is in transit (an engine moving
  *    bytes waits for nothing, so this ends) and takes those too, waits for
- *    the engine of its host (flush_work: a callback it had already popped
- *    returns first), then returns the frames canceled in the caller's
- *    context.  From the engine itself (a callback stopping a ring)
- *    it does not wait: nothing of the ring is outside its lists then.
+ *    the engine of its host (kthread_flush_work(): a callback it had
+ *    already popped returns first), then returns the frames canceled in
+ *    the caller's context.  From the engine itself (a callback stopping a
+ *    ring) it does not wait: nothing of the ring is outside its lists
+ *    then.
  *  - The peer's engine reaches a ring only through the tables, under
  *    q_lock; ring_free() unlinks it there and frees it at once.
  *  - The link's teardown cancels both engines after both ports are gone
- *    (main.c).
+ *    (main.c), then destroys their workers with the hosts (host.c).
  */
 
 #include <linux/delay.h>
@@ -73,7 +75,7 @@
  */
 void tbsim_kick(struct tbsim_host *host)
 {
-	queue_work(tbsim_wq, &host->engine);
+	kthread_queue_work(host->worker, &host->engine);
 }
 
 /*
@@ -389,9 +391,9 @@ static struct tbs_frame *tbsim_pop_done(struct tbsim_host *host,
  * tbsim_engine_work() - a host's engine: send its TX frames, complete frames
  * @work: &tbsim_host.engine
  *
- * Runs on tbsim_wq.  Callbacks run here, without simulator locks.
+ * Runs on the host's worker.  Callbacks run here, without simulator locks.
  */
-void tbsim_engine_work(struct work_struct *work)
+void tbsim_engine_work(struct kthread_work *work)
 {
 	struct tbsim_host *host = container_of(work, struct tbsim_host, engine);
 	struct tbsim_link *link = host->link;
@@ -574,8 +576,8 @@ void tbsim_ring_stop(struct tbs_ring *ring)
 	host->stats.canceled += n;
 	spin_unlock_irqrestore(&link->q_lock, flags);
 
-	if (current_work() != &host->engine)
-		flush_work(&host->engine);
+	if (current != host->worker->task)
+		kthread_flush_work(&host->engine);
 
 	list_for_each_entry_safe(frame, tmp, &canceled, list) {
 		list_del(&frame->list);

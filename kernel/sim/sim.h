@@ -12,6 +12,7 @@
 #include <linux/bitmap.h>
 #include <linux/configfs.h>
 #include <linux/device.h>
+#include <linux/kthread.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
@@ -43,7 +44,23 @@
 #define TBSIM_RX_DELAY_MAX	1000000	/* us */
 #define TBSIM_ENGINE_BUDGET	256	/* frames per engine run */
 #define TBSIM_TRANSIT_BATCH	16	/* frames moved per q_lock release */
+/*
+ * The engines' nice value.  They stand in for the NHIs' DMA, which takes no
+ * CPU time from the tasks using the streams; at nice 0 an engine woken for
+ * a frame preempts the writer that posted it, one kworker round trip per
+ * 4 KiB write on a single CPU (kernel/README.md, "Throughput").  Below the
+ * tasks it runs when they wait, as a real NHI's completions arrive while
+ * the writer goes on, and still gets its share under load.
+ */
+#define TBSIM_ENGINE_NICE	10
 #define TBSIM_PATH_DELAY_MAX	10000	/* ms */
+
+/* kthread_create_worker() no longer wakes the thread from 6.14 on. */
+#if KERNEL_VERSION(6, 14, 0) > LINUX_VERSION_CODE
+#define tbsim_run_worker	kthread_create_worker
+#else
+#define tbsim_run_worker	kthread_run_worker
+#endif
 
 /* device_type.uevent() takes a const device since 6.3. */
 #if KERNEL_VERSION(6, 3, 0) > LINUX_VERSION_CODE
@@ -242,6 +259,7 @@ struct tbsim_service {
  *	hotplug worker holds tb->lock across tb_xdomain_remove()
  * @xd: XDomain device of the peer (link->lock)
  * @svc: service device of the peer (link->lock)
+ * @worker: the thread its engine runs in, at %TBSIM_ENGINE_NICE
  * @engine: moves this host's TX frames and returns its completions
  * @in_hopids: input HopIDs reserved (q_lock)
  * @out_hopids: output HopIDs reserved (q_lock)
@@ -277,7 +295,8 @@ struct tbsim_host {
 	struct tbsim_xdomain *xd;
 	struct tbsim_service *svc;
 
-	struct work_struct engine;
+	struct kthread_worker *worker;
+	struct kthread_work engine;
 	DECLARE_BITMAP(in_hopids, TBSIM_MAX_HOPID + 1);
 	DECLARE_BITMAP(out_hopids, TBSIM_MAX_HOPID + 1);
 	struct tbsim_ring *tx_rings[TBSIM_MAX_RINGS];
@@ -365,7 +384,7 @@ void tbsim_unplug_work(struct work_struct *work);
 extern const struct tbs_port_ops tbsim_port_ops;
 
 /* ring.c */
-void tbsim_engine_work(struct work_struct *work);
+void tbsim_engine_work(struct kthread_work *work);
 void tbsim_kick(struct tbsim_host *host);
 int tbsim_ring_alloc(struct tbs_port *port, struct tbs_ring *ring);
 void tbsim_ring_free(struct tbs_ring *ring);
