@@ -479,6 +479,27 @@ int tbs_bus_release_name(TbsBus *b, void (*done)(void *userdata), void *userdata
 	return 0;
 }
 
+/*
+ * The last replies (NoServer to callers still waiting) must reach their
+ * callers before the connection closes: flushed into the socket is not
+ * enough, dbus-daemon was seen to answer a caller NoReply for a call whose
+ * reply we had written just before closing, in half the runs of a loaded
+ * machine.  A round trip to the bus driver, ordered after them on this
+ * connection, returns once the broker has routed them.  Bounded: at exit.
+ */
+static void bus_sync_with_broker(sd_bus *bus)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+	int r;
+
+	r = sd_bus_message_new_method_call(bus, &m, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+					   "org.freedesktop.DBus", "GetId");
+	if (r >= 0)
+		r = sd_bus_call(bus, m, 2 * G_USEC_PER_SEC, NULL, NULL);
+	if (r < 0)
+		(void)sd_bus_flush(bus);
+}
+
 TbsBus *tbs_bus_free(TbsBus *b)
 {
 	if (!b)
@@ -503,7 +524,7 @@ TbsBus *tbs_bus_free(TbsBus *b)
 	g_hash_table_unref(b->streams);
 	g_hash_table_unref(b->peers);
 	if (b->bus) {
-		(void)sd_bus_flush(b->bus);
+		bus_sync_with_broker(b->bus);
 		(void)sd_bus_detach_event(b->bus);
 		b->bus = sd_bus_close_unref(b->bus);
 	}
