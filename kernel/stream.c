@@ -463,6 +463,25 @@ const char *tbs_stream_state(struct tbs_stream *s)
 	return tbs_stream_configured(s) ? "ready" : "unconfigured";
 }
 
+/* See tbs_stream_create().  Call with tbs_lock held. */
+static bool tbs_name_used_on_host(struct tbs_fabric *fabric, const char *name)
+{
+	struct tbs_stream *o;
+	struct tbs_group *g;
+
+	if (fabric && fabric->ops->publish_port)
+		return false;
+	list_for_each_entry(g, &tbs_groups, node) {
+		if (tbs_fabric_for_domain(g->domain) != fabric)
+			continue;
+		list_for_each_entry(o, &g->streams, node) {
+			if (!strcmp(o->name, name))
+				return true;
+		}
+	}
+	return false;
+}
+
 /**
  * tbs_stream_create() - ConfigFS mkdir of a stream item
  * @group: its service group
@@ -479,8 +498,7 @@ const char *tbs_stream_state(struct tbs_stream *s)
 struct tbs_stream *tbs_stream_create(struct tbs_group *group, const char *name)
 {
 	struct tbs_fabric *fabric;
-	struct tbs_stream *s, *o;
-	struct tbs_group *g;
+	struct tbs_stream *s;
 	int ret;
 
 	s = kzalloc(sizeof(*s), GFP_KERNEL);
@@ -497,16 +515,9 @@ struct tbs_stream *tbs_stream_create(struct tbs_group *group, const char *name)
 
 	mutex_lock(&tbs_lock);
 	fabric = tbs_fabric_for_domain(group->domain);
-	list_for_each_entry(g, &tbs_groups, node) {
-		if ((fabric && fabric->ops->publish_port) ||
-		    tbs_fabric_for_domain(g->domain) != fabric)
-			continue;
-		list_for_each_entry(o, &g->streams, node) {
-			if (!strcmp(o->name, s->name)) {
-				ret = -EEXIST;
-				goto err_unlock;
-			}
-		}
+	if (tbs_name_used_on_host(fabric, s->name)) {
+		ret = -EEXIST;
+		goto err_unlock;
 	}
 	ret = tbs_chardev_add(s);
 	if (ret)
