@@ -7,11 +7,7 @@ plug_cable
 mkdir $A $B $A/bench $B/bench
 echo ${TBS_RING_SIZE:-256} > $A/bench/ring_size
 echo ${TBS_RING_SIZE:-256} > $B/bench/ring_size
-echo -1 > $B/bench/in_hopid
-echo -1 > $B/bench/out_hopid
-deva=/dev/tbstream$(cat $A/bench/index)
-devb=/dev/tbstream$(cat $B/bench/index)
-wait_for 5 sh -c "errno-of open $deva wronly | grep -qx OK"
+stream_pair bench
 bench=/modules/kernel-throughput
 total=${TBS_TOTAL:-134217728}
 rounds=${TBS_ROUNDS:-3}

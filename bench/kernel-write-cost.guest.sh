@@ -2,12 +2,7 @@
 # scheduler, pipe vs simulated stream, counted with tracefs hist triggers.
 . /lib/tbstream/guest.sh
 plug_cable
-mkdir $A $B $A/bench $B/bench
-echo -1 > $B/bench/in_hopid
-echo -1 > $B/bench/out_hopid
-deva=/dev/tbstream$(cat $A/bench/index)
-devb=/dev/tbstream$(cat $B/bench/index)
-wait_for 5 sh -c "errno-of open $deva wronly | grep -qx OK"
+stream_pair bench
 bench=/modules/kernel-throughput
 total=$TBS_TOTAL
 t=/sys/kernel/tracing
