@@ -31,6 +31,24 @@ static void write_or_remove(const char *dir, const char *name, const uint8_t *da
 		abort();
 }
 
+/* At libFuzzer's exit (time or runs used up): a run leaves no directories. */
+static void remove_tree(void)
+{
+	static const char *const etc_files[] = { "policy.d/50-fuzz.conf", "policy.d",
+						 "tbstreamd.conf" };
+
+	for (size_t i = 0; i < G_N_ELEMENTS(etc_files); i++) {
+		g_autofree char *path = g_build_filename(etc, etc_files[i], NULL);
+
+		g_remove(path);
+	}
+	g_autofree char *shipped = g_build_filename(vendor, "tbstreamd.conf", NULL);
+
+	g_remove(shipped);
+	g_rmdir(etc);
+	g_rmdir(vendor);
+}
+
 static void setup(void)
 {
 	g_autofree char *shipped = NULL;
@@ -48,6 +66,7 @@ static void setup(void)
 				 NULL))
 		abort();
 	write_or_remove(vendor, "tbstreamd.conf", (const uint8_t *)shipped, len, true);
+	atexit(remove_tree);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
