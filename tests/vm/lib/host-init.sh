@@ -56,6 +56,13 @@ mount -o bind,ro "/mnt/host$TBSTREAM_HOST_TOP" /newroot/tbstream-test/src ||
 	die "cannot bind the source tree"
 [ -d "/mnt/host$TBSTREAM_HOST_BUILD" ] &&
 	mount -o bind,ro "/mnt/host$TBSTREAM_HOST_BUILD" /newroot/tbstream-test/build
+# The two layers of the root, for tests that ask what the guest changed
+# on it (tests/vm/packages: what a purge leaves): every file written,
+# created or deleted (a whiteout) is in rw/upper (rw/mods/upper for the
+# kernel's modules), and host/ is what it was before.
+mkdir -p /newroot/tbstream-test/rw /newroot/tbstream-test/host
+mount -o bind /mnt/rw /newroot/tbstream-test/rw || die "cannot bind the overlay's upper layer"
+mount -o bind,ro /mnt/host /newroot/tbstream-test/host || die "cannot bind the host's root"
 cp /test.sh /test.args /host.env /newroot/tbstream-test/
 cp /lib/tbstream/*.sh /newroot/tbstream-test/lib/
 for b in /bin/*; do
