@@ -202,6 +202,7 @@ ip_finish() {
 		grep -v -e 'module verification failed' -e 'failed to request remote properties, retrying$' \
 			-e 'failed to request UUID, retrying$' -e 'failed to send properties changed notification$' \
 			-e 'failed to send properties changed notification, retrying$' \
+			-e 'failed to send XDomain response for 0x3$' \
 			${IP_LOG_EXPECTED:+-e "$IP_LOG_EXPECTED"} | head -n 10)
 	[ -z "$_bad" ] || { echo "$_bad" | sed 's/^/# /'; emu_fail "the kernel logged trouble"; }
 	dmesg -c >/dev/null
