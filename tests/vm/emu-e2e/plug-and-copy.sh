@@ -1,5 +1,5 @@
 #!/bin/bash
-# shellcheck disable=SC3043 # (checked as sh with the guest scripts; this is bash)
+# shellcheck disable=SC3043,SC2154 # (bash, checked as sh; me, peer and LINK come from emu-e2e.sh)
 # The end-to-end promise on the emulated fabric: two guests, two kernels,
 # each booted with systemd and tbstream installed as an administrator would
 # (tests/vm/run --userspace systemd --install), their emulated USB4 hosts
@@ -21,21 +21,9 @@
 #   - one daemon process throughout.
 # Guest A is "my-laptop", guest B "desktop"; the laptop writes, the desktop
 # reads.  Both run this script in lock step over their test channel.
-. "$TBSTREAM_GUEST_LIB/emu.sh"
-. "$TBSTREAM_GUEST_LIB/e2e.sh"
+. "$TBSTREAM_GUEST_LIB/emu-e2e.sh"
 e2e_args "$@"
-# e2e.sh's, telling the other guest (emu_fail) and showing the daemon's log
-bail_out() {
-	journalctl --no-pager -b -u tbstreamd.service | tail -n 40 | sed 's/^/# /'
-	emu_fail "$1"
-}
 MIB=16
-if [ "$EMU_ROLE" = a ]; then
-	me=my-laptop peer=desktop
-else
-	me=desktop peer=my-laptop
-fi
-LINK=/dev/tbstream/by-name/$peer/backup
 
 emu_pair_start
 emu_keep_awake
@@ -51,22 +39,7 @@ pass "installed: units, udev rules, D-Bus and polkit files, modules in /lib/modu
 [ "$EMU_ROLE" = a ] && emu_cable 0
 emu_wait_no_xdomain 0 "unplug before the test"
 hostname "$me"
-getent group tbstream >/dev/null || groupadd --system tbstream
-mkdir -p /etc/tbstreamd
-cat >/etc/tbstreamd/tbstreamd.conf <<POLICY
-[Daemon]
-Subsystems=thunderbolt
-OnUnplug=remove
-
-[Stream backup]
-HopIDs=9,9
-Group=tbstream
-Mode=0660
-
-[Peer lab]
-MatchName=$peer
-Streams=backup
-POLICY
+e2e_policy thunderbolt "$peer"
 systemctl stop tbstreamd.service
 rmmod tbstream 2>/dev/null
 check_eq "tbstreamd is stopped" inactive "$(systemctl is-active tbstreamd.service)"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# shellcheck disable=SC3043 # (checked as sh with the guest scripts; this is bash)
+# shellcheck disable=SC3043,SC2154 # (bash, checked as sh; me, peer and LINK come from emu-e2e.sh)
 # Living with the cable on the emulated fabric: tests/vm/e2e's
 # unplug-restart-receive between two guests, each with systemd, tbstream
 # installed and a daemon of its own, their emulated USB4 hosts joined by
@@ -19,22 +19,10 @@
 #     stream, and the next plug has udev start it again.
 # Real thunderbolt devices throughout: the peer's XDomain and its `stream`
 # service come and go with the cable as on a machine.
-. "$TBSTREAM_GUEST_LIB/emu.sh"
-. "$TBSTREAM_GUEST_LIB/e2e.sh"
+. "$TBSTREAM_GUEST_LIB/emu-e2e.sh"
 e2e_args "$@"
-# e2e.sh's, telling the other guest (emu_fail) and showing the daemon's log
-bail_out() {
-	journalctl --no-pager -b -u tbstreamd.service | tail -n 40 | sed 's/^/# /'
-	emu_fail "$1"
-}
 MIB=16
 IDLE=15
-if [ "$EMU_ROLE" = a ]; then
-	me=my-laptop peer=desktop
-else
-	me=desktop peer=my-laptop
-fi
-LINK=/dev/tbstream/by-name/$peer/backup
 INBOX=/dev/tbstream/by-name/$peer/inbox
 RECEIVE='tbstream-receive@my\x2dlaptop-inbox.service'
 
@@ -48,26 +36,8 @@ e2e_installed || bail_out "the project is installed in the guest"
 [ "$EMU_ROLE" = a ] && emu_cable 0
 emu_wait_no_xdomain 0 "unplug before the test"
 hostname "$me"
-getent group tbstream >/dev/null || groupadd --system tbstream
-mkdir -p /etc/tbstreamd /etc/systemd/system/tbstreamd.service.d
-cat >/etc/tbstreamd/tbstreamd.conf <<POLICY
-[Daemon]
-Subsystems=thunderbolt
-OnUnplug=remove
-
-[Stream backup]
-HopIDs=9,9
-Group=tbstream
-Mode=0660
-
-[Stream inbox]
-HopIDs=10,10
-OnUnplug=keep
-
-[Peer lab]
-MatchName=$peer
-Streams=backup;inbox
-POLICY
+e2e_policy thunderbolt "$peer"
+mkdir -p /etc/systemd/system/tbstreamd.service.d
 printf '[Service]\nEnvironment=TBSTREAMD_IDLE_TIMEOUT=%s\n' "$IDLE" \
 	>/etc/systemd/system/tbstreamd.service.d/idle.conf
 if [ "$EMU_ROLE" = b ]; then

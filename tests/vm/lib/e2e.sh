@@ -79,16 +79,18 @@ e2e_installed() {
 	ls /lib/udev/rules.d/*tbstream* >/dev/null 2>&1 || { echo "no udev rules"; return 1; }
 }
 
-# e2e_policy: the administrator's policy. Both simulated hosts live in this
-# one kernel and one tbstreamd serves both, so one policy names both peers.
-# "backup" (fixed, symmetric HopIDs so the two sides agree) is for group
-# tbstream, mode 0660; "inbox" is kept across unplug.
+# e2e_policy [SUBSYSTEMS PEERS]: the administrator's policy.  By default
+# both simulated hosts live in this one kernel and one tbstreamd serves
+# both, so one policy names both peers; on the emulated fabric each guest
+# has its own daemon (thunderbolt, the other guest's name).  "backup"
+# (fixed, symmetric HopIDs so the two sides agree) is for group tbstream,
+# mode 0660; "inbox" is kept across unplug.
 e2e_policy() {
 	getent group tbstream >/dev/null || groupadd --system tbstream
 	mkdir -p /etc/tbstreamd
-	cat >/etc/tbstreamd/tbstreamd.conf <<'POLICY'
+	cat >/etc/tbstreamd/tbstreamd.conf <<POLICY
 [Daemon]
-Subsystems=thunderbolt;tbstream_sim
+Subsystems=${1:-thunderbolt;tbstream_sim}
 OnUnplug=remove
 
 [Stream backup]
@@ -101,7 +103,7 @@ HopIDs=10,10
 OnUnplug=keep
 
 [Peer lab]
-MatchName=my-laptop;desktop
+MatchName=${2:-my-laptop;desktop}
 Streams=backup;inbox
 POLICY
 }
