@@ -276,6 +276,7 @@ extern atomic_t tbs_live_streams;
 extern atomic_t tbs_live_sessions;
 extern atomic_t tbs_live_atts;
 extern atomic_t tbs_live_sends;
+extern atomic_t tbs_live_bufs;
 void tbs_debugfs_init(void);
 void tbs_debugfs_exit(void);
 
