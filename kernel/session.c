@@ -194,6 +194,7 @@ struct tbs_session *tbs_session_alloc(struct tbs_stream *s)
 	init_waitqueue_head(&sess->rx_wq);
 	INIT_LIST_HEAD(&sess->tx_free);
 	INIT_LIST_HEAD(&sess->rx_ready);
+	INIT_LIST_HEAD(&sess->rx_taken);
 	sess->stream = s;
 	kref_get(&s->kref);
 	sess->port = s->port;
@@ -415,6 +416,7 @@ void tbs_session_teardown(struct tbs_session *sess, int reason)
 	spin_lock(&sess->rx_lock);
 	INIT_LIST_HEAD(&sess->rx_ready);
 	spin_unlock(&sess->rx_lock);
+	INIT_LIST_HEAD(&sess->rx_taken);	/* no reader past the barrier */
 	spin_lock(&sess->tx_lock);
 	INIT_LIST_HEAD(&sess->tx_free);
 	sess->tx_nfree = 0;
@@ -523,7 +525,8 @@ void tbs_session_close_removed(struct tbs_session *sess)
 
 static bool tbs_rx_readable(struct tbs_session *sess)
 {
-	return !list_empty(&sess->rx_ready) || sess->rx_eof ||
+	return !list_empty(&sess->rx_ready) || !list_empty(&sess->rx_taken) ||
+	       sess->rx_eof ||
 	       READ_ONCE(sess->rx_err) || READ_ONCE(sess->gone);
 }
 
@@ -570,6 +573,22 @@ static size_t tbs_copy_from_iter_nofault(void *to, size_t n,
 }
 
 /*
+ * The next frame to read, or NULL: the head of @sess->rx_taken, refilled
+ * with everything on @sess->rx_ready in one lock round trip when empty
+ * (rx_mutex held, io_lock shared).
+ */
+static struct tbs_frame *tbs_rx_next(struct tbs_session *sess)
+{
+	if (list_empty(&sess->rx_taken)) {
+		spin_lock(&sess->rx_lock);
+		list_splice_tail_init(&sess->rx_ready, &sess->rx_taken);
+		spin_unlock(&sess->rx_lock);
+	}
+	return list_first_entry_or_null(&sess->rx_taken, struct tbs_frame,
+					list);
+}
+
+/*
  * Copy queued frames to @to (io_lock shared and rx_mutex held); @before
  * is what this read(2) already copied.  Returns bytes copied; *eof when
  * the reader is to see end of file, *fault when the copy stopped at a page
@@ -585,19 +604,14 @@ static size_t tbs_rx_copy(struct tbs_session *sess, struct iov_iter *to,
 	*eof = false;
 	*fault = false;
 	while (iov_iter_count(to)) {
-		spin_lock(&sess->rx_lock);
-		f = list_first_entry_or_null(&sess->rx_ready, struct tbs_frame,
-					     list);
-		spin_unlock(&sess->rx_lock);
+		f = tbs_rx_next(sess);
 		if (!f)
 			break;
 
 		if (f->eof == TBS_PDF_CLOSE) {
 			if (copied || before)
 				break;
-			spin_lock(&sess->rx_lock);
 			list_del(&f->list);
-			spin_unlock(&sess->rx_lock);
 			tbs_rx_repost(sess, f);
 			sess->rx_eof = true;
 			break;
@@ -614,9 +628,7 @@ static size_t tbs_rx_copy(struct tbs_session *sess, struct iov_iter *to,
 		}
 		if (sess->rx_off == f->size) {
 			sess->rx_off = 0;
-			spin_lock(&sess->rx_lock);
 			list_del(&f->list);
-			spin_unlock(&sess->rx_lock);
 			tbs_rx_repost(sess, f);
 		}
 	}
@@ -911,7 +923,8 @@ __poll_t tbs_session_poll(struct tbs_session *sess, struct file *file,
 
 	if (READ_ONCE(sess->gone))
 		return mask | EPOLLIN | EPOLLRDNORM | EPOLLHUP | EPOLLERR;
-	if (!list_empty(&sess->rx_ready) || sess->rx_eof)
+	if (!list_empty(&sess->rx_ready) || !list_empty(&sess->rx_taken) ||
+	    sess->rx_eof)
 		mask |= EPOLLIN | EPOLLRDNORM;
 	if (READ_ONCE(sess->rx_err))
 		mask |= EPOLLIN | EPOLLRDNORM | EPOLLERR;
