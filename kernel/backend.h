@@ -53,6 +53,7 @@
 #ifndef TBSTREAM_BACKEND_H
 #define TBSTREAM_BACKEND_H
 
+#include <linux/build_bug.h>
 #include <linux/device.h>
 #include <linux/list.h>
 #include <linux/types.h>
@@ -85,11 +86,12 @@ struct tbs_ring;
  * struct tbs_frame - one descriptor's worth of data, TX or RX
  * @list: free for the owner of the frame (the core while it holds it)
  * @ring: the ring the frame was last posted to
- * @buf: CPU address of the buffer; %NULL for a TX frame whose data lives in
- *	 memory the core does not map (a dma-buf segment, mapped by the core
- *	 for dma_device()): the fabric then sends from @dma, neither syncs
- *	 nor frees it; the core gives the frame its own buffer back after
- *	 completion
+ * @buf: CPU address of the buffer, a page of its own from the page
+ *	 allocator (tbs_frame_buf_alloc()); %NULL for a TX frame whose data
+ *	 lives in memory the core does not map (a dma-buf segment, mapped by
+ *	 the core for dma_device()): the fabric then sends from @dma, neither
+ *	 syncs nor frees it; the core gives the frame its own buffer back
+ *	 after completion
  * @dma: DMA address of the buffer for the ring's DMA device
  * @size: TX: bytes to send; RX: bytes received (set by the fabric)
  * @sof: start-of-frame PDF (TX: set by the core; RX: set by the fabric)
@@ -105,6 +107,11 @@ struct tbs_ring;
  * allocated, while it owns both (the simulator hands buffers over instead of
  * copying); the core therefore re-reads @buf after every completion and
  * never caches it.
+ *
+ * A page rather than a kmalloc()ed object because the core copies user
+ * memory in and out with copy_page_{from,to}_iter(): on a slab object,
+ * copy_{from,to}_iter() run hardened usercopy's slab lookup once per 4 KiB
+ * frame (kernel/README.md, "Where tbstream's extra cost went").
  */
 struct tbs_frame {
 	struct list_head list;
@@ -118,6 +125,11 @@ struct tbs_frame {
 	void *fabric_priv;
 	void *core_priv;
 };
+
+static_assert(TBS_FRAME_SIZE <= PAGE_SIZE);
+
+void *tbs_frame_buf_alloc(void);
+void tbs_frame_buf_free(void *buf);
 
 /**
  * typedef tbs_frame_done_t - a posted frame came back

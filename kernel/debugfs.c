@@ -4,6 +4,7 @@
  *
  *   /sys/kernel/debug/tbstream/live          streams N sessions N
  *   /sys/kernel/debug/tbstream/live_dmabuf   attachments N sends N
+ *   /sys/kernel/debug/tbstream/live_buffers  buffers N (frame buffers)
  *
  * The VM tests check that they return to zero after every scenario.  They
  * are a debugging aid, not an ABI: debugfs, not module parameters.
@@ -18,6 +19,7 @@ atomic_t tbs_live_streams = ATOMIC_INIT(0);
 atomic_t tbs_live_sessions = ATOMIC_INIT(0);
 atomic_t tbs_live_atts = ATOMIC_INIT(0);
 atomic_t tbs_live_sends = ATOMIC_INIT(0);
+atomic_t tbs_live_bufs = ATOMIC_INIT(0);
 
 static struct dentry *tbs_debugfs_dir;
 
@@ -39,6 +41,13 @@ static int tbs_live_dmabuf_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(tbs_live_dmabuf);
 
+static int tbs_live_buffers_show(struct seq_file *m, void *unused)
+{
+	seq_printf(m, "buffers %d\n", atomic_read(&tbs_live_bufs));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(tbs_live_buffers);
+
 /**
  * tbs_debugfs_init() - create /sys/kernel/debug/tbstream
  *
@@ -51,6 +60,8 @@ void tbs_debugfs_init(void)
 			    &tbs_live_fops);
 	debugfs_create_file("live_dmabuf", 0444, tbs_debugfs_dir, NULL,
 			    &tbs_live_dmabuf_fops);
+	debugfs_create_file("live_buffers", 0444, tbs_debugfs_dir, NULL,
+			    &tbs_live_buffers_fops);
 }
 
 /**

@@ -4,13 +4,16 @@
  * RX and TX completions, read, write, poll, and the start and teardown of
  * it all.  Locks and lifetimes are written down at the top of stream.c.
  */
+#include <linux/gfp.h>
 #include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/poll.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
 
+#include "compat.h"
 #include "tbstream.h"
 
 static void tbs_session_free(struct kref *kref)
@@ -24,6 +27,35 @@ static void tbs_session_free(struct kref *kref)
 	atomic_dec(&tbs_live_sessions);
 	tbs_stream_put(s);
 }
+
+/**
+ * tbs_frame_buf_alloc() - a frame's buffer, for a fabric's buf_alloc()
+ *
+ * A page of its own (struct tbs_frame, @buf), counted in debugfs's
+ * live_buffers so the tests see a lost one.
+ *
+ * Return: its address, or %NULL.
+ */
+void *tbs_frame_buf_alloc(void)
+{
+	void *buf = (void *)__get_free_page(GFP_KERNEL);
+
+	if (buf)
+		atomic_inc(&tbs_live_bufs);
+	return buf;
+}
+EXPORT_SYMBOL_NS_GPL(tbs_frame_buf_alloc, TBS_NS);
+
+/**
+ * tbs_frame_buf_free() - free a buffer from tbs_frame_buf_alloc()
+ * @buf: the buffer
+ */
+void tbs_frame_buf_free(void *buf)
+{
+	free_page((unsigned long)buf);
+	atomic_dec(&tbs_live_bufs);
+}
+EXPORT_SYMBOL_NS_GPL(tbs_frame_buf_free, TBS_NS);
 
 /**
  * tbs_session_put() - drop a reference on a session
@@ -162,6 +194,7 @@ struct tbs_session *tbs_session_alloc(struct tbs_stream *s)
 	init_waitqueue_head(&sess->rx_wq);
 	INIT_LIST_HEAD(&sess->tx_free);
 	INIT_LIST_HEAD(&sess->rx_ready);
+	INIT_LIST_HEAD(&sess->rx_taken);
 	sess->stream = s;
 	kref_get(&s->kref);
 	sess->port = s->port;
@@ -383,6 +416,7 @@ void tbs_session_teardown(struct tbs_session *sess, int reason)
 	spin_lock(&sess->rx_lock);
 	INIT_LIST_HEAD(&sess->rx_ready);
 	spin_unlock(&sess->rx_lock);
+	INIT_LIST_HEAD(&sess->rx_taken);	/* no reader past the barrier */
 	spin_lock(&sess->tx_lock);
 	INIT_LIST_HEAD(&sess->tx_free);
 	sess->tx_nfree = 0;
@@ -491,7 +525,8 @@ void tbs_session_close_removed(struct tbs_session *sess)
 
 static bool tbs_rx_readable(struct tbs_session *sess)
 {
-	return !list_empty(&sess->rx_ready) || sess->rx_eof ||
+	return !list_empty(&sess->rx_ready) || !list_empty(&sess->rx_taken) ||
+	       sess->rx_eof ||
 	       READ_ONCE(sess->rx_err) || READ_ONCE(sess->gone);
 }
 
@@ -502,6 +537,14 @@ static bool tbs_rx_readable(struct tbs_session *sess)
  * unplug with the fabric's tb->lock held.  A copy that meets a page that is
  * not there comes up short instead; the caller drops io_lock, faults the
  * page in (fault_in_iov_iter_*()) and tries again.
+ *
+ * A frame's buffer is a page of its own (backend.h), so copies to and from
+ * user memory go through copy_page_{to,from}_iter(), as upstream's do:
+ * copy_{to,from}_iter() would look the buffer up as a slab object for
+ * hardened usercopy on every frame, which cost more than the copy itself
+ * under TCG.  Anything else (a splice's pipe) gets a copy_to_iter(): on 6.1
+ * copy_page_to_iter() would put the frame's page itself into the pipe,
+ * which the frame's next DMA overwrites.
  */
 static size_t tbs_copy_to_iter_nofault(const void *from, size_t n,
 				       struct iov_iter *to)
@@ -509,7 +552,11 @@ static size_t tbs_copy_to_iter_nofault(const void *from, size_t n,
 	size_t c;
 
 	pagefault_disable();
-	c = copy_to_iter(from, n, to);
+	if (user_backed_iter(to))
+		c = copy_page_to_iter(virt_to_page(from), offset_in_page(from),
+				      n, to);
+	else
+		c = copy_to_iter(from, n, to);
 	pagefault_enable();
 	return c;
 }
@@ -520,9 +567,25 @@ static size_t tbs_copy_from_iter_nofault(void *to, size_t n,
 	size_t c;
 
 	pagefault_disable();
-	c = copy_from_iter(to, n, from);
+	c = copy_page_from_iter(virt_to_page(to), offset_in_page(to), n, from);
 	pagefault_enable();
 	return c;
+}
+
+/*
+ * The next frame to read, or NULL: the head of @sess->rx_taken, refilled
+ * with everything on @sess->rx_ready in one lock round trip when empty
+ * (rx_mutex held, io_lock shared).
+ */
+static struct tbs_frame *tbs_rx_next(struct tbs_session *sess)
+{
+	if (list_empty(&sess->rx_taken)) {
+		spin_lock(&sess->rx_lock);
+		list_splice_tail_init(&sess->rx_ready, &sess->rx_taken);
+		spin_unlock(&sess->rx_lock);
+	}
+	return list_first_entry_or_null(&sess->rx_taken, struct tbs_frame,
+					list);
 }
 
 /*
@@ -541,19 +604,14 @@ static size_t tbs_rx_copy(struct tbs_session *sess, struct iov_iter *to,
 	*eof = false;
 	*fault = false;
 	while (iov_iter_count(to)) {
-		spin_lock(&sess->rx_lock);
-		f = list_first_entry_or_null(&sess->rx_ready, struct tbs_frame,
-					     list);
-		spin_unlock(&sess->rx_lock);
+		f = tbs_rx_next(sess);
 		if (!f)
 			break;
 
 		if (f->eof == TBS_PDF_CLOSE) {
 			if (copied || before)
 				break;
-			spin_lock(&sess->rx_lock);
 			list_del(&f->list);
-			spin_unlock(&sess->rx_lock);
 			tbs_rx_repost(sess, f);
 			sess->rx_eof = true;
 			break;
@@ -570,9 +628,7 @@ static size_t tbs_rx_copy(struct tbs_session *sess, struct iov_iter *to,
 		}
 		if (sess->rx_off == f->size) {
 			sess->rx_off = 0;
-			spin_lock(&sess->rx_lock);
 			list_del(&f->list);
-			spin_unlock(&sess->rx_lock);
 			tbs_rx_repost(sess, f);
 		}
 	}
@@ -867,7 +923,8 @@ __poll_t tbs_session_poll(struct tbs_session *sess, struct file *file,
 
 	if (READ_ONCE(sess->gone))
 		return mask | EPOLLIN | EPOLLRDNORM | EPOLLHUP | EPOLLERR;
-	if (!list_empty(&sess->rx_ready) || sess->rx_eof)
+	if (!list_empty(&sess->rx_ready) || !list_empty(&sess->rx_taken) ||
+	    sess->rx_eof)
 		mask |= EPOLLIN | EPOLLRDNORM;
 	if (READ_ONCE(sess->rx_err))
 		mask |= EPOLLIN | EPOLLRDNORM | EPOLLERR;

@@ -62,8 +62,8 @@
  *                       session's start, close or teardown
  *   session->tx_mutex   one writer at a time (keeps frames in order);
  *                       may be held across a user page fault
- *   session->rx_mutex   one reader at a time; rx_off, rx_eof; may be held
- *                       across a user page fault
+ *   session->rx_mutex   one reader at a time; rx_taken, rx_off, rx_eof;
+ *                       may be held across a user page fault
  *   session->io_lock    rw_semaphore: readers and writers hold it shared
  *                       while they touch rings or frames; teardown, once
  *                       ->gone is set, takes it exclusive and drops it at

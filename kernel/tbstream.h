@@ -145,11 +145,15 @@ struct tbs_stream {
  * @tx_mutex: serialises writers
  * @tx_wq: writers and the closing drain wait here
  * @rx_lock: protects @rx_ready, @rx_err and @rx_peer_closed
- * @rx_ready: received frames (data and close markers) not yet read
+ * @rx_ready: received frames (data and close markers) not yet taken by
+ *	      a reader
  * @rx_err: -EIO once a bad frame arrived; nothing is queued afterwards
  * @rx_peer_closed: the last frame received was the peer's CLOSE
- * @rx_mutex: serialises readers; protects @rx_off and @rx_eof
- * @rx_off: bytes of the head of @rx_ready already read
+ * @rx_mutex: serialises readers; protects @rx_taken, @rx_off and @rx_eof
+ * @rx_taken: frames a reader moved off @rx_ready, in order, not yet read
+ *	      (one @rx_lock round trip per read rather than two per frame);
+ *	      touched with @io_lock shared, like the rings
+ * @rx_off: bytes of the head of @rx_taken already read
  * @rx_eof: the peer closed and no data arrived since: reads return 0
  * @rx_wq: readers wait here
  * @dmabuf: sends from dma-bufs (dmabuf.c)
@@ -182,7 +186,8 @@ struct tbs_session {
 	struct list_head rx_ready;
 	int rx_err;
 	bool rx_peer_closed;
-	struct mutex rx_mutex;		/* one reader; rx_off, rx_eof */
+	struct mutex rx_mutex;		/* one reader; rx_taken, rx_off, rx_eof */
+	struct list_head rx_taken;
 	unsigned int rx_off;
 	bool rx_eof;
 	wait_queue_head_t rx_wq;
@@ -276,6 +281,7 @@ extern atomic_t tbs_live_streams;
 extern atomic_t tbs_live_sessions;
 extern atomic_t tbs_live_atts;
 extern atomic_t tbs_live_sends;
+extern atomic_t tbs_live_bufs;
 void tbs_debugfs_init(void);
 void tbs_debugfs_exit(void);
 
