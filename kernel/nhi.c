@@ -265,7 +265,7 @@ static int tbs_nhi_buf_alloc(struct tbs_ring *ring, struct tbs_frame *f)
 	nf = kzalloc(sizeof(*nf), GFP_KERNEL);
 	if (!nf)
 		return -ENOMEM;
-	buf = kmalloc(TBS_FRAME_SIZE, GFP_KERNEL);
+	buf = tbs_frame_buf_alloc();
 	if (!buf)
 		goto err_nf;
 	nf->frame = f;
@@ -279,7 +279,7 @@ static int tbs_nhi_buf_alloc(struct tbs_ring *ring, struct tbs_frame *f)
 	return 0;
 
 err_buf:
-	kfree(buf);
+	tbs_frame_buf_free(buf);
 err_nf:
 	kfree(nf);
 	return -ENOMEM;
@@ -292,7 +292,7 @@ static void tbs_nhi_buf_free(struct tbs_ring *ring, struct tbs_frame *f)
 	if (!nf)
 		return;
 	dma_unmap_single(nf->dev, f->dma, TBS_FRAME_SIZE, nf->dir);
-	kfree(f->buf);
+	tbs_frame_buf_free(f->buf);
 	kfree(nf);
 	f->buf = NULL;
 	f->fabric_priv = NULL;

@@ -659,13 +659,13 @@ int tbsim_buf_alloc(struct tbs_ring *ring, struct tbs_frame *frame)
 	dma_addr_t dma;
 	void *buf;
 
-	buf = kmalloc(TBS_FRAME_SIZE, GFP_KERNEL);
+	buf = tbs_frame_buf_alloc();
 	if (!buf)
 		return -ENOMEM;
 	dma = dma_map_single(tbsim_root, buf, TBS_FRAME_SIZE,
 			     DMA_BIDIRECTIONAL);
 	if (dma_mapping_error(tbsim_root, dma)) {
-		kfree(buf);
+		tbs_frame_buf_free(buf);
 		return -ENOMEM;
 	}
 	frame->buf = buf;
@@ -684,7 +684,7 @@ void tbsim_buf_free(struct tbs_ring *ring, struct tbs_frame *frame)
 		return;
 	dma_unmap_single(tbsim_root, frame->dma, TBS_FRAME_SIZE,
 			 DMA_BIDIRECTIONAL);
-	kfree(frame->buf);
+	tbs_frame_buf_free(frame->buf);
 	frame->buf = NULL;
 	frame->dma = 0;
 }
