@@ -12,8 +12,10 @@
 # Then the cable is pulled in the middle of a blocking send: the send ends
 # with what it queued, its completion says ENXIO, the mapping goes with the
 # session (a strict IOMMU faults any DMA from it after that), and after the
-# replug a new attachment sends again.  vgem unloads at the end: no dma-buf
-# reference is left behind.
+# replug a new attachment sends again.  Before that, a buffer detached and
+# closed while its frames wait in the TX ring still arrives intact: the
+# frames, not the attachment, hold the mapping.  vgem unloads at the end:
+# no dma-buf reference is left behind.
 . /lib/tbstream/emu.sh
 
 # the IOMMU is on, translating, and strict for both NHIs
@@ -60,6 +62,48 @@ close OK" "$(grep -v '^attach' /tmp/probe.out)"
 send "a camera's loop (4 buffers reused, 48 frames)" camera:4:48:262144 close
 check "a camera's loop: all frames sent" grep -q '^camera 48 OK' /tmp/probe.out
 check_eq "no attachment or send left" "attachments 0 sends 0" "$(live_dmabuf)"
+
+# Detach with frames in flight: B's RX ring takes 32 frames and B reads only
+# once told, so most of a non-blocking 4 MiB send waits in A's TX ring (E2E
+# credits) while its buffer is detached and its fd closed.  The frames hold
+# the mapping: one torn down at the detach would fault their DMA here and
+# their bytes would never arrive.
+ring0=$(cat "$EMU_SB/ring_size")
+# (EBUSY while B's last session still closes)
+wait_for 10 sh -c "echo 32 >$EMU_SB/ring_size" 2>/dev/null || emu_fail "B's ring_size 32"
+rm -f /tmp/go /tmp/ropen /tmp/dst /tmp/sent
+(
+	exec 3<"$EMU_DEV_B"
+	touch /tmp/ropen
+	while [ ! -e /tmp/go ]; do sleep 0.1; done
+	timeout 120 dd of=/tmp/dst bs=64k <&3 2>/dev/null
+) &
+rd=$!
+wait_for 30 test -e /tmp/ropen || emu_fail "detach in flight: B's reader never opened"
+dmabuf-probe open:"$EMU_DEV_A",nonblock record:/tmp/sent vgem:4194304 fill:9 attach \
+	send:0:4194304 query detach query live closebuf touch:/tmp/go nonblock:0 \
+	waitdone:20000 close >/tmp/probe.out 2>&1
+wait $rd
+sed 's/^/# /' /tmp/probe.out
+queued=$(sed -n 's/^send OK queued=//p' /tmp/probe.out)
+check "detach in flight: the non-blocking send queued part of the buffer (${queued:-none})" \
+	test "${queued:-0}" -gt 0 -a "${queued:-0}" -lt 4194304
+check_eq "detach in flight: detached and closed with frames queued; the frames kept it" "open OK
+vgem OK
+attach OK direct
+query direct sends=1
+detach OK
+query ENOENT
+live attachments 1 sends 1
+closebuf OK
+waitdone yes
+close OK" "$(grep -v '^send' /tmp/probe.out | sed 's/ size=[0-9]* segments=[0-9]*//')"
+check_eq "detach in flight: every queued byte arrived intact (sha256)" "$(sha /tmp/sent)" "$(sha /tmp/dst)"
+check_eq "detach in flight: ...$queued of them" "$queued" "$(wc -c </tmp/dst)"
+check "detach in flight: the attachment went with its last frame" wait_for 10 sh -c \
+	"grep -qx 'attachments 0 sends 0' /sys/kernel/debug/tbstream/live_dmabuf"
+wait_for 10 sh -c "echo $ring0 >$EMU_SB/ring_size" 2>/dev/null ||
+	emu_fail "B's ring_size back to $ring0"
 
 # unplug in the middle of a blocking send of 16 MiB (A's ring holds 1 MiB)
 timeout 120 dd if="$EMU_DEV_B" of=/dev/null bs=256k 2>/dev/null &
