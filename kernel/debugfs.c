@@ -8,6 +8,16 @@
  *
  * The VM tests check that they return to zero after every scenario.  They
  * are a debugging aid, not an ABI: debugfs, not module parameters.
+ *
+ * One knob beside them, for the tests on the real thunderbolt core:
+ *
+ *   /sys/kernel/debug/tbstream/nhi_remove_delay_ms   (0; at most 10000)
+ *
+ * the real fabric's service remove first sleeps this long.  On hot-unplug
+ * the core calls it with tb->lock held, so an open started meanwhile
+ * reaches tb_xdomain_enable_paths() and waits there for the unplug to
+ * finish: the race nhi.c's tbs_nhi_remove_leftover_tunnels() is about,
+ * lined up instead of left to chance.
  */
 #include <linux/atomic.h>
 #include <linux/debugfs.h>
@@ -62,6 +72,8 @@ void tbs_debugfs_init(void)
 			    &tbs_live_dmabuf_fops);
 	debugfs_create_file("live_buffers", 0444, tbs_debugfs_dir, NULL,
 			    &tbs_live_buffers_fops);
+	debugfs_create_u32("nhi_remove_delay_ms", 0600, tbs_debugfs_dir,
+			   &tbs_nhi_remove_delay_ms);
 }
 
 /**

@@ -45,6 +45,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/delay.h>
 #include <linux/dma-mapping.h>
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -312,13 +313,58 @@ static bool tbs_nhi_dma_p2p(struct tbs_ring *ring)
 	return IS_ENABLED(CONFIG_PCI_P2PDMA);
 }
 
+/*
+ * The software connection manager leaks a DMA tunnel when an enable waited
+ * for tb->lock across the hot-unplug of its XDomain (6.1 and 7.2 alike):
+ * tb_handle_hotplug() marks the XDomain unplugged and tears its tunnels
+ * down under tb->lock, then the waiting tb_approve_xdomain_paths(), which
+ * does not look at is_unplugged, builds a new tunnel for it, and
+ * tb_xdomain_disable_paths() skips an unplugged XDomain.  An open here
+ * waits on tb->lock with no tbstream lock held (stream.c), so it can be
+ * that enable.  The leaked tunnel keeps its HopIDs on the lane adapter and
+ * its ring's HopID on the NHI's, and after the replug every enable that
+ * needs one of them fails with -ENOMEM until thunderbolt.ko is reloaded
+ * (the emulated fabric showed it: tests/vm/emu/tbstream-enable-vs-unplug.sh).
+ * A DMA tunnel on this adapter that uses one of the HopIDs the new XDomain
+ * just gave this stream, or one of the rings it now owns, can only be such
+ * a leftover: remove it and try once more.  Each HopID or ring alone, since
+ * the leftover may share only one of them; never all four as -1, which
+ * would match every tunnel of the XDomain, thunderbolt_net's too.
+ */
+static void tbs_nhi_remove_leftover_tunnels(struct tbs_port *port,
+					    int tx_hopid, int tx_ring,
+					    int rx_hopid, int rx_ring)
+{
+	struct tb_xdomain *xd = tbs_nhi_xd(port);
+
+	dev_warn(port->dev, "DMA paths refused; removing what the core left on HopIDs %d/%d, rings %d/%d\n",
+		 tx_hopid, rx_hopid, tx_ring, rx_ring);
+	if (tx_hopid > 0)
+		tb_xdomain_disable_paths(xd, tx_hopid, -1, -1, -1);
+	if (tx_ring > 0)
+		tb_xdomain_disable_paths(xd, -1, tx_ring, -1, -1);
+	if (rx_hopid > 0)
+		tb_xdomain_disable_paths(xd, -1, -1, rx_hopid, -1);
+	if (rx_ring > 0)
+		tb_xdomain_disable_paths(xd, -1, -1, -1, rx_ring);
+}
+
 static int tbs_nhi_enable_paths(struct tbs_port *port, int tx_hopid,
 				struct tbs_ring *tx, int rx_hopid,
 				struct tbs_ring *rx)
 {
-	return tb_xdomain_enable_paths(tbs_nhi_xd(port),
-				       tx ? tx_hopid : -1, tx ? tx->hop : -1,
-				       rx ? rx_hopid : -1, rx ? rx->hop : -1);
+	int tx_path = tx ? tx_hopid : -1, tx_ring = tx ? tx->hop : -1;
+	int rx_path = rx ? rx_hopid : -1, rx_ring = rx ? rx->hop : -1;
+	int ret;
+
+	ret = tb_xdomain_enable_paths(tbs_nhi_xd(port), tx_path, tx_ring,
+				      rx_path, rx_ring);
+	if (ret != -ENOMEM)
+		return ret;
+	tbs_nhi_remove_leftover_tunnels(port, tx_path, tx_ring, rx_path,
+					rx_ring);
+	return tb_xdomain_enable_paths(tbs_nhi_xd(port), tx_path, tx_ring,
+				       rx_path, rx_ring);
 }
 
 static void tbs_nhi_disable_paths(struct tbs_port *port, int tx_hopid,
@@ -624,10 +670,16 @@ static int tbs_nhi_probe(struct tb_service *svc, const struct tb_service_id *id)
  * tb_service_properties_changed() in tbs_nhi_withdraw_port() returns at once
  * there; on unbind (module unload) it tells the peer.
  */
+/* debugfs.c: a test lines an open up behind an unplug with it */
+u32 tbs_nhi_remove_delay_ms;
+
 static void tbs_nhi_remove(struct tb_service *svc)
 {
 	struct tbs_nhi_port *np = tb_service_get_drvdata(svc);
+	u32 delay = READ_ONCE(tbs_nhi_remove_delay_ms);
 
+	if (delay)
+		msleep(min(delay, 10000U));
 	tbs_nhi_withdraw_port(np);
 	tbs_port_remove(&np->port);
 }

@@ -286,6 +286,7 @@ void tbs_debugfs_init(void);
 void tbs_debugfs_exit(void);
 
 /* nhi.c */
+extern u32 tbs_nhi_remove_delay_ms;
 int tbs_nhi_init(void);
 void tbs_nhi_exit(void);
 
