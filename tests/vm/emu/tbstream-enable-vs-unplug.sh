@@ -8,7 +8,8 @@
 # tb_xdomain_disable_paths() skips an unplugged XDomain; 6.1 and 7.2
 # alike).  That tunnel keeps the stream's HopIDs and ring, so after the
 # replug every open failed with ENOMEM until thunderbolt.ko was reloaded
-# (by-hand/tbstream-unplug-races met it by chance, 1 run in 3 under load).
+# (tbstream-unplug-races, then run by hand, met it by chance: 1 run in 3
+# under load).
 # nhi.c now removes such a leftover when the core refuses the paths.
 #
 # Lined up, not left to chance: debugfs's nhi_remove_delay_ms holds the

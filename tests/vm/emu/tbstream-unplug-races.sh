@@ -10,11 +10,11 @@
 # replug must complete (a deadlock is a hung task, which panics the guest,
 # or a bounded wait that fails), each loop must stop when told, nothing
 # may be left open or leak, and the stream must then carry 8 MiB intact.
-# By hand, not in CI: in its first CI run (beside another emulator test,
-# 181 s instead of 40) the races passed but the 8 MiB afterwards did not:
-# the writer failed at once, the reader got nothing; 7 runs by hand passed
-# since, and the cause is not known (emu/usb4-host/README.md).
-#   tests/vm/emu/boot --kernel 6.1.0-56-amd64 tests/vm/emu/by-hand/tbstream-unplug-races.sh
+# The 8 MiB afterwards once failed at the writer's open with ENOMEM: an
+# open's enable had waited for tb->lock across an unplug, and the core had
+# built a DMA tunnel for the unplugged XDomain that held the stream's
+# HopIDs (kernel/README.md, "Core bugs met on the cable"; nhi.c removes
+# such a leftover now, and tbstream-enable-vs-unplug lines it up).
 . /lib/tbstream/emu.sh
 CYCLES=${EMU_CYCLES:-16}
 
