@@ -5,6 +5,7 @@
 # fails instead of falling back.  Write fences are waited
 # for before the bytes go out.
 . /lib/tbstream/guest.sh
+. /lib/tbstream/dmabuf.sh
 plug_cable
 stream_pair s
 stream_pair t
@@ -17,54 +18,14 @@ receive() {
 
 receive $devb /tmp/got
 echo 0 > "$L/a/frames"
-dmabuf-probe open:$deva vgem:65536 fill:1 attach \
-	attach:fd=bad attach:fd=pipe attach:flags=0x2 attach:reserved attach:path=4 \
-	attach:require attach:p2p,require \
-	send:0:65537 send:65536:1 send:65535:2 send:0xffffffffffffffff:2 send:0:0 \
-	send:0:1:flags=1 send:0:1:reserved send:0:1:handle=77777 \
-	query:handle=77777 query:reserved wait:1:0 detach:handle=77777 detach:reserved \
-	badioctl live cat:"$A/s/tx_bytes" \
-	record:/tmp/sent send:0:65536 waitdone:5000 close > /tmp/out
-check_eq "each bad call fails with its errno" "open OK
-vgem OK
-attach OK direct
-attach EBADF
-attach EINVAL
-attach EINVAL
-attach EINVAL
-attach EINVAL
-attach EINVAL
-attach EOPNOTSUPP
-send ERANGE
-send ERANGE
-send ERANGE
-send ERANGE
-send EINVAL
-send EINVAL
-send EINVAL
-send ENOENT
-query ENOENT
-query EINVAL
-wait EINVAL
-detach ENOENT
-detach EINVAL
-badioctl ENOTTY
-live attachments 1 sends 0
-cat 0
-send OK queued=65536
-waitdone yes
-close OK" "$(cat /tmp/out)"
+dmabuf_check_bad_calls "$deva" "$A/s/tx_bytes"
 wait $rd
 check_eq "the handle still works after them" "$(sha /tmp/sent)" "$(sha /tmp/got)"
 check_eq "...and its 16 frames are all that left" "16 65536" \
 	"$(awk '$4 == 2 { n++; b += $5 } END { print n, b }' "$L/a/frames")"
 check_eq "closing the files detached the buffers" "attachments 0 sends 0" "$(live_dmabuf)"
 
-check_eq "a read-only file neither attaches nor sends" "open OK
-vgem OK
-attach EBADF
-send EBADF
-close OK" "$(dmabuf-probe open:$deva,rdonly vgem:4096 attach send:0:1 close)"
+dmabuf_check_read_only "$deva"
 
 check_eq "handles belong to their file; detached ones are gone" "open OK
 vgem OK
@@ -113,33 +74,11 @@ check_eq "...and the CPU path sends the buffer" "$(sha /tmp/sent)" "$(sha /tmp/g
 echo 1 > "$L/a/dma_direct"
 check_errno "dma_direct refuses what is not 0 or 1" EINVAL write "$L/a/dma_direct" 2
 
-args="open:$deva vgem:4096"
-i=0
-while [ $i -lt 65 ]; do
-	args="$args attach"
-	i=$((i + 1))
-done
-# shellcheck disable=SC2086 # one argument per operation
-dmabuf-probe $args live close > /tmp/out
-check_eq "64 attachments per file" 64 "$(grep -c '^attach OK' /tmp/out)"
-check_eq "...the 65th is ENOSPC" "attach ENOSPC" "$(grep '^attach E' /tmp/out)"
-check_eq "...and leaves none behind" "live attachments 64 sends 0" "$(grep '^live' /tmp/out)"
-check_eq "closing frees all 64" "attachments 0 sends 0" "$(live_dmabuf)"
+dmabuf_check_attachment_limit "$deva"
 
 # write fences: a producer still writing holds the send back
-rm -f /tmp/signalled /tmp/sent
 receive $devb /tmp/got
-check_eq "a send waits for the buffer's write fence" "open OK
-vgem OK
-attach OK direct
-fence OK
-send EAGAIN
-send OK queued=4096
-exists yes
-waitdone yes
-close OK" "$(dmabuf-probe open:$deva record:/tmp/sent vgem:4096 fill:3 attach fence \
-	nonblock:1 send:0:4096 nonblock:0 signal-after:500 send:0:4096 exists:/tmp/signalled \
-	waitdone:5000 close)"
+dmabuf_check_write_fence "$deva"
 wait $rd
 check_eq "...then sends the buffer" "$(sha /tmp/sent)" "$(sha /tmp/got)"
 

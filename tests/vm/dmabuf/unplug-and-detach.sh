@@ -4,26 +4,15 @@
 # fabric goes, so the simulator unloads while the file is still open; the
 # file then detaches cleanly and nothing is left.
 . /lib/tbstream/guest.sh
+. /lib/tbstream/dmabuf.sh
 plug_cable
 stream_pair s
 # b's RX ring takes 32 frames: the rest of a's 256 wait in its TX ring
 echo 32 > "$B/s/ring_size"
 
-# A reader that opens now and reads only once /tmp/go exists.
-late_reader() {
-	rm -f /tmp/go /tmp/ropen
-	(
-		exec 3< "$devb"
-		touch /tmp/ropen
-		while [ ! -e /tmp/go ]; do sleep 0.1; done
-		dd of=/tmp/got bs=64k <&3 2>/dev/null
-	) &
-	rd=$!
-	wait_for 5 test -e /tmp/ropen
-}
 
 # detach while frames are in flight
-late_reader
+dmabuf_late_reader "$devb" /tmp/got
 dmabuf-probe open:$deva,nonblock record:/tmp/sent vgem:4194304 fill:9 attach \
 	send:0:4194304 query detach query live closebuf touch:/tmp/go nonblock:0 \
 	waitdone:10000 close > /tmp/out
@@ -46,7 +35,7 @@ check "the attachment went with its last frame" wait_for 5 sh -c \
 	"grep -qx 'attachments 0 sends 0' /sys/kernel/debug/tbstream/live_dmabuf"
 
 # detach with frames in flight, then unplug: the mapping goes with the session
-late_reader
+dmabuf_late_reader "$devb" /tmp/got
 dmabuf-probe open:$deva,nonblock vgem:4194304 attach send:0:4194304 detach live \
 	touch:/tmp/detached waitfile:/tmp/unplugged wait:last:5000 close > /tmp/out &
 sp=$!

@@ -17,6 +17,7 @@
 # frames, not the attachment, hold the mapping.  vgem unloads at the end:
 # no dma-buf reference is left behind.
 . /lib/tbstream/emu.sh
+. /lib/tbstream/dmabuf.sh
 
 # the IOMMU is on, translating, and strict for both NHIs
 [ -n "$(ls /sys/class/iommu 2>/dev/null)" ] ||
@@ -71,15 +72,8 @@ check_eq "no attachment or send left" "attachments 0 sends 0" "$(live_dmabuf)"
 ring0=$(cat "$EMU_SB/ring_size")
 # (EBUSY while B's last session still closes)
 wait_for 10 sh -c "echo 32 >$EMU_SB/ring_size" 2>/dev/null || emu_fail "B's ring_size 32"
-rm -f /tmp/go /tmp/ropen /tmp/dst /tmp/sent
-(
-	exec 3<"$EMU_DEV_B"
-	touch /tmp/ropen
-	while [ ! -e /tmp/go ]; do sleep 0.1; done
-	timeout 120 dd of=/tmp/dst bs=64k <&3 2>/dev/null
-) &
-rd=$!
-wait_for 30 test -e /tmp/ropen || emu_fail "detach in flight: B's reader never opened"
+rm -f /tmp/sent
+dmabuf_late_reader "$EMU_DEV_B" /tmp/dst || emu_fail "detach in flight: B's reader never opened"
 dmabuf-probe open:"$EMU_DEV_A",nonblock record:/tmp/sent vgem:4194304 fill:9 attach \
 	send:0:4194304 query detach query live closebuf touch:/tmp/go nonblock:0 \
 	waitdone:20000 close >/tmp/probe.out 2>&1
@@ -145,14 +139,5 @@ check "replug: B's stream is ready again" wait_for 60 grep -qx ready "$EMU_SB/st
 send "after the replug" vgem:1048576 fill:5 attach:direct,require send:0:1048576 waitdone:10000 close
 check_eq "nothing left after the replug" "attachments 0 sends 0" "$(live_dmabuf)"
 
-faults=$(dmesg | grep -iE 'DMAR.*fault|DMAR:.*\[DMA' | head -n 5)
-[ -z "$faults" ] || echo "$faults" | sed 's/^/# /'
-check "no DMAR fault" test -z "$faults"
-emu_assert_clean_log "the sends"
-
-emu_stream_pair_remove
-check "rmmod tbstream" rmmod tbstream
-check "vgem unloads: every dma-buf reference was dropped" rmmod vgem
-emu_peers_quiet unloaded
-emu_unload
+dmabuf_iommu_finish "the sends"
 summary

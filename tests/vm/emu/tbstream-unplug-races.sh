@@ -66,16 +66,8 @@ echo "# rounds: A $(cat /tmp/rounds."$(basename "$EMU_DEV_A")") B $(cat /tmp/rou
 check "both loops ran rounds" test -s /tmp/rounds."$(basename "$EMU_DEV_A")" -a -s /tmp/rounds."$(basename "$EMU_DEV_B")"
 check_eq "no session left open" "streams 2 sessions 0" "$(live)"
 
-dd if=/dev/urandom of=/tmp/src bs=1M count=8 2>/dev/null
 echo "# states: A $(cat "$EMU_SA/state") B $(cat "$EMU_SB/state"); $(live); ring_exhausted A $(cat "$EMU_SA/ring_exhausted") B $(cat "$EMU_SB/ring_exhausted")"
-timeout 120 dd if="$EMU_DEV_B" of=/tmp/dst bs=256k 2>/tmp/rd.err &
-r=$!
-wait_for 30 emu_has_open "$EMU_DEV_B" || emu_fail "the reader never opened"
-timeout 120 dd if=/tmp/src of="$EMU_DEV_A" bs=256k 2>/tmp/wr.err
-check_eq "afterwards: the writer succeeds ($(tail -n1 /tmp/wr.err))" 0 $?
-wait $r
-check_eq "afterwards: the reader ends at the writer's close ($(tail -n1 /tmp/rd.err))" 0 $?
-check_eq "afterwards: 8 MiB intact" "$(sha /tmp/src)" "$(sha /tmp/dst)"
+emu_check_copy afterwards 8
 [ "$T_FAILED" -eq 0 ] || dmesg | tail -n 40 | sed 's/^/# /'
 
 emu_stream_pair_remove

@@ -361,6 +361,23 @@ emu_stream_pair() {
 	fi
 }
 
+# emu_check_copy WHAT MIB: MIB MiB of random bytes from A's stream to B's
+# (B's reader open before A's writer starts): both end cleanly, the bytes
+# arrive whole (sha256)
+emu_check_copy() {
+	dd if=/dev/urandom of=/tmp/src bs=1M count="$2" 2>/dev/null
+	timeout 120 dd if="$EMU_DEV_B" of=/tmp/dst bs=256k 2>/tmp/rd.err &
+	_r=$!
+	wait_for 30 emu_has_open "$EMU_DEV_B" || emu_fail "$1: B's reader never opened"
+	timeout 120 dd if=/tmp/src of="$EMU_DEV_A" bs=256k 2>/tmp/wr.err
+	_wrc=$?
+	check_eq "$1: A's writer succeeds ($(tail -n1 /tmp/wr.err))" 0 $_wrc
+	wait $_r
+	_rdc=$?
+	check_eq "$1: B's reader ends at the writer's close ($(tail -n1 /tmp/rd.err))" 0 $_rdc
+	check_eq "$1: $2 MiB intact" "$(sha /tmp/src)" "$(sha /tmp/dst)"
+}
+
 # emu_stream_pair_remove: rmdir what emu_stream_pair made
 emu_stream_pair_remove() {
 	rmdir "$EMU_SA" "$EMU_SB" "${EMU_SA%/*}" "${EMU_SB%/*}" || emu_fail "rmdir the streams"
