@@ -10,29 +10,8 @@ stream_pair s
 # b's RX ring takes 32 frames: the rest of a's 256 wait in its TX ring
 echo 32 > "$B/s/ring_size"
 
-
 # detach while frames are in flight
-dmabuf_late_reader "$devb" /tmp/got
-dmabuf-probe open:$deva,nonblock record:/tmp/sent vgem:4194304 fill:9 attach \
-	send:0:4194304 query detach query live closebuf touch:/tmp/go nonblock:0 \
-	waitdone:10000 close > /tmp/out
-wait $rd
-queued=$(sed -n 's/^send OK queued=//p' /tmp/out)
-check "a non-blocking send queued part of the buffer" test "${queued:-0}" -gt 0 -a "${queued:-0}" -lt 4194304
-check_eq "detached with its frames in flight; the frames kept it alive" "open OK
-vgem OK
-attach OK direct
-query direct sends=1
-detach OK
-query ENOENT
-live attachments 1 sends 1
-closebuf OK
-waitdone yes
-close OK" "$(grep -v '^send' /tmp/out | sed 's/ size=[0-9]* segments=[0-9]*//')"
-check_eq "every queued byte arrived intact" "$(sha /tmp/sent)" "$(sha /tmp/got)"
-check_eq "...$queued of them" "$queued" "$(wc -c < /tmp/got)"
-check "the attachment went with its last frame" wait_for 5 sh -c \
-	"grep -qx 'attachments 0 sends 0' /sys/kernel/debug/tbstream/live_dmabuf"
+dmabuf_check_detach_in_flight "$deva" "$devb"
 
 # detach with frames in flight, then unplug: the mapping goes with the session
 dmabuf_late_reader "$devb" /tmp/got

@@ -72,30 +72,7 @@ check_eq "no attachment or send left" "attachments 0 sends 0" "$(live_dmabuf)"
 ring0=$(cat "$EMU_SB/ring_size")
 # (EBUSY while B's last session still closes)
 wait_for 10 sh -c "echo 32 >$EMU_SB/ring_size" 2>/dev/null || emu_fail "B's ring_size 32"
-rm -f /tmp/sent
-dmabuf_late_reader "$EMU_DEV_B" /tmp/dst || emu_fail "detach in flight: B's reader never opened"
-dmabuf-probe open:"$EMU_DEV_A",nonblock record:/tmp/sent vgem:4194304 fill:9 attach \
-	send:0:4194304 query detach query live closebuf touch:/tmp/go nonblock:0 \
-	waitdone:20000 close >/tmp/probe.out 2>&1
-wait $rd
-sed 's/^/# /' /tmp/probe.out
-queued=$(sed -n 's/^send OK queued=//p' /tmp/probe.out)
-check "detach in flight: the non-blocking send queued part of the buffer (${queued:-none})" \
-	test "${queued:-0}" -gt 0 -a "${queued:-0}" -lt 4194304
-check_eq "detach in flight: detached and closed with frames queued; the frames kept it" "open OK
-vgem OK
-attach OK direct
-query direct sends=1
-detach OK
-query ENOENT
-live attachments 1 sends 1
-closebuf OK
-waitdone yes
-close OK" "$(grep -v '^send' /tmp/probe.out | sed 's/ size=[0-9]* segments=[0-9]*//')"
-check_eq "detach in flight: every queued byte arrived intact (sha256)" "$(sha /tmp/sent)" "$(sha /tmp/dst)"
-check_eq "detach in flight: ...$queued of them" "$queued" "$(wc -c </tmp/dst)"
-check "detach in flight: the attachment went with its last frame" wait_for 10 sh -c \
-	"grep -qx 'attachments 0 sends 0' /sys/kernel/debug/tbstream/live_dmabuf"
+dmabuf_check_detach_in_flight "$EMU_DEV_A" "$EMU_DEV_B"
 wait_for 10 sh -c "echo $ring0 >$EMU_SB/ring_size" 2>/dev/null ||
 	emu_fail "B's ring_size back to $ring0"
 

@@ -123,3 +123,36 @@ dmabuf_iommu_finish() {
 	emu_peers_quiet unloaded
 	emu_unload
 }
+
+# dmabuf_check_detach_in_flight DEV PEER_DEV: a non-blocking 4 MiB send
+# from DEV queues what its rings take while PEER_DEV's reader holds back
+# (the caller keeps the peer's ring small), then the buffer is detached
+# and its fd closed with those frames still queued.  The frames keep the
+# attachment and its mapping: every queued byte arrives intact, and the
+# attachment goes with the last frame.
+dmabuf_check_detach_in_flight() {
+	rm -f /tmp/sent
+	dmabuf_late_reader "$2" /tmp/got || check "detach in flight: the reader opened" false
+	dmabuf-probe open:"$1",nonblock record:/tmp/sent vgem:4194304 fill:9 attach \
+		send:0:4194304 query detach query live closebuf touch:/tmp/go nonblock:0 \
+		waitdone:20000 close >/tmp/out 2>&1
+	wait $rd
+	sed 's/^/# /' /tmp/out
+	_queued=$(sed -n 's/^send OK queued=//p' /tmp/out)
+	check "detach in flight: the non-blocking send queued part of the buffer (${_queued:-none})" \
+		test "${_queued:-0}" -gt 0 -a "${_queued:-0}" -lt 4194304
+	check_eq "detach in flight: detached and closed with frames queued; the frames kept it" "open OK
+vgem OK
+attach OK direct
+query direct sends=1
+detach OK
+query ENOENT
+live attachments 1 sends 1
+closebuf OK
+waitdone yes
+close OK" "$(grep -v '^send' /tmp/out | sed 's/ size=[0-9]* segments=[0-9]*//')"
+	check_eq "detach in flight: every queued byte arrived intact (sha256)" "$(sha /tmp/sent)" "$(sha /tmp/got)"
+	check_eq "detach in flight: ...$_queued of them" "$_queued" "$(wc -c </tmp/got)"
+	check "detach in flight: the attachment went with its last frame" wait_for 10 sh -c \
+		"grep -qx 'attachments 0 sends 0' /sys/kernel/debug/tbstream/live_dmabuf"
+}
