@@ -329,7 +329,10 @@ static bool tbs_nhi_dma_p2p(struct tbs_ring *ring)
  * just gave this stream, or one of the rings it now owns, can only be such
  * a leftover: remove it and try once more.  Each HopID or ring alone, since
  * the leftover may share only one of them; never all four as -1, which
- * would match every tunnel of the XDomain, thunderbolt_net's too.
+ * would match every tunnel of the XDomain, thunderbolt_net's too.  Each
+ * disable also drops the XDomain's ntunnels count, which only the
+ * firmware connection manager reads, and there an enable's -ENOMEM does
+ * not come from this leak.
  */
 static void tbs_nhi_remove_leftover_tunnels(struct tbs_port *port,
 					    int tx_hopid, int tx_ring,
@@ -664,15 +667,15 @@ static int tbs_nhi_probe(struct tb_service *svc, const struct tb_service_id *id)
 	return ret;
 }
 
+/* debugfs.c: a test lines an open up behind an unplug with it */
+u32 tbs_nhi_remove_delay_ms;
+
 /*
  * Called under tb->lock on hot-unplug; np goes in tbs_nhi_port_release().
  * The core marks the XDomain unplugged before it removes the services, so
  * tb_service_properties_changed() in tbs_nhi_withdraw_port() returns at once
  * there; on unbind (module unload) it tells the peer.
  */
-/* debugfs.c: a test lines an open up behind an unplug with it */
-u32 tbs_nhi_remove_delay_ms;
-
 static void tbs_nhi_remove(struct tb_service *svc)
 {
 	struct tbs_nhi_port *np = tb_service_get_drvdata(svc);
