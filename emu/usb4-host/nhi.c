@@ -36,6 +36,19 @@
 #define USB4_EMU_VENDOR         0x1234
 #define USB4_EMU_DEVICE         0x7554
 
+/*
+ * Frames one TX ring sends per run of the engine before the next ring, and
+ * the main loop, get a turn.  The engine runs under QEMU's big lock, which
+ * every MMIO access of the guest's vCPU needs too: a doorbell write that
+ * arrives while the engine sweeps a whole ring (256 frames, two 4 KiB
+ * copies each) waits for the sweep, where silicon's posted write costs the
+ * CPU the same few hundred nanoseconds whatever the DMA engine is doing.
+ * Those waits are counted as the guest's CPU, so they made every driver's
+ * per-frame cost look larger and, varying with how the vCPU and the engine
+ * interleaved, made it noisy.  A burst of 16 bounds the wait.
+ */
+#define NHI_TX_BURST            16
+
 static unsigned ring_irq_index(bool tx, unsigned hop)
 {
     return tx ? hop : USB4_NHI_HOPS + hop;
@@ -160,24 +173,30 @@ int usb4_nhi_rx_frame(Usb4Host *h, unsigned hop, const uint8_t *data,
 }
 
 /*
- * Send what TX ring @hop holds.  A frame the path cannot take yet (E2E
- * flow control, no credit at the receiver) stays in the ring.
+ * Send what TX ring @hop holds, up to NHI_TX_BURST frames; true if more are
+ * waiting.  A frame the path cannot take yet (E2E flow control, no credit
+ * at the receiver) stays in the ring: the credit's arrival kicks the
+ * engine again.
  */
-static void nhi_tx_ring(Usb4Host *h, unsigned hop)
+static bool nhi_tx_ring(Usb4Host *h, unsigned hop)
 {
     Usb4Ring *r = &h->tx[hop];
     uint8_t buf[USB4_MAX_FRAME_SIZE];
-    unsigned budget = r->size;
+    unsigned budget = NHI_TX_BURST;
 
-    while (ring_running(r) && r->hw_index != r->sw_index && budget--) {
+    while (ring_running(r) && r->hw_index != r->sw_index) {
         uint64_t addr;
         uint32_t ctl, len;
         uint8_t sof, eof;
 
+        if (!budget--) {
+            return true;
+        }
+
         if (desc_read(h, r, r->hw_index, &addr, &ctl) != MEMTX_OK) {
             qemu_log_mask(LOG_GUEST_ERROR, "usb4: TX ring %u descriptor "
                           "unreadable\n", hop);
-            return;
+            return false;
         }
         len = ctl & 0xfff;
         if (!len) {
@@ -188,14 +207,14 @@ static void nhi_tx_ring(Usb4Host *h, unsigned hop)
         if (pci_dma_read(PCI_DEVICE(h), addr, buf, len) != MEMTX_OK) {
             qemu_log_mask(LOG_GUEST_ERROR, "usb4: TX ring %u buffer %#" PRIx64
                           " not readable\n", hop, addr);
-            return;
+            return false;
         }
         if (hop == 0) {
             usb4_ctl_from_nhi(h, eof, buf, len);
         } else if (usb4_path_from_nhi(h, hop, buf, len, sof, eof,
                                       r->options & USB4_RING_E2E) ==
                    USB4_FRAME_STALL) {
-            return;
+            return false;
         }
         ctl |= USB4_DESC_COMPLETED << 20;
         desc_complete(h, r, r->hw_index, ctl);
@@ -204,17 +223,22 @@ static void nhi_tx_ring(Usb4Host *h, unsigned hop)
             nhi_raise(h, ring_irq_index(true, hop));
         }
     }
+    return false;
 }
 
 static void nhi_work(void *opaque)
 {
     Usb4Host *h = opaque;
+    bool more = false;
     unsigned hop;
 
     for (hop = 0; hop < USB4_NHI_HOPS; hop++) {
-        nhi_tx_ring(h, hop);
+        more |= nhi_tx_ring(h, hop);
     }
     usb4_ctl_flush(h);
+    if (more) {
+        qemu_bh_schedule(h->bh);
+    }
 }
 
 void usb4_nhi_kick(Usb4Host *h)
