@@ -27,26 +27,7 @@ check_eq "closing the files detached the buffers" "attachments 0 sends 0" "$(liv
 
 dmabuf_check_read_only "$deva"
 
-check_eq "handles belong to their file; detached ones are gone" "open OK
-vgem OK
-attach OK direct
-open OK
-send ENOENT
-query ENOENT
-detach ENOENT
-close OK
-open OK
-send ENOENT
-detach ENOENT
-close OK
-detach OK
-query ENOENT
-send ENOENT
-detach ENOENT
-close OK" "$(dmabuf-probe open:$deva vgem:65536 attach \
-	open:$deva send:0:1:handle=foreign query:handle=foreign detach:handle=foreign close \
-	open:$devat send:0:1:handle=foreign detach:handle=foreign close \
-	use:0 detach query send:0:1 detach close)"
+dmabuf_check_handle_ownership $deva $devat
 
 check_eq "peer-to-peer preferred falls back to direct" "open OK
 vgem OK

@@ -41,21 +41,7 @@ check_eq "closing the file detached the buffer" "attachments 0 sends 0" "$(live_
 
 dmabuf_check_read_only "$EMU_DEV_A"
 
-check_eq "handles belong to their file; detached ones are gone" "open OK
-vgem OK
-attach OK direct
-open OK
-send ENOENT
-query ENOENT
-detach ENOENT
-close OK
-detach OK
-query ENOENT
-send ENOENT
-detach ENOENT
-close OK" "$(dmabuf-probe open:"$EMU_DEV_A" vgem:65536 attach \
-	open:"$EMU_DEV_A" send:0:1:handle=foreign query:handle=foreign detach:handle=foreign close \
-	use:0 detach query send:0:1 detach close)"
+dmabuf_check_handle_ownership "$EMU_DEV_A"
 
 check_eq "a required peer-to-peer path fails, a preferred one falls back to DIRECT" "open OK
 vgem OK

@@ -58,6 +58,39 @@ send EBADF
 close OK" "$(dmabuf-probe open:"$1",rdonly vgem:4096 attach send:0:1 close)"
 }
 
+# dmabuf_check_handle_ownership DEV [OTHER_DEV]: a handle belongs to the
+# file that attached it: another file of the same stream (and of OTHER_DEV,
+# another stream, if given) neither sends, queries nor detaches it, and a
+# detached handle is gone for its own file too
+dmabuf_check_handle_ownership() {
+	_want="open OK
+vgem OK
+attach OK direct
+open OK
+send ENOENT
+query ENOENT
+detach ENOENT
+close OK"
+	_args="open:$1 send:0:1:handle=foreign query:handle=foreign detach:handle=foreign close"
+	if [ -n "${2:-}" ]; then
+		_want="$_want
+open OK
+send ENOENT
+detach ENOENT
+close OK"
+		_args="$_args open:$2 send:0:1:handle=foreign detach:handle=foreign close"
+	fi
+	_want="$_want
+detach OK
+query ENOENT
+send ENOENT
+detach ENOENT
+close OK"
+	# shellcheck disable=SC2086 # one probe step per word
+	check_eq "handles belong to their file; detached ones are gone" "$_want" \
+		"$(dmabuf-probe open:"$1" vgem:65536 attach $_args use:0 detach query send:0:1 detach close)"
+}
+
 # dmabuf_check_attachment_limit DEV: 64 attachments per file, the 65th
 # ENOSPC leaving none behind, the close freeing all
 dmabuf_check_attachment_limit() {
