@@ -47,26 +47,25 @@ static double self_cpu(void)
 	struct rusage ru;
 
 	getrusage(RUSAGE_SELF, &ru);
-	return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-	       ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
+	       ru.ru_stime.tv_usec / 1e6;
 }
 
 /* Busy CPU seconds of the whole machine so far (all CPUs). */
 static double system_cpu(void)
 {
-	unsigned long long v[10] = { 0 }, busy = 0;
+	unsigned long long v[10] = {0}, busy = 0;
 	FILE *f = fopen("/proc/stat", "r");
 	int i;
 
-	if (!f || fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu",
-			 &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6],
-			 &v[7]) != 8) {
+	if (!f || fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+			 &v[3], &v[4], &v[5], &v[6], &v[7]) != 8) {
 		perror("/proc/stat");
 		exit(1);
 	}
 	fclose(f);
 	for (i = 0; i < 8; i++)
-		if (i != 3 && i != 4)	/* idle, iowait */
+		if (i != 3 && i != 4) /* idle, iowait */
 			busy += v[i];
 	return busy / (double)sysconf(_SC_CLK_TCK);
 }
@@ -91,10 +90,9 @@ static void receive(const char *dev, long long total, long long bs, int ready)
 	_exit(0);
 }
 
-static int send_dmabuf(int fd, long long total, long long bs,
-		       const uint32_t *handles, int nbuf)
+static int send_dmabuf(int fd, long long total, long long bs, const uint32_t *handles, int nbuf)
 {
-	uint64_t seqs[MAX_BUFS] = { 0 }, last = 0;
+	uint64_t seqs[MAX_BUFS] = {0}, last = 0;
 	struct tbstream_dmabuf_wait w;
 	struct tbstream_dmabuf_send s;
 	long long sent = 0;
@@ -105,8 +103,7 @@ static int send_dmabuf(int fd, long long total, long long bs,
 			memset(&w, 0, sizeof(w));
 			w.seq = seqs[i];
 			w.timeout_ms = 10000;
-			if (ioctl(fd, TBSTREAM_IOC_DMABUF_WAIT, &w) ||
-			    w.completed < seqs[i]) {
+			if (ioctl(fd, TBSTREAM_IOC_DMABUF_WAIT, &w) || w.completed < seqs[i]) {
 				perror("wait");
 				return -1;
 			}
@@ -114,8 +111,7 @@ static int send_dmabuf(int fd, long long total, long long bs,
 		memset(&s, 0, sizeof(s));
 		s.handle = handles[i];
 		s.length = total - sent < bs ? total - sent : bs;
-		if (ioctl(fd, TBSTREAM_IOC_DMABUF_SEND, &s) ||
-		    s.queued != s.length) {
+		if (ioctl(fd, TBSTREAM_IOC_DMABUF_SEND, &s) || s.queued != s.length) {
 			perror("send");
 			return -1;
 		}
@@ -159,7 +155,7 @@ int main(int argc, char **argv)
 	if (dmabuf) {
 		drm = dmabuf_vgem_open();
 		for (i = 0; i < nbuf; i++) {
-			struct tbstream_dmabuf_attach a = { 0 };
+			struct tbstream_dmabuf_attach a = {0};
 
 			if (drm < 0 || dmabuf_vgem_new(drm, bs, &bufs[i])) {
 				perror("vgem");
@@ -205,14 +201,13 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
-	    WEXITSTATUS(status)) {
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status)) {
 		fprintf(stderr, "receiver failed\n");
 		return 1;
 	}
 	t = now() - t0;
 	gib = total / (double)(1 << 30);
-	printf("%s %.0f %.3f %.3f\n", argv[1], total / t / 1e6,
-	       (self_cpu() - c0) / gib, (system_cpu() - s0) / gib);
+	printf("%s %.0f %.3f %.3f\n", argv[1], total / t / 1e6, (self_cpu() - c0) / gib,
+	       (system_cpu() - s0) / gib);
 	return 0;
 }

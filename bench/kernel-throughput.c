@@ -50,8 +50,8 @@ static long long busy_ticks(void)
 
 	if (!f)
 		return -1;
-	n = fscanf(f, "cpu %lld %lld %lld %lld %lld %lld %lld", &user, &nice,
-		   &sys, &idle, &iowait, &irq, &softirq);
+	n = fscanf(f, "cpu %lld %lld %lld %lld %lld %lld %lld", &user, &nice, &sys, &idle, &iowait,
+		   &irq, &softirq);
 	fclose(f);
 	return n == 7 ? user + nice + sys + irq + softirq : -1;
 }
@@ -61,8 +61,7 @@ static long long busy_ticks(void)
 /* In the namespace of @nspid: a listening socket on TCP_PORT. */
 static int tcp_listen(const char *nspid)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_port = htons(TCP_PORT) };
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(TCP_PORT)};
 	char path[64];
 	int ns, s, one = 1;
 
@@ -84,8 +83,7 @@ static int tcp_listen(const char *nspid)
 
 static int tcp_connect(const char *addr)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_port = htons(TCP_PORT) };
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(TCP_PORT)};
 	int s = socket(AF_INET, SOCK_STREAM, 0);
 
 	if (s < 0 || inet_pton(AF_INET, addr, &sa.sin_addr) != 1 ||
@@ -105,8 +103,8 @@ int main(int argc, char **argv)
 	pid_t pid;
 
 	if (argc < 4) {
-		fprintf(stderr,
-			"usage: kernel-throughput pipe|socketpair|stream|tcp BS TOTAL [WDEV RDEV | ADDR NSPID]\n");
+		fprintf(stderr, "usage: kernel-throughput pipe|socketpair|stream|tcp BS TOTAL "
+				"[WDEV RDEV | ADDR NSPID]\n");
 		return 2;
 	}
 	tcp = !strcmp(argv[1], "tcp");
@@ -206,8 +204,7 @@ int main(int argc, char **argv)
 	}
 	secs = now() - t0;
 	printf("%.0f %.2f\n", total / secs / 1e6,
-	       (double)(busy_ticks() - busy0) / sysconf(_SC_CLK_TCK) /
-		       (total / 1073741824.0));
+	       (double)(busy_ticks() - busy0) / sysconf(_SC_CLK_TCK) / (total / 1073741824.0));
 	waitpid(pid, NULL, 0);
 	return 0;
 }

@@ -40,10 +40,10 @@
 #define NBUF 4
 
 struct camera_buffer {
-	int dmabuf;		/* the exported buffer */
-	uint32_t handle;	/* its attachment to the stream */
-	uint64_t seq;		/* its frame in flight, 0 if with the camera */
-	void *map;		/* -t only */
+	int dmabuf;	 /* the exported buffer */
+	uint32_t handle; /* its attachment to the stream */
+	uint64_t seq;	 /* its frame in flight, 0 if with the camera */
+	void *map;	 /* -t only */
 	size_t length;
 };
 
@@ -86,10 +86,9 @@ static int queue_to_camera(int vfd, unsigned int i)
  * Give the camera back every buffer whose frame has left, after waiting up
  * to @timeout_ms for frame @seq (0: no wait); how many went back.
  */
-static int return_sent(int vfd, int sfd, unsigned int timeout_ms,
-		       uint64_t seq)
+static int return_sent(int vfd, int sfd, unsigned int timeout_ms, uint64_t seq)
 {
-	struct tbstream_dmabuf_wait w = { .seq = seq, .timeout_ms = timeout_ms };
+	struct tbstream_dmabuf_wait w = {.seq = seq, .timeout_ms = timeout_ms};
 	int n = 0;
 	unsigned int i;
 
@@ -98,8 +97,7 @@ static int return_sent(int vfd, int sfd, unsigned int timeout_ms,
 		return -1;
 	}
 	if (w.status) {
-		fprintf(stderr, "camera-send: stream gone: %s\n",
-			strerror(-w.status));
+		fprintf(stderr, "camera-send: stream gone: %s\n", strerror(-w.status));
 		return -1;
 	}
 	for (i = 0; i < NBUF; i++) {
@@ -123,10 +121,9 @@ static uint64_t newest_in_flight(void)
 	return newest;
 }
 
-static int setup_camera(int vfd, int sfd, const char *size, int tee,
-			struct v4l2_format *fmt)
+static int setup_camera(int vfd, int sfd, const char *size, int tee, struct v4l2_format *fmt)
 {
-	static const char *const paths[] = { "any", "direct", "p2p", "cpu" };
+	static const char *const paths[] = {"any", "direct", "p2p", "cpu"};
 	struct v4l2_requestbuffers req = {
 		.count = NBUF,
 		.type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
@@ -139,15 +136,14 @@ static int setup_camera(int vfd, int sfd, const char *size, int tee,
 		perror("VIDIOC_G_FMT");
 		return -1;
 	}
-	if (size && sscanf(size, "%ux%u", &fmt->fmt.pix.width,
-			   &fmt->fmt.pix.height) == 2 &&
+	if (size && sscanf(size, "%ux%u", &fmt->fmt.pix.width, &fmt->fmt.pix.height) == 2 &&
 	    xioctl(vfd, VIDIOC_S_FMT, fmt)) {
 		perror("VIDIOC_S_FMT");
 		return -1;
 	}
 	if (xioctl(vfd, VIDIOC_REQBUFS, &req) || req.count != NBUF) {
-		fprintf(stderr, "camera-send: the camera gives %u buffers, not %d\n",
-			req.count, NBUF);
+		fprintf(stderr, "camera-send: the camera gives %u buffers, not %d\n", req.count,
+			NBUF);
 		return -1;
 	}
 	for (i = 0; i < NBUF; i++) {
@@ -156,23 +152,21 @@ static int setup_camera(int vfd, int sfd, const char *size, int tee,
 			.index = i,
 			.flags = O_RDONLY | O_CLOEXEC,
 		};
-		struct tbstream_dmabuf_attach a = { 0 };
+		struct tbstream_dmabuf_attach a = {0};
 		struct v4l2_buffer b = {
 			.type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
 			.memory = V4L2_MEMORY_MMAP,
 			.index = i,
 		};
 
-		if (xioctl(vfd, VIDIOC_EXPBUF, &exp) ||
-		    xioctl(vfd, VIDIOC_QUERYBUF, &b)) {
+		if (xioctl(vfd, VIDIOC_EXPBUF, &exp) || xioctl(vfd, VIDIOC_QUERYBUF, &b)) {
 			perror("VIDIOC_EXPBUF");
 			return -1;
 		}
 		bufs[i].dmabuf = exp.fd;
 		bufs[i].length = b.length;
 		if (tee) {
-			bufs[i].map = mmap(NULL, b.length, PROT_READ, MAP_SHARED,
-					   vfd, b.m.offset);
+			bufs[i].map = mmap(NULL, b.length, PROT_READ, MAP_SHARED, vfd, b.m.offset);
 			if (bufs[i].map == MAP_FAILED) {
 				perror("mmap");
 				return -1;
@@ -194,7 +188,8 @@ static int setup_camera(int vfd, int sfd, const char *size, int tee,
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: camera-send [-n FRAMES] [-s WIDTHxHEIGHT] [-t FILE] VIDEO STREAM\n");
+	fprintf(stderr,
+		"usage: camera-send [-n FRAMES] [-s WIDTHxHEIGHT] [-t FILE] VIDEO STREAM\n");
 	exit(2);
 }
 
@@ -203,7 +198,7 @@ int main(int argc, char **argv)
 	enum v4l2_buf_type type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
 	long frames = -1, sent = 0;
 	const char *size = NULL, *tee = NULL;
-	struct v4l2_format fmt = { 0 };
+	struct v4l2_format fmt = {0};
 	int vfd, sfd, tfd = -1, with_camera = NBUF, opt, ret = 1;
 
 	while ((opt = getopt(argc, argv, "n:s:t:")) != -1) {
@@ -241,9 +236,8 @@ int main(int argc, char **argv)
 	}
 	if (setup_camera(vfd, sfd, size, tee != NULL, &fmt))
 		return 1;
-	fprintf(stderr, "camera-send: %ux%u %.4s, %u bytes per frame\n",
-		fmt.fmt.pix.width, fmt.fmt.pix.height,
-		(const char *)&fmt.fmt.pix.pixelformat, fmt.fmt.pix.sizeimage);
+	fprintf(stderr, "camera-send: %ux%u %.4s, %u bytes per frame\n", fmt.fmt.pix.width,
+		fmt.fmt.pix.height, (const char *)&fmt.fmt.pix.pixelformat, fmt.fmt.pix.sizeimage);
 	if (xioctl(vfd, VIDIOC_STREAMON, &type)) {
 		perror("VIDIOC_STREAMON");
 		return 1;
@@ -252,10 +246,10 @@ int main(int argc, char **argv)
 	while (!stop && (frames < 0 || sent < frames)) {
 		/* vb2 reports POLLERR while the camera has no buffer to fill. */
 		struct pollfd p[2] = {
-			{ .fd = sfd, .events = POLLPRI },
-			{ .fd = vfd, .events = POLLIN },
+			{.fd = sfd, .events = POLLPRI},
+			{.fd = vfd, .events = POLLIN},
 		};
-		struct tbstream_dmabuf_send s = { 0 };
+		struct tbstream_dmabuf_send s = {0};
 		struct v4l2_buffer b = {
 			.type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
 			.memory = V4L2_MEMORY_MMAP,
@@ -284,8 +278,7 @@ int main(int argc, char **argv)
 		with_camera--;
 		s.handle = bufs[b.index].handle;
 		s.length = b.bytesused;
-		if (xioctl(sfd, TBSTREAM_IOC_DMABUF_SEND, &s) ||
-		    s.queued != s.length) {
+		if (xioctl(sfd, TBSTREAM_IOC_DMABUF_SEND, &s) || s.queued != s.length) {
 			perror("TBSTREAM_IOC_DMABUF_SEND");
 			goto out;
 		}
@@ -298,8 +291,7 @@ int main(int argc, char **argv)
 		sent++;
 	}
 	/* Let the last frames leave before the buffers go. */
-	if (newest_in_flight() &&
-	    return_sent(vfd, sfd, 10000, newest_in_flight()) < 0)
+	if (newest_in_flight() && return_sent(vfd, sfd, 10000, newest_in_flight()) < 0)
 		goto out;
 	ret = 0;
 	fprintf(stderr, "camera-send: %ld frames sent\n", sent);

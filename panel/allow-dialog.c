@@ -39,15 +39,16 @@ static void on_response(AdwMessageDialog *dialog, const char *response, gpointer
 	g_variant_builder_init(&profile, G_VARIANT_TYPE("a{sv}"));
 	g_variant_builder_add(&profile, "{sv}", "Streams",
 			      g_variant_new_strv((const char *const *)names, -1));
-	g_variant_builder_add(&profile, "{sv}", "Persistent",
-			      g_variant_new_boolean(gtk_switch_get_active(GTK_SWITCH(d->persistent))));
+	g_variant_builder_add(
+		&profile, "{sv}", "Persistent",
+		g_variant_new_boolean(gtk_switch_get_active(GTK_SWITCH(d->persistent))));
 	if (gtk_switch_get_active(GTK_SWITCH(d->private))) {
 		/* the person who allows it opens the streams without a password */
 		g_variant_builder_add(&profile, "{sv}", "Owner", g_variant_new_uint32(getuid()));
 		g_variant_builder_add(&profile, "{sv}", "Mode", g_variant_new_uint32(0600));
 	}
-	tbs_client_call(d->client, g_dbus_proxy_get_object_path(d->peer), TBS_IFACE_PEER,
-			"Enroll", g_variant_new("(a{sv})", &profile), NULL, NULL, tbs_toast_on_failure,
+	tbs_client_call(d->client, g_dbus_proxy_get_object_path(d->peer), TBS_IFACE_PEER, "Enroll",
+			g_variant_new("(a{sv})", &profile), NULL, NULL, tbs_toast_on_failure,
 			tbs_toast_on_failure_data(d->parent, _("Could not allow the computer")));
 }
 
@@ -91,13 +92,15 @@ void tbs_allow_dialog_present(GtkWidget *parent, TbsClient *c, GDBusProxy *peer)
 	adw_preferences_group_add(ADW_PREFERENCES_GROUP(group), d->streams);
 	adw_preferences_group_add(
 		ADW_PREFERENCES_GROUP(group),
-		tbs_switch_row_new(_("Keep When Unplugged"),
-			   _("Otherwise the streams go with the cable and come back with it"),
-			   _("Keep streams when unplugged"), FALSE, &d->persistent));
+		tbs_switch_row_new(
+			_("Keep When Unplugged"),
+			_("Otherwise the streams go with the cable and come back with it"),
+			_("Keep streams when unplugged"), FALSE, &d->persistent));
 	adw_preferences_group_add(
 		ADW_PREFERENCES_GROUP(group),
-		tbs_switch_row_new(_("Only Me"), _("Only you may open the streams, without a password"),
-			   _("Only I may open the streams"), TRUE, &d->private));
+		tbs_switch_row_new(_("Only Me"),
+				   _("Only you may open the streams, without a password"),
+				   _("Only I may open the streams"), TRUE, &d->private));
 	adw_message_dialog_set_extra_child(dialog, group);
 
 	adw_message_dialog_add_responses(dialog, "cancel", _("_Cancel"), "allow", _("_Allow"),

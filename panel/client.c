@@ -126,8 +126,8 @@ static void on_om_ready(GObject *source, GAsyncResult *res, gpointer user_data)
 		return;
 	}
 	c->om = om;
-	c->bus = g_object_ref(g_dbus_object_manager_client_get_connection(
-		G_DBUS_OBJECT_MANAGER_CLIENT(om)));
+	c->bus = g_object_ref(
+		g_dbus_object_manager_client_get_connection(G_DBUS_OBJECT_MANAGER_CLIENT(om)));
 	/* a proxy with a well-known name reloads its properties when the owner changes */
 	g_dbus_proxy_new(c->bus, G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START, NULL, TBS_BUS_NAME,
 			 TBS_ROOT_PATH, TBS_IFACE_MANAGER, c->cancellable, on_manager_ready,
@@ -160,9 +160,9 @@ static void tbs_client_class_init(TbsClientClass *klass)
 
 	oc->dispose = tbs_client_dispose;
 	oc->finalize = tbs_client_finalize;
-	signals[SIGNAL_STATE_CHANGED] = g_signal_new("state-changed", G_TYPE_FROM_CLASS(klass),
-						     G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-						     G_TYPE_NONE, 0);
+	signals[SIGNAL_STATE_CHANGED] =
+		g_signal_new("state-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
+			     NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void tbs_client_init(TbsClient *c)

@@ -34,13 +34,14 @@ static void on_response(AdwMessageDialog *dialog, const char *response, gpointer
 	if (!g_str_equal(response, "create") || !tbs_stream_name_is_valid(name))
 		return;
 	g_variant_builder_init(&options, G_VARIANT_TYPE("a{sv}"));
-	g_variant_builder_add(&options, "{sv}", "Persistent",
-			      g_variant_new_boolean(gtk_switch_get_active(GTK_SWITCH(d->persistent))));
-	tbs_client_call(d->client, TBS_ROOT_PATH, TBS_IFACE_MANAGER, "RequestStream",
-			g_variant_new("(ssa{sv})", g_dbus_proxy_get_object_path(d->peer), name,
-				      &options),
-			G_VARIANT_TYPE("(o)"), NULL, tbs_toast_on_failure,
-			tbs_toast_on_failure_data(d->parent, _("Could not create the stream")));
+	g_variant_builder_add(
+		&options, "{sv}", "Persistent",
+		g_variant_new_boolean(gtk_switch_get_active(GTK_SWITCH(d->persistent))));
+	tbs_client_call(
+		d->client, TBS_ROOT_PATH, TBS_IFACE_MANAGER, "RequestStream",
+		g_variant_new("(ssa{sv})", g_dbus_proxy_get_object_path(d->peer), name, &options),
+		G_VARIANT_TYPE("(o)"), NULL, tbs_toast_on_failure,
+		tbs_toast_on_failure_data(d->parent, _("Could not create the stream")));
 }
 
 static void on_name_changed(GtkEditable *editable, gpointer user_data)
@@ -78,7 +79,8 @@ void tbs_create_dialog_present(GtkWidget *parent, TbsClient *c, GDBusProxy *peer
 	body = g_strdup_printf(_("A stream to %s appears on both computers as a device once "
 				 "the other one creates a stream of the same name."),
 			       pname);
-	dialog = ADW_MESSAGE_DIALOG(adw_message_dialog_new(GTK_WINDOW(window), _("New Stream"), body));
+	dialog = ADW_MESSAGE_DIALOG(
+		adw_message_dialog_new(GTK_WINDOW(window), _("New Stream"), body));
 	d->client = g_object_ref(c);
 	d->peer = g_object_ref(peer);
 	d->parent = g_object_ref(window);
@@ -104,8 +106,7 @@ void tbs_create_dialog_present(GtkWidget *parent, TbsClient *c, GDBusProxy *peer
 	adw_message_dialog_set_response_enabled(dialog, "create", FALSE);
 	g_signal_connect(d->name, "changed", G_CALLBACK(on_name_changed), dialog);
 	g_signal_connect(d->name, "entry-activated", G_CALLBACK(on_entry_activate), dialog);
-	g_signal_connect_data(dialog, "response", G_CALLBACK(on_response), d,
-			      dialog_free, 0);
+	g_signal_connect_data(dialog, "response", G_CALLBACK(on_response), d, dialog_free, 0);
 	gtk_window_present(GTK_WINDOW(dialog));
 	gtk_widget_grab_focus(d->name);
 }

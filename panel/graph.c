@@ -17,8 +17,8 @@ static double sample(const double *ring, const TbsGraph *g, guint i)
 	return ring[(g->head + N_SAMPLES - g->n + i) % N_SAMPLES];
 }
 
-static void draw_series(cairo_t *cr, const TbsGraph *g, const double *ring, double peak,
-			int width, int height)
+static void draw_series(cairo_t *cr, const TbsGraph *g, const double *ring, double peak, int width,
+			int height)
 {
 	double step = (double)width / (N_SAMPLES - 1);
 

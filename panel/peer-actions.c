@@ -7,22 +7,24 @@
 
 void tbs_peer_revoke(GtkWidget *widget, TbsClient *c, GDBusProxy *peer)
 {
-	tbs_client_call(c, g_dbus_proxy_get_object_path(peer), TBS_IFACE_PEER, "Revoke", NULL,
-			NULL, NULL, tbs_toast_on_failure,
-			tbs_toast_on_failure_data(widget, _("Could not revoke the computer’s access")));
+	tbs_client_call(
+		c, g_dbus_proxy_get_object_path(peer), TBS_IFACE_PEER, "Revoke", NULL, NULL, NULL,
+		tbs_toast_on_failure,
+		tbs_toast_on_failure_data(widget, _("Could not revoke the computer’s access")));
 }
 
 void tbs_peer_rename(GtkWidget *widget, TbsClient *c, GDBusProxy *peer, const char *label)
 {
-	tbs_client_set_property(c, g_dbus_proxy_get_object_path(peer), TBS_IFACE_PEER, "Label",
-				g_variant_new_string(label), NULL, tbs_toast_on_failure,
-				tbs_toast_on_failure_data(widget, _("Could not rename the computer")));
+	tbs_client_set_property(
+		c, g_dbus_proxy_get_object_path(peer), TBS_IFACE_PEER, "Label",
+		g_variant_new_string(label), NULL, tbs_toast_on_failure,
+		tbs_toast_on_failure_data(widget, _("Could not rename the computer")));
 }
 
 void tbs_peer_forget(GtkWidget *widget, TbsClient *c, GDBusProxy *peer)
 {
-	tbs_client_call(c, g_dbus_proxy_get_object_path(peer), TBS_IFACE_PEER, "Forget", NULL,
-			NULL, NULL, tbs_toast_on_failure,
+	tbs_client_call(c, g_dbus_proxy_get_object_path(peer), TBS_IFACE_PEER, "Forget", NULL, NULL,
+			NULL, tbs_toast_on_failure,
 			tbs_toast_on_failure_data(widget, _("Could not forget the computer")));
 }
 

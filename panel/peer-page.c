@@ -14,9 +14,9 @@ struct _TbsPeerPage {
 	GtkWidget *title, *name, *save_name, *connection, *vendor, *seen;
 	GtkWidget *access, *allow, *revoke, *forget;
 	GtkWidget *streams_group, *streams_list, *no_streams, *new_stream;
-	GHashTable *rows; /* stream object path -> TbsStreamRow */
-	char *shown_name; /* what the name field showed last, unless edited since */
-	gboolean watching; /* a WatchThroughput of ours is in force */
+	GHashTable *rows;	/* stream object path -> TbsStreamRow */
+	char *shown_name;	/* what the name field showed last, unless edited since */
+	gboolean watching;	/* a WatchThroughput of ours is in force */
 	gboolean follows_owner; /* connected to the manager's notify::g-name-owner */
 };
 

@@ -46,13 +46,13 @@ static void update(TbsPeerRow *row)
 	g_autofree char *subtitle = subtitle_text(row->peer);
 	g_autofree char *allow_label = NULL, *open_label = NULL;
 	gboolean connected = tbs_proxy_get_boolean(row->peer, "Connected");
-	gboolean fresh = connected && !tbs_peer_is_enrolled(row->peer) &&
-			 !tbs_peer_is_allowed(row->peer);
+	gboolean fresh =
+		connected && !tbs_peer_is_enrolled(row->peer) && !tbs_peer_is_allowed(row->peer);
 
 	adw_preferences_row_set_title(ADW_PREFERENCES_ROW(row), name);
 	adw_action_row_set_subtitle(ADW_ACTION_ROW(row), subtitle);
-	gtk_image_set_from_icon_name(GTK_IMAGE(row->icon), connected ? "computer-symbolic"
-								     : "network-offline-symbolic");
+	gtk_image_set_from_icon_name(GTK_IMAGE(row->icon),
+				     connected ? "computer-symbolic" : "network-offline-symbolic");
 	gtk_widget_set_visible(row->allow, fresh);
 	gtk_widget_set_visible(row->badge, fresh);
 	if (fresh)

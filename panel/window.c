@@ -203,9 +203,10 @@ static void update_peers_group(TbsWindow *w)
 {
 	adw_preferences_group_set_description(
 		ADW_PREFERENCES_GROUP(w->peers_group),
-		any_peer_connected(w) ? NULL
-			      : _("No computer is connected. Connect one with a Thunderbolt or "
-				  "USB4 cable to use its streams."));
+		any_peer_connected(w)
+			? NULL
+			: _("No computer is connected. Connect one with a Thunderbolt or "
+			    "USB4 cable to use its streams."));
 }
 
 /*
@@ -281,8 +282,7 @@ static void add_peer(TbsWindow *w, GDBusProxy *peer)
 	row = tbs_peer_row_new(w->client, peer);
 	g_hash_table_insert(w->rows, g_strdup(path), row);
 	gtk_list_box_append(GTK_LIST_BOX(w->peers_list), row);
-	g_signal_connect_object(peer, "g-properties-changed", G_CALLBACK(on_peer_properties), w,
-				0);
+	g_signal_connect_object(peer, "g-properties-changed", G_CALLBACK(on_peer_properties), w, 0);
 }
 
 static void remove_peer(TbsWindow *w, const char *path)
@@ -444,7 +444,8 @@ static GtkWidget *main_page_new(TbsWindow *w)
 {
 	GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
 	GtkWidget *header = adw_header_bar_new(), *menu = gtk_menu_button_new();
-	GtkWidget *prefs = adw_preferences_page_new(), *retry, *spinner, *starting, *no_cable, *icon;
+	GtkWidget *prefs = adw_preferences_page_new(), *retry, *spinner, *starting, *no_cable,
+		  *icon;
 	g_autoptr(GMenu) model = g_menu_new();
 
 	g_menu_append(model, _("_About Thunderbolt Streams"), "app.about");
@@ -507,12 +508,13 @@ static GtkWidget *main_page_new(TbsWindow *w)
 	w->peers_list = gtk_list_box_new();
 	gtk_list_box_set_selection_mode(GTK_LIST_BOX(w->peers_list), GTK_SELECTION_NONE);
 	gtk_widget_add_css_class(w->peers_list, "boxed-list");
-	gtk_accessible_update_property(GTK_ACCESSIBLE(w->peers_list),
-				       GTK_ACCESSIBLE_PROPERTY_LABEL, _("Computers"), -1);
+	gtk_accessible_update_property(GTK_ACCESSIBLE(w->peers_list), GTK_ACCESSIBLE_PROPERTY_LABEL,
+				       _("Computers"), -1);
 	gtk_list_box_set_sort_func(GTK_LIST_BOX(w->peers_list), sort_peers, NULL, NULL);
 	g_signal_connect(w->peers_list, "row-activated", G_CALLBACK(on_peer_activated), w);
 	adw_preferences_group_add(ADW_PREFERENCES_GROUP(w->peers_group), w->peers_list);
-	adw_preferences_page_add(ADW_PREFERENCES_PAGE(prefs), ADW_PREFERENCES_GROUP(w->peers_group));
+	adw_preferences_page_add(ADW_PREFERENCES_PAGE(prefs),
+				 ADW_PREFERENCES_GROUP(w->peers_group));
 	w->controllers_list = tbs_controllers_group_new();
 	adw_preferences_page_add(ADW_PREFERENCES_PAGE(prefs),
 				 ADW_PREFERENCES_GROUP(w->controllers_list));

@@ -269,10 +269,11 @@ static int request_error(sd_bus_error *e, int r, const TbsPeer *p, const char *n
 		return tbs_bus_error_set(e, r, "Peer %s already has a stream named \"%s\"",
 					 tbs_peer_display_name(p), name);
 	case -EADDRINUSE:
-		return tbs_bus_error_set_name(e, TBS_BUS_ERROR_EXISTS, EEXIST,
-					      "Another peer has a stream named \"%s\"; before Linux "
-					      "7.2 a stream name is the host's, not the peer's",
-					      name);
+		return tbs_bus_error_set_name(
+			e, TBS_BUS_ERROR_EXISTS, EEXIST,
+			"Another peer has a stream named \"%s\"; before Linux "
+			"7.2 a stream name is the host's, not the peer's",
+			name);
 	case -EINPROGRESS:
 		return tbs_bus_error_set_name(e, TBS_BUS_ERROR_EXISTS, EEXIST,
 					      "Stream \"%s\" of peer %s is still being removed; "

@@ -46,7 +46,8 @@ static void help(void)
 	       "     --no-bus               Do not offer the D-Bus API (io.github.tbstream1)\n"
 	       "     --bus-address=ADDRESS  Bus to use instead of the system bus\n"
 	       "     --idle-timeout=SEC     Exit after SEC seconds without peers, clients or\n"
-	       "                            work (default 0: never; udev and D-Bus start it again)\n"
+	       "                            work (default 0: never; udev and D-Bus start it "
+	       "again)\n"
 	       "\nSee tbstreamd(8) and tbstreamd.conf(5).\n");
 }
 
@@ -260,7 +261,8 @@ static void on_idle(TbsIdle *idle, void *userdata)
 {
 	Daemon *d = userdata;
 
-	log_info("No peer, no client, nothing to do: exiting (udev or D-Bus start tbstreamd again)");
+	log_info(
+		"No peer, no client, nothing to do: exiting (udev or D-Bus start tbstreamd again)");
 	(void)sd_notify(false, "STOPPING=1\nSTATUS=Idle, exiting");
 	/* a caller that comes now activates a new instance instead of talking to this one */
 	if (d->bus && tbs_bus_release_name(d->bus, on_name_released, d->event) >= 0)

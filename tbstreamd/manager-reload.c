@@ -37,7 +37,7 @@ typedef struct PolicyJob {
 	TbsPolicy *policy;
 	GPtrArray *errors, *details;
 	int r;
-	int efd;	/* a duplicate of the loop's, the job's own: written once when done */
+	int efd; /* a duplicate of the loop's, the job's own: written once when done */
 	gint refs;
 } PolicyJob;
 

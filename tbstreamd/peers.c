@@ -615,8 +615,7 @@ static void drop_enrollment_streams(TbsManager *m, TbsPeer *p, char **names)
 		    g_strv_contains((const char *const *)names, s->name))
 			g_ptr_array_add(gone, s);
 	for (unsigned i = 0; i < gone->len; i++)
-		(void)mgr_stream_remove(m, gone->pdata[i], false, "no longer enrolled", NULL,
-					NULL);
+		(void)mgr_stream_remove(m, gone->pdata[i], false, "no longer enrolled", NULL, NULL);
 }
 
 int tbs_manager_enroll_peer(TbsManager *m, TbsPeer *p, const TbsEnrollment *e)

@@ -106,7 +106,7 @@ static bool container(struct parser *ps, int depth, GPtrArray *strings, char ope
 
 	ps->p++;
 	ws(ps);
-	if (lit(ps, (char[]){ close, 0 }))
+	if (lit(ps, (char[]){close, 0}))
 		return true;
 	for (;;) {
 		ws(ps);
@@ -125,7 +125,7 @@ static bool container(struct parser *ps, int depth, GPtrArray *strings, char ope
 		if (!value(ps, depth + 1, strings))
 			return false;
 		ws(ps);
-		if (lit(ps, (char[]){ close, 0 }))
+		if (lit(ps, (char[]){close, 0}))
 			return true;
 		if (!lit(ps, ","))
 			return false;
@@ -253,7 +253,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!g_utf8_validate_len(out, (gsize)out_len, NULL))
 		abort();
-	ps = (struct parser){ out, out + out_len };
+	ps = (struct parser){out, out + out_len};
 	if (!value(&ps, 0, read))
 		abort();
 	ws(&ps);

@@ -50,8 +50,8 @@ static char *make_dir(const char *name)
 /* At libFuzzer's exit (time or runs used up): a run leaves no directories. */
 static void remove_tree(void)
 {
-	static const char *const etc_files[] = { "policy.d/50-fuzz.conf", "policy.d",
-						 "tbstreamd.conf" };
+	static const char *const etc_files[] = {"policy.d/50-fuzz.conf", "policy.d",
+						"tbstreamd.conf"};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(etc_files); i++) {
 		g_autofree char *path = g_build_filename(etc, etc_files[i], NULL);
@@ -111,15 +111,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (r == 0) {
 		static const TbsPeerFacts facts[] = {
-			{ .uuid = "00000000-0000-0000-0000-000000000000", .name = "desktop" },
-			{ .uuid = NULL, .name = NULL, .trusted = true },
-			{ .uuid = "c0ffee00-1234-5678-9abc-def012345678", .name = "", .trusted = false },
+			{.uuid = "00000000-0000-0000-0000-000000000000", .name = "desktop"},
+			{.uuid = NULL, .name = NULL, .trusted = true},
+			{.uuid = "c0ffee00-1234-5678-9abc-def012345678",
+			 .name = "",
+			 .trusted = false},
 		};
 
 		if (!p)
 			abort();
 		for (size_t i = 0; i < G_N_ELEMENTS(facts); i++) {
-			TbsDecision d = { 0 };
+			TbsDecision d = {0};
 
 			tbs_policy_decide(p, &facts[i], &d);
 			for (unsigned j = 0; d.streams && j < d.streams->len; j++) {

@@ -45,7 +45,7 @@ static void check_names(const char *s)
 	}
 	if (tbs_group_name_parse(s, &domain, &route, &svc) == 0) {
 		g_autofree char *back = g_strdup_printf("%u-%" G_GINT64_MODIFIER "x.%u", domain,
-							 (guint64)route, svc);
+							(guint64)route, svc);
 		unsigned d2, s2;
 		uint64_t r2;
 

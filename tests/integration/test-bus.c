@@ -1902,8 +1902,10 @@ END_TEST
 START_TEST(test_without_polkit_root_may_act_and_others_are_denied)
 {
 	_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-	const char *req[] = {"--system", "call",  "io.github.tbstream1", PATH, MANAGER,
-			     "RequestStream", "ssa{sv}", UUID_A, "nobody", "0", NULL};
+	const char *req[] = {"--system", "call",  "io.github.tbstream1",
+			     PATH,	 MANAGER, "RequestStream",
+			     "ssa{sv}",	 UUID_A,  "nobody",
+			     "0",	 NULL};
 	g_autofree char *out = NULL, *err = NULL;
 
 	if (geteuid() == 0) {

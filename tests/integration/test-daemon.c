@@ -538,8 +538,8 @@ START_TEST(test_store_is_bounded_by_expiring_oldest_untrusted_records)
 					    "44444444-5555-6666-7777-888888888888"};
 	g_autofree char *a_rec = g_build_filename(w.state, "peers", UUID_A ".peer", NULL);
 	g_autofree char *b_rec = g_build_filename(w.state, "peers", UUID_B ".peer", NULL);
-	TbsEnrollment e = {.owner = TBS_ENROLL_UNSET, .group = TBS_ENROLL_UNSET,
-			   .mode = TBS_ENROLL_UNSET};
+	TbsEnrollment e = {
+		.owner = TBS_ENROLL_UNSET, .group = TBS_ENROLL_UNSET, .mode = TBS_ENROLL_UNSET};
 
 	w.config.store_peers_max = 3;
 	world_start(&w);
@@ -1284,8 +1284,8 @@ START_TEST(test_identify_by_name_does_not_carry_an_enrollment_over)
 	world_start(&w);
 	g_autofree char *xd = world_add_peer(&w, "thunderbolt", "0-1", UUID_A, "laptop");
 	WAIT_FOR(peer_connected, UUID_A);
-	TbsEnrollment e = {.owner = TBS_ENROLL_UNSET, .group = TBS_ENROLL_UNSET,
-			   .mode = TBS_ENROLL_UNSET};
+	TbsEnrollment e = {
+		.owner = TBS_ENROLL_UNSET, .group = TBS_ENROLL_UNSET, .mode = TBS_ENROLL_UNSET};
 	g_auto(GStrv) streams = g_strsplit("backup", ";", -1);
 	e.streams = streams;
 	ck_assert_int_eq(tbs_manager_enroll_peer(w.m, tbs_manager_find_peer(w.m, UUID_A), &e), 0);

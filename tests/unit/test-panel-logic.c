@@ -70,12 +70,12 @@ END_TEST
 
 START_TEST(test_errors_are_told_by_name_not_by_message)
 {
-	g_autoptr(GError) busy = g_dbus_error_new_for_dbus_error(
-		"io.github.tbstream1.Error.Busy", "english text from the daemon");
+	g_autoptr(GError) busy = g_dbus_error_new_for_dbus_error("io.github.tbstream1.Error.Busy",
+								 "english text from the daemon");
 	g_autoptr(GError) denied = g_dbus_error_new_for_dbus_error(
 		"org.freedesktop.DBus.Error.AccessDenied", "whatever");
-	g_autoptr(GError) unknown = g_dbus_error_new_for_dbus_error(
-		"io.github.tbstream1.Error.SomethingNew", "new");
+	g_autoptr(GError) unknown =
+		g_dbus_error_new_for_dbus_error("io.github.tbstream1.Error.SomethingNew", "new");
 	g_autofree char *b = tbs_error_describe("Could not create the stream", busy);
 	g_autofree char *d = tbs_error_describe("Could not rename", denied);
 	g_autofree char *u = tbs_error_describe("X", unknown);

@@ -18,8 +18,8 @@ END_TEST
 
 START_TEST(test_stream_names_reject_paths_spaces_long_and_non_ascii)
 {
-	const char *bad[] = {"",   "ABCDEFGHI", "a/b", ".",	  "..", "a.b", "a b", "tab\t",
-			     "\n", "-lead",	"é",   "cam\x7f", "*",	"a;b", "$x",
+	const char *bad[] = {"", "ABCDEFGHI", "a/b", ".", "..", "a.b", "a b", "tab\t", "\n",
+			     "-lead", "é", "cam\x7f", "*", "a;b", "$x",
 			     /* the stream service's own property keys (kernel/props.c) */
 			     "prtcid", "prtcvers", "prtcrevs", "prtcstns", "padding"};
 	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++)

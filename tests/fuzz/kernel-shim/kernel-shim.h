@@ -22,16 +22,19 @@ typedef struct {
 	u8 b[16];
 } uuid_t;
 
-#define UUID_INIT(a, b, c, d0, d1, d2, d3, d4, d5, d6, d7)                        \
-	((uuid_t){{ ((a) >> 24) & 0xff, ((a) >> 16) & 0xff, ((a) >> 8) & 0xff,  \
-		    (a) & 0xff, ((b) >> 8) & 0xff, (b) & 0xff, ((c) >> 8) & 0xff, \
-		    (c) & 0xff, (d0), (d1), (d2), (d3), (d4), (d5), (d6), (d7) }})
+#define UUID_INIT(a, b, c, d0, d1, d2, d3, d4, d5, d6, d7)                                         \
+	((uuid_t){{((a) >> 24) & 0xff, ((a) >> 16) & 0xff, ((a) >> 8) & 0xff, (a)&0xff,            \
+		   ((b) >> 8) & 0xff, (b)&0xff, ((c) >> 8) & 0xff, (c)&0xff, (d0), (d1), (d2),     \
+		   (d3), (d4), (d5), (d6), (d7)}})
 
 struct list_head {
 	struct list_head *next, *prev;
 };
 
-#define LIST_HEAD_INIT(name) { &(name), &(name) }
+#define LIST_HEAD_INIT(name)                                                                       \
+	{                                                                                          \
+		&(name), &(name)                                                                   \
+	}
 #define LIST_HEAD(name) struct list_head name = LIST_HEAD_INIT(name)
 
 static inline void INIT_LIST_HEAD(struct list_head *h)
@@ -54,17 +57,15 @@ static inline void list_del(struct list_head *e)
 	e->next->prev = e->prev;
 }
 
-#define container_of(ptr, type, member) \
-	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+#define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 #define list_entry(ptr, type, member) container_of(ptr, type, member)
-#define list_for_each_entry(pos, head, member)                                 \
-	for (pos = list_entry((head)->next, __typeof__(*pos), member);         \
-	     &pos->member != (head);                                           \
+#define list_for_each_entry(pos, head, member)                                                     \
+	for (pos = list_entry((head)->next, __typeof__(*pos), member); &pos->member != (head);     \
 	     pos = list_entry(pos->member.next, __typeof__(*pos), member))
-#define list_for_each_entry_safe(pos, n, head, member)                         \
-	for (pos = list_entry((head)->next, __typeof__(*pos), member),         \
-	    n = list_entry(pos->member.next, __typeof__(*pos), member);        \
-	     &pos->member != (head);                                           \
+#define list_for_each_entry_safe(pos, n, head, member)                                             \
+	for (pos = list_entry((head)->next, __typeof__(*pos), member),                             \
+	    n = list_entry(pos->member.next, __typeof__(*pos), member);                            \
+	     &pos->member != (head);                                                               \
 	     pos = n, n = list_entry(n->member.next, __typeof__(*n), member))
 
 struct mutex {

@@ -48,7 +48,8 @@ void tb_property_free_dir(struct tb_property_dir *dir)
 
 	if (!dir)
 		return;
-	list_for_each_entry_safe(p, n, &dir->properties, list) {
+	list_for_each_entry_safe(p, n, &dir->properties, list)
+	{
 		list_del(&p->list);
 		tb_property_free(p);
 	}
@@ -113,7 +114,8 @@ struct tb_property *tb_property_find(struct tb_property_dir *dir, const char *ke
 {
 	struct tb_property *p;
 
-	tb_property_for_each(dir, p) {
+	tb_property_for_each(dir, p)
+	{
 		if (p->type == type && !strcmp(p->key, key))
 			return p;
 	}

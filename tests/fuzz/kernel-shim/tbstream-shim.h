@@ -3,7 +3,8 @@
  * Forced in front of kernel/props.c (-include) in the fuzz build, in place
  * of kernel/tbstream.h (whose include guard it claims): the few core types
  * props.c touches, with the same member names and the protocol constants of
- * backend.h; it claims compat.h's guard as well.  The fuzzer builds groups and streams of these by hand.
+ * backend.h; it claims compat.h's guard as well.  The fuzzer builds groups and streams of these by
+ * hand.
  */
 #ifndef TBSTREAM_H
 #define TBSTREAM_H
@@ -14,14 +15,14 @@
 
 #include <linux/thunderbolt.h>
 
-#define TBS_NS			TBSTREAM
-#define TBS_NAME_MAX		8
-#define TBS_MAX_HOPID		2047
-#define TBS_MIN_HOPID		8
-#define TBS_PROTOCOL_ID		1
-#define TBS_PROTOCOL_VERSION	1
-#define TBS_PROTOCOL_REVISION	0
-#define TBS_PROTOCOL_SETTINGS	0
+#define TBS_NS TBSTREAM
+#define TBS_NAME_MAX 8
+#define TBS_MAX_HOPID 2047
+#define TBS_MIN_HOPID 8
+#define TBS_PROTOCOL_ID 1
+#define TBS_PROTOCOL_VERSION 1
+#define TBS_PROTOCOL_REVISION 0
+#define TBS_PROTOCOL_SETTINGS 0
 
 struct tbs_fabric {
 	int unused;
@@ -52,7 +53,7 @@ extern const uuid_t tbs_service_uuid;
 
 struct tb_property_dir *tbs_props_build(struct tbs_fabric *fabric, struct tbs_port *port);
 bool tbs_props_name_reserved(const char *name);
-int tbs_props_find_stream(const struct tb_property_dir *stream_dir,
-			  const char *name, int *inhopid, int *outhopid);
+int tbs_props_find_stream(const struct tb_property_dir *stream_dir, const char *name, int *inhopid,
+			  int *outhopid);
 
 #endif

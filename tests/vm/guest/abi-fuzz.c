@@ -41,20 +41,31 @@
 #include "dmabuf-source.h"
 #include "probe-util.h"
 
-#define NAMES		3	/* per side: few, so operations collide */
-#define SLOTS		16	/* open files shared by all threads */
-#define MAX_THREADS	16
-#define MAX_IO		(256 * 1024)
+#define NAMES 3	 /* per side: few, so operations collide */
+#define SLOTS 16 /* open files shared by all threads */
+#define MAX_THREADS 16
+#define MAX_IO (256 * 1024)
 
 enum op {
-	OP_MKDIR, OP_RMDIR, OP_ATTR_WRITE, OP_ATTR_READ, OP_OPEN, OP_CLOSE,
-	OP_READ, OP_WRITE, OP_POLL, OP_SPLICE, OP_IOCTL, OP_DMABUF, OP_KNOB,
+	OP_MKDIR,
+	OP_RMDIR,
+	OP_ATTR_WRITE,
+	OP_ATTR_READ,
+	OP_OPEN,
+	OP_CLOSE,
+	OP_READ,
+	OP_WRITE,
+	OP_POLL,
+	OP_SPLICE,
+	OP_IOCTL,
+	OP_DMABUF,
+	OP_KNOB,
 	OP_COUNT
 };
 
 static const char *const op_names[OP_COUNT] = {
-	"mkdir", "rmdir", "attr-write", "attr-read", "open", "close", "read",
-	"write", "poll", "splice", "ioctl", "dmabuf", "knob",
+	"mkdir", "rmdir", "attr-write", "attr-read", "open",   "close", "read",
+	"write", "poll",  "splice",	"ioctl",     "dmabuf", "knob",
 };
 
 /* how often each is drawn, out of the sum */
@@ -70,7 +81,7 @@ static atomic_ulong done[OP_COUNT], failed[OP_COUNT];
 static pthread_mutex_t slots_lock = PTHREAD_MUTEX_INITIALIZER;
 static int slots[SLOTS];
 
-static int dmabuf_fd = -1;	/* one buffer, attached by many files */
+static int dmabuf_fd = -1; /* one buffer, attached by many files */
 static uint64_t dmabuf_size;
 
 static uint64_t next_random(uint64_t *state)
@@ -101,8 +112,7 @@ static enum op draw_op(uint64_t *state)
 
 static void item_path(uint64_t *state, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s/f%u", groups[below(state, 2)],
-		 below(state, NAMES));
+	snprintf(buf, len, "%s/f%u", groups[below(state, 2)], below(state, NAMES));
 }
 
 static int write_string(const char *path, const char *value)
@@ -135,28 +145,28 @@ static int read_string(const char *path, char *buf, size_t len)
 static int op_attr_write(uint64_t *state)
 {
 	static const char *const attrs[] = {
-		"in_hopid", "out_hopid", "ring_size", "throttling",
-		"state", "index", "rx_bytes",
+		"in_hopid", "out_hopid", "ring_size", "throttling", "state", "index", "rx_bytes",
 	};
 	static const char *const values[] = {
-		"-1", "0", "7", "8", "9", "10", "11", "2047", "2048", "32",
-		"64", "4096", "4097", "1", "99999999999999999999", "abc", "",
-		" 8 ", "8\n", "-2", "0x8", "010", "+9", "10000",
+		"-1",  "0",    "7",    "8",	"9",
+		"10",  "11",   "2047", "2048",	"32",
+		"64",  "4096", "4097", "1",	"99999999999999999999",
+		"abc", "",     " 8 ",  "8\n",	"-2",
+		"0x8", "010",  "+9",   "10000",
 	};
 	char path[256];
 
 	item_path(state, path, sizeof(path));
 	strcat(path, "/");
 	strcat(path, attrs[below(state, sizeof(attrs) / sizeof(*attrs))]);
-	return write_string(path,
-			    values[below(state, sizeof(values) / sizeof(*values))]);
+	return write_string(path, values[below(state, sizeof(values) / sizeof(*values))]);
 }
 
 static int op_attr_read(uint64_t *state)
 {
 	static const char *const attrs[] = {
-		"in_hopid", "out_hopid", "ring_size", "throttling", "state",
-		"index", "rx_bytes", "tx_bytes", "rx_frames", "tx_frames",
+		"in_hopid",  "out_hopid", "ring_size",	    "throttling", "state",
+		"index",     "rx_bytes",  "tx_bytes",	    "rx_frames",  "tx_frames",
 		"rx_errors", "tx_errors", "ring_exhausted",
 	};
 	char path[256], buf[64];
@@ -196,7 +206,7 @@ static int slot_get(uint64_t *state)
 
 static int op_open(uint64_t *state)
 {
-	static const int modes[] = { O_RDONLY, O_WRONLY, O_RDWR };
+	static const int modes[] = {O_RDONLY, O_WRONLY, O_RDWR};
 	char path[256], index[32];
 	int flags, fd;
 
@@ -230,7 +240,7 @@ static int op_close(uint64_t *state)
 
 static size_t io_size(uint64_t *state)
 {
-	static const size_t sizes[] = { 1, 7, 4095, 4096, 4097, 65536, MAX_IO };
+	static const size_t sizes[] = {1, 7, 4095, 4096, 4097, 65536, MAX_IO};
 
 	return sizes[below(state, sizeof(sizes) / sizeof(*sizes))];
 }
@@ -285,14 +295,13 @@ static int op_splice(uint64_t *state)
 	if (pipe2(pipefd, O_NONBLOCK | O_CLOEXEC))
 		goto out;
 	if (below(state, 2)) {
-		ret = splice(fd, NULL, pipefd[1], NULL, len,
-			     SPLICE_F_NONBLOCK) < 0 ? -1 : 0;
+		ret = splice(fd, NULL, pipefd[1], NULL, len, SPLICE_F_NONBLOCK) < 0 ? -1 : 0;
 	} else {
 		static __thread char buf[65536];
 
 		if (write(pipefd[1], buf, sizeof(buf)) > 0)
-			ret = splice(pipefd[0], NULL, fd, NULL, len,
-				     SPLICE_F_NONBLOCK) < 0 ? -1 : 0;
+			ret = splice(pipefd[0], NULL, fd, NULL, len, SPLICE_F_NONBLOCK) < 0 ? -1
+											    : 0;
 	}
 	close(pipefd[0]);
 	close(pipefd[1]);
@@ -304,12 +313,16 @@ out:
 static int op_ioctl(uint64_t *state)
 {
 	static const unsigned long cmds[] = {
-		TBSTREAM_IOC_INFO, TBSTREAM_IOC_DMABUF_ATTACH,
-		TBSTREAM_IOC_DMABUF_QUERY, TBSTREAM_IOC_DMABUF_SEND,
-		TBSTREAM_IOC_DMABUF_WAIT, TBSTREAM_IOC_DMABUF_DETACH,
+		TBSTREAM_IOC_INFO,
+		TBSTREAM_IOC_DMABUF_ATTACH,
+		TBSTREAM_IOC_DMABUF_QUERY,
+		TBSTREAM_IOC_DMABUF_SEND,
+		TBSTREAM_IOC_DMABUF_WAIT,
+		TBSTREAM_IOC_DMABUF_DETACH,
 		_IOWR(TBSTREAM_IOC_MAGIC, 0x06, struct tbstream_info),
 		_IOR(TBSTREAM_IOC_MAGIC, 0x00, struct tbstream_info),
-		_IO(TBSTREAM_IOC_MAGIC, 0x01), 0x5401 /* TCGETS */,
+		_IO(TBSTREAM_IOC_MAGIC, 0x01),
+		0x5401 /* TCGETS */,
 	};
 	uint64_t arg[8];
 	void *argp = arg;
@@ -329,8 +342,7 @@ static int op_ioctl(uint64_t *state)
 		argp = (void *)1;
 		break;
 	}
-	ret = ioctl(fd, cmds[below(state, sizeof(cmds) / sizeof(*cmds))],
-		    argp);
+	ret = ioctl(fd, cmds[below(state, sizeof(cmds) / sizeof(*cmds))], argp);
 	close(fd);
 	return ret < 0 ? -1 : 0;
 }
@@ -339,10 +351,10 @@ static int op_ioctl(uint64_t *state)
  * implausible ranges and handles */
 static int op_dmabuf(uint64_t *state)
 {
-	struct tbstream_dmabuf_attach at = { 0 };
-	struct tbstream_dmabuf_send send = { 0 };
-	struct tbstream_dmabuf_wait wait = { 0 };
-	struct tbstream_dmabuf_detach det = { 0 };
+	struct tbstream_dmabuf_attach at = {0};
+	struct tbstream_dmabuf_send send = {0};
+	struct tbstream_dmabuf_wait wait = {0};
+	struct tbstream_dmabuf_detach det = {0};
 	int fd = slot_get(state), ret = -1;
 
 	if (fd < 0)
@@ -372,16 +384,15 @@ out:
 static int op_knob(uint64_t *state)
 {
 	static const char *const knobs[] = {
-		"connected", "connected", "connected", "unplug_after",
-		"drop_on_unplug", "path_delay_ms", "a/crc_next", "b/crc_next",
-		"a/overrun_next", "b/overrun_next", "a/rx_delay_us",
-		"b/rx_delay_us",
+		"connected",	  "connected",	    "connected",     "unplug_after",
+		"drop_on_unplug", "path_delay_ms",  "a/crc_next",    "b/crc_next",
+		"a/overrun_next", "b/overrun_next", "a/rx_delay_us", "b/rx_delay_us",
 	};
 	unsigned int k = below(state, sizeof(knobs) / sizeof(*knobs));
 	char path[256], value[32];
 
 	snprintf(path, sizeof(path), "%s/%s", link_dir, knobs[k]);
-	if (k < 3)	/* plugged most of the time, or nothing moves */
+	if (k < 3) /* plugged most of the time, or nothing moves */
 		snprintf(value, sizeof(value), "%u", below(state, 5) != 0);
 	else if (strstr(knobs[k], "delay"))
 		snprintf(value, sizeof(value), "%u", below(state, 4) ? 0 : below(state, 20));
@@ -499,8 +510,7 @@ int main(int argc, char **argv)
 	seconds = atoi(argv[2]);
 	threads = atoi(argv[3]);
 	if (threads < 1 || threads > MAX_THREADS || seconds < 1) {
-		fprintf(stderr, "abi-fuzz: 1..%d threads, at least 1 second\n",
-			MAX_THREADS);
+		fprintf(stderr, "abi-fuzz: 1..%d threads, at least 1 second\n", MAX_THREADS);
 		return 1;
 	}
 	groups[0] = argv[4];
@@ -509,8 +519,8 @@ int main(int argc, char **argv)
 	for (i = 0; i < SLOTS; i++)
 		slots[i] = -1;
 	open_dmabuf();
-	printf("abi-fuzz: seed %lu, %d threads, %d s, dma-buf %s\n", seed,
-	       threads, seconds, dmabuf_fd >= 0 ? "yes" : "no");
+	printf("abi-fuzz: seed %lu, %d threads, %d s, dma-buf %s\n", seed, threads, seconds,
+	       dmabuf_fd >= 0 ? "yes" : "no");
 	fflush(stdout);
 
 	for (i = 0; i < threads; i++) {
@@ -532,8 +542,7 @@ int main(int argc, char **argv)
 		write_string(path, "0");
 		for (int side = 0; side < 2; side++) {
 			for (int n = 0; n < NAMES; n++) {
-				snprintf(path, sizeof(path), "%s/f%d",
-					 groups[side], n);
+				snprintf(path, sizeof(path), "%s/f%d", groups[side], n);
 				rmdir(path);
 			}
 		}
@@ -549,22 +558,21 @@ int main(int argc, char **argv)
 			continue;
 		}
 		hung++;
-		printf("abi-fuzz: thread %d (tid %d) hung in %s; its kernel stack:\n",
-		       i, workers[i].tid, op_names[workers[i].current]);
+		printf("abi-fuzz: thread %d (tid %d) hung in %s; its kernel stack:\n", i,
+		       workers[i].tid, op_names[workers[i].current]);
 		fflush(stdout);
 		/* the shell's /proc/self would be the shell: name our pid */
-		snprintf(path, sizeof(path), "cat /proc/%d/task/%d/stack",
-			 getpid(), workers[i].tid);
+		snprintf(path, sizeof(path), "cat /proc/%d/task/%d/stack", getpid(),
+			 workers[i].tid);
 		if (system(path))
 			printf("  (no stack)\n");
 	}
 	for (i = 0; i < OP_COUNT; i++) {
-		printf("  %-10s %8lu (%lu failed)\n", op_names[i],
-		       (unsigned long)done[i], (unsigned long)failed[i]);
+		printf("  %-10s %8lu (%lu failed)\n", op_names[i], (unsigned long)done[i],
+		       (unsigned long)failed[i]);
 		total += done[i];
 	}
-	printf("abi-fuzz: seed %lu: %lu operations, %d threads hung\n", seed,
-	       total, hung);
+	printf("abi-fuzz: seed %lu: %lu operations, %d threads hung\n", seed, total, hung);
 	if (hung)
 		return 2;
 	for (i = 0; i < SLOTS; i++)

@@ -75,8 +75,8 @@
 #include "dmabuf-source.h"
 #include "probe-util.h"
 
-#define MAX_FILES	4
-#define MAX_BUFS	8
+#define MAX_FILES 4
+#define MAX_BUFS 8
 
 /**
  * struct buffer - a dma-buf of the probe
@@ -106,7 +106,7 @@ static uint8_t pattern(unsigned int seed, uint64_t i)
 
 static const char *path_name(uint32_t p)
 {
-	static const char *const names[] = { "any", "direct", "p2p", "cpu" };
+	static const char *const names[] = {"any", "direct", "p2p", "cpu"};
 
 	return p < 4 ? names[p] : "?";
 }
@@ -160,8 +160,7 @@ static const char *opt(const char *opts, const char *key)
 	const char *p = opts;
 
 	while (p && *p) {
-		if (!strncmp(p, key, kl) && (p[kl] == '=' || p[kl] == ',' ||
-					     !p[kl]))
+		if (!strncmp(p, key, kl) && (p[kl] == '=' || p[kl] == ',' || !p[kl]))
 			return p[kl] == '=' ? p + kl + 1 : "";
 		p = strchr(p, ',');
 		if (p)
@@ -183,10 +182,10 @@ static uint32_t opt_handle(const char *opts, uint32_t dflt)
 
 static void do_attach(const char *opts)
 {
-	struct tbstream_dmabuf_attach a = { 0 };
+	struct tbstream_dmabuf_attach a = {0};
 	struct buffer *b = cur_buf >= 0 ? &bufs[cur_buf] : NULL;
 	const char *v;
-	int pfd[2] = { -1, -1 };
+	int pfd[2] = {-1, -1};
 
 	a.fd = b ? b->b.fd : -1;
 	if (opt(opts, "direct"))
@@ -209,7 +208,7 @@ static void do_attach(const char *opts)
 				return;
 			a.fd = pfd[0];
 		} else {
-			a.fd = 1000;	/* not open */
+			a.fd = 1000; /* not open */
 		}
 	}
 	if (ioctl(cur(), TBSTREAM_IOC_DMABUF_ATTACH, &a)) {
@@ -220,8 +219,7 @@ static void do_attach(const char *opts)
 			b->handle = a.handle;
 		last_handle = a.handle;
 		if (b && a.size != b->b.size)
-			printf("attach: size %llu, buffer %llu\n",
-			       (unsigned long long)a.size,
+			printf("attach: size %llu, buffer %llu\n", (unsigned long long)a.size,
 			       (unsigned long long)b->b.size);
 	}
 	if (pfd[0] >= 0) {
@@ -237,7 +235,7 @@ static uint32_t own_handle(void)
 
 static void do_query(const char *opts)
 {
-	struct tbstream_dmabuf_query q = { 0 };
+	struct tbstream_dmabuf_query q = {0};
 
 	q.handle = opt_handle(opts, own_handle());
 	if (opt(opts, "reserved"))
@@ -245,16 +243,14 @@ static void do_query(const char *opts)
 	if (ioctl(cur(), TBSTREAM_IOC_DMABUF_QUERY, &q))
 		printf("query %s\n", ename(errno));
 	else
-		printf("query %s size=%llu segments=%u sends=%u\n",
-		       path_name(q.path), (unsigned long long)q.size,
-		       q.segments, q.sends);
+		printf("query %s size=%llu segments=%u sends=%u\n", path_name(q.path),
+		       (unsigned long long)q.size, q.segments, q.sends);
 }
 
 /* Returns bytes queued, or -1 (errno set). */
-static long send_range(uint32_t handle, uint64_t off, uint64_t len,
-		       const char *opts, uint64_t *seq)
+static long send_range(uint32_t handle, uint64_t off, uint64_t len, const char *opts, uint64_t *seq)
 {
-	struct tbstream_dmabuf_send s = { 0 };
+	struct tbstream_dmabuf_send s = {0};
 	struct buffer *b = cur_buf >= 0 ? &bufs[cur_buf] : NULL;
 	const char *v;
 
@@ -349,8 +345,7 @@ static void do_camera(int nbuf, int frames, uint64_t size)
 		}
 		record(hdr, 16);
 		fill(b, i);
-		if (send_range(b->handle, 0, b->b.size, "", &seq) !=
-		    (long)b->b.size) {
+		if (send_range(b->handle, 0, b->b.size, "", &seq) != (long)b->b.size) {
 			printf("camera send %s\n", ename(errno));
 			return;
 		}
@@ -433,7 +428,7 @@ int main(int argc, char **argv)
 				_exit(dmabuf_vgem_signal(drm_fd, b->fence) ? 1 : 0);
 			}
 		} else if (!strcmp(op, "info")) {
-			struct tbstream_info in = { 0 };
+			struct tbstream_info in = {0};
 
 			if (ioctl(cur(), TBSTREAM_IOC_INFO, &in)) {
 				printf("info %s\n", ename(errno));
@@ -445,8 +440,7 @@ int main(int argc, char **argv)
 						sep = 1;
 					}
 				}
-				printf(" max=%u frame=%u\n", in.max_attachments,
-				       in.frame_size);
+				printf(" max=%u frame=%u\n", in.max_attachments, in.frame_size);
 			}
 		} else if (!strcmp(op, "attach")) {
 			do_attach(arg ? arg : "");
@@ -455,8 +449,8 @@ int main(int argc, char **argv)
 		} else if (!strcmp(op, "send")) {
 			uint64_t seq;
 			long r = send_range(opt_handle(arg3, own_handle()), n,
-					    arg2 ? strtoull(arg2, NULL, 0) : 0,
-					    arg3 ? arg3 : "", &seq);
+					    arg2 ? strtoull(arg2, NULL, 0) : 0, arg3 ? arg3 : "",
+					    &seq);
 
 			if (r < 0)
 				printf("send %s\n", ename(errno));
@@ -471,33 +465,31 @@ int main(int argc, char **argv)
 			else
 				printf("wait completed=%llu queued=%llu status=%s\n",
 				       (unsigned long long)w.completed,
-				       (unsigned long long)w.queued,
-				       status_name(w.status));
+				       (unsigned long long)w.queued, status_name(w.status));
 		} else if (!strcmp(op, "waitdone")) {
 			struct tbstream_dmabuf_wait w;
 
 			if (wait_seq(last_seq, n, &w))
 				printf("waitdone %s\n", ename(errno));
 			else
-				printf("waitdone %s\n",
-				       w.completed >= last_seq ? "yes" : "no");
+				printf("waitdone %s\n", w.completed >= last_seq ? "yes" : "no");
 		} else if (!strcmp(op, "detach")) {
-			struct tbstream_dmabuf_detach d = { 0 };
+			struct tbstream_dmabuf_detach d = {0};
 
 			d.handle = opt_handle(arg, own_handle());
 			if (arg && opt(arg, "reserved"))
 				d.reserved[0] = 1;
 			printf("detach %s\n",
-			       ioctl(cur(), TBSTREAM_IOC_DMABUF_DETACH, &d) ?
-			       ename(errno) : "OK");
+			       ioctl(cur(), TBSTREAM_IOC_DMABUF_DETACH, &d) ? ename(errno) : "OK");
 		} else if (!strcmp(op, "badioctl")) {
 			int dummy = 0;
 
 			printf("badioctl %s\n",
-			       ioctl(cur(), _IOWR(TBSTREAM_IOC_MAGIC, 0x7f, int),
-				     &dummy) ? ename(errno) : "OK");
+			       ioctl(cur(), _IOWR(TBSTREAM_IOC_MAGIC, 0x7f, int), &dummy)
+				       ? ename(errno)
+				       : "OK");
 		} else if (!strcmp(op, "poll") || !strcmp(op, "pollpri")) {
-			struct pollfd p = { cur(), POLLPRI, 0 };
+			struct pollfd p = {cur(), POLLPRI, 0};
 			int r;
 
 			if (!strcmp(op, "poll"))
@@ -506,8 +498,7 @@ int main(int argc, char **argv)
 			if (r <= 0)
 				printf("poll none\n");
 			else
-				printf("poll %s%s%s\n",
-				       p.revents & POLLPRI ? "PRI" : "",
+				printf("poll %s%s%s\n", p.revents & POLLPRI ? "PRI" : "",
 				       (p.revents & POLLPRI) && (p.revents & POLLOUT) ? "|" : "",
 				       p.revents & POLLOUT ? "OUT" : "");
 		} else if (!strcmp(op, "record")) {
@@ -515,8 +506,7 @@ int main(int argc, char **argv)
 		} else if (!strcmp(op, "write")) {
 			do_write(n, arg2 ? strtoul(arg2, NULL, 0) : 0);
 		} else if (!strcmp(op, "camera")) {
-			do_camera(n, arg2 ? atoi(arg2) : 1,
-				  arg3 ? strtoull(arg3, NULL, 0) : 4096);
+			do_camera(n, arg2 ? atoi(arg2) : 1, arg3 ? strtoull(arg3, NULL, 0) : 4096);
 		} else if (!strcmp(op, "live")) {
 			char line[128] = "";
 			FILE *f = fopen("/sys/kernel/debug/tbstream/live_dmabuf", "r");

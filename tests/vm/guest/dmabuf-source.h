@@ -40,11 +40,11 @@ struct dmabuf_vgem_fence_signal {
 	uint32_t fence, flags;
 };
 
-#define DMABUF_DRM_CREATE_DUMB	_IOWR('d', 0xB2, struct dmabuf_drm_create_dumb)
-#define DMABUF_DRM_PRIME_TO_FD	_IOWR('d', 0x2d, struct dmabuf_drm_prime_handle)
+#define DMABUF_DRM_CREATE_DUMB _IOWR('d', 0xB2, struct dmabuf_drm_create_dumb)
+#define DMABUF_DRM_PRIME_TO_FD _IOWR('d', 0x2d, struct dmabuf_drm_prime_handle)
 #define DMABUF_VGEM_FENCE_ATTACH _IOWR('d', 0x41, struct dmabuf_vgem_fence_attach)
 #define DMABUF_VGEM_FENCE_SIGNAL _IOW('d', 0x42, struct dmabuf_vgem_fence_signal)
-#define DMABUF_VGEM_FENCE_WRITE	0x1
+#define DMABUF_VGEM_FENCE_WRITE 0x1
 
 /**
  * struct dmabuf_buf - a dma-buf and its CPU mapping
@@ -62,8 +62,7 @@ struct dmabuf_buf {
 
 static inline int dmabuf_map(struct dmabuf_buf *b)
 {
-	b->map = mmap(NULL, b->size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      b->fd, 0);
+	b->map = mmap(NULL, b->size, PROT_READ | PROT_WRITE, MAP_SHARED, b->fd, 0);
 	if (b->map == MAP_FAILED) {
 		b->map = NULL;
 		return -1;
@@ -80,10 +79,10 @@ static inline int dmabuf_vgem_open(void)
 /* A vgem dumb buffer of at least @size bytes, exported. 0 or -1 (errno). */
 static inline int dmabuf_vgem_new(int drm, uint64_t size, struct dmabuf_buf *b)
 {
-	struct dmabuf_drm_create_dumb c = { 0 };
-	struct dmabuf_drm_prime_handle p = { 0 };
+	struct dmabuf_drm_create_dumb c = {0};
+	struct dmabuf_drm_prime_handle p = {0};
 
-	c.width = 1024;		/* 4096-byte rows */
+	c.width = 1024; /* 4096-byte rows */
 	c.bpp = 32;
 	c.height = (size + 4095) / 4096;
 	if (ioctl(drm, DMABUF_DRM_CREATE_DUMB, &c))
@@ -101,15 +100,14 @@ static inline int dmabuf_vgem_new(int drm, uint64_t size, struct dmabuf_buf *b)
 /* A udmabuf over a sealed memfd of @size bytes (a page multiple). */
 static inline int dmabuf_udmabuf_new(uint64_t size, struct dmabuf_buf *b)
 {
-	struct udmabuf_create c = { 0 };
+	struct udmabuf_create c = {0};
 	int dev, mfd, err;
 
 	dev = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
 	if (dev < 0)
 		return -1;
 	mfd = memfd_create("dmabuf-source", MFD_ALLOW_SEALING | MFD_CLOEXEC);
-	if (mfd < 0 || ftruncate(mfd, size) ||
-	    fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK)) {
+	if (mfd < 0 || ftruncate(mfd, size) || fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK)) {
 		err = errno;
 		goto out;
 	}
@@ -133,7 +131,7 @@ out:
 
 static inline int dmabuf_cpu_sync(struct dmabuf_buf *b, uint64_t flags)
 {
-	struct dma_buf_sync s = { .flags = flags };
+	struct dma_buf_sync s = {.flags = flags};
 
 	return ioctl(b->fd, DMA_BUF_IOCTL_SYNC, &s);
 }
@@ -151,7 +149,7 @@ static inline int dmabuf_cpu_end(struct dmabuf_buf *b)
 /* An unsignalled write fence on a vgem buffer; its id, or -1. */
 static inline int dmabuf_vgem_fence(int drm, struct dmabuf_buf *b)
 {
-	struct dmabuf_vgem_fence_attach f = { 0 };
+	struct dmabuf_vgem_fence_attach f = {0};
 
 	f.handle = b->gem;
 	f.flags = DMABUF_VGEM_FENCE_WRITE;
@@ -162,7 +160,7 @@ static inline int dmabuf_vgem_fence(int drm, struct dmabuf_buf *b)
 
 static inline int dmabuf_vgem_signal(int drm, int fence)
 {
-	struct dmabuf_vgem_fence_signal s = { (uint32_t)fence, 0 };
+	struct dmabuf_vgem_fence_signal s = {(uint32_t)fence, 0};
 
 	return ioctl(drm, DMABUF_VGEM_FENCE_SIGNAL, &s);
 }

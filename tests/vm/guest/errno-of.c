@@ -28,16 +28,19 @@ struct errno_name {
 	const char *name;
 };
 
-#define E(x) { x, #x }
+#define E(x)                                                                                       \
+	{                                                                                          \
+		x, #x                                                                              \
+	}
 static const struct errno_name names[] = {
-	E(EPERM), E(ENOENT), E(EINTR), E(EIO), E(ENXIO), E(E2BIG), E(EBADF),
-	E(EAGAIN), E(ENOMEM), E(EACCES), E(EFAULT), E(EBUSY), E(EEXIST),
-	E(ENODEV), E(ENOTDIR), E(EISDIR), E(EINVAL), E(ENFILE), E(EMFILE),
-	E(ENOTTY), E(EFBIG), E(ENOSPC), E(ESPIPE), E(EROFS), E(EPIPE),
-	E(ERANGE), E(ENAMETOOLONG), E(ENOSYS), E(ENOTEMPTY), E(ENODATA),
-	E(EOPNOTSUPP), E(ECONNRESET), E(ESHUTDOWN), E(ETIMEDOUT),
-	E(ECANCELED), E(ENOTCONN), E(EALREADY), E(EINPROGRESS), E(ENOLINK),
-	E(EPROTO), E(EBADMSG), E(EOVERFLOW), E(ENOMSG), E(ENOTSUP),
+	E(EPERM),      E(ENOENT),      E(EINTR),	E(EIO),	      E(ENXIO),	    E(E2BIG),
+	E(EBADF),      E(EAGAIN),      E(ENOMEM),	E(EACCES),    E(EFAULT),    E(EBUSY),
+	E(EEXIST),     E(ENODEV),      E(ENOTDIR),	E(EISDIR),    E(EINVAL),    E(ENFILE),
+	E(EMFILE),     E(ENOTTY),      E(EFBIG),	E(ENOSPC),    E(ESPIPE),    E(EROFS),
+	E(EPIPE),      E(ERANGE),      E(ENAMETOOLONG), E(ENOSYS),    E(ENOTEMPTY), E(ENODATA),
+	E(EOPNOTSUPP), E(ECONNRESET),  E(ESHUTDOWN),	E(ETIMEDOUT), E(ECANCELED), E(ENOTCONN),
+	E(EALREADY),   E(EINPROGRESS), E(ENOLINK),	E(EPROTO),    E(EBADMSG),   E(EOVERFLOW),
+	E(ENOMSG),     E(ENOTSUP),
 };
 #undef E
 

@@ -29,7 +29,7 @@ struct link_req {
 
 int main(int argc, char **argv)
 {
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
 	struct link_req req;
 	char reply[512];
 	struct nlmsghdr *nh = (struct nlmsghdr *)reply;
@@ -45,8 +45,7 @@ int main(int argc, char **argv)
 	}
 	ifindex = if_nametoindex(argv[1]);
 	if (!ifindex) {
-		fprintf(stderr, "netns-link: no interface %s: %s\n", argv[1],
-			strerror(errno));
+		fprintf(stderr, "netns-link: no interface %s: %s\n", argv[1], strerror(errno));
 		return 2;
 	}
 	pid = strtol(argv[2], &end, 10);
@@ -71,8 +70,7 @@ int main(int argc, char **argv)
 		perror("netns-link: netlink socket");
 		return 1;
 	}
-	if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&kernel,
-		   sizeof(kernel)) < 0) {
+	if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0) {
 		perror("netns-link: sending RTM_NEWLINK");
 		return 1;
 	}
@@ -81,15 +79,13 @@ int main(int argc, char **argv)
 		perror("netns-link: reading the kernel's answer");
 		return 1;
 	}
-	if (n < (ssize_t)NLMSG_LENGTH(sizeof(struct nlmsgerr)) ||
-	    nh->nlmsg_type != NLMSG_ERROR) {
+	if (n < (ssize_t)NLMSG_LENGTH(sizeof(struct nlmsgerr)) || nh->nlmsg_type != NLMSG_ERROR) {
 		fprintf(stderr, "netns-link: unexpected answer (type %u, %zd bytes)\n",
 			n >= (ssize_t)sizeof(*nh) ? nh->nlmsg_type : 0, n);
 		return 1;
 	}
 	if (((struct nlmsgerr *)NLMSG_DATA(nh))->error) {
-		fprintf(stderr, "netns-link: moving %s to the namespace of %ld: %s\n",
-			argv[1], pid,
+		fprintf(stderr, "netns-link: moving %s to the namespace of %ld: %s\n", argv[1], pid,
 			strerror(-((struct nlmsgerr *)NLMSG_DATA(nh))->error));
 		return 1;
 	}

@@ -19,16 +19,26 @@
 static const char *errno_name(int e)
 {
 	switch (e) {
-	case EIO: return "EIO";
-	case ENXIO: return "ENXIO";
-	case EPIPE: return "EPIPE";
-	case EAGAIN: return "EAGAIN";
-	case EINVAL: return "EINVAL";
-	case ENODEV: return "ENODEV";
-	case ENOENT: return "ENOENT";
-	case EBUSY: return "EBUSY";
-	case ENOSPC: return "ENOSPC";
-	default: return "OTHER";
+	case EIO:
+		return "EIO";
+	case ENXIO:
+		return "ENXIO";
+	case EPIPE:
+		return "EPIPE";
+	case EAGAIN:
+		return "EAGAIN";
+	case EINVAL:
+		return "EINVAL";
+	case ENODEV:
+		return "ENODEV";
+	case ENOENT:
+		return "ENOENT";
+	case EBUSY:
+		return "EBUSY";
+	case ENOSPC:
+		return "ENOSPC";
+	default:
+		return "OTHER";
 	}
 }
 

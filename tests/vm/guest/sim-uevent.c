@@ -29,7 +29,7 @@ static double now(void)
 
 int main(int argc, char **argv)
 {
-	struct sockaddr_nl addr = { .nl_family = AF_NETLINK, .nl_groups = 1 };
+	struct sockaddr_nl addr = {.nl_family = AF_NETLINK, .nl_groups = 1};
 	static char buf[16384];
 	double end;
 	int fd;
@@ -48,7 +48,7 @@ int main(int argc, char **argv)
 	printf("READY\n");
 
 	while (now() < end) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
 		const char *action = "-", *devpath = "-", *devtype = "-";
 		const char *subsystem = "", *modalias = NULL, *name;
 		ssize_t len;

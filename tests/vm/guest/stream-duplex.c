@@ -95,8 +95,7 @@ int main(int argc, char **argv)
 		ssize_t r = read(fd, b, bs), i;
 
 		if (r <= 0) {
-			printf("read %s at %lld\n",
-			       r ? strerrorname_np(errno) : "EOF", off);
+			printf("read %s at %lld\n", r ? strerrorname_np(errno) : "EOF", off);
 			return 1;
 		}
 		for (i = 0; i < r; i++) {

@@ -61,8 +61,8 @@ static void print_revents(const char *op, int r, short rev)
 		return;
 	}
 	printf("%s %s%s%s%s\n", op, rev & POLLIN ? "IN" : "",
-	       rev & POLLOUT ? (rev & POLLIN ? "|OUT" : "OUT") : "",
-	       rev & POLLHUP ? "|HUP" : "", rev & POLLERR ? "|ERR" : "");
+	       rev & POLLOUT ? (rev & POLLIN ? "|OUT" : "OUT") : "", rev & POLLHUP ? "|HUP" : "",
+	       rev & POLLERR ? "|ERR" : "");
 }
 
 int main(int argc, char **argv)
@@ -151,7 +151,7 @@ int main(int argc, char **argv)
 			else
 				printf("write %zd\n", r);
 		} else if (!strcmp(op, "poll") || !strcmp(op, "pollin")) {
-			struct pollfd p = { fd, POLLIN, 0 };
+			struct pollfd p = {fd, POLLIN, 0};
 
 			if (!strcmp(op, "poll"))
 				p.events |= POLLOUT;
@@ -176,8 +176,8 @@ int main(int argc, char **argv)
 			long done = 0;
 
 			while (done < n) {
-				long c = n - done < (long)sizeof(buf) ?
-					 n - done : (long)sizeof(buf);
+				long c =
+					n - done < (long)sizeof(buf) ? n - done : (long)sizeof(buf);
 
 				if (write(mfd, buf, c) != c)
 					break;
@@ -217,9 +217,9 @@ int main(int argc, char **argv)
 			close(p[0]);
 			close(p[1]);
 		} else if (!strcmp(op, "alarm")) {
-			struct sigaction sa = { .sa_handler = on_alarm };
+			struct sigaction sa = {.sa_handler = on_alarm};
 			struct itimerval it = {
-				.it_value = { n / 1000, (n % 1000) * 1000 },
+				.it_value = {n / 1000, (n % 1000) * 1000},
 			};
 
 			sigaction(SIGALRM, &sa, NULL);

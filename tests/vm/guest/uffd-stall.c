@@ -45,11 +45,10 @@ static void *handle_faults(void *arg)
 		exit(1);
 	memset(fill, 'u', page);
 	for (;;) {
-		struct pollfd p = { .fd = uffd, .events = POLLIN };
+		struct pollfd p = {.fd = uffd, .events = POLLIN};
 		struct uffdio_copy copy;
 
-		if (poll(&p, 1, -1) < 0 || read(uffd, &msg, sizeof(msg)) !=
-					   sizeof(msg)) {
+		if (poll(&p, 1, -1) < 0 || read(uffd, &msg, sizeof(msg)) != sizeof(msg)) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			perror("uffd-stall: userfaultfd");
@@ -78,8 +77,8 @@ static void *handle_faults(void *arg)
 
 int main(int argc, char **argv)
 {
-	struct uffdio_register reg = { 0 };
-	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = {0};
+	struct uffdio_api api = {.api = UFFD_API};
 	bool writing;
 	pthread_t t;
 	size_t len;
@@ -103,8 +102,7 @@ int main(int argc, char **argv)
 		printf("open %s\n", ename(errno));
 		return 1;
 	}
-	buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
 	if (buf == MAP_FAILED || uffd < 0 || ioctl(uffd, UFFDIO_API, &api)) {
 		perror("uffd-stall: setup");
@@ -113,8 +111,7 @@ int main(int argc, char **argv)
 	reg.range.start = (unsigned long)buf;
 	reg.range.len = len;
 	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
-	if (ioctl(uffd, UFFDIO_REGISTER, &reg) ||
-	    pthread_create(&t, NULL, handle_faults, NULL)) {
+	if (ioctl(uffd, UFFDIO_REGISTER, &reg) || pthread_create(&t, NULL, handle_faults, NULL)) {
 		perror("uffd-stall: register");
 		return 1;
 	}

@@ -41,8 +41,7 @@ struct tb_property {
 	} value;
 };
 
-#define tb_property_for_each(dir, property) \
-	list_for_each_entry(property, &(dir)->properties, list)
+#define tb_property_for_each(dir, property) list_for_each_entry(property, &(dir)->properties, list)
 
 struct tb_property_dir *tb_property_create_dir(const uuid_t *uuid);
 void tb_property_free_dir(struct tb_property_dir *dir);
